@@ -1,0 +1,31 @@
+/**
+ * Commands of the normative CLI that later milestones deliver. They are listed in help with
+ * their usage so the surface is visible, and say plainly that this build does not have them.
+ */
+import { MproxyError } from '../../util/errors.js';
+import type { Command } from '../command.js';
+
+function planned(name: string, summary: string, usage: string, failureExit: number): Command {
+  return {
+    name,
+    summary,
+    usage,
+    details: ['Not available in this build yet.'],
+    options: {},
+    failureExit,
+    available: false,
+    run() {
+      throw new MproxyError('E_NOT_IMPLEMENTED', `\`mproxy ${name}\` is not available in this build yet`, {
+        hint: 'available now: validate, config, schema; see README.md for the roadmap',
+      });
+    },
+  };
+}
+
+export const plannedCommands: readonly Command[] = [
+  planned('up', 'run a program locally with the remote mounted and its children executed remotely', 'mproxy up [PROFILE] [-- PROGRAM ARGS...]', 125),
+  planned('exec', 'run one command on the target, stdio wired (scripts, CI)', 'mproxy exec PROFILE -- CMD...', 125),
+  planned('mount', 'mount every [[mounts]] entry in the foreground until Ctrl-C', 'mproxy mount PROFILE', 1),
+  planned('log', 'list the commands of a recording, or print one command\'s output', 'mproxy log RECORDING [--json] [--show N]', 1),
+  planned('doctor', 'check bwrap, FUSE, user namespaces, ssh-agent, each with its fix', 'mproxy doctor', 1),
+];

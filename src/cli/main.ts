@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+/**
+ * The mproxy command line: global flags, dispatch to a subcommand, and the single place where a
+ * failure becomes a message and an exit status. No stack trace reaches the user unless --debug.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { MproxyError, isMproxyError, messageOf } from '../util/errors.js';
+import { closest } from '../util/suggest.js';
+import { parseCommandArgs } from './args.js';
+import type { Command, CommandIO } from './command.js';
+import { configCommand } from './commands/config.js';
+import { plannedCommands } from './commands/planned.js';
+import { schemaCommand } from './commands/schema.js';
+import { validateCommand } from './commands/validate.js';
+import { EXIT_USAGE, exitCodeFor } from './exit-codes.js';
+import { commandHelp, mainHelp } from './help.js';
+import { formatError } from './output.js';
+
+const COMMANDS: readonly Command[] = [plannedCommands[0], validateCommand, plannedCommands[1], configCommand, schemaCommand, ...plannedCommands.slice(2)].filter(
+  (c): c is Command => c !== undefined,
+);
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
+
+export async function main(argv: readonly string[], io: CommandIO): Promise<number> {
+  const dash = argv.indexOf('--');
+  const head = dash < 0 ? [...argv] : argv.slice(0, dash);
+  const tail = dash < 0 ? [] : argv.slice(dash);
+  const debug = head.includes('--debug');
+  const args = [...head.filter((a) => a !== '--debug' && a !== '--verbose'), ...tail];
+  let command: Command | undefined;
+  try {
+    const [name, ...rest] = args;
+    if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+      const topic = name === 'help' ? rest[0] : undefined;
+      const target = topic === undefined ? undefined : findCommand(topic);
+      io.stdout(target === undefined ? mainHelp(COMMANDS, version()) : commandHelp(target));
+      return name === undefined ? EXIT_USAGE : 0;
+    }
+    if (name === '-V' || name === '--version') {
+      io.stdout(`mproxy ${version()}\n`);
+      return 0;
+    }
+    command = findCommand(name);
+    if (rest.includes('-h') || rest.slice(0, rest.indexOf('--') < 0 ? undefined : rest.indexOf('--')).includes('--help')) {
+      io.stdout(commandHelp(command));
+      return 0;
+    }
+    return await command.run(parseCommandArgs(command.name, rest, command.options), io);
+  } catch (err) {
+    return report(err, command, debug, io);
+  }
+}
+
+function findCommand(name: string): Command {
+  const found = COMMANDS.find((c) => c.name === name);
+  if (found !== undefined) return found;
+  if (name.startsWith('-')) {
+    throw new MproxyError('E_USAGE', `unknown option ${name}`, { hint: 'options go after the command: mproxy COMMAND [OPTIONS]; run `mproxy --help`' });
+  }
+  const guess = closest(name, COMMANDS.map((c) => c.name));
+  throw new MproxyError('E_USAGE', `unknown command \`${name}\``, {
+    hint: guess !== undefined ? [`did you mean \`mproxy ${guess}\`?`] : [`commands: ${COMMANDS.map((c) => c.name).join(', ')}`],
+  });
+}
+
+function report(err: unknown, command: Command | undefined, debug: boolean, io: CommandIO): number {
+  const failure = command?.failureExit ?? 1;
+  if (isMproxyError(err)) {
+    io.stderr(formatError(err) + '\n');
+    if (debug) io.stderr(`${err.stack ?? ''}\n${err.cause !== undefined ? `cause: ${String(err.cause)}\n` : ''}`);
+    return exitCodeFor(err.code, failure);
+  }
+  io.stderr(`mproxy: internal error: ${messageOf(err)}\n`);
+  io.stderr(debug && err instanceof Error ? `${err.stack ?? ''}\n` : '  hint: this is a bug in mproxy; re-run with --debug and report the output\n');
+  return failure;
+}
+
+// A reader that stops early (`mproxy config | head`) is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
+const io: CommandIO = {
+  cwd: process.cwd(),
+  env: process.env,
+  home: homedir(),
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+main(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`mproxy: internal error: ${messageOf(err)}\n`);
+    process.exitCode = 125;
+  },
+);

@@ -1,0 +1,43 @@
+/**
+ * The one error type of mproxy. Every failure a user can see is an MproxyError with a stable
+ * code (the CLI maps codes to exit codes in one place: src/cli/exit-codes.ts), a sentence, and
+ * a hint that says how to fix it. Causes are kept for --debug.
+ */
+export const ERROR_CODES = [
+  'E_USAGE',
+  'E_PROFILE_INVALID',
+  'E_PROFILE_NOT_FOUND',
+  'E_PROFILE_READ',
+  'E_NOT_IMPLEMENTED',
+  'E_INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface MproxyErrorOptions {
+  readonly hint?: string | readonly string[];
+  readonly cause?: unknown;
+}
+
+export class MproxyError extends Error {
+  override readonly name = 'MproxyError';
+  readonly code: ErrorCode;
+  readonly hints: readonly string[];
+
+  constructor(code: ErrorCode, message: string, options: MproxyErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    const hint = options.hint;
+    this.hints = hint === undefined ? [] : typeof hint === 'string' ? [hint] : [...hint];
+  }
+}
+
+export function isMproxyError(value: unknown): value is MproxyError {
+  return value instanceof MproxyError;
+}
+
+/** The message of anything thrown, for places that must quote a foreign error. */
+export function messageOf(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  return String(value);
+}
