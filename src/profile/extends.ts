@@ -69,7 +69,7 @@ function checkTarget(target: string, ref: string, self: string, stack: readonly 
   try {
     isDir = statSync(target).isDirectory();
   } catch {
-    return { message: `\`${ref}\` does not exist (looked for ${target})`, hints: ['paths in extends are relative to the file that contains them'] };
+    return { message: `\`${ref}\` does not exist (looked for ${displayName(target, cwd)})`, hints: ['paths in extends are relative to the file that contains them'] };
   }
   if (isDir) return { message: `\`${ref}\` is a directory; extends takes a TOML file`, hints: [`did you mean \`${ref.replace(/\/$/, '')}/base.toml\` or similar?`] };
   const real = realPath(target);

@@ -51,8 +51,9 @@ function inSchemaOrder(value: unknown, schema: JsonSchema | undefined): unknown 
   if (Array.isArray(value)) return value.map((v) => inSchemaOrder(v, schema?.items));
   if (!isPlainTable(value)) return value;
   const props = schema?.properties ?? {};
-  const keys = [...Object.keys(props).filter((k) => k in value), ...Object.keys(value).filter((k) => !(k in props))];
+  const keys = [...Object.keys(props).filter((k) => Object.hasOwn(value, k)), ...Object.keys(value).filter((k) => !Object.hasOwn(props, k))];
   const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = inSchemaOrder(value[k], props[k]);
+  // defineProperty, not assignment: a key named __proto__ must stay a key.
+  for (const k of keys) Object.defineProperty(out, k, { value: inSchemaOrder(value[k], props[k]), enumerable: true, writable: true, configurable: true });
   return out;
 }

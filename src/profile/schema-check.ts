@@ -55,12 +55,12 @@ function describe(error: ErrorObject, origins: ReadonlyMap<string, Origin>): Fin
     case 'required': {
       const missing = String(params['missingProperty']);
       if (ptr === '/target' && missing === 'uri' && origins.get('/target')?.kind === 'default') {
-        return { pointer: '', message: 'no [target]: a profile must say which machine to reach', hints: ['add a [target] table, e.g.\n[target]\nuri = "ssh://user@host"   # or "local", "docker://NAME", "compose://./SERVICE"'] };
+        return { pointer: '/target', message: 'no [target] table: a profile must say which machine to reach', hints: ['add a [target] table, e.g.\n[target]\nuri = "ssh://user@host"   # or "local", "docker://NAME", "compose://./SERVICE"'] };
       }
       return { pointer: ptr, at: 'key', message: `missing required key \`${missing}\``, hints: describeSchema(schema.properties?.[missing]) };
     }
     case 'type':
-      return { pointer: ptr, message: `expected ${typeWords(String(params['type']))}, found ${tomlTypeOf(error.data)}`, hints: [] };
+      return { pointer: ptr, message: `expected ${typeWords(String(params['type']))}, found ${tomlTypeOf(error.data)}`, hints: typeHints(schema, error.data, ptr) };
     case 'enum': {
       const allowed = (params['allowedValues'] as unknown[]).map(String);
       const guess = typeof error.data === 'string' ? closest(error.data, allowed) : undefined;
@@ -85,6 +85,15 @@ function describe(error: ErrorObject, origins: ReadonlyMap<string, Origin>): Fin
     default:
       return { pointer: ptr, message: error.message ?? `fails ${error.keyword}`, hints: [] };
   }
+}
+
+/** How to write the expected type, for the common slips: a bare duration, a scalar for a list, [t] for [[t]]. */
+function typeHints(schema: JsonSchema, data: unknown, ptr: string): string[] {
+  const shape = SHAPES[schema.title ?? ''];
+  if (shape !== undefined) return [`${shape.what} is a quoted string; ${shape.hint}`];
+  if (schema.type === 'array' && schema.items?.properties !== undefined) return [`write each entry under an array-of-tables header: [[${ptr.slice(ptr.lastIndexOf('/') + 1)}]]`];
+  if (schema.type === 'array' && typeof data === 'string') return [`put it in a list: [${JSON.stringify(data)}]`];
+  return [];
 }
 
 function describeSchema(schema: JsonSchema | undefined): string[] {

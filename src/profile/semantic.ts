@@ -38,7 +38,13 @@ export function checkSemantics(data: Table, ctx: SemanticContext): Finding[] {
     ...checkPositive(target['keepalive'], '/target/keepalive', parseDuration),
     ...checkPositive(recording['max_size'], '/recording/max_size', parseSize),
     ...checkRecordingPath(recording['path']),
+    ...checkWorkingDir(sandbox['working_dir'], ctx),
   ];
+}
+
+function checkWorkingDir(dir: unknown, ctx: SemanticContext): Finding[] {
+  if (typeof dir !== 'string' || dir === '' || expandHome(dir, ctx.home).startsWith('/')) return [];
+  return [{ pointer: '/sandbox/working_dir', message: `\`${dir}\` is not absolute`, hints: ['write an absolute local path, or ~/… for your home'] }];
 }
 
 function checkTarget(target: Table): Finding[] {
@@ -88,7 +94,7 @@ function checkMounts(mounts: unknown, ctx: SemanticContext): Finding[] {
     if (isWithin(home, local)) {
       out.push({
         pointer,
-        message: `local path \`${local}\`${said} ${local === home ? 'is' : 'contains'} your home directory ${home}`,
+        message: `local path \`${local}\` ${local === home ? 'is' : 'contains'} your home directory ${home}${said}`,
         hints: ['the program\'s own configuration and credentials live in your home; mount the remote under it instead (local = "~/remote/fw") or at another path'],
       });
     }

@@ -32,7 +32,7 @@ export function parseTargetUri(uri: string): Parsed<Target> {
     case 'ssh':
       return parseSshAuthority(rest.replace(/\/$/, ''), true);
     case 'docker':
-      if (!CONTAINER.test(rest)) return fail(`\`${rest}\` is not a container name or ID`, 'write docker://NAME or docker://ID (letters, digits, _ . -)');
+      if (!CONTAINER.test(rest)) return fail(rest === '' ? 'no container after docker://' : `\`${rest}\` is not a container name or ID`, 'write docker://NAME or docker://ID (letters, digits, _ . -), as `docker ps` shows it');
       return { ok: true, value: { kind: 'docker', container: rest } };
     case 'compose':
       return parseCompose(rest);
@@ -73,7 +73,8 @@ export function parseSshAuthority(text: string, portAllowed: boolean): Parsed<Ex
   let port: number | undefined;
   if (portText !== undefined) {
     if (!portAllowed) return fail(`a port in \`${text}\` needs the ssh:// form`, `write ssh://${text}`);
-    port = /^[0-9]+$/.test(portText) ? Number(portText) : NaN;
+    if (!/^[0-9]+$/.test(portText)) return fail(`port \`${portText}\` is not a number`, 'a port is a number from 1 to 65535');
+    port = Number(portText);
     if (!(port >= 1 && port <= 65535)) return fail(`port \`${portText}\` is out of range`, 'a port is a number from 1 to 65535');
   }
   return { ok: true, value: { kind: 'ssh', host, ...(user !== undefined ? { user } : {}), ...(port !== undefined ? { port } : {}) } };
