@@ -40,8 +40,7 @@ function typeOf(schema: JsonSchema): string {
 
 function defaultOf(schema: JsonSchema): string {
   if (schema.default === undefined || schema.properties !== undefined) return '';
-  const text = JSON.stringify(schema.default);
-  return `\`${escape(text.length > 60 ? text.slice(0, 57) + '…' : text)}\``;
+  return `\`${escape(JSON.stringify(schema.default).replace(/","/g, '", "'))}\``;
 }
 
 function escape(text: string): string {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { FIXTURES, runMproxy, testEnv } from '../helpers/cli.js';
+import { FIXTURES, runMproxy, testEnv } from '../../helpers/cli.js';
 
 const dir = join(FIXTURES, 'profiles');
 const env = testEnv({ MPROXY_FIXTURE_USER: 'builder' });
