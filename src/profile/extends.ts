@@ -15,6 +15,10 @@ export interface ChainContext {
   readonly diagnostics: Diagnostic[];
   /** Real paths already used, so a diamond reads each base once. */
   readonly used: Set<string>;
+  /** Pointers already reported as errors: later checks of the same value stay quiet. */
+  readonly reported: Set<string>;
+  /** Set when a file could not be read or a base not followed: the merged result is incomplete. */
+  incomplete: boolean;
 }
 
 /** How a file is named in messages: relative to the cwd when below it. */
@@ -26,19 +30,23 @@ export function displayName(file: string, cwd: string): string {
 export function loadChain(file: string, ctx: ChainContext, stack: readonly string[] = []): Layer[] {
   const name = displayName(file, ctx.cwd);
   const read = readLayer(file, name, ctx.env);
-  ctx.diagnostics.push(...read.diagnostics);
-  if (read.layer === undefined) return [];
+  if (read.layer === undefined) {
+    ctx.diagnostics.push(...read.diagnostics);
+    ctx.incomplete = true;
+    return [];
+  }
   const layer = read.layer;
   const real = realPath(file);
   ctx.used.add(real);
   const refs = layer.data['extends'];
   delete layer.data['extends'];
-  if (refs === undefined) return [layer];
-
-  const findings: Finding[] = [];
+  const findings: Finding[] = [...read.findings];
   const below: Layer[] = [];
-  const list = typeof refs === 'string' ? [refs] : Array.isArray(refs) ? refs : undefined;
-  if (list === undefined) findings.push({ pointer: '/extends', message: 'expected a string or an array of strings', hints: ['extends = "./base.toml" or extends = ["./a.toml", "./b.toml"]'] });
+  const list = refs === undefined ? [] : typeof refs === 'string' ? [refs] : Array.isArray(refs) ? refs : undefined;
+  if (list === undefined) {
+    findings.push({ pointer: '/extends', message: 'expected a string or an array of strings', hints: ['extends = "./base.toml" or extends = ["./a.toml", "./b.toml"]'] });
+    ctx.incomplete = true;
+  }
   for (const [i, ref] of (list ?? []).entries()) {
     const pointer = typeof refs === 'string' ? '/extends' : `/extends/${i}`;
     if (typeof ref !== 'string' || ref === '') {
@@ -49,6 +57,7 @@ export function loadChain(file: string, ctx: ChainContext, stack: readonly strin
     const problem = checkTarget(target, ref, real, [...stack, real], ctx.cwd);
     if (problem !== undefined) {
       findings.push({ pointer, ...problem });
+      ctx.incomplete = true;
       continue;
     }
     if (ctx.used.has(realPath(target))) continue;
@@ -59,7 +68,10 @@ export function loadChain(file: string, ctx: ChainContext, stack: readonly strin
     if (layer.origin.kind === 'file') {
       for (const [ptr, loc] of layer.origin.locations) origins.set(ptr, { kind: 'file', file: name, ...loc });
     }
-    ctx.diagnostics.push(...findings.map((f) => locate(f, origins, name)));
+    for (const f of findings) {
+      ctx.diagnostics.push(locate(f, origins, name));
+      ctx.reported.add(f.pointer);
+    }
   }
   return [...below, layer];
 }

@@ -56,7 +56,7 @@ export function loadProfile(file: string, options: LoadOptions): LoadResult {
   const path = resolve(options.cwd, file);
   const name = displayName(path, options.cwd);
   const diagnostics: Diagnostic[] = [];
-  const ctx: ChainContext = { cwd: options.cwd, env: options.env, diagnostics, used: new Set() };
+  const ctx: ChainContext = { cwd: options.cwd, env: options.env, diagnostics, used: new Set(), reported: new Set(), incomplete: false };
   const { system, user } = configPaths(options.env, options.home);
 
   const layers: Layer[] = [defaultsLayer()];
@@ -70,12 +70,17 @@ export function loadProfile(file: string, options: LoadOptions): LoadResult {
 
   const merged = mergeLayers(layers);
   const origins = merged.origins;
-  if (diagnostics.length === 0) {
-    const findings = [
-      ...checkSchema(merged.data, origins, { partial: options.partial === true }),
-      ...checkSemantics(merged.data, { home: options.home }),
-    ];
-    diagnostics.push(...findings.map((f) => locate(f, origins, name)));
+  // With a file missing, the merged result would raise errors that are only echoes of it.
+  if (!ctx.incomplete) {
+    // The rule checks word a value's problem more precisely than a schema pattern, so they go
+    // first, and each value is reported once.
+    const findings = [...checkSemantics(merged.data, { home: options.home }), ...checkSchema(merged.data, origins, { partial: options.partial === true })];
+    for (const f of findings) {
+      const isError = f.severity !== 'warning';
+      if (isError && ctx.reported.has(f.pointer)) continue;
+      if (isError) ctx.reported.add(f.pointer);
+      diagnostics.push(locate(f, origins, name));
+    }
   }
   const sorted = sortDiagnostics(diagnostics);
   const result = { file: name, data: merged.data, origins, diagnostics: sorted, sources: ctx.used };

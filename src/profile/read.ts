@@ -6,15 +6,16 @@ import { readFileSync, statSync } from 'node:fs';
 import { parse, TomlError } from 'smol-toml';
 import { formatBytes } from '../util/units.js';
 import { messageOf } from '../util/errors.js';
-import type { Diagnostic, Layer } from './diagnostics.js';
-import { dottedPath, locate } from './diagnostics.js';
+import type { Diagnostic, Finding, Layer } from './diagnostics.js';
+import { dottedPath } from './diagnostics.js';
 import { interpolate } from './interpolate.js';
 import { keyDefinedOn, locateToml, pointer } from './toml-locate.js';
 
 /** Profiles are small; a larger file is a mistake (a log, a binary) and is refused unread. */
 export const MAX_PROFILE_BYTES = 1024 * 1024;
 
-export type ReadResult = { readonly layer: Layer; readonly diagnostics: readonly Diagnostic[] } | { readonly layer?: undefined; readonly diagnostics: readonly Diagnostic[] };
+/** A layer with its not-yet-located findings (unset variables), or why there is none. */
+export type ReadResult = { readonly layer: Layer; readonly findings: readonly Finding[] } | { readonly layer?: undefined; readonly diagnostics: readonly Diagnostic[] };
 
 function problem(file: string, line: number, column: number, message: string, hints: string[] = []): Diagnostic {
   return { file, line, column, path: '', message, hints, severity: 'error' };
@@ -50,9 +51,7 @@ export function readLayer(file: string, displayName: string, env: NodeJS.Process
   const locations = locateToml(decoded);
   const origin = { kind: 'file', file: displayName, locations } as const;
   const { value, envUsed, findings } = interpolate(data, env);
-  const origins = new Map([...locations].map(([ptr, loc]) => [ptr, { kind: 'file' as const, file: displayName, ...loc }]));
-  const diagnostics = findings.map((f) => locate(f, origins, displayName));
-  return { layer: { origin, data: value, envUsed }, diagnostics };
+  return { layer: { origin, data: value, envUsed }, findings };
 }
 
 /** UTF-8 text, or a located complaint about the first byte that makes it binary. */

@@ -94,6 +94,8 @@ export const profileSchema = {
           title: 'target-uri',
           type: 'string',
           minLength: 1,
+          // The outline only (editors show it); src/profile/target-uri.ts checks the details.
+          pattern: '^(local|(ssh|docker|compose)://[^\\s]*|[^\\s/@]+@[^\\s/@]+|[^\\s/@:]+)$',
           description: 'user@host | ssh://[user@]host[:port] (IPv6 in brackets) | docker://NAME|ID | compose://PROJECT/SERVICE[/N] | compose://./SERVICE | local',
           examples: ['ssh://builder@build01:2222', 'docker://devcontainer', 'compose://./app', 'local'],
         },

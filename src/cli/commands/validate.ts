@@ -101,8 +101,10 @@ function collectFiles(paths: readonly string[], cwd: string): string[] {
   return [...new Set(files)];
 }
 
+/** Files that complete other profiles rather than stand alone: machine/user config, overlays. */
 function isMachineConfig(file: string): boolean {
-  return basename(file) === 'machineproxy.toml';
+  const name = basename(file);
+  return name === 'machineproxy.toml' || name.endsWith('.local.toml');
 }
 
 function realPath(file: string): string {
