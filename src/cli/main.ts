@@ -10,16 +10,15 @@ import { closest } from '../util/suggest.js';
 import { parseCommandArgs } from './args.js';
 import type { Command, CommandIO } from './command.js';
 import { configCommand } from './commands/config.js';
-import { plannedCommands } from './commands/planned.js';
+import { doctorCommand, execCommand, logCommand, mountCommand, upCommand } from './commands/planned.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { commandHelp, mainHelp } from './help.js';
 import { formatError } from './output.js';
 
-const COMMANDS: readonly Command[] = [plannedCommands[0], validateCommand, plannedCommands[1], configCommand, schemaCommand, ...plannedCommands.slice(2)].filter(
-  (c): c is Command => c !== undefined,
-);
+/** In the order help lists them: the main job first. */
+const COMMANDS: readonly Command[] = [upCommand, validateCommand, execCommand, configCommand, schemaCommand, mountCommand, logCommand, doctorCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };

@@ -22,10 +22,8 @@ function planned(name: string, summary: string, usage: string, failureExit: numb
   };
 }
 
-export const plannedCommands: readonly Command[] = [
-  planned('up', 'run a program locally with the remote mounted and its children executed remotely', 'mproxy up [PROFILE] [-- PROGRAM ARGS...]', 125),
-  planned('exec', 'run one command on the target, stdio wired (scripts, CI)', 'mproxy exec PROFILE -- CMD...', 125),
-  planned('mount', 'mount every [[mounts]] entry in the foreground until Ctrl-C', 'mproxy mount PROFILE', 1),
-  planned('log', 'list the commands of a recording, or print one command\'s output', 'mproxy log RECORDING [--json] [--show N]', 1),
-  planned('doctor', 'check bwrap, FUSE, user namespaces, ssh-agent, each with its fix', 'mproxy doctor', 1),
-];
+export const upCommand = planned('up', 'run a program locally with the remote mounted and its children executed remotely', 'mproxy up [PROFILE] [-- PROGRAM ARGS...]', 125);
+export const execCommand = planned('exec', 'run one command on the target, stdio wired (scripts, CI)', 'mproxy exec PROFILE -- CMD...', 125);
+export const mountCommand = planned('mount', 'mount every [[mounts]] entry in the foreground until Ctrl-C', 'mproxy mount PROFILE', 1);
+export const logCommand = planned('log', 'list the commands of a recording, or print one command\'s output', 'mproxy log RECORDING [--json] [--show N]', 1);
+export const doctorCommand = planned('doctor', 'check bwrap, FUSE, user namespaces, ssh-agent, each with its fix', 'mproxy doctor', 1);
