@@ -7,6 +7,8 @@ export interface CommandIO {
   readonly home: string;
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Set with --verbose: says what mproxy is doing, on stderr. */
+  readonly verbose?: (message: string) => void;
 }
 
 export interface Command {

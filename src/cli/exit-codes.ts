@@ -7,6 +7,11 @@ export function exitCodeFor(code: ErrorCode, commandFailureExit: number): number
   switch (code) {
     case 'E_USAGE':
       return EXIT_USAGE;
+    // As a shell reports a command it could not run.
+    case 'E_COMMAND_NOT_FOUND':
+      return 127;
+    case 'E_COMMAND_NOT_EXECUTABLE':
+      return 126;
     default:
       return commandFailureExit;
   }

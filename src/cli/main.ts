@@ -10,7 +10,8 @@ import { closest } from '../util/suggest.js';
 import { parseCommandArgs } from './args.js';
 import type { Command, CommandIO } from './command.js';
 import { configCommand } from './commands/config.js';
-import { doctorCommand, execCommand, logCommand, mountCommand, upCommand } from './commands/planned.js';
+import { execCommand } from './commands/exec.js';
+import { doctorCommand, logCommand, mountCommand, upCommand } from './commands/planned.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.js';
@@ -25,11 +26,14 @@ function version(): string {
   return pkg.version ?? '0.0.0';
 }
 
-export async function main(argv: readonly string[], io: CommandIO): Promise<number> {
+export async function main(argv: readonly string[], baseIo: CommandIO): Promise<number> {
+  let io = baseIo;
   const dash = argv.indexOf('--');
   const head = dash < 0 ? [...argv] : argv.slice(0, dash);
   const tail = dash < 0 ? [] : argv.slice(dash);
   const debug = head.includes('--debug');
+  const verbose = debug || head.includes('--verbose');
+  if (verbose) io = { ...io, verbose: (message) => io.stderr(`mproxy: ${message}\n`) };
   const args = [...head.filter((a) => a !== '--debug' && a !== '--verbose'), ...tail];
   let command: Command | undefined;
   try {

@@ -1,0 +1,47 @@
+/**
+ * The agent's end of the connection: frames in from stdin, frames out to stdout. Outbound
+ * writes report congestion so producers (child stdout readers) pause instead of buffering
+ * without bound.
+ */
+import { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { encodeFrame, FrameDecoder } from '../../src/protocol/codec.js';
+import { SYNC_MARKER, type Frame } from '../../src/protocol/frames.js';
+
+export class AgentChannel extends EventEmitter {
+  private congested = false;
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+  ) {
+    super();
+    // Before any frame: lets the client skip whatever a login shell printed ahead of us.
+    output.write(SYNC_MARKER);
+    output.on('drain', () => {
+      this.congested = false;
+      this.emit('drain');
+    });
+  }
+
+  get isCongested(): boolean {
+    return this.congested;
+  }
+
+  start(onFrame: (frame: Frame) => void, onEnd: (error?: Error) => void): void {
+    const decoder = new FrameDecoder(onFrame);
+    this.input.on('data', (chunk: Buffer) => {
+      try {
+        decoder.push(chunk);
+      } catch (err) {
+        onEnd(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    this.input.on('end', () => onEnd());
+    this.input.on('error', (err) => onEnd(err));
+  }
+
+  send(frame: Frame): void {
+    if (!this.output.write(encodeFrame(frame))) this.congested = true;
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * One process started for mproxy: spawned in its own process group, its stdio and extra fds
+ * carried as Data/Eof frames under per-stream windows, signals sent to the whole group, and one
+ * Exit frame once the process has exited and its output is drained.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { MAX_CHUNK, T, WINDOW, type ExecFrame } from '../../src/protocol/frames.js';
+import type { AgentChannel } from './channel.js';
+
+interface Outbound {
+  readonly stream: Readable;
+  credit: number;
+}
+
+export class ExecSession {
+  private readonly child: ChildProcess;
+  private readonly outbound = new Map<number, Outbound>();
+  private readonly inbound = new Map<number, Writable>();
+  private finished = false;
+
+  constructor(
+    private readonly frame: ExecFrame,
+    private readonly channel: AgentChannel,
+    private readonly onDone: () => void,
+  ) {
+    const maxFd = Math.max(2, ...frame.fds);
+    const stdio: ('pipe' | 'ignore')[] = Array.from({ length: maxFd + 1 }, (_, fd) => (fd <= 2 || frame.fds.includes(fd) ? 'pipe' : 'ignore'));
+    const [file = '', ...args] = frame.argv;
+    this.child = spawn(file, args, { cwd: frame.cwd, env: { ...frame.env }, stdio, detached: true });
+    this.child.on('error', (err: NodeJS.ErrnoException) => this.fail(err));
+    this.child.on('close', (code, signal) => this.exit(code, signal));
+    this.child.stdio.forEach((s, fd) => {
+      if (s === null || s === undefined) return;
+      if (fd === 0) this.inbound.set(0, s as Writable);
+      else if (fd <= 2) this.watchOutbound(fd, s as Readable);
+      else {
+        // Extra fds are sockets: the child may read or write them.
+        this.inbound.set(fd, s as Duplex);
+        this.watchOutbound(fd, s as Duplex);
+      }
+      s.on('error', () => undefined); // EPIPE after the child exits: the Exit frame says what happened.
+    });
+    channel.on('drain', this.resumeAll);
+  }
+
+  private watchOutbound(fd: number, stream: Readable): void {
+    const state: Outbound = { stream, credit: WINDOW };
+    this.outbound.set(fd, state);
+    stream.on('data', (chunk: Buffer) => {
+      for (let off = 0; off < chunk.length; off += MAX_CHUNK) {
+        const d = chunk.subarray(off, off + MAX_CHUNK);
+        this.channel.send({ t: T.Data, id: this.frame.id, s: fd, d });
+        state.credit -= d.length;
+      }
+      if (state.credit <= 0 || this.channel.isCongested) stream.pause();
+    });
+    stream.on('end', () => this.channel.send({ t: T.Eof, id: this.frame.id, s: fd }));
+  }
+
+  private readonly resumeAll = (): void => {
+    for (const o of this.outbound.values()) if (o.credit > 0 && o.stream.isPaused()) o.stream.resume();
+  };
+
+  ack(s: number, n: number): void {
+    const o = this.outbound.get(s);
+    if (o === undefined) return;
+    o.credit += n;
+    if (o.credit > 0 && !this.channel.isCongested && o.stream.isPaused()) o.stream.resume();
+  }
+
+  data(s: number, d: Uint8Array): void {
+    const w = this.inbound.get(s);
+    if (w === undefined || w.writableEnded) return;
+    w.write(d, () => this.channel.send({ t: T.Ack, id: this.frame.id, s, n: d.length }));
+  }
+
+  eof(s: number): void {
+    this.inbound.get(s)?.end();
+  }
+
+  signal(sig: string): void {
+    const pid = this.child.pid;
+    if (pid === undefined || this.finished) return;
+    try {
+      process.kill(-pid, sig as NodeJS.Signals);
+    } catch {
+      try {
+        this.child.kill(sig as NodeJS.Signals);
+      } catch {
+        // Already gone: the Exit frame is on its way.
+      }
+    }
+  }
+
+  private fail(err: NodeJS.ErrnoException): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.channel.send({ t: T.Error, id: this.frame.id, code: err.code ?? 'E_SPAWN', msg: err.message });
+    this.cleanup();
+  }
+
+  private exit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.channel.send({ t: T.Exit, id: this.frame.id, code, sig: signal });
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    this.channel.off('drain', this.resumeAll);
+    this.onDone();
+  }
+}

@@ -1,0 +1,39 @@
+/** `mproxy exec PROFILE -- CMD…`: one command on the target, stdio wired; its exit status is ours. */
+import { resolveProfileArg } from '../../profile/discover.js';
+import { loadProfile } from '../../profile/load.js';
+import { connect } from '../../runner/connect.js';
+import { runRemoteCommand } from '../../runner/exec.js';
+import { MproxyError } from '../../util/errors.js';
+import { parseSetFlags } from '../args.js';
+import type { Command } from '../command.js';
+import { formatDiagnostic } from '../output.js';
+
+export const execCommand: Command = {
+  name: 'exec',
+  summary: 'run one command on the target, stdio wired (scripts, CI)',
+  usage: 'mproxy exec PROFILE [--set KEY.PATH=VALUE]... -- CMD [ARGS...]',
+  details: [
+    'No sandbox and no mount: the command runs on the target in the workspace (the first',
+    'mount\'s remote path; without mounts, the remote home), with the environment [env] allows.',
+    'Exit status: the command\'s; 128+N if a signal N killed it; 127 not found; 126 not',
+    'executable; 125 mproxy itself failed (profile, connection).',
+  ],
+  options: {
+    set: { type: 'string', multiple: true, valueName: 'KEY.PATH=VALUE', description: 'override a profile key for this run' },
+  },
+  failureExit: 125,
+  async run(args, io) {
+    if (args.rest.length === 0) throw new MproxyError('E_USAGE', 'no command given', { hint: 'mproxy exec PROFILE -- CMD [ARGS...]' });
+    if (args.positionals.length > 1) throw new MproxyError('E_USAGE', `exec takes one PROFILE before --, got ${args.positionals.length}`, { hint: 'put the command after --' });
+    const file = resolveProfileArg(args.positionals[0], io.cwd);
+    const loaded = loadProfile(file, { cwd: io.cwd, env: io.env, home: io.home, flags: parseSetFlags(args.values['set'] as string[] | undefined) });
+    for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
+    if (loaded.profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`);
+    const host = await connect(loaded.profile, { ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
+    try {
+      return await runRemoteCommand(host, loaded.profile, args.rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    } finally {
+      await host.close();
+    }
+  },
+};

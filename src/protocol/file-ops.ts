@@ -1,0 +1,80 @@
+/**
+ * The file operations of the protocol: names, argument lists and result shapes, shared by the
+ * agent (which serves them) and the client (which calls them). Paths are bytes; handles are
+ * opaque numbers held by the agent until closed.
+ */
+export interface WireStat {
+  readonly dev: number;
+  readonly ino: number;
+  readonly mode: number;
+  readonly nlink: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly rdev: number;
+  readonly size: number;
+  readonly blocks: number;
+  readonly atimeMs: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+}
+
+export interface WireDirEntry {
+  readonly name: Uint8Array;
+  /** lstat of the entry; absent when it vanished between listing and stat. */
+  readonly st?: WireStat;
+}
+
+export interface WireStatfs {
+  readonly bsize: number;
+  readonly blocks: number;
+  readonly bfree: number;
+  readonly bavail: number;
+  readonly files: number;
+  readonly ffree: number;
+}
+
+type Path = Uint8Array;
+type Handle = number;
+
+/** op name → [arguments, result]. */
+export interface FileOps {
+  open: [[path: Path, flags: number, mode: number], Handle];
+  close: [[h: Handle], null];
+  read: [[h: Handle, position: number, length: number], Uint8Array];
+  write: [[h: Handle, position: number, data: Uint8Array], number];
+  fstat: [[h: Handle], WireStat];
+  ftruncate: [[h: Handle, length: number], null];
+  fsync: [[h: Handle], null];
+  stat: [[path: Path], WireStat];
+  lstat: [[path: Path], WireStat];
+  readdir: [[path: Path], WireDirEntry[]];
+  mkdir: [[path: Path, mode: number], null];
+  mkdirAll: [[path: Path, mode: number], null];
+  unlink: [[path: Path], null];
+  rmdir: [[path: Path], null];
+  remove: [[path: Path], null];
+  rename: [[from: Path, to: Path], null];
+  chmod: [[path: Path, mode: number], null];
+  chown: [[path: Path, uid: number, gid: number], null];
+  truncate: [[path: Path, length: number], null];
+  utimes: [[path: Path, atimeMs: number, mtimeMs: number], null];
+  readlink: [[path: Path], Uint8Array];
+  symlink: [[target: Path, path: Path], null];
+  link: [[existing: Path, path: Path], null];
+  realpath: [[path: Path], Uint8Array];
+  statfs: [[path: Path], WireStatfs];
+  getwd: [[], Uint8Array];
+}
+
+export type FileOpName = keyof FileOps;
+export type FileOpArgs<K extends FileOpName> = FileOps[K][0];
+export type FileOpResult<K extends FileOpName> = FileOps[K][1];
+
+export const FILE_OP_NAMES: readonly FileOpName[] = [
+  'open', 'close', 'read', 'write', 'fstat', 'ftruncate', 'fsync', 'stat', 'lstat', 'readdir', 'mkdir', 'mkdirAll',
+  'unlink', 'rmdir', 'remove', 'rename', 'chmod', 'chown', 'truncate', 'utimes', 'readlink', 'symlink', 'link',
+  'realpath', 'statfs', 'getwd',
+];
+
+/** Largest read or write in one operation; the client splits larger ones. */
+export const MAX_IO = 1024 * 1024;

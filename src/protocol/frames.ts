@@ -1,0 +1,183 @@
+/**
+ * The frames spoken between mproxy and its agent. Each frame is one CBOR map `{t: type, …}`
+ * behind a 4-byte big-endian length (codec.ts). Paths in file operations are byte strings, so
+ * names that are not UTF-8 survive; argv, env and cwd are text (what spawn accepts).
+ *
+ * Exec streams are numbered per process: 0 stdin, 1 stdout, 2 stderr, 3+ extra fds. Each data
+ * direction of each stream has a window of WINDOW bytes: the sender stops when it has sent a
+ * window's worth not yet acknowledged, the receiver acknowledges (Ack) what its consumer took.
+ * One slow reader therefore never stalls the others sharing the connection.
+ */
+export const PROTOCOL_VERSION = 1;
+/** Written by the agent before its first frame: everything before it (a login banner, .bashrc chatter) is skipped. */
+export const SYNC_MARKER = Buffer.from('\0\0mproxy-agent-sync\0', 'latin1');
+export const WINDOW = 4 * 1024 * 1024;
+export const MAX_FRAME = 16 * 1024 * 1024;
+export const MAX_CHUNK = 256 * 1024;
+
+export const T = {
+  Hello: 0,
+  Exec: 1,
+  Data: 2,
+  Eof: 3,
+  Signal: 4,
+  Exit: 5,
+  Error: 6,
+  Log: 7,
+  PathQuery: 9,
+  PathInfo: 10,
+  FileOp: 11,
+  FileResp: 12,
+  Resize: 13,
+  Ack: 16,
+} as const;
+
+export type FrameTypeName = keyof typeof T;
+
+/** Capabilities an agent may announce in Hello. */
+export type Capability = 'exec' | 'fs' | 'path' | 'pty' | 'signals';
+
+export interface HelloFrame {
+  readonly t: typeof T.Hello;
+  readonly v: number;
+  readonly caps: readonly Capability[];
+  /** Agent side only: what it runs on. */
+  readonly info?: AgentInfo;
+}
+
+export interface AgentInfo {
+  readonly node: string;
+  readonly platform: string;
+  readonly arch: string;
+  readonly pid: number;
+  readonly home: string;
+  readonly user: string;
+}
+
+export interface PtyRequest {
+  readonly cols: number;
+  readonly rows: number;
+  readonly term: string;
+}
+
+export interface ExecFrame {
+  readonly t: typeof T.Exec;
+  readonly id: number;
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+  /** Extra fds (3, 4, …) to open as pipes in the child, at these numbers. */
+  readonly fds: readonly number[];
+  readonly pty?: PtyRequest;
+}
+
+export interface DataFrame {
+  readonly t: typeof T.Data;
+  readonly id: number;
+  readonly s: number;
+  readonly d: Uint8Array;
+}
+
+export interface EofFrame {
+  readonly t: typeof T.Eof;
+  readonly id: number;
+  readonly s: number;
+}
+
+export interface AckFrame {
+  readonly t: typeof T.Ack;
+  readonly id: number;
+  readonly s: number;
+  readonly n: number;
+}
+
+export interface SignalFrame {
+  readonly t: typeof T.Signal;
+  readonly id: number;
+  readonly sig: string;
+}
+
+export interface ResizeFrame {
+  readonly t: typeof T.Resize;
+  readonly id: number;
+  readonly cols: number;
+  readonly rows: number;
+}
+
+export interface ExitFrame {
+  readonly t: typeof T.Exit;
+  readonly id: number;
+  /** Exit code, or null when killed by a signal. */
+  readonly code: number | null;
+  readonly sig: string | null;
+}
+
+/** A failure tied to request `id` (0: the connection itself). `code` is an errno name or E_… */
+export interface ErrorFrame {
+  readonly t: typeof T.Error;
+  readonly id: number;
+  readonly code: string;
+  readonly msg: string;
+}
+
+export interface LogFrame {
+  readonly t: typeof T.Log;
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly msg: string;
+}
+
+export interface PathQueryFrame {
+  readonly t: typeof T.PathQuery;
+  readonly id: number;
+  /** Directories to list; empty: the agent's own PATH. */
+  readonly dirs: readonly string[];
+}
+
+export interface PathEntry {
+  readonly name: string;
+  readonly path: string;
+  readonly mode: number;
+  readonly size: number;
+  readonly mtime: number;
+}
+
+export interface PathInfoFrame {
+  readonly t: typeof T.PathInfo;
+  readonly id: number;
+  readonly entries: readonly PathEntry[];
+}
+
+export interface FileOpFrame {
+  readonly t: typeof T.FileOp;
+  readonly id: number;
+  readonly op: string;
+  readonly a: readonly unknown[];
+}
+
+export interface FileRespFrame {
+  readonly t: typeof T.FileResp;
+  readonly id: number;
+  /** The result on success. */
+  readonly r?: unknown;
+  /** errno name (ENOENT, EACCES…) on failure, with `m` the message. */
+  readonly e?: string;
+  readonly m?: string;
+}
+
+export type Frame =
+  | HelloFrame
+  | ExecFrame
+  | DataFrame
+  | EofFrame
+  | AckFrame
+  | SignalFrame
+  | ResizeFrame
+  | ExitFrame
+  | ErrorFrame
+  | LogFrame
+  | PathQueryFrame
+  | PathInfoFrame
+  | FileOpFrame
+  | FileRespFrame;
+
+export type FrameOf<K extends Frame['t']> = Extract<Frame, { t: K }>;

@@ -1,0 +1,76 @@
+/**
+ * RemoteHost: everything mproxy needs of the other machine, whatever the transport (ssh,
+ * docker, local) and tier (agent, agentless). One conformance suite runs against every
+ * implementation (test/conformance/).
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { FileOpArgs, FileOpName, FileOpResult } from '../protocol/file-ops.js';
+import type { PathEntry, PtyRequest } from '../protocol/frames.js';
+
+export interface ExecRequest {
+  readonly argv: readonly string[];
+  /** The complete environment of the process (already filtered). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+  /** Extra fds (3, 4, …) to carry, at the same numbers. */
+  readonly fds?: readonly number[];
+  readonly pty?: PtyRequest;
+}
+
+export interface ExitStatus {
+  /** Exit code, or null when killed by a signal. */
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+export interface RemoteProcess {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Extra fds by number: each readable (what the process writes) and writable (what it reads). */
+  readonly fds: ReadonlyMap<number, { readonly input: Writable; readonly output: Readable }>;
+  /** Resolves when the process has exited and its output is drained; rejects if it could not start. */
+  readonly exited: Promise<ExitStatus>;
+  signal(name: string): void;
+  resize(cols: number, rows: number): void;
+}
+
+export interface RemoteFs {
+  call<K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>>;
+}
+
+export interface RemoteInfo {
+  readonly tier: 'agent' | 'agentless';
+  readonly platform: string;
+  readonly arch: string;
+  readonly home: string;
+  readonly user: string;
+  readonly capabilities: readonly string[];
+}
+
+export interface RemoteHost {
+  readonly fs: RemoteFs;
+  exec(request: ExecRequest): RemoteProcess;
+  pathQuery(dirs?: readonly string[]): Promise<PathEntry[]>;
+  info(): RemoteInfo;
+  close(): Promise<void>;
+}
+
+/** A file operation that failed on the remote, with its errno name. */
+export class RemoteFsError extends Error {
+  override readonly name = 'RemoteFsError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly op: string,
+  ) {
+    super(`${op}: ${message}`);
+  }
+}
+
+/** Exit status as a shell reports it: the code, or 128+N for death by signal N. */
+export function shellStatus(status: ExitStatus, signalNumber: (name: string) => number | undefined): number {
+  if (status.code !== null) return status.code;
+  const n = status.signal === null ? undefined : signalNumber(status.signal);
+  return n === undefined ? 255 : 128 + n;
+}
