@@ -1,0 +1,131 @@
+/** Conformance: processes. The same cases run against every backend and tier. */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import type { RemoteHost } from '../../src/remote/host.js';
+import { collect, hashOf, run, sh } from './run.js';
+
+export interface Backend {
+  readonly host: () => RemoteHost;
+  /** A scratch directory on the remote, empty at the start, for this backend's cases. */
+  readonly scratch: () => string;
+}
+
+const BIG = Number(process.env['MPROXY_CONFORMANCE_BIG'] ?? 1024 * 1024 * 1024);
+
+export function execCases(b: Backend): void {
+  test('exit codes pass through', async () => {
+    for (const code of [0, 1, 3, 42, 255]) assert.equal((await sh(b.host(), `exit ${code}`)).code, code);
+  });
+
+  test('death by signal is reported as the signal', async () => {
+    const r = await sh(b.host(), 'kill -TERM $$');
+    assert.equal(r.code, null);
+    assert.equal(r.signal, 'SIGTERM');
+  });
+
+  test('a command that does not exist fails to start, naming itself', async () => {
+    await assert.rejects(run(b.host(), ['/no/such/command-xyz']), (err: Error & { code?: string }) => err.code === 'E_COMMAND_NOT_FOUND' && /command-xyz/.test(err.message));
+  });
+
+  test('stdin reaches the process and its EOF ends it', async () => {
+    const r = await run(b.host(), ['cat'], { input: 'hello\nworld\n' });
+    assert.equal(r.stdout.toString(), 'hello\nworld\n');
+    assert.equal(r.code, 0);
+  });
+
+  test('stdout and stderr stay separate', async () => {
+    const r = await sh(b.host(), 'echo out; echo err >&2; echo out2');
+    assert.equal(r.stdout.toString(), 'out\nout2\n');
+    assert.equal(r.stderr.toString(), 'err\n');
+  });
+
+  test('binary data through stdin and stdout is byte-exact', async () => {
+    const data = Buffer.alloc(3 * 1024 * 1024 + 7);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919) & 0xff;
+    const r = await run(b.host(), ['cat'], { input: data });
+    assert.ok(r.stdout.equals(data));
+  });
+
+  test(`${BIG >> 20} MiB through stdout, byte-exact`, async () => {
+    const file = `${b.scratch()}/big.bin`;
+    const made = await sh(b.host(), `head -c ${BIG} /dev/urandom > ${file} && sha256sum ${file}`);
+    assert.equal(made.code, 0, made.stderr.toString());
+    const expected = made.stdout.toString().split(' ')[0];
+    const proc = b.host().exec({ argv: ['cat', file], env: {}, cwd: '/' });
+    proc.stdin.end();
+    const [got, status] = await Promise.all([hashOf(proc.stdout), proc.exited]);
+    await sh(b.host(), `rm -f ${file}`);
+    assert.equal(status.code, 0);
+    assert.equal(got.bytes, BIG);
+    assert.equal(got.sha256, expected);
+  });
+
+  test('the environment is exactly the one given', async () => {
+    const env = { A: '1', WITH_SPACE: 'a b', EMPTY: '', 'UNICODE': 'é✓' };
+    const r = await run(b.host(), ['/usr/bin/env'], { env });
+    const lines = r.stdout.toString().split('\n').filter((l) => l !== '').sort();
+    assert.deepEqual(lines, Object.entries(env).map(([k, v]) => `${k}=${v}`).sort());
+  });
+
+  test('the working directory is the one given', async () => {
+    const r = await run(b.host(), ['/bin/sh', '-c', 'pwd -P'], { cwd: b.scratch() });
+    const real = (await run(b.host(), ['/bin/sh', '-c', `cd ${b.scratch()} && pwd -P`])).stdout.toString();
+    assert.equal(r.stdout.toString(), real);
+  });
+
+  test('a process that ignores SIGTERM is killed by SIGKILL', async () => {
+    const proc = b.host().exec({ argv: ['/bin/sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 1; done'], env: { PATH: '/usr/bin:/bin' }, cwd: '/' });
+    proc.stdin.end();
+    const out = collect(proc.stdout);
+    await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
+    proc.signal('SIGTERM');
+    const early = await Promise.race([proc.exited.then(() => 'exited'), sleep(700).then(() => 'running')]);
+    assert.equal(early, 'running', 'SIGTERM was ignored');
+    proc.signal('SIGKILL');
+    const status = await proc.exited;
+    assert.equal(status.signal, 'SIGKILL');
+    assert.match((await out).toString(), /ready/);
+  });
+
+  test('signals reach the whole process group, grandchildren included', async () => {
+    const proc = b.host().exec({ argv: ['/bin/sh', '-c', 'sleep 30 & sleep 30 & echo started; wait'], env: { PATH: '/usr/bin:/bin' }, cwd: '/' });
+    proc.stdin.end();
+    await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
+    // SIGTERM, not SIGINT: a non-interactive shell starts background jobs with SIGINT ignored.
+    proc.signal('SIGTERM');
+    const status = await Promise.race([proc.exited, sleep(5000).then(() => undefined)]);
+    assert.ok(status !== undefined, 'the shell and the sleeps holding its stdout ended');
+    assert.equal(status.signal, 'SIGTERM');
+  });
+
+  test('50 concurrent processes each get their own output', async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => sh(b.host(), `sleep 0.$((${i} % 3)); echo ${i}; exit ${i % 7}`)));
+    results.forEach((r, i) => {
+      assert.equal(r.stdout.toString(), `${i}\n`);
+      assert.equal(r.code, i % 7);
+    });
+  });
+
+  test('extra fds carry data at their numbers', async () => {
+    const proc = b.host().exec({ argv: ['/bin/sh', '-c', 'echo to-three >&3; cat <&4'], env: { PATH: '/usr/bin:/bin' }, cwd: '/', fds: [3, 4] });
+    proc.stdin.end();
+    const three = proc.fds.get(3);
+    const four = proc.fds.get(4);
+    assert.ok(three !== undefined && four !== undefined);
+    four.input.end('from-four\n');
+    three.input.end();
+    const [fromThree, stdout, status] = await Promise.all([collect(three.output), collect(proc.stdout), proc.exited]);
+    assert.equal(status.code, 0);
+    assert.equal(fromThree.toString(), 'to-three\n');
+    assert.equal(stdout.toString(), 'from-four\n');
+  });
+
+  test('PATH query lists executables, the first of each name winning', async () => {
+    const dir1 = `${b.scratch()}/bin1`;
+    const dir2 = `${b.scratch()}/bin2`;
+    await sh(b.host(), `mkdir -p ${dir1} ${dir2} && printf '#!/bin/sh\\n' > ${dir1}/tool && printf '#!/bin/sh\\n' > ${dir2}/tool && chmod +x ${dir1}/tool ${dir2}/tool && touch ${dir2}/not-exec`);
+    const entries = await b.host().pathQuery([dir1, dir2]);
+    assert.deepEqual(entries.map((e) => [e.name, e.path]), [['tool', `${dir1}/tool`]]);
+  });
+}

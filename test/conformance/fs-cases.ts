@@ -1,0 +1,151 @@
+/** Conformance: file operations, including their errno on failure. */
+import assert from 'node:assert/strict';
+import { constants } from 'node:fs';
+import { test } from 'node:test';
+import type { RemoteFs } from '../../src/remote/host.js';
+import type { Backend } from './exec-cases.js';
+import { sh } from './run.js';
+
+const p = (s: string | Buffer): Buffer => (typeof s === 'string' ? Buffer.from(s) : s);
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC } = constants;
+
+async function errnoOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    return (err as { code?: string }).code ?? 'no code';
+  }
+  return 'no error';
+}
+
+async function writeFile(fs: RemoteFs, path: string | Buffer, data: string | Buffer): Promise<void> {
+  const h = await fs.call('open', p(path), O_WRONLY | O_CREAT | O_TRUNC, 0o644);
+  await fs.call('write', h, 0, p(data));
+  await fs.call('close', h);
+}
+
+async function readFile(fs: RemoteFs, path: string): Promise<Buffer> {
+  const h = await fs.call('open', p(path), O_RDONLY, 0);
+  const chunks: Buffer[] = [];
+  for (let pos = 0; ; ) {
+    const d = Buffer.from(await fs.call('read', h, pos, 1 << 20));
+    if (d.length === 0) break;
+    chunks.push(d);
+    pos += d.length;
+  }
+  await fs.call('close', h);
+  return Buffer.concat(chunks);
+}
+
+export function fsCases(b: Backend): void {
+  const fs = (): RemoteFs => b.host().fs;
+  const at = (name: string): string => `${b.scratch()}/${name}`;
+
+  test('create, write, read back, stat', async () => {
+    await writeFile(fs(), at('f.txt'), 'hello');
+    assert.equal((await readFile(fs(), at('f.txt'))).toString(), 'hello');
+    const st = await fs().call('stat', p(at('f.txt')));
+    assert.equal(st.size, 5);
+    assert.equal(st.mode & 0o170000, 0o100000);
+    assert.ok(st.mtimeMs > 0);
+  });
+
+  test('readdir carries each entry\'s stats', async () => {
+    await fs().call('mkdir', p(at('d')), 0o755);
+    await writeFile(fs(), at('d/a'), '12345');
+    await fs().call('mkdir', p(at('d/sub')), 0o700);
+    const entries = await fs().call('readdir', p(at('d')));
+    const byName = new Map(entries.map((e) => [Buffer.from(e.name).toString(), e.st]));
+    assert.deepEqual([...byName.keys()].sort(), ['a', 'sub']);
+    assert.equal(byName.get('a')?.size, 5);
+    assert.equal((byName.get('sub')?.mode ?? 0) & 0o777, 0o700);
+  });
+
+  test('errno: ENOENT, EISDIR, ENOTDIR, ENOTEMPTY, EEXIST', async () => {
+    await fs().call('mkdir', p(at('e')), 0o755);
+    await writeFile(fs(), at('e/file'), 'x');
+    assert.equal(await errnoOf(fs().call('stat', p(at('e/missing')))), 'ENOENT');
+    assert.equal(await errnoOf(fs().call('open', p(at('e')), O_WRONLY, 0)), 'EISDIR');
+    assert.equal(await errnoOf(fs().call('stat', p(at('e/file/x')))), 'ENOTDIR');
+    assert.equal(await errnoOf(fs().call('rmdir', p(at('e')))), 'ENOTEMPTY');
+    assert.equal(await errnoOf(fs().call('mkdir', p(at('e')), 0o755)), 'EEXIST');
+    assert.equal(await errnoOf(fs().call('open', p(at('e/file')), O_WRONLY | O_CREAT | O_EXCL, 0o644)), 'EEXIST');
+  });
+
+  test('errno: EACCES for a file the remote user may not read', async (t) => {
+    if (b.host().info().user === 'root') return t.skip('the remote user is root, for whom permissions do not apply');
+    await writeFile(fs(), at('secret'), 'x');
+    await fs().call('chmod', p(at('secret')), 0o000);
+    assert.equal(await errnoOf(fs().call('open', p(at('secret')), O_RDONLY, 0)), 'EACCES');
+  });
+
+  test('rename, also over an existing file; unlink; remove', async () => {
+    await writeFile(fs(), at('r1'), 'one');
+    await writeFile(fs(), at('r2'), 'two');
+    await fs().call('rename', p(at('r1')), p(at('r2')));
+    assert.equal((await readFile(fs(), at('r2'))).toString(), 'one');
+    assert.equal(await errnoOf(fs().call('stat', p(at('r1')))), 'ENOENT');
+    await fs().call('unlink', p(at('r2')));
+    await fs().call('mkdir', p(at('rd')), 0o755);
+    await fs().call('remove', p(at('rd')));
+    assert.equal(await errnoOf(fs().call('lstat', p(at('rd')))), 'ENOENT');
+  });
+
+  test('mkdirAll, chmod, truncate, ftruncate, utimes, fsync', async () => {
+    await fs().call('mkdirAll', p(at('m/n/o')), 0o755);
+    assert.equal(((await fs().call('stat', p(at('m/n/o')))).mode & 0o170000), 0o040000);
+    await writeFile(fs(), at('m/f'), '0123456789');
+    await fs().call('chmod', p(at('m/f')), 0o600);
+    assert.equal((await fs().call('stat', p(at('m/f')))).mode & 0o777, 0o600);
+    await fs().call('truncate', p(at('m/f')), 4);
+    assert.equal((await readFile(fs(), at('m/f'))).toString(), '0123');
+    const h = await fs().call('open', p(at('m/f')), O_RDWR, 0);
+    await fs().call('ftruncate', h, 2);
+    await fs().call('fsync', h);
+    assert.equal((await fs().call('fstat', h)).size, 2);
+    await fs().call('close', h);
+    await fs().call('utimes', p(at('m/f')), 1_000_000_000_000, 1_500_000_000_000);
+    assert.equal(Math.round((await fs().call('stat', p(at('m/f')))).mtimeMs), 1_500_000_000_000);
+  });
+
+  test('symlinks: readlink, lstat versus stat; hard links share an inode', async () => {
+    await writeFile(fs(), at('target'), 'data');
+    await fs().call('symlink', p('target'), p(at('link')));
+    assert.equal(Buffer.from(await fs().call('readlink', p(at('link')))).toString(), 'target');
+    assert.equal((await fs().call('lstat', p(at('link')))).mode & 0o170000, 0o120000);
+    assert.equal((await fs().call('stat', p(at('link')))).size, 4);
+    await fs().call('link', p(at('target')), p(at('hard')));
+    assert.equal((await fs().call('stat', p(at('hard')))).ino, (await fs().call('stat', p(at('target')))).ino);
+    assert.equal((await fs().call('stat', p(at('hard')))).nlink, 2);
+  });
+
+  test('large and sparse writes and reads', async () => {
+    const h = await fs().call('open', p(at('sparse')), O_RDWR | O_CREAT, 0o644);
+    const block = Buffer.alloc(3 << 20, 0xab);
+    assert.equal(await fs().call('write', h, 64 << 20, block.subarray(0, 1 << 20)), 1 << 20);
+    const hole = Buffer.from(await fs().call('read', h, 1 << 20, 4096));
+    assert.ok(hole.equals(Buffer.alloc(4096)), 'a hole reads as zeros');
+    const st = await fs().call('fstat', h);
+    assert.equal(st.size, 65 << 20);
+    assert.ok(st.blocks * 512 < 8 << 20, 'the file stays sparse');
+    await fs().call('close', h);
+  });
+
+  test('names with spaces, newlines and non-UTF-8 bytes survive', async () => {
+    await fs().call('mkdir', p(at('names')), 0o755);
+    const names = [Buffer.from('with space'), Buffer.from('new\nline'), Buffer.from([0x66, 0xff, 0xfe, 0x2e, 0x74]), Buffer.from('ünï')];
+    for (const name of names) await writeFile(fs(), Buffer.concat([p(at('names/')), name]), name);
+    const listed = (await fs().call('readdir', p(at('names')))).map((e) => Buffer.from(e.name).toString('hex')).sort();
+    assert.deepEqual(listed, names.map((n) => n.toString('hex')).sort());
+    const seen = await sh(b.host(), `ls ${at('names')} | wc -l`);
+    assert.equal(seen.stdout.toString().trim(), String(names.length + 1), 'the newline name counts as two lines in ls');
+  });
+
+  test('statfs and realpath', async () => {
+    const s = await fs().call('statfs', p(b.scratch()));
+    assert.ok(s.blocks > 0 && s.bsize > 0);
+    await fs().call('mkdir', p(at('rp')), 0o755);
+    const real = Buffer.from(await fs().call('realpath', p(at('rp/../rp')))).toString();
+    assert.match(real, /\/rp$/);
+  });
+}

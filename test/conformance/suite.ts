@@ -1,0 +1,33 @@
+/** Runs every conformance case against one backend: connect once, a scratch directory, clean up. */
+import { after, before, describe } from 'node:test';
+import type { RemoteHost } from '../../src/remote/host.js';
+import { execCases } from './exec-cases.js';
+import { fsCases } from './fs-cases.js';
+import { sh } from './run.js';
+
+export function conformance(name: string, connect: () => Promise<RemoteHost>): void {
+  describe(`conformance: ${name}`, () => {
+    let host: RemoteHost | undefined;
+    let scratch = '';
+    before(async () => {
+      host = await connect();
+      const made = await sh(host, 'mktemp -d /tmp/mproxy-conformance.XXXXXX');
+      if (made.code !== 0) throw new Error(`cannot make a scratch directory: ${made.stderr.toString()}`);
+      scratch = made.stdout.toString().trim();
+    });
+    after(async () => {
+      if (host === undefined) return;
+      if (scratch !== '') await sh(host, `chmod -R u+rwx ${scratch}; rm -rf ${scratch}`).catch(() => undefined);
+      await host.close();
+    });
+    const backend = {
+      host: (): RemoteHost => {
+        if (host === undefined) throw new Error(`${name}: not connected`);
+        return host;
+      },
+      scratch: () => scratch,
+    };
+    describe('processes', () => execCases(backend));
+    describe('files', () => fsCases(backend));
+  });
+}
