@@ -79,7 +79,16 @@ channel.send({
   t: T.Hello,
   v: PROTOCOL_VERSION,
   caps: ['exec', 'fs', 'path', 'signals'],
-  info: { node: process.versions.node, platform: process.platform, arch: process.arch, pid: process.pid, home: homedir(), user: userInfo().username },
+  info: {
+    node: process.versions.node,
+    platform: process.platform,
+    arch: process.arch,
+    pid: process.pid,
+    home: homedir(),
+    user: userInfo().username,
+    path: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
+    shell: process.env['SHELL'] ?? userInfo().shell ?? '/bin/sh',
+  },
 });
 channel.start(
   (frame) => {

@@ -28,10 +28,12 @@ const commandList = (description: string) =>
     items: { title: 'command-pattern', type: 'string', minLength: 1 },
   }) as const;
 
-export const DEFAULT_ENV_KEEP = [
-  'HOME', 'PATH', 'TERM', 'COLORTERM', 'LANG', 'LANGUAGE', 'LC_*', 'USER', 'LOGNAME', 'SHELL',
-  'EDITOR', 'VISUAL', 'PAGER', 'TZ', 'DISPLAY', 'XDG_*',
-] as const;
+/**
+ * What describes the user's terminal and preferences travels; what describes the machine (HOME,
+ * USER, LOGNAME, SHELL, PATH) is the remote's own, as with `ssh host cmd`: a local HOME or PATH
+ * names directories the remote does not have. Add them to `keep` to send the local values.
+ */
+export const DEFAULT_ENV_KEEP = ['TERM', 'COLORTERM', 'LANG', 'LANGUAGE', 'LC_*', 'TZ', 'EDITOR', 'VISUAL', 'PAGER'] as const;
 
 export const DEFAULT_ENV_REMOVE = [
   'LD_PRELOAD', 'LD_LIBRARY_PATH', 'SSH_AUTH_SOCK', '*_TOKEN', '*_SECRET*', '*_KEY', '*PASSWORD*',
@@ -162,7 +164,7 @@ export const profileSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        keep: patternList('Variables passed to remote commands. Replaces the default list when set.', DEFAULT_ENV_KEEP),
+        keep: patternList('Local variables passed to remote commands. Remote commands start from the remote\'s own HOME, USER, LOGNAME, SHELL and PATH; kept and set variables override them. Replaces the default list when set.', DEFAULT_ENV_KEEP),
         remove: patternList('Variables never passed, even if kept or set by the program; remove beats keep.', DEFAULT_ENV_REMOVE),
         set: {
           type: 'object',

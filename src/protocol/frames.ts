@@ -52,6 +52,9 @@ export interface AgentInfo {
   readonly pid: number;
   readonly home: string;
   readonly user: string;
+  /** The agent's own PATH and SHELL: the remote login environment commands start from. */
+  readonly path: string;
+  readonly shell: string;
 }
 
 export interface PtyRequest {

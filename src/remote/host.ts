@@ -45,6 +45,9 @@ export interface RemoteInfo {
   readonly arch: string;
   readonly home: string;
   readonly user: string;
+  /** The remote login environment's PATH and SHELL. */
+  readonly path: string;
+  readonly shell: string;
   readonly capabilities: readonly string[];
 }
 

@@ -3,9 +3,13 @@ import { parseTargetUri, type Target } from '../profile/target-uri.js';
 import type { Profile } from '../profile/schema.js';
 import type { RemoteHost } from '../remote/host.js';
 import { connectLocal } from '../target/local.js';
+import { connectSsh, sshOptions } from '../target/ssh/index.js';
+import { userInfo } from 'node:os';
 import { MproxyError } from '../util/errors.js';
 
 export interface ConnectOptions {
+  readonly home: string;
+  readonly env: NodeJS.ProcessEnv;
   readonly verbose?: (message: string) => void;
 }
 
@@ -16,13 +20,17 @@ export function targetOf(profile: Profile): Target {
   return parsed.value;
 }
 
-export async function connect(profile: Profile, options: ConnectOptions = {}): Promise<RemoteHost> {
+export async function connect(profile: Profile, options: ConnectOptions): Promise<RemoteHost> {
   const target = targetOf(profile);
   switch (target.kind) {
     case 'local':
       options.verbose?.('target local: starting the agent as a child process');
       return connectLocal({ onLog: (level, msg) => options.verbose?.(`agent ${level}: ${msg}`) });
+    case 'ssh': {
+      const ctx = { home: options.home, localUser: userInfo().username, env: options.env, ...(options.verbose !== undefined ? { verbose: options.verbose } : {}) };
+      return connectSsh(target, profile, sshOptions(profile, ctx));
+    }
     default:
-      throw new MproxyError('E_NOT_IMPLEMENTED', `${target.kind} targets are not available in this build yet`, { hint: 'this build reaches the `local` target only' });
+      throw new MproxyError('E_NOT_IMPLEMENTED', `${target.kind} targets are not available in this build yet`, { hint: 'this build reaches `local` and ssh targets' });
   }
 }

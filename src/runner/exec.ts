@@ -5,7 +5,7 @@
 import { constants } from 'node:os';
 import { envFilter } from '../broker/env-filter.js';
 import type { Profile } from '../profile/schema.js';
-import { shellStatus, type RemoteHost } from '../remote/host.js';
+import { shellStatus, type RemoteHost, type RemoteInfo } from '../remote/host.js';
 
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
@@ -20,6 +20,11 @@ export function remoteWorkdir(profile: Profile, home: string): string {
   return remote === '~' ? home : remote.startsWith('~/') ? `${home}/${remote.slice(2)}` : remote;
 }
 
+/** What `ssh host cmd` would start from: the remote user's own identity and PATH. */
+export function remoteLoginEnv(info: RemoteInfo): Record<string, string> {
+  return { HOME: info.home, USER: info.user, LOGNAME: info.user, SHELL: info.shell, PATH: info.path };
+}
+
 export interface ExecStdio {
   readonly stdin: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WritableStream;
@@ -27,8 +32,9 @@ export interface ExecStdio {
 }
 
 export async function runRemoteCommand(host: RemoteHost, profile: Profile, argv: readonly string[], stdio: ExecStdio): Promise<number> {
-  const env = envFilter(profile.env)(process.env);
-  const proc = host.exec({ argv, env, cwd: remoteWorkdir(profile, host.info().home) });
+  const info = host.info();
+  const env = { ...remoteLoginEnv(info), ...envFilter(profile.env)(process.env) };
+  const proc = host.exec({ argv, env, cwd: remoteWorkdir(profile, info.home) });
   stdio.stdin.pipe(proc.stdin);
   proc.stdout.pipe(stdio.stdout, { end: false });
   proc.stderr.pipe(stdio.stderr, { end: false });

@@ -215,7 +215,16 @@ export class AgentClient implements RemoteHost {
 
   info(): RemoteInfo {
     const i = this.agentInfo;
-    return { tier: 'agent', platform: i?.platform ?? 'unknown', arch: i?.arch ?? 'unknown', home: i?.home ?? '/', user: i?.user ?? '', capabilities: this.caps };
+    return {
+      tier: 'agent',
+      platform: i?.platform ?? 'unknown',
+      arch: i?.arch ?? 'unknown',
+      home: i?.home ?? '/',
+      user: i?.user ?? '',
+      path: i?.path ?? '/usr/local/bin:/usr/bin:/bin',
+      shell: i?.shell ?? '/bin/sh',
+      capabilities: this.caps,
+    };
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,43 @@
+/**
+ * Running a POSIX sh script over an SSH exec channel, whatever the user's login shell: sshd hands
+ * the command to that shell, so it is wrapped as `exec /bin/sh -c '…'` — syntax that bash, zsh,
+ * fish and csh all read the same way. Scripts must not contain single quotes.
+ */
+import type { SshClient as Client, ClientChannel } from './ssh2.js';
+import { MproxyError } from '../../util/errors.js';
+
+export function shWrapped(script: string): string {
+  if (script.includes("'")) throw new Error('internal: sh scripts sent over ssh may not contain single quotes');
+  return `exec /bin/sh -c '${script}'`;
+}
+
+export function openExec(client: Client, command: string, description: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (err, channel) => {
+      if (err !== undefined && err !== null) {
+        reject(new MproxyError('E_CONNECTION_LOST', `${description} refused a new session: ${err.message}`, { hint: 'the server may limit sessions per connection (MaxSessions)', cause: err }));
+      } else resolve(channel);
+    });
+  });
+}
+
+export interface ScriptResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run a short script, feeding `input`, and collect its output. */
+export async function runScript(client: Client, script: string, description: string, input?: Buffer): Promise<ScriptResult> {
+  const channel = await openExec(client, shWrapped(script), description);
+  return new Promise((resolve) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let code: number | null = null;
+    channel.on('data', (d: Buffer) => out.push(d));
+    channel.stderr.on('data', (d: Buffer) => err.push(d));
+    channel.on('exit', (c: number | null) => (code = c));
+    channel.on('close', () => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    channel.end(input);
+  });
+}

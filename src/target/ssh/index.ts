@@ -1,0 +1,83 @@
+/**
+ * The ssh target: a connection per the profile and ~/.ssh, then the agent tier where the remote
+ * has node >= 18 (agent = "auto" or "node"), saying which was picked and why.
+ */
+import { join } from 'node:path';
+import type { Profile } from '../../profile/schema.js';
+import type { RemoteHost } from '../../remote/host.js';
+import { MproxyError } from '../../util/errors.js';
+import { askSecret } from '../../util/prompt.js';
+import { parseDuration } from '../../util/units.js';
+import { probeNode, startAgent, uploadAgent } from './agent-boot.js';
+import { openSsh, type SshConnection, type SshDestination, type SshOptions } from './connection.js';
+
+export interface SshContext {
+  readonly home: string;
+  readonly localUser: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly verbose?: (message: string) => void;
+}
+
+export function sshOptions(profile: Profile, ctx: SshContext): SshOptions {
+  const t = profile.target;
+  const agentSocket = ctx.env['SSH_AUTH_SOCK'];
+  return {
+    home: ctx.home,
+    localUser: ctx.localUser,
+    ...(agentSocket !== undefined && agentSocket !== '' ? { agentSocket } : {}),
+    ...(t.identity_file !== undefined ? { identityFile: t.identity_file } : {}),
+    ...(t.jump !== undefined ? { jump: t.jump } : {}),
+    hostKeyPolicy: t.host_key_policy,
+    connectTimeoutMs: parseDuration(t.connect_timeout) ?? 10_000,
+    keepaliveMs: parseDuration(t.keepalive) ?? 15_000,
+    knownHostsFiles: [join(ctx.home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'],
+    sshConfigFiles: [join(ctx.home, '.ssh', 'config'), '/etc/ssh/ssh_config'],
+    askPassphrase: (path) => askSecret(`Enter passphrase for key ${path}: `),
+    ...(ctx.verbose !== undefined ? { verbose: ctx.verbose } : {}),
+  };
+}
+
+function closeConnection(conn: SshConnection): void {
+  conn.client.end();
+  for (const c of [...conn.via].reverse()) c.end();
+}
+
+export async function connectSsh(dest: SshDestination, profile: Profile, options: SshOptions): Promise<RemoteHost> {
+  const conn = await openSsh(dest, options);
+  try {
+    const host = await startTier(conn, profile.target.agent, options);
+    const close = host.close.bind(host);
+    return Object.assign(host, {
+      close: async () => {
+        await close();
+        closeConnection(conn);
+      },
+    });
+  } catch (err) {
+    closeConnection(conn);
+    throw err;
+  }
+}
+
+async function startTier(conn: SshConnection, agent: Profile['target']['agent'], options: SshOptions): Promise<RemoteHost> {
+  const say = options.verbose;
+  if (agent === 'none') throw agentlessUnavailable(conn, 'agent = "none"');
+  const status = await probeNode(conn.client, conn.description);
+  if (status.kind === 'no-node' || status.kind === 'old-node') {
+    const why = status.kind === 'no-node' ? 'the remote has no node' : `the remote's node is ${status.version}, older than 18`;
+    if (agent === 'node') throw new MproxyError('E_AGENT_START', `agent = "node", but ${why}`, { hint: 'install Node.js >= 18 on the remote, or set agent = "auto" to work without the agent' });
+    throw agentlessUnavailable(conn, why);
+  }
+  if (status.kind === 'need-upload') {
+    say?.(`ssh: uploading the agent to ${conn.description}`);
+    await uploadAgent(conn.client, conn.description);
+  }
+  say?.(`ssh: tier agent on ${conn.description} (node found${status.kind === 'ready' ? ', agent already cached' : ''})`);
+  return startAgent(conn.client, conn.description, {
+    ...(say !== undefined ? { onLog: (level: string, msg: string) => say(`agent ${level}: ${msg}`), stderr: (text: string) => say(`agent stderr: ${text.trimEnd()}`) } : {}),
+  });
+}
+
+function agentlessUnavailable(conn: SshConnection, why: string): MproxyError {
+  return new MproxyError('E_NOT_IMPLEMENTED', `${conn.description}: ${why}, and the agentless tier is not in this build yet`, { hint: 'install Node.js >= 18 on the remote to use the agent tier' });
+}

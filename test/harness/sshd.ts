@@ -1,0 +1,146 @@
+/**
+ * A real OpenSSH sshd on 127.0.0.1 for the tests, in its own mount namespace so it is "another
+ * machine": its /etc/os-release names a different system, and /srv/remote-only exists only
+ * there. A test user whose login shell is /bin/sh; a client key and a known_hosts file to use.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { run } from './system.js';
+
+export const TEST_USER = 'mproxytest';
+export const REMOTE_OS = 'mproxy test remote (not this machine)';
+
+export interface Sshd {
+  readonly port: number;
+  readonly user: string;
+  readonly dir: string;
+  /** Client private key the test user accepts. */
+  readonly clientKey: string;
+  /** A known_hosts file with this server's key. */
+  readonly knownHosts: string;
+  /** The server's public host key line (`ssh-ed25519 AAAA…`). */
+  readonly hostKeyLine: string;
+  stop(): Promise<void>;
+}
+
+export interface SshdOptions {
+  /** Hide node on the remote (an old box that cannot run the agent). */
+  readonly withoutNode?: boolean;
+  /** Text the test user's shell prints at start (banner, .bashrc chatter). */
+  readonly loginChatter?: string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function ensureUser(): void {
+  if (run('id', ['-u', TEST_USER]).code !== 0) {
+    const r = run('useradd', ['--create-home', '--shell', '/bin/sh', TEST_USER]);
+    if (r.code !== 0 && run('id', ['-u', TEST_USER]).code !== 0) throw new Error(`useradd ${TEST_USER} failed: ${r.stderr}`);
+  }
+  // useradd leaves the account locked ("!"), and without PAM sshd refuses locked accounts
+  // even for keys; "*" means: no password, not locked.
+  run('usermod', ['-p', '*', TEST_USER]);
+}
+
+async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`sshd exited: ${log()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`sshd did not listen on ${port}: ${log()}`);
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
+  ensureUser();
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const dir = mkdtempSync(join(tmpdir(), 'mproxy-sshd-'));
+  chmodSync(dir, 0o755);
+  const keygen = (file: string): void => {
+    const r = run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
+    if (r.code !== 0) throw new Error(`ssh-keygen: ${r.stderr}`);
+  };
+  keygen(join(dir, 'host_key'));
+  keygen(join(dir, 'client_key'));
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')));
+  chmodSync(join(dir, 'authorized_keys'), 0o644);
+  writeFileSync(join(dir, 'os-release'), `PRETTY_NAME="${REMOTE_OS}"\nNAME="mproxy-test"\nID=mproxytest\n`);
+  writeFileSync(join(dir, 'no-node'), '');
+  if (options.loginChatter !== undefined) {
+    // sshd runs `sh -c CMD` for exec requests; ENV is not read then, so the chatter comes from a wrapper shell.
+    // Binding over /bin/sh replaces the file it links to, so the wrapper runs a copy of the real shell.
+    const realShell = join(dir, 'real-sh');
+    copyFileSync(realpathSync('/bin/sh'), realShell);
+    // Only the shell sshd starts prints, as a login shell's rc files would; other sh runs stay quiet.
+    const chatter = options.loginChatter.replace(/'/g, "'\\''");
+    writeFileSync(join(dir, 'chatty-sh'), `#!${realShell}\ncase "$(cat /proc/$PPID/comm 2>/dev/null)" in sshd*) printf '%s' '${chatter}';; esac\nexec ${realShell} "$@"\n`, { mode: 0o755 });
+  }
+  const port = await freePort();
+  const config = [
+    `Port ${port}`,
+    'ListenAddress 127.0.0.1',
+    `HostKey ${join(dir, 'host_key')}`,
+    `PidFile ${join(dir, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    'StrictModes no',
+    'PrintMotd no',
+    'MaxSessions 100',
+    'MaxStartups 100:30:200',
+    'Subsystem sftp internal-sftp',
+    'LogLevel ERROR',
+    `AllowUsers ${TEST_USER}`,
+  ].join('\n');
+  writeFileSync(join(dir, 'sshd_config'), config + '\n');
+  const setup = [
+    'set -e',
+    `mount --bind ${join(dir, 'os-release')} /etc/os-release`,
+    'mount -t tmpfs -o mode=755 none /srv',
+    'mkdir /srv/remote-only && echo "only on the remote" > /srv/remote-only/README',
+    options.withoutNode === true ? `mount --bind ${join(dir, 'no-node')} "$(command -v node)"` : ':',
+    options.loginChatter !== undefined ? `mount --bind ${join(dir, 'chatty-sh')} /bin/sh` : ':',
+    `exec /usr/sbin/sshd -D -e -f ${join(dir, 'sshd_config')}`,
+  ].join('\n');
+  const child = spawn('unshare', ['-m', '--propagation', 'private', '/bin/bash', '-c', setup], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  await waitForPort(port, child, () => stderr);
+  const hostKeyLine = readFileSync(join(dir, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+  writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKeyLine}\n`);
+  return {
+    port,
+    user: TEST_USER,
+    dir,
+    clientKey: join(dir, 'client_key'),
+    knownHosts: join(dir, 'known_hosts'),
+    hostKeyLine,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
