@@ -4,6 +4,7 @@
  * Exit frame once the process has exited and its output is drained.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { MAX_CHUNK, T, WINDOW, type ExecFrame } from '../../src/protocol/frames.js';
 import type { AgentChannel } from './channel.js';
@@ -96,7 +97,9 @@ export class ExecSession {
   private fail(err: NodeJS.ErrnoException): void {
     if (this.finished) return;
     this.finished = true;
-    this.channel.send({ t: T.Error, id: this.frame.id, code: err.code ?? 'E_SPAWN', msg: err.message });
+    // spawn says ENOENT for a missing command and for a missing cwd alike: tell them apart.
+    const noCwd = err.code === 'ENOENT' && !existsSync(this.frame.cwd);
+    this.channel.send({ t: T.Error, id: this.frame.id, code: noCwd ? 'E_NO_CWD' : err.code ?? 'E_SPAWN', msg: noCwd ? `working directory ${this.frame.cwd} does not exist` : err.message });
     this.cleanup();
   }
 

@@ -24,7 +24,31 @@ export interface Sshd {
   readonly knownHosts: string;
   /** The server's public host key line (`ssh-ed25519 AAAA…`). */
   readonly hostKeyLine: string;
+  /** Kill (SIGKILL) processes started through this server whose command line matches `pattern`; all of them without one. */
+  killBelow(pattern?: RegExp): number;
   stop(): Promise<void>;
+}
+
+/** Processes below `root` in the process tree (not `root` itself). */
+function descendants(root: number): { pid: number; args: string }[] {
+  const rows = run('ps', ['-e', '-o', 'pid=,ppid=,args=']).stdout.split('\n');
+  const children = new Map<number, { pid: number; args: string }[]>();
+  for (const row of rows) {
+    const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(row);
+    if (m === null) continue;
+    const entry = { pid: Number(m[1]), args: m[3] ?? '' };
+    const ppid = Number(m[2]);
+    children.set(ppid, [...(children.get(ppid) ?? []), entry]);
+  }
+  const out: { pid: number; args: string }[] = [];
+  const walk = (pid: number): void => {
+    for (const c of children.get(pid) ?? []) {
+      out.push(c);
+      walk(c.pid);
+    }
+  };
+  walk(root);
+  return out;
 }
 
 export interface SshdOptions {
@@ -32,6 +56,8 @@ export interface SshdOptions {
   readonly withoutNode?: boolean;
   /** Text the test user's shell prints at start (banner, .bashrc chatter). */
   readonly loginChatter?: string;
+  /** A nearly full ~/.cache for the test user (uploads fail with ENOSPC). */
+  readonly fullCache?: boolean;
 }
 
 function freePort(): Promise<number> {
@@ -120,6 +146,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     'mkdir /srv/remote-only && echo "only on the remote" > /srv/remote-only/README',
     options.withoutNode === true ? `mount --bind ${join(dir, 'no-node')} "$(command -v node)"` : ':',
     options.loginChatter !== undefined ? `mount --bind ${join(dir, 'chatty-sh')} /bin/sh` : ':',
+    options.fullCache === true ? `mkdir -p /home/${TEST_USER}/.cache && mount -t tmpfs -o size=16k,mode=777 none /home/${TEST_USER}/.cache` : ':',
     `exec /usr/sbin/sshd -D -e -f ${join(dir, 'sshd_config')}`,
   ].join('\n');
   const child = spawn('unshare', ['-m', '--propagation', 'private', '/bin/bash', '-c', setup], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -135,6 +162,17 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     clientKey: join(dir, 'client_key'),
     knownHosts: join(dir, 'known_hosts'),
     hostKeyLine,
+    killBelow(pattern) {
+      const victims = descendants(child.pid ?? -1).filter((p) => pattern === undefined || pattern.test(p.args));
+      for (const v of victims) {
+        try {
+          process.kill(v.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      return victims.length;
+    },
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

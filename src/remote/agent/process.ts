@@ -6,7 +6,7 @@ import { RemoteInput, RemoteOutput, type Send } from './streams.js';
 
 /** Spawn failures reported by the agent, in shell terms (126: not executable, 127: not found). */
 const SPAWN_ERRORS: Readonly<Record<string, string>> = {
-  ENOENT: 'command not found, or the working directory does not exist',
+  ENOENT: 'command not found',
   EACCES: 'permission denied',
   ENOEXEC: 'not an executable format',
 };
@@ -63,6 +63,10 @@ export class AgentProcess implements RemoteProcess {
     this.end();
     const why = SPAWN_ERRORS[code];
     const argv0 = this.request.argv[0] ?? '';
+    if (code === 'E_NO_CWD') {
+      this.settle.reject(new MproxyError('E_EXEC', `cannot run ${argv0}: the ${message} on the remote`, { hint: 'create it, or check the first [[mounts]] entry' }));
+      return;
+    }
     const kind = code === 'ENOENT' ? 'E_COMMAND_NOT_FOUND' : code === 'EACCES' || code === 'ENOEXEC' ? 'E_COMMAND_NOT_EXECUTABLE' : 'E_EXEC';
     this.settle.reject(new MproxyError(kind, why !== undefined ? `${argv0}: ${why}` : `${argv0}: ${message}`, { cause: message }));
   }

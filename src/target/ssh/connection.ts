@@ -43,7 +43,9 @@ export interface SshConnection {
   readonly via: readonly SshClient[];
 }
 
-export async function openSsh(dest: SshDestination, options: SshOptions, through?: SshConnection): Promise<SshConnection> {
+/** `through`: the connection to tunnel through (a jump host); `depth` guards against ProxyJump loops in ~/.ssh/config. */
+export async function openSsh(dest: SshDestination, options: SshOptions, through?: SshConnection, depth = 0): Promise<SshConnection> {
+  if (depth > 8) throw new MproxyError('E_SSH_CONNECT', `more than 8 jump hosts on the way to ${dest.host}`, { hint: 'check ProxyJump in ~/.ssh/config for a loop' });
   const cfg = resolveSshConfig(dest.host, options.sshConfigFiles, { home: options.home, localUser: options.localUser });
   const host = cfg.hostName ?? dest.host;
   const port = dest.port ?? cfg.port ?? 22;
@@ -54,12 +56,12 @@ export async function openSsh(dest: SshDestination, options: SshOptions, through
   let via = through;
   if (jump !== undefined) {
     // Jump hosts authenticate with their own config's keys, not the target's identity_file.
-    const { identityFile: _targetKey, ...hopOptions } = options;
+    const { identityFile: _targetKey, jump: _targetJump, ...hopOptions } = options;
     for (const hop of jump.split(',').map((h) => h.trim())) {
       const parsed = parseSshAuthority(hop.replace(/^ssh:\/\//, ''), true);
       if (!parsed.ok) throw new MproxyError('E_SSH_CONNECT', `jump host \`${hop}\`: ${parsed.reason}`);
       options.verbose?.(`ssh: jumping through ${hop}`);
-      via = await openSsh(parsed.value, hopOptions, via);
+      via = await openSsh(parsed.value, hopOptions, via, depth + 1);
     }
   }
   const sock = via === undefined ? await openTcp(host, port, options.connectTimeoutMs) : await forward(via, host, port, description);
@@ -137,20 +139,22 @@ function handshake(sock: Duplex, ctx: HandshakeContext): Promise<SshClient> {
   };
   return new Promise((resolve, reject) => {
     const client = new Client();
-    client.once('ready', () => resolve(client));
-    client.once('error', (err: Error & { level?: string }) => {
-      sock.destroy();
-      if (hostKeyError !== undefined) return reject(hostKeyError);
-      if (err.level === 'client-authentication') {
-        return reject(
-          new MproxyError('E_SSH_AUTH', `${ctx.description} refused every credential offered${auth.tried.length > 0 ? ` (tried: ${auth.tried.join('; ')})` : ' (none found)'}`, {
-            hint: [`put your public key in ~${ctx.user}/.ssh/authorized_keys on ${ctx.host}`, 'or name the key to use in target.identity_file, or load it into ssh-agent (ssh-add)'],
-            cause: err,
-          }),
-        );
+    let settled = false;
+    client.once('ready', () => {
+      settled = true;
+      resolve(client);
+    });
+    // ssh2 may emit several errors (a timeout, then the lost socket), and more after 'ready'
+    // when the link drops: the first before 'ready' decides; later ones surface as closed
+    // channels, so they are only reported, never left to crash the process.
+    client.on('error', (err: Error & { level?: string }) => {
+      if (settled) {
+        options.verbose?.(`ssh: ${ctx.description}: ${err.message}`);
+        return;
       }
-      if (err.level === 'client-timeout') return reject(new MproxyError('E_SSH_CONNECT', `${ctx.description} did not complete the SSH handshake within ${options.connectTimeoutMs / 1000}s`, { hint: 'is an SSH server listening on that port?', cause: err }));
-      reject(new MproxyError('E_SSH_CONNECT', `SSH to ${ctx.description} failed: ${err.message}`, { cause: err }));
+      settled = true;
+      sock.destroy();
+      reject(handshakeError(err, hostKeyError, auth.tried, ctx));
     });
     client.connect({
       sock,
@@ -162,6 +166,20 @@ function handshake(sock: Duplex, ctx: HandshakeContext): Promise<SshClient> {
       keepaliveCountMax: 3,
     });
   });
+}
+
+function handshakeError(err: Error & { level?: string }, hostKeyError: MproxyError | undefined, tried: readonly string[], ctx: HandshakeContext): MproxyError {
+  if (hostKeyError !== undefined) return hostKeyError;
+  if (err.level === 'client-authentication') {
+    return new MproxyError('E_SSH_AUTH', `${ctx.description} refused every credential offered${tried.length > 0 ? ` (tried: ${tried.join('; ')})` : ' (none found)'}`, {
+      hint: [`put your public key in ~${ctx.user}/.ssh/authorized_keys on ${ctx.host}`, 'or name the key to use in target.identity_file, or load it into ssh-agent (ssh-add)'],
+      cause: err,
+    });
+  }
+  if (err.level === 'client-timeout') {
+    return new MproxyError('E_SSH_CONNECT', `${ctx.description} did not complete the SSH handshake within ${ctx.options.connectTimeoutMs / 1000}s`, { hint: 'is an SSH server listening on that port?', cause: err });
+  }
+  return new MproxyError('E_SSH_CONNECT', `SSH to ${ctx.description} failed: ${err.message}`, { cause: err });
 }
 
 function checkHostKey(blob: Buffer, ctx: HandshakeContext): MproxyError | undefined {

@@ -1,0 +1,83 @@
+/** `mproxy exec` as a user runs it: the built binary against the local target and a real sshd. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { MPROXY_BIN, runMproxy as runMproxyIn, testEnv } from '../../helpers/cli.js';
+import { tempTree } from '../../helpers/tmp.js';
+import { clientHome, type ClientHome } from '../../harness/ssh-client.js';
+import { REMOTE_OS, startSshd, type Sshd } from '../../harness/sshd.js';
+import { requireOrSkip, sshdMissing } from '../../harness/system.js';
+
+test('local target: stdio, exit status, 127 for a missing command, 128+N for a signal', (t) => {
+  // Without mounts the command runs in the remote home, which for `local` is this HOME.
+  const env = testEnv({ HOME: tempTree(t, {}) });
+  const runMproxy = (args: string[], options: { input?: string } = {}) => runMproxyIn(args, { env, ...options });
+  const ok = runMproxy(['exec', 'profiles/local.toml', '--', 'sh', '-c', 'cat; echo err >&2; exit 3'], { input: 'piped\n' });
+  assert.equal(ok.code, 3);
+  assert.equal(ok.stdout, 'piped\n');
+  assert.equal(ok.stderr, 'err\n');
+  const missing = runMproxy(['exec', 'profiles/local.toml', '--', 'no-such-command-xyz']);
+  assert.equal(missing.code, 127);
+  assert.match(missing.stderr, /no-such-command-xyz: command not found/);
+  assert.equal(runMproxy(['exec', 'profiles/local.toml', '--', 'sh', '-c', 'kill -TERM $$']).code, 143);
+});
+
+test('a working directory missing on the remote is named as such', () => {
+  const r = runMproxyIn(['exec', 'profiles/local.toml', '--', 'true'], { env: testEnv({ HOME: '/nonexistent/home' }) });
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, /cannot run true: the working directory \/nonexistent\/home does not exist on the remote/);
+});
+
+test('usage: a command is required after --', () => {
+  const r = runMproxyIn(['exec', 'profiles/local.toml']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /no command given/);
+});
+
+const missing = sshdMissing();
+describe('mproxy exec over ssh', { skip: missing !== undefined && process.env['CI'] !== 'true' ? missing : false }, () => {
+  let sshd: Sshd;
+  let home: ClientHome;
+  let profile: string;
+  before(async (t) => {
+    if (!requireOrSkip(t as never, missing)) return;
+    sshd = await startSshd();
+    home = clientHome(sshd);
+    profile = join(home.home, 'box.toml');
+    writeFileSync(profile, `[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\n\n[env]\nset = { FROM_PROFILE = "yes" }\n`);
+  });
+  after(async () => sshd?.stop());
+
+  const exec = (args: string[], input = '') =>
+    spawnSync(process.execPath, [MPROXY_BIN, 'exec', profile, '--', ...args], {
+      cwd: home.home,
+      env: testEnv({ HOME: home.home, SECRET_TOKEN: 'hunter2', LANG: 'C.UTF-8' }),
+      input,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+
+  test('the command runs on the other machine', () => {
+    const r = exec(['sh', '-c', 'cat /etc/os-release; ls /srv']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.includes(REMOTE_OS), r.stdout);
+    assert.match(r.stdout, /remote-only/);
+  });
+
+  test('the environment: remote identity, kept and set variables, no secrets', () => {
+    const r = exec(['env']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^HOME=/home/${sshd.user}$`, 'm'));
+    assert.match(r.stdout, /^LANG=C\.UTF-8$/m);
+    assert.match(r.stdout, /^FROM_PROFILE=yes$/m);
+    assert.doesNotMatch(r.stdout, /SECRET_TOKEN|hunter2/);
+  });
+
+  test('stdin in, exit status out', () => {
+    const r = exec(['sh', '-c', 'wc -c; exit 5'], 'x'.repeat(100_000));
+    assert.equal(r.status, 5);
+    assert.equal(r.stdout.trim(), '100000');
+  });
+});

@@ -1,0 +1,44 @@
+/** Connecting to the harness sshd the way mproxy does, with a private HOME, known_hosts and ssh config. */
+import { mkdirSync, mkdtempSync, copyFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RemoteHost } from '../../src/remote/host.js';
+import { connectSsh } from '../../src/target/ssh/index.js';
+import type { SshOptions } from '../../src/target/ssh/connection.js';
+import { profileFrom } from './profile.js';
+import type { Sshd } from './sshd.js';
+
+export interface ClientHome {
+  readonly home: string;
+  readonly knownHosts: string;
+  readonly sshConfig: string;
+}
+
+/** A fresh local HOME whose known_hosts trusts the sshd and whose ssh config names its key. */
+export function clientHome(sshd: Sshd): ClientHome {
+  const home = mkdtempSync(join(tmpdir(), 'mproxy-home-'));
+  mkdirSync(join(home, '.ssh'), { mode: 0o700 });
+  const knownHosts = join(home, '.ssh', 'known_hosts');
+  copyFileSync(sshd.knownHosts, knownHosts);
+  const sshConfig = join(home, '.ssh', 'config');
+  writeFileSync(sshConfig, `Host 127.0.0.1 sshd-alias\n  HostName 127.0.0.1\n  User ${sshd.user}\n  IdentityFile ${sshd.clientKey}\n`);
+  return { home, knownHosts, sshConfig };
+}
+
+export function optionsFor(home: ClientHome, extra: Partial<SshOptions> = {}): SshOptions {
+  return {
+    home: home.home,
+    localUser: 'tester',
+    hostKeyPolicy: 'strict',
+    connectTimeoutMs: 5000,
+    keepaliveMs: 15000,
+    knownHostsFiles: [home.knownHosts],
+    sshConfigFiles: [home.sshConfig],
+    ...extra,
+  };
+}
+
+export function connectHarness(sshd: Sshd, home: ClientHome, agent: 'auto' | 'node' | 'none' = 'auto', extra: Partial<SshOptions> = {}): Promise<RemoteHost> {
+  const profile = profileFrom(`[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\nagent = "${agent}"\n`);
+  return connectSsh({ user: sshd.user, host: '127.0.0.1', port: sshd.port }, profile, optionsFor(home, extra));
+}

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { encodeFrame, FrameDecoder, ProtocolError } from '../../src/protocol/codec.js';
+import { SYNC_MARKER, T, type Frame } from '../../src/protocol/frames.js';
+
+const frames: Frame[] = [
+  { t: T.Hello, v: 1, caps: ['exec'] },
+  { t: T.Exec, id: 7, argv: ['sh', '-c', 'true'], env: { A: 'b' }, cwd: '/', fds: [3] },
+  { t: T.Data, id: 7, s: 1, d: Buffer.from([0, 255, 10]) },
+  { t: T.Exit, id: 7, code: null, sig: 'SIGKILL' },
+  { t: T.FileResp, id: 9, e: 'ENOENT', m: 'no such file' },
+];
+
+test('frames round-trip, split across any chunk boundaries', () => {
+  const bytes = Buffer.concat(frames.map(encodeFrame));
+  for (const size of [1, 3, 17, bytes.length]) {
+    const got: Frame[] = [];
+    const dec = new FrameDecoder((f) => got.push(f));
+    for (let i = 0; i < bytes.length; i += size) dec.push(bytes.subarray(i, i + size));
+    assert.equal(got.length, frames.length);
+    assert.deepEqual(JSON.parse(JSON.stringify(got)), JSON.parse(JSON.stringify(frames)));
+  }
+});
+
+test('chatter before the sync marker is skipped and kept for messages', () => {
+  const got: Frame[] = [];
+  const dec = new FrameDecoder((f) => got.push(f), { expectSync: true });
+  const stream = Buffer.concat([Buffer.from('Welcome to build01\nLast login: never\n'), SYNC_MARKER, encodeFrame(frames[0] as Frame)]);
+  for (const byte of stream) dec.push(Buffer.from([byte]));
+  assert.equal(got.length, 1);
+  assert.match(dec.preamble, /Welcome to build01/);
+});
+
+test('malformed input is a named protocol error', () => {
+  const cases: [Buffer, RegExp][] = [
+    [Buffer.from([0xff, 0xff, 0xff, 0xff]), /exceeds/],
+    [Buffer.concat([Buffer.from([0, 0, 0, 2]), Buffer.from([0xff, 0xff])]), /not valid CBOR|not a CBOR map/],
+    [encodeFrame({ t: 99 } as unknown as Frame), /unknown frame type 99/],
+    [encodeFrame({ t: T.Exec, id: 1, argv: [], env: {}, cwd: '/', fds: [] }), /malformed Exec frame: field `argv`/],
+    [encodeFrame({ t: T.Data, id: 1, s: 1, d: 'text' } as unknown as Frame), /malformed Data frame: field `d`/],
+  ];
+  for (const [bytes, message] of cases) {
+    const dec = new FrameDecoder(() => undefined);
+    assert.throws(() => dec.push(bytes), (err: Error) => err instanceof ProtocolError && message.test(err.message));
+  }
+});
+
+test('random bytes never decode into a frame silently', () => {
+  for (let i = 0; i < 500; i++) {
+    const dec = new FrameDecoder(() => undefined);
+    try {
+      dec.push(randomBytes(1 + (i % 300)));
+    } catch (err) {
+      assert.ok(err instanceof ProtocolError, String(err));
+    }
+  }
+});

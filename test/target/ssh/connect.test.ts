@@ -1,0 +1,152 @@
+/** The ssh target against a real sshd: host keys, auth, unreachable servers, jump hosts, faults. */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { agentBundle } from '../../../src/remote/agent/bundle.js';
+import { collect } from '../../conformance/run.js';
+import { clientHome, connectHarness } from '../../harness/ssh-client.js';
+import { startSshd, TEST_USER, type Sshd } from '../../harness/sshd.js';
+import { requireOrSkip, sshdMissing } from '../../harness/system.js';
+
+const missing = sshdMissing();
+const errorCode = (code: string, message?: RegExp) => (err: Error & { code?: string }) => {
+  assert.equal(err.code, code, err.message);
+  if (message !== undefined) assert.match(err.message + '\n' + String((err as { hints?: string[] }).hints), message);
+  return true;
+};
+
+describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 'true' ? missing : false }, () => {
+  let sshd: Sshd;
+  before(async (t) => {
+    if (!requireOrSkip(t as never, missing)) return;
+    sshd = await startSshd();
+  });
+  after(async () => sshd?.stop());
+
+  test('an unknown host is refused under strict, with its fingerprint and how to trust it', async () => {
+    const home = clientHome(sshd);
+    writeFileSync(home.knownHosts, '');
+    await assert.rejects(connectHarness(sshd, home), errorCode('E_HOST_KEY_UNKNOWN', /SHA256:.*ssh-keyscan -p \d+ 127\.0\.0\.1/s));
+    assert.equal(readFileSync(home.knownHosts, 'utf8'), '', 'nothing recorded');
+  });
+
+  test('accept-new records an unknown host and connects', async () => {
+    const home = clientHome(sshd);
+    writeFileSync(home.knownHosts, '');
+    const host = await connectHarness(sshd, home, 'auto', { hostKeyPolicy: 'accept-new' });
+    await host.close();
+    assert.equal(readFileSync(home.knownHosts, 'utf8').trim(), `[127.0.0.1]:${sshd.port} ${sshd.hostKeyLine}`);
+  });
+
+  test('a changed host key is refused under strict and accept-new, naming the file and line', async () => {
+    const home = clientHome(sshd);
+    writeFileSync(home.knownHosts, `# first line\n[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBiXwN9sRzZ2Zkmy3i0cp6hQ0f0wHMYz2yrcbcx3AcJX\n`);
+    for (const policy of ['strict', 'accept-new'] as const) {
+      await assert.rejects(connectHarness(sshd, home, 'auto', { hostKeyPolicy: policy }), errorCode('E_HOST_KEY_CHANGED', new RegExp(`HAS CHANGED.*known_hosts:2`)));
+    }
+  });
+
+  test('a key the server does not accept: every credential tried is named', async () => {
+    const home = clientHome(sshd);
+    const wrong = join(home.home, 'wrong_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrong]);
+    writeFileSync(home.sshConfig, '');
+    await assert.rejects(connectHarness(sshd, home, 'auto', { identityFile: wrong }), errorCode('E_SSH_AUTH', /refused every credential offered \(tried: key .*wrong_key\).*authorized_keys/s));
+  });
+
+  test('no key at all', async () => {
+    const home = clientHome(sshd);
+    writeFileSync(home.sshConfig, '');
+    await assert.rejects(connectHarness(sshd, home), errorCode('E_SSH_AUTH', /\(none found\)/));
+  });
+
+  test('a closed port fails at once; a silent server within connect_timeout', async () => {
+    const home = clientHome(sshd);
+    const server: Server = createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    server.close();
+    const started = Date.now();
+    await assert.rejects(connectHarness({ ...sshd, port }, home), errorCode('E_SSH_CONNECT', /refused the connection on port/));
+    assert.ok(Date.now() - started < 3000);
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as { port: number }).port;
+    const t0 = Date.now();
+    await assert.rejects(connectHarness({ ...sshd, port: silentPort }, home, 'auto', { connectTimeoutMs: 1000 }), errorCode('E_SSH_CONNECT', /within 1s/));
+    assert.ok(Date.now() - t0 < 5000, 'gave up near connect_timeout');
+    silent.close();
+  });
+
+  test('a jump host (ProxyJump) leads to the target', async () => {
+    const home = clientHome(sshd);
+    const host = await connectHarness(sshd, home, 'auto', { jump: `127.0.0.1:${sshd.port}` });
+    const proc = host.exec({ argv: ['cat', '/etc/os-release'], env: {}, cwd: '/' });
+    proc.stdin.end();
+    assert.match((await collect(proc.stdout)).toString(), /mproxy test remote/);
+    await host.close();
+  });
+
+  test('the agent is cached by content; concurrent sessions share it', async () => {
+    const home = clientHome(sshd);
+    const hosts = await Promise.all([connectHarness(sshd, home), connectHarness(sshd, home), connectHarness(sshd, home)]);
+    await Promise.all(hosts.map((h) => h.close()));
+    const cached = execFileSync('ls', [`/home/${TEST_USER}/.cache/mproxy`], { encoding: 'utf8' });
+    assert.match(cached, new RegExp(agentBundle().cacheName));
+    assert.doesNotMatch(cached, /\.upload\./, 'no temporary file left behind');
+  });
+
+  test('the agent killed mid-command: the command fails with a clear error, later calls too', async () => {
+    const home = clientHome(sshd);
+    const host = await connectHarness(sshd, home);
+    const proc = host.exec({ argv: ['sleep', '30'], env: {}, cwd: '/' });
+    proc.stdin.end();
+    await sleep(300);
+    assert.ok(sshd.killBelow(/mproxy\/agent-/) > 0, 'found the agent to kill');
+    await assert.rejects(proc.exited, errorCode('E_CONNECTION_LOST', /closed/));
+    await assert.rejects(host.fs.call('getwd'), errorCode('E_CONNECTION_LOST'));
+    await host.close();
+  });
+
+  test('the connection cut mid-transfer: the transfer fails within the deadline', async () => {
+    const home = clientHome(sshd);
+    const host = await connectHarness(sshd, home, 'auto', { keepaliveMs: 500 });
+    const proc = host.exec({ argv: ['cat', '/dev/zero'], env: {}, cwd: '/' });
+    proc.stdin.end();
+    proc.stdout.resume();
+    await sleep(300);
+    // The per-connection sshd processes carry the TCP connection: killing them cuts the link.
+    assert.ok(sshd.killBelow() > 0);
+    const started = Date.now();
+    await assert.rejects(proc.exited, errorCode('E_CONNECTION_LOST'));
+    assert.ok(Date.now() - started < 5000);
+    await host.close();
+  });
+});
+
+describe('ssh target: remotes that cannot run the agent', { skip: missing !== undefined && process.env['CI'] !== 'true' ? missing : false }, () => {
+  test('a remote without node: agent = "node" says so; auto names what is missing', async (t) => {
+    if (!requireOrSkip(t, missing)) return;
+    const sshd = await startSshd({ withoutNode: true });
+    try {
+      await assert.rejects(connectHarness(sshd, clientHome(sshd), 'node'), errorCode('E_AGENT_START', /agent = "node", but the remote has no node/));
+      await assert.rejects(connectHarness(sshd, clientHome(sshd), 'auto'), /the remote has no node/);
+    } finally {
+      await sshd.stop();
+    }
+  });
+
+  test('a full remote disk during upload: a clear error, no partial agent left', async (t) => {
+    if (!requireOrSkip(t, missing)) return;
+    const sshd = await startSshd({ fullCache: true });
+    try {
+      await assert.rejects(connectHarness(sshd, clientHome(sshd)), errorCode('E_AGENT_START', /uploading the agent .* failed: .*No space left on device/s));
+    } finally {
+      await sshd.stop();
+    }
+  });
+});
