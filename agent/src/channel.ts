@@ -5,8 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { encodeFrame, FrameDecoder } from '../../src/protocol/codec.js';
-import { SYNC_MARKER, type Frame } from '../../src/protocol/frames.js';
+import { encodeDataFrame, encodeFrame, FrameDecoder } from '../../src/protocol/codec.js';
+import { SYNC_MARKER, T, type Frame } from '../../src/protocol/frames.js';
 
 export class AgentChannel extends EventEmitter {
   private congested = false;
@@ -42,6 +42,10 @@ export class AgentChannel extends EventEmitter {
   }
 
   send(frame: Frame): void {
-    if (!this.output.write(encodeFrame(frame))) this.congested = true;
+    if (frame.t === T.Data) {
+      const [head, body] = encodeDataFrame(frame.id, frame.s, frame.d);
+      this.output.write(head);
+      if (!this.output.write(body)) this.congested = true;
+    } else if (!this.output.write(encodeFrame(frame))) this.congested = true;
   }
 }

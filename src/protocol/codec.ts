@@ -13,6 +13,27 @@ export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
 }
 
+/** CBOR head of an unsigned integer (major type 0) or a byte string of that length (major type 2). */
+function cborHead(major: number, n: number): number[] {
+  const m = major << 5;
+  if (n < 24) return [m | n];
+  if (n < 0x100) return [m | 24, n];
+  if (n < 0x10000) return [m | 25, n >> 8, n & 0xff];
+  return [m | 26, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+}
+
+/**
+ * Data frames are the bulk of the traffic: their CBOR is written by hand around the payload so
+ * the bytes are not copied through the encoder. Same bytes on the wire as encodeFrame.
+ */
+export function encodeDataFrame(id: number, s: number, d: Uint8Array): [Buffer, Uint8Array] {
+  const head = [0xa4, 0x61, 0x74, T.Data, 0x62, 0x69, 0x64, ...cborHead(0, id), 0x61, 0x73, ...cborHead(0, s), 0x61, 0x64, ...cborHead(2, d.length)];
+  const out = Buffer.allocUnsafe(4 + head.length);
+  out.writeUInt32BE(head.length + d.length, 0);
+  out.set(head, 4);
+  return [out, d];
+}
+
 export function encodeFrame(frame: Frame): Buffer {
   const body = cbor.encode(frame);
   const out = Buffer.allocUnsafe(4 + body.length);
@@ -80,6 +101,10 @@ export function checkFrame(raw: unknown): Frame {
  */
 export class FrameDecoder {
   private buffer: Buffer = Buffer.alloc(0);
+  /** Chunks of a frame still incomplete: joined once, when the frame is whole (no quadratic copying). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private needed = 0;
   private synced: boolean;
   private skipped: Buffer[] = [];
   private skippedBytes = 0;
@@ -97,12 +122,27 @@ export class FrameDecoder {
   }
 
   push(chunk: Buffer): void {
+    if (this.needed > 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes < this.needed) return;
+      chunk = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.needed = 0;
+    }
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     if (!this.synced && !this.sync()) return;
     while (this.buffer.length >= 4) {
       const length = this.buffer.readUInt32BE(0);
       if (length > MAX_FRAME) throw new ProtocolError(`frame length ${length} exceeds the ${MAX_FRAME}-byte limit (corrupt stream?)`);
-      if (this.buffer.length < 4 + length) return;
+      if (this.buffer.length < 4 + length) {
+        this.needed = 4 + length;
+        this.pending = [this.buffer];
+        this.pendingBytes = this.buffer.length;
+        this.buffer = Buffer.alloc(0);
+        return;
+      }
       const body = this.buffer.subarray(4, 4 + length);
       this.buffer = this.buffer.subarray(4 + length);
       let raw: unknown;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { encodeFrame, FrameDecoder, ProtocolError } from '../../src/protocol/codec.js';
+import { encodeDataFrame, encodeFrame, FrameDecoder, ProtocolError } from '../../src/protocol/codec.js';
 import { SYNC_MARKER, T, type Frame } from '../../src/protocol/frames.js';
 
 const frames: Frame[] = [
@@ -20,6 +20,15 @@ test('frames round-trip, split across any chunk boundaries', () => {
     for (let i = 0; i < bytes.length; i += size) dec.push(bytes.subarray(i, i + size));
     assert.equal(got.length, frames.length);
     assert.deepEqual(JSON.parse(JSON.stringify(got)), JSON.parse(JSON.stringify(frames)));
+  }
+});
+
+test('the hand-written Data encoding decodes to the same frame', () => {
+  for (const [id, s, n] of [[1, 1, 0], [23, 2, 23], [24, 3, 255], [300, 4, 256], [70000, 1, 70000], [2 ** 31, 2, 5]] as const) {
+    const d = Buffer.alloc(n, 7);
+    const got: Frame[] = [];
+    new FrameDecoder((f) => got.push(f)).push(Buffer.concat(encodeDataFrame(id, s, d)));
+    assert.deepEqual(got, [{ t: T.Data, id, s, d }], `id ${id} s ${s} n ${n}`);
   }
 });
 
