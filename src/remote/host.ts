@@ -49,6 +49,15 @@ export interface RemoteInfo {
   readonly path: string;
   readonly shell: string;
   readonly capabilities: readonly string[];
+  /** What this tier cannot do, each with the reason: shown by `mproxy doctor`, and tests expect it. */
+  readonly limitations: readonly Limitation[];
+}
+
+export type LimitedFeature = 'extra-fds' | 'inodes' | 'sparse-files' | 'non-utf8-paths' | 'pty';
+
+export interface Limitation {
+  readonly feature: LimitedFeature;
+  readonly why: string;
 }
 
 export interface RemoteHost {

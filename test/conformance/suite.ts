@@ -1,6 +1,6 @@
 /** Runs every conformance case against one backend: connect once, a scratch directory, clean up. */
-import { after, before, describe } from 'node:test';
-import type { RemoteHost } from '../../src/remote/host.js';
+import { after, before, describe, type TestContext } from 'node:test';
+import type { LimitedFeature, RemoteHost } from '../../src/remote/host.js';
 import { execCases } from './exec-cases.js';
 import { fsCases } from './fs-cases.js';
 import { sh } from './run.js';
@@ -26,6 +26,10 @@ export function conformance(name: string, connect: () => Promise<RemoteHost>): v
         return host;
       },
       scratch: () => scratch,
+      expectGap: (t: TestContext, feature: LimitedFeature) => {
+        const gap = backend.host().info().limitations.find((l) => l.feature === feature);
+        if (gap !== undefined) t.todo(`${name}: ${gap.why}`);
+      },
     };
     describe('processes', () => execCases(backend));
     describe('files', () => fsCases(backend));

@@ -116,9 +116,17 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     // Binding over /bin/sh replaces the file it links to, so the wrapper runs a copy of the real shell.
     const realShell = join(dir, 'real-sh');
     copyFileSync(realpathSync('/bin/sh'), realShell);
-    // Only the shell sshd starts prints, as a login shell's rc files would; other sh runs stay quiet.
+    // Only the shell sshd starts prints, once, as a login shell's rc files would: commands that
+    // later exec in the same process (sh → env → sh) stay quiet.
     const chatter = options.loginChatter.replace(/'/g, "'\\''");
-    writeFileSync(join(dir, 'chatty-sh'), `#!${realShell}\ncase "$(cat /proc/$PPID/comm 2>/dev/null)" in sshd*) printf '%s' '${chatter}';; esac\nexec ${realShell} "$@"\n`, { mode: 0o755 });
+    const seen = join(dir, 'chatter');
+    mkdirSync(seen, { mode: 0o1777 });
+    chmodSync(seen, 0o1777);
+    writeFileSync(
+      join(dir, 'chatty-sh'),
+      `#!${realShell}\nf=${seen}/$PPID-$$\ncase "$(cat /proc/$PPID/comm 2>/dev/null)" in sshd*) [ -e "$f" ] || { : > "$f"; printf '%s' '${chatter}'; };; esac\nexec ${realShell} "$@"\n`,
+      { mode: 0o755 },
+    );
   }
   const port = await freePort();
   const config = [

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Profile } from '../../profile/schema.js';
 import type { RemoteHost } from '../../remote/host.js';
+import { AgentlessSshHost } from '../../remote/agentless/ssh-host.js';
 import { MproxyError } from '../../util/errors.js';
 import { askSecret } from '../../util/prompt.js';
 import { parseDuration } from '../../util/units.js';
@@ -45,7 +46,7 @@ function closeConnection(conn: SshConnection): void {
 export async function connectSsh(dest: SshDestination, profile: Profile, options: SshOptions): Promise<RemoteHost> {
   const conn = await openSsh(dest, options);
   try {
-    const host = await startTier(conn, profile.target.agent, options);
+    const host = await startTier(conn, profile.target.agent, options, () => openSsh(dest, options));
     const close = host.close.bind(host);
     return Object.assign(host, {
       close: async () => {
@@ -59,14 +60,18 @@ export async function connectSsh(dest: SshDestination, profile: Profile, options
   }
 }
 
-async function startTier(conn: SshConnection, agent: Profile['target']['agent'], options: SshOptions): Promise<RemoteHost> {
+async function startTier(conn: SshConnection, agent: Profile['target']['agent'], options: SshOptions, connectMore: () => Promise<SshConnection>): Promise<RemoteHost> {
   const say = options.verbose;
-  if (agent === 'none') throw agentlessUnavailable(conn, 'agent = "none"');
+  if (agent === 'none') {
+    say?.(`ssh: tier agentless on ${conn.description} (agent = "none")`);
+    return AgentlessSshHost.start(conn, connectMore);
+  }
   const status = await probeNode(conn.client, conn.description);
   if (status.kind === 'no-node' || status.kind === 'old-node') {
     const why = status.kind === 'no-node' ? 'the remote has no node' : `the remote's node is ${status.version}, older than 18`;
     if (agent === 'node') throw new MproxyError('E_AGENT_START', `agent = "node", but ${why}`, { hint: 'install Node.js >= 18 on the remote, or set agent = "auto" to work without the agent' });
-    throw agentlessUnavailable(conn, why);
+    say?.(`ssh: tier agentless on ${conn.description} (${why})`);
+    return AgentlessSshHost.start(conn, connectMore);
   }
   if (status.kind === 'need-upload') {
     say?.(`ssh: uploading the agent to ${conn.description}`);
@@ -76,8 +81,4 @@ async function startTier(conn: SshConnection, agent: Profile['target']['agent'],
   return startAgent(conn.client, conn.description, {
     ...(say !== undefined ? { onLog: (level: string, msg: string) => say(`agent ${level}: ${msg}`), stderr: (text: string) => say(`agent stderr: ${text.trimEnd()}`) } : {}),
   });
-}
-
-function agentlessUnavailable(conn: SshConnection, why: string): MproxyError {
-  return new MproxyError('E_NOT_IMPLEMENTED', `${conn.description}: ${why}, and the agentless tier is not in this build yet`, { hint: 'install Node.js >= 18 on the remote to use the agent tier' });
 }

@@ -2,4 +2,4 @@
 import ssh2 from 'ssh2';
 
 export const { Client, utils } = ssh2;
-export type { Client as SshClient, ClientChannel, AnyAuthMethod, AuthHandlerMiddleware, ParsedKey } from 'ssh2';
+export type { Client as SshClient, ClientChannel, AnyAuthMethod, AuthHandlerMiddleware, ParsedKey, SFTPWrapper as SftpWrapper } from 'ssh2';

@@ -129,12 +129,16 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
 });
 
 describe('ssh target: remotes that cannot run the agent', { skip: missing !== undefined && process.env['CI'] !== 'true' ? missing : false }, () => {
-  test('a remote without node: agent = "node" says so; auto names what is missing', async (t) => {
+  test('a remote without node: agent = "node" says so; auto works agentless', async (t) => {
     if (!requireOrSkip(t, missing)) return;
     const sshd = await startSshd({ withoutNode: true });
     try {
       await assert.rejects(connectHarness(sshd, clientHome(sshd), 'node'), errorCode('E_AGENT_START', /agent = "node", but the remote has no node/));
-      await assert.rejects(connectHarness(sshd, clientHome(sshd), 'auto'), /the remote has no node/);
+      const said: string[] = [];
+      const host = await connectHarness(sshd, clientHome(sshd), 'auto', { verbose: (m) => said.push(m) });
+      assert.equal(host.info().tier, 'agentless');
+      assert.match(said.join('\n'), /tier agentless on .* \(the remote has no node\)/);
+      await host.close();
     } finally {
       await sshd.stop();
     }

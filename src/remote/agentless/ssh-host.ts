@@ -1,0 +1,156 @@
+/**
+ * RemoteHost for SSH remotes without the agent: processes on exec channels, files over SFTP,
+ * PATH from the login environment. sshd allows ten sessions per connection by default
+ * (MaxSessions), so channels are spread over a small pool of connections, opened as needed,
+ * and requests beyond the pool's capacity wait their turn instead of failing.
+ */
+import type { PathEntry } from '../../protocol/frames.js';
+import type { SshConnection } from '../../target/ssh/connection.js';
+import { openExec, runScript, shWrapped } from '../../target/ssh/exec-channel.js';
+import type { ClientChannel, SftpWrapper } from '../../target/ssh/ssh2.js';
+import { MproxyError } from '../../util/errors.js';
+import type { ExecRequest, RemoteHost, RemoteInfo } from '../host.js';
+import { SftpFs } from './sftp-fs.js';
+import { AgentlessProcess, bootCommand, execScript } from './ssh-process.js';
+
+const SESSIONS_PER_CONNECTION = 10;
+const MAX_CONNECTIONS = 8;
+const MARK = 'MPROXY-INFO:';
+
+const AGENTLESS_SSH_LIMITS: RemoteInfo['limitations'] = [
+  { feature: 'extra-fds', why: 'an SSH session carries stdin, stdout and stderr only; fds 3+ need the agent' },
+  { feature: 'inodes', why: 'SFTP reports no inode numbers or link counts' },
+  { feature: 'sparse-files', why: 'SFTP reports no allocated block counts' },
+  { feature: 'non-utf8-paths', why: 'SFTP paths are UTF-8 text; other byte strings need the agent' },
+  { feature: 'pty', why: 'no pseudo-terminals without the agent yet' },
+];
+
+interface Slot {
+  readonly conn: SshConnection;
+  open: number;
+  limit: number;
+}
+
+export class AgentlessSshHost implements RemoteHost {
+  private readonly slots: Slot[];
+  private readonly waiting: (() => void)[] = [];
+  private opening: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(
+    first: SshConnection,
+    private readonly connectMore: () => Promise<SshConnection>,
+    private readonly remote: RemoteInfo,
+    readonly fs: SftpFs,
+  ) {
+    // The SFTP session holds one of the first connection's sessions.
+    this.slots = [{ conn: first, open: 1, limit: SESSIONS_PER_CONNECTION }];
+  }
+
+  static async start(first: SshConnection, connectMore: () => Promise<SshConnection>): Promise<AgentlessSshHost> {
+    const probe = await runScript(first.client, ['printf "%s%s\\n" MPROXY-INFO: "$HOME"', 'printf "%s%s\\n" MPROXY-INFO: "$(id -un)"', 'printf "%s%s\\n" MPROXY-INFO: "$PATH"', 'printf "%s%s\\n" MPROXY-INFO: "${SHELL:-/bin/sh}"', 'printf "%s%s\\n" MPROXY-INFO: "$(uname -s) $(uname -m)"'].join('\n'), first.description);
+    const [home = '/', user = '', path = '/usr/bin:/bin', shell = '/bin/sh', system = ''] = probe.stdout.split('\n').filter((l) => l.startsWith(MARK)).map((l) => l.slice(MARK.length));
+    const [platform = 'unknown', arch = 'unknown'] = system.split(' ');
+    const sftp = await new Promise<SftpWrapper>((resolve, reject) =>
+      first.client.sftp((err, s) => (err ? reject(new MproxyError('E_SSH_CONNECT', `${first.description} has no SFTP subsystem: ${err.message}`, { hint: 'enable `Subsystem sftp` in the server\'s sshd_config, or install node >= 18 there for the agent' })) : resolve(s))),
+    );
+    const info: RemoteInfo = { tier: 'agentless', platform: platform.toLowerCase(), arch, home, user, path, shell, capabilities: ['exec', 'fs', 'path', 'signals'], limitations: AGENTLESS_SSH_LIMITS };
+    return new AgentlessSshHost(first, connectMore, info, new SftpFs(sftp));
+  }
+
+  info(): RemoteInfo {
+    return this.remote;
+  }
+
+  exec(request: ExecRequest): AgentlessProcess {
+    if ((request.fds ?? []).length > 0) {
+      const proc = new AgentlessProcess(Promise.reject(new MproxyError('E_EXEC', 'extra file descriptors need the agent (node >= 18 on the remote)')), request, Buffer.alloc(0));
+      return proc;
+    }
+    const script = Buffer.from(execScript(request));
+    return new AgentlessProcess(this.channel(bootCommand(script.length)), request, script, (pgid, signal) => this.signalGroup(pgid, signal));
+  }
+
+  /** `kill` to a whole process group, on a channel of its own. */
+  private signalGroup(pgid: number, signal: string): void {
+    const name = signal.replace(/^SIG/, '');
+    if (!/^[A-Z0-9]+$/.test(name)) return;
+    this.channel(shWrapped(`kill -s ${name} -- -${pgid} 2>/dev/null || kill -s ${name} ${pgid} 2>/dev/null`)).then(
+      (channel) => {
+        channel.resume();
+        channel.stderr.resume();
+        channel.end();
+      },
+      () => undefined,
+    );
+  }
+
+  /** An exec channel on a connection with a free session, opening or waiting for one. */
+  private async channel(command: string): Promise<ClientChannel> {
+    for (;;) {
+      if (this.closed) throw new MproxyError('E_CONNECTION_LOST', 'the connection was closed');
+      const slot = this.slots.find((s) => s.open < s.limit);
+      if (slot !== undefined) {
+        slot.open++;
+        try {
+          const channel = await openExec(slot.conn.client, command, slot.conn.description);
+          channel.once('close', () => this.release(slot));
+          return channel;
+        } catch (err) {
+          // The server allows fewer sessions than assumed: remember, try elsewhere.
+          slot.open--;
+          if (slot.open === 0) throw err;
+          slot.limit = slot.open;
+          continue;
+        }
+      }
+      if (this.slots.length < MAX_CONNECTIONS) {
+        this.opening ??= this.connectMore().then(
+          (conn) => {
+            this.slots.push({ conn, open: 0, limit: SESSIONS_PER_CONNECTION });
+            this.opening = undefined;
+          },
+          (err: unknown) => {
+            this.opening = undefined;
+            throw err;
+          },
+        );
+        await this.opening;
+        continue;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  private release(slot: Slot): void {
+    slot.open--;
+    this.waiting.shift()?.();
+  }
+
+  async pathQuery(dirs: readonly string[] = []): Promise<PathEntry[]> {
+    const search = dirs.length > 0 ? dirs : this.remote.path.split(':').filter((d) => d !== '');
+    const seen = new Set<string>();
+    const out: PathEntry[] = [];
+    for (const dir of search) {
+      const entries = await this.fs.call('readdir', Buffer.from(dir)).catch(() => []);
+      for (const e of entries) {
+        const name = Buffer.from(e.name).toString();
+        let st = e.st;
+        if (st !== undefined && (st.mode & 0o170000) === 0o120000) st = await this.fs.call('stat', Buffer.from(`${dir}/${name}`)).catch(() => undefined);
+        if (st === undefined || seen.has(name) || (st.mode & 0o170000) !== 0o100000 || (st.mode & 0o111) === 0) continue;
+        seen.add(name);
+        out.push({ name, path: `${dir}/${name}`, mode: st.mode, size: st.size, mtime: st.mtimeMs });
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) w();
+    for (const s of this.slots) {
+      s.conn.client.end();
+      for (const c of [...s.conn.via].reverse()) c.end();
+    }
+  }
+}
