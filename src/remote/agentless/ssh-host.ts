@@ -5,7 +5,7 @@
  * and requests beyond the pool's capacity wait their turn instead of failing.
  */
 import type { PathEntry } from '../../protocol/frames.js';
-import type { SshConnection } from '../../target/ssh/connection.js';
+import { closeConnection, type SshConnection } from '../../target/ssh/connection.js';
 import { openExec, runScript, shWrapped } from '../../target/ssh/exec-channel.js';
 import type { ClientChannel, SftpWrapper } from '../../target/ssh/ssh2.js';
 import { MproxyError } from '../../util/errors.js';
@@ -148,9 +148,6 @@ export class AgentlessSshHost implements RemoteHost {
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w();
-    for (const s of this.slots) {
-      s.conn.client.end();
-      for (const c of [...s.conn.via].reverse()) c.end();
-    }
+    for (const s of this.slots) closeConnection(s.conn);
   }
 }

@@ -43,6 +43,12 @@ export interface SshConnection {
   readonly via: readonly SshClient[];
 }
 
+/** End a connection and the jump connections under it, innermost first. */
+export function closeConnection(conn: SshConnection): void {
+  conn.client.end();
+  for (const c of [...conn.via].reverse()) c.end();
+}
+
 /** `through`: the connection to tunnel through (a jump host); `depth` guards against ProxyJump loops in ~/.ssh/config. */
 export async function openSsh(dest: SshDestination, options: SshOptions, through?: SshConnection, depth = 0): Promise<SshConnection> {
   if (depth > 8) throw new MproxyError('E_SSH_CONNECT', `more than 8 jump hosts on the way to ${dest.host}`, { hint: 'check ProxyJump in ~/.ssh/config for a loop' });

@@ -10,7 +10,7 @@ import { MproxyError } from '../../util/errors.js';
 import { askSecret } from '../../util/prompt.js';
 import { parseDuration } from '../../util/units.js';
 import { probeNode, startAgent, uploadAgent } from './agent-boot.js';
-import { openSsh, type SshConnection, type SshDestination, type SshOptions } from './connection.js';
+import { closeConnection, openSsh, type SshConnection, type SshDestination, type SshOptions } from './connection.js';
 
 export interface SshContext {
   readonly home: string;
@@ -36,11 +36,6 @@ export function sshOptions(profile: Profile, ctx: SshContext): SshOptions {
     askPassphrase: (path) => askSecret(`Enter passphrase for key ${path}: `),
     ...(ctx.verbose !== undefined ? { verbose: ctx.verbose } : {}),
   };
-}
-
-function closeConnection(conn: SshConnection): void {
-  conn.client.end();
-  for (const c of [...conn.via].reverse()) c.end();
 }
 
 export async function connectSsh(dest: SshDestination, profile: Profile, options: SshOptions): Promise<RemoteHost> {

@@ -6,6 +6,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { globRegex } from './ssh-config.js';
 
 export interface HostKey {
   readonly type: string;
@@ -35,8 +36,7 @@ export function keyTypeOf(blob: Buffer): string {
 }
 
 function globMatch(pattern: string, text: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
-  return re.test(text);
+  return globRegex(pattern).test(text);
 }
 
 /** Does a known_hosts host field (comma-separated, maybe hashed, maybe negated) name `name`? */

@@ -68,7 +68,8 @@ function expandInclude(pattern: string, ctx: SshConfigContext): string[] {
   }
 }
 
-function globRegex(pattern: string): RegExp {
+/** OpenSSH's host wildcards (`*`, `?`), case-insensitive; shared with known_hosts matching. */
+export function globRegex(pattern: string): RegExp {
   return new RegExp('^' + pattern.replace(/[.+^${}()|\\[\]]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
 }
 
