@@ -1,7 +1,8 @@
-/** A validated profile's [target] to a live RemoteHost. */
+/** A validated profile's [target] to a live RemoteHost: local, ssh, docker or compose. */
 import { parseTargetUri, type Target } from '../profile/target-uri.js';
 import type { Profile } from '../profile/schema.js';
 import type { RemoteHost } from '../remote/host.js';
+import { connectDocker } from '../target/docker/index.js';
 import { connectLocal } from '../target/local.js';
 import { connectSsh, sshOptions } from '../target/ssh/index.js';
 import { userInfo } from 'node:os';
@@ -9,6 +10,7 @@ import { MproxyError } from '../util/errors.js';
 
 export interface ConnectOptions {
   readonly home: string;
+  readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly verbose?: (message: string) => void;
 }
@@ -30,7 +32,8 @@ export async function connect(profile: Profile, options: ConnectOptions): Promis
       const ctx = { home: options.home, localUser: userInfo().username, env: options.env, ...(options.verbose !== undefined ? { verbose: options.verbose } : {}) };
       return connectSsh(target, profile, sshOptions(profile, ctx));
     }
-    default:
-      throw new MproxyError('E_NOT_IMPLEMENTED', `${target.kind} targets are not available in this build yet`, { hint: 'this build reaches `local` and ssh targets' });
+    case 'docker':
+    case 'compose':
+      return connectDocker(target, profile, { env: options.env, cwd: options.cwd, ...(options.verbose !== undefined ? { verbose: options.verbose } : {}) });
   }
 }

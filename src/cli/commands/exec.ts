@@ -29,7 +29,7 @@ export const execCommand: Command = {
     const loaded = loadProfile(file, { cwd: io.cwd, env: io.env, home: io.home, flags: parseSetFlags(args.values['set'] as string[] | undefined) });
     for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     if (loaded.profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`);
-    const host = await connect(loaded.profile, { home: io.home, env: io.env, ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
+    const host = await connect(loaded.profile, { home: io.home, cwd: io.cwd, env: io.env, ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
     try {
       return await runRemoteCommand(host, loaded.profile, args.rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     } finally {

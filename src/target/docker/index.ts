@@ -1,0 +1,93 @@
+/**
+ * docker:// and compose:// targets: the daemon from `docker_host` or DOCKER_HOST, the container
+ * by name/ID or by compose labels, then the agent started with `docker exec` (uploaded once per
+ * container to ~/.cache/mproxy by content). Failures say which: daemon unreachable, no such
+ * container, container stopped, several replicas.
+ */
+import { basename } from 'node:path';
+import Dockerode from 'dockerode';
+import type { Target } from '../../profile/target-uri.js';
+import type { Profile } from '../../profile/schema.js';
+import { parseProbe, probeScript, startScript, uploadScript, UPLOAD_FAILED_HINTS } from '../../remote/agent/boot-scripts.js';
+import { agentBundle } from '../../remote/agent/bundle.js';
+import { AgentClient } from '../../remote/agent/client.js';
+import type { RemoteHost } from '../../remote/host.js';
+import { MproxyError } from '../../util/errors.js';
+import { dockerExec, runDockerScript } from './exec-stream.js';
+import { composeProjectName } from './compose-project.js';
+
+export interface DockerContext {
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly verbose?: (message: string) => void;
+}
+
+export function dockerClient(dockerHost: string | undefined, env: NodeJS.ProcessEnv): { docker: Dockerode; address: string } {
+  const address = dockerHost ?? env['DOCKER_HOST'] ?? 'unix:///var/run/docker.sock';
+  const tcp = /^tcp:\/\/([^:/]+)(?::(\d+))?/.exec(address);
+  if (tcp !== null) return { docker: new Dockerode({ host: tcp[1] ?? 'localhost', port: Number(tcp[2] ?? 2375) }), address };
+  return { docker: new Dockerode({ socketPath: address.replace(/^unix:\/\//, '') }), address };
+}
+
+async function findContainer(docker: Dockerode, address: string, target: Extract<Target, { kind: 'docker' | 'compose' }>, ctx: DockerContext): Promise<{ id: string; name: string }> {
+  try {
+    await docker.ping();
+  } catch (err) {
+    throw new MproxyError('E_DOCKER', `cannot reach the Docker daemon at ${address}`, { hint: ['is dockerd running, and may you use its socket?', 'set target.docker_host or DOCKER_HOST to the right daemon'], cause: err });
+  }
+  if (target.kind === 'docker') return { id: target.container, name: target.container };
+  const project = target.project ?? composeProjectName(ctx.cwd, ctx.env);
+  const list = await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${target.service}`] } });
+  const pick = target.index === undefined ? list : list.filter((c) => c.Labels['com.docker.compose.container-number'] === String(target.index));
+  const first = pick[0];
+  if (first === undefined) {
+    throw new MproxyError('E_DOCKER', `no container of service \`${target.service}\` in compose project \`${project}\`${target.index !== undefined ? ` with number ${target.index}` : ''}`, {
+      hint: ['is the project up? (docker compose up -d)', target.project === undefined ? `the project name was taken from ${basename(ctx.cwd)}/ (COMPOSE_PROJECT_NAME or the compose file's name: override it)` : 'check the project and service names'],
+    });
+  }
+  if (pick.length > 1) {
+    const numbers = pick.map((c) => c.Labels['com.docker.compose.container-number']).join(', ');
+    throw new MproxyError('E_DOCKER', `service \`${target.service}\` has ${pick.length} containers (${numbers})`, { hint: `pick one: compose://${project}/${target.service}/N` });
+  }
+  return { id: first.Id, name: (first.Names[0] ?? first.Id).replace(/^\//, '') };
+}
+
+export async function connectDocker(target: Extract<Target, { kind: 'docker' | 'compose' }>, profile: Profile, ctx: DockerContext): Promise<RemoteHost> {
+  const { docker, address } = dockerClient(profile.target.docker_host, ctx.env);
+  const found = await findContainer(docker, address, target, ctx);
+  const container = docker.getContainer(found.id);
+  let state: Dockerode.ContainerInspectInfo;
+  try {
+    state = await container.inspect();
+  } catch (err) {
+    throw new MproxyError('E_DOCKER', `no such container: ${found.name}`, { hint: 'docker ps -a lists the containers; use the name or ID shown there', cause: err });
+  }
+  const description = `container ${state.Name.replace(/^\//, '')}`;
+  if (!state.State.Running) throw new MproxyError('E_DOCKER', `${description} is not running (${state.State.Status})`, { hint: `start it: docker start ${state.Name.replace(/^\//, '')}` });
+  if (profile.target.agent === 'none') throw new MproxyError('E_NOT_IMPLEMENTED', `${description}: the agentless Docker tier is not in this build yet`, { hint: 'use an image with node >= 18 and agent = "auto"' });
+
+  const probe = await runDockerScript(docker, container, probeScript(), description);
+  const status = parseProbe(probe.stdout);
+  if (status === undefined) throw new MproxyError('E_AGENT_START', `could not run /bin/sh in ${description}`, { hint: probe.stderr.trim() || 'the image needs a POSIX shell at /bin/sh' });
+  if (status.kind === 'no-node' || status.kind === 'old-node') {
+    throw new MproxyError('E_NOT_IMPLEMENTED', `${description} has ${status.kind === 'no-node' ? 'no node' : `node ${status.version}`}, and the agentless Docker tier is not in this build yet`, { hint: 'use an image with node >= 18' });
+  }
+  if (status.kind === 'need-upload') {
+    ctx.verbose?.(`docker: uploading the agent to ${description}`);
+    const r = await runDockerScript(docker, container, uploadScript(), description, agentBundle().bytes);
+    if (r.code !== 0) throw new MproxyError('E_AGENT_START', `uploading the agent to ${description} failed: ${r.stderr.trim() || `exit status ${String(r.code)}`}`, { hint: UPLOAD_FAILED_HINTS });
+  }
+  ctx.verbose?.(`docker: tier agent in ${description}`);
+  const agent = await dockerExec(docker, container, ['/bin/sh', '-c', startScript()], description);
+  agent.stderr.on('data', (d: Buffer) => ctx.verbose?.(`agent stderr: ${d.toString().trimEnd()}`));
+  return AgentClient.connect({
+    input: agent.stdout,
+    output: agent.stdin,
+    description,
+    close: async () => {
+      agent.stdin.end();
+      await Promise.race([agent.exitCode, new Promise((r) => setTimeout(r, 2000).unref())]);
+      agent.stdin.destroy();
+    },
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * A real dockerd for the tests, on a private socket with its own data root (no iptables, no
+ * bridge: containers get --network=none), and test images made offline with `docker import`:
+ * busybox only (the agentless case) and busybox plus this machine's node (the agent case).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { run } from './system.js';
+
+export const CONTAINER_OS = 'mproxy test container';
+
+export interface Dockerd {
+  readonly host: string;
+  /** Start a container from `image` that sleeps; returns its name. */
+  runContainer(image: 'busybox' | 'node', name: string, labels?: Record<string, string>): string;
+  docker(...args: string[]): { code: number | null; stdout: string; stderr: string };
+  stop(): Promise<void>;
+}
+
+export function dockerdMissing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'the dockerd harness needs root';
+  if (run('sh', ['-c', 'command -v dockerd']).code !== 0) return 'dockerd is missing (apt-get install docker.io)';
+  if (!existsSync('/bin/busybox')) return '/bin/busybox is missing (apt-get install busybox-static)';
+  return undefined;
+}
+
+function rootfs(dir: string, withNode: boolean): void {
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  copyFileSync('/bin/busybox', join(dir, 'bin/busybox'));
+  chmodSync(join(dir, 'bin/busybox'), 0o755);
+  for (const applet of run('/bin/busybox', ['--list']).stdout.split('\n').filter((a) => a !== '' && a !== 'busybox')) {
+    try {
+      symlinkSync('busybox', join(dir, 'bin', applet));
+    } catch {
+      // Listed twice.
+    }
+  }
+  mkdirSync(join(dir, 'usr/bin'), { recursive: true });
+  symlinkSync('/bin/env', join(dir, 'usr/bin/env'));
+  for (const d of ['etc', 'root', 'tmp', 'proc', 'sys', 'dev']) mkdirSync(join(dir, d), { recursive: true });
+  chmodSync(join(dir, 'tmp'), 0o1777);
+  writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  writeFileSync(join(dir, 'etc/group'), 'root:x:0:\n');
+  writeFileSync(join(dir, 'etc/os-release'), `PRETTY_NAME="${CONTAINER_OS}"\nID=mproxycontainer\n`);
+  if (!withNode) return;
+  const node = process.execPath;
+  const libs = run('ldd', [node]).stdout.matchAll(/(\/\S+)\s+\(0x/g);
+  for (const file of [node, ...[...libs].map((m) => m[1] ?? '')]) {
+    if (file === '') continue;
+    mkdirSync(join(dir, dirname(file)), { recursive: true });
+    copyFileSync(file, join(dir, file));
+    chmodSync(join(dir, file), 0o755);
+  }
+  if (node !== '/usr/bin/node') symlinkSync(node, join(dir, 'usr/bin/node'));
+}
+
+export async function startDockerd(): Promise<Dockerd> {
+  const dir = mkdtempSync(join(tmpdir(), 'mproxy-dockerd-'));
+  const sock = join(dir, 'docker.sock');
+  const host = `unix://${sock}`;
+  const child = spawn('dockerd', ['--iptables=false', '--ip6tables=false', '--bridge=none', `--host=${host}`, `--data-root=${join(dir, 'data')}`, `--exec-root=${join(dir, 'exec')}`, `--pidfile=${join(dir, 'docker.pid')}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+  const docker = (...args: string[]) => run('docker', ['-H', host, ...args]);
+  for (let i = 0; ; i++) {
+    if (docker('version', '--format', '{{.Server.Version}}').code === 0) break;
+    if (child.exitCode !== null || i > 150) throw new Error(`dockerd did not start: ${log}`);
+    await sleep(200);
+  }
+  for (const [name, withNode] of [['busybox', false], ['node', true]] as const) {
+    const fs = join(dir, `rootfs-${name}`);
+    rootfs(fs, withNode);
+    const r = spawnSync('sh', ['-c', `tar -C ${fs} -c . | docker -H ${host} import - mproxy-test/${name}:latest`], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`docker import ${name}: ${r.stderr}`);
+  }
+  return {
+    host,
+    docker,
+    runContainer(image, name, labels = {}) {
+      const r = docker('run', '-d', '--network=none', '--name', name, ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), `mproxy-test/${image}:latest`, 'sleep', '999999');
+      if (r.code !== 0) throw new Error(`docker run: ${r.stderr}`);
+      return name;
+    },
+    async stop() {
+      docker('rm', '-f', ...docker('ps', '-aq').stdout.split('\n').filter((x) => x !== ''));
+      child.kill('SIGTERM');
+      await Promise.race([new Promise((r) => child.once('exit', r)), sleep(10_000)]);
+      run('umount', ['-R', join(dir, 'data')]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

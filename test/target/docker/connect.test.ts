@@ -1,0 +1,74 @@
+/** The docker and compose targets against a real dockerd: resolution and the errors a user meets. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { composeProjectName } from '../../../src/target/docker/compose-project.js';
+import { connectDocker } from '../../../src/target/docker/index.js';
+import type { Target } from '../../../src/profile/target-uri.js';
+import { collect } from '../../conformance/run.js';
+import { MPROXY_BIN, testEnv } from '../../helpers/cli.js';
+import { tempTree } from '../../helpers/tmp.js';
+import { CONTAINER_OS, dockerdMissing, startDockerd, type Dockerd } from '../../harness/dockerd.js';
+import { profileFrom } from '../../harness/profile.js';
+import { requireOrSkip } from '../../harness/system.js';
+
+test('compose project names: COMPOSE_PROJECT_NAME, the file\'s name:, the directory', (t) => {
+  const root = tempTree(t, { 'My App/compose.yaml': 'services: {}\n', 'named/compose.yml': '# x\nname: "Shop_API"\nservices: {}\n' });
+  assert.equal(composeProjectName(join(root, 'My App'), {}), 'myapp');
+  assert.equal(composeProjectName(join(root, 'named'), {}), 'shop_api');
+  assert.equal(composeProjectName(join(root, 'named'), { COMPOSE_PROJECT_NAME: 'Override' }), 'override');
+});
+
+const missing = dockerdMissing();
+describe('docker target', { skip: missing !== undefined && process.env['CI'] !== 'true' ? missing : false }, () => {
+  let dockerd: Dockerd;
+  before(async (t) => {
+    if (!requireOrSkip(t as never, missing)) return;
+    dockerd = await startDockerd();
+    dockerd.runContainer('node', 'dev');
+    dockerd.runContainer('node', 'stopped');
+    dockerd.docker('stop', '-t', '0', 'stopped');
+    const labels = (n: number) => ({ 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'api', 'com.docker.compose.container-number': String(n) });
+    dockerd.runContainer('node', 'shop-api-1', labels(1));
+    dockerd.runContainer('node', 'shop-api-2', labels(2));
+    dockerd.runContainer('busybox', 'shop-db-1', { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'db', 'com.docker.compose.container-number': '1' });
+  });
+  after(async () => dockerd?.stop());
+
+  const connect = (target: Extract<Target, { kind: 'docker' | 'compose' }>, host = dockerd.host) =>
+    connectDocker(target, profileFrom(`[target]\nuri = "docker://x"\ndocker_host = "${host}"\n`), { env: {}, cwd: '/' });
+  const code = (c: string, re: RegExp) => (err: Error & { code?: string }) => err.code === c && re.test(err.message);
+
+  test('a daemon that is not there', async () => {
+    await assert.rejects(connect({ kind: 'docker', container: 'dev' }, 'unix:///nonexistent/docker.sock'), code('E_DOCKER', /cannot reach the Docker daemon at unix:\/\/\/nonexistent/));
+  });
+
+  test('no such container, and a stopped one', async () => {
+    await assert.rejects(connect({ kind: 'docker', container: 'nope' }), code('E_DOCKER', /no such container: nope/));
+    await assert.rejects(connect({ kind: 'docker', container: 'stopped' }), code('E_DOCKER', /container stopped is not running \(exited\)/));
+  });
+
+  test('compose: a replica by number; several replicas and no number is refused', async () => {
+    const host = await connect({ kind: 'compose', project: 'shop', service: 'api', index: 2 });
+    const p = host.exec({ argv: ['hostname'], env: {}, cwd: '/' });
+    p.stdin.end();
+    assert.ok((await collect(p.stdout)).length > 0);
+    await host.close();
+    await assert.rejects(connect({ kind: 'compose', project: 'shop', service: 'api' }), code('E_DOCKER', /has 2 containers \(.*\)/));
+    await assert.rejects(connect({ kind: 'compose', project: 'shop', service: 'web' }), code('E_DOCKER', /no container of service `web`/));
+  });
+
+  test('an image without node is named as such', async () => {
+    await assert.rejects(connect({ kind: 'compose', project: 'shop', service: 'db' }), /has no node/);
+  });
+
+  test('mproxy exec runs in the container', (t) => {
+    const root = tempTree(t, {});
+    writeFileSync(join(root, 'dev.toml'), `[target]\nuri = "docker://dev"\ndocker_host = "${dockerd.host}"\n`);
+    const r = spawnSync(process.execPath, [MPROXY_BIN, 'exec', 'dev.toml', '--', 'sh', '-c', 'cat /etc/os-release; exit 4'], { cwd: root, env: testEnv({ HOME: root }), encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 4, r.stderr);
+    assert.ok(r.stdout.includes(CONTAINER_OS), r.stdout);
+  });
+});
