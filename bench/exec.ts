@@ -1,8 +1,8 @@
 /**
  * bench/exec: mproxy's RemoteHost.exec against what a user would otherwise run, side by side in
  * one run on the harness sshd (127.0.0.1, a real OpenSSH in its own mount namespace):
- *   - median time of a remote `true`: agent tier (one connection) vs `ssh` over a ControlMaster
- *   - throughput of `head -c 1GiB /dev/zero` read back: agent tier vs `ssh host head …`
+ *   - median time of a remote `true`: agent and agentless tiers vs `ssh` over a ControlMaster
+ *   - throughput of `head -c 1GiB /dev/zero` read back: both tiers vs `ssh host head …`
  * Prints ratios (mproxy / OpenSSH for time, OpenSSH / mproxy … as noted). Not a test: no assertions.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -67,22 +67,31 @@ try {
   const sshArgs = ['-F', home.sshConfig, '-o', `UserKnownHostsFile=${home.knownHosts}`, '-o', 'BatchMode=yes', '-o', 'ControlMaster=auto', '-o', `ControlPath=${control}`, '-o', 'ControlPersist=120', '-p', String(sshd.port), `${sshd.user}@127.0.0.1`];
   sshTrue(sshArgs); // establishes the master
   const host = await connectHarness(sshd, home);
+  const bare = await connectHarness(sshd, home, 'none');
   await mproxyTrue(host);
+  await mproxyTrue(bare);
 
   const mp: number[] = [];
+  const al: number[] = [];
   const os: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     mp.push(await mproxyTrue(host));
+    al.push(await mproxyTrue(bare));
     os.push(sshTrue(sshArgs));
   }
   const mpMed = median(mp);
+  const alMed = median(al);
   const osMed = median(os);
-  console.log(`exec true, median of ${RUNS}:  mproxy agent ${mpMed.toFixed(2)} ms   ssh ControlMaster ${osMed.toFixed(2)} ms   ratio ${(mpMed / osMed).toFixed(2)}x (target <= 0.5x)`);
+  console.log(`exec true, median of ${RUNS}:  mproxy agent ${mpMed.toFixed(2)} ms   mproxy agentless ${alMed.toFixed(2)} ms   ssh ControlMaster ${osMed.toFixed(2)} ms`);
+  console.log(`  ratio agent/ssh ${(mpMed / osMed).toFixed(2)}x (target <= 0.5x), agentless/ssh ${(alMed / osMed).toFixed(2)}x`);
 
+  const alRate = await mproxyCat(bare);
+  await bare.close();
   const mpRate = await mproxyCat(host);
   // A plain `ssh host cmd`, as a user would pipe data: its own connection, no master.
   const osRate = await sshCat(['-F', home.sshConfig, '-o', `UserKnownHostsFile=${home.knownHosts}`, '-o', 'BatchMode=yes', '-p', String(sshd.port), `${sshd.user}@127.0.0.1`]);
-  console.log(`stdout ${BYTES / 1024 ** 2} MiB:  mproxy agent ${mib(mpRate)}   ssh ${mib(osRate)}   ratio ${(mpRate / osRate).toFixed(2)}x (target >= 0.9x)`);
+  console.log(`stdout ${BYTES / 1024 ** 2} MiB:  mproxy agent ${mib(mpRate)}   mproxy agentless ${mib(alRate)}   ssh ${mib(osRate)}`);
+  console.log(`  ratio agent/ssh ${(mpRate / osRate).toFixed(2)}x (target >= 0.9x), agentless/ssh ${(alRate / osRate).toFixed(2)}x`);
   await host.close();
   spawnSync('ssh', [...sshArgs.slice(0, -3), '-O', 'exit', '-p', String(sshd.port), `${sshd.user}@127.0.0.1`]);
 } finally {

@@ -58,6 +58,26 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     await assert.rejects(connectHarness(sshd, home, 'auto', { identityFile: wrong }), errorCode('E_SSH_AUTH', /refused every credential offered \(tried: key .*wrong_key\).*authorized_keys/s));
   });
 
+  test('an encrypted key without a terminal to ask on: says so and how to fix it', async () => {
+    const home = clientHome(sshd);
+    const locked = join(home.home, 'locked_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret phrase', '-f', locked]);
+    writeFileSync(home.sshConfig, '');
+    await assert.rejects(connectHarness(sshd, home, 'auto', { identityFile: locked }), errorCode('E_SSH_AUTH', /locked_key is encrypted and there is no terminal to ask for its passphrase \(add it to ssh-agent: ssh-add /));
+  });
+
+  test('an encrypted key with its passphrase given at the prompt', async () => {
+    const home = clientHome(sshd);
+    const locked = join(home.home, 'locked_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret phrase', '-f', locked]);
+    execFileSync('sh', ['-c', `cat ${locked}.pub >> ${join(sshd.dir, 'authorized_keys')}`]);
+    writeFileSync(home.sshConfig, '');
+    const asked: string[] = [];
+    const host = await connectHarness(sshd, home, 'auto', { identityFile: locked, askPassphrase: async (path) => (asked.push(path), 'secret phrase') });
+    assert.deepEqual(asked, [locked]);
+    await host.close();
+  });
+
   test('no key at all', async () => {
     const home = clientHome(sshd);
     writeFileSync(home.sshConfig, '');
