@@ -1,5 +1,5 @@
 /** Connecting to the harness sshd the way mproxy does, with a private HOME, known_hosts and ssh config. */
-import { mkdirSync, mkdtempSync, copyFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RemoteHost } from '../../src/remote/host.js';
@@ -14,9 +14,21 @@ export interface ClientHome {
   readonly sshConfig: string;
 }
 
+let homesRoot: string | undefined;
+
+/** Every client HOME of this test process lives under one directory, removed when it exits. */
+function newHome(): string {
+  if (homesRoot === undefined) {
+    const root = mkdtempSync(join(tmpdir(), 'mproxy-homes-'));
+    process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+    homesRoot = root;
+  }
+  return mkdtempSync(join(homesRoot, 'home-'));
+}
+
 /** A fresh local HOME whose known_hosts trusts the sshd and whose ssh config names its key. */
 export function clientHome(sshd: Sshd): ClientHome {
-  const home = mkdtempSync(join(tmpdir(), 'mproxy-home-'));
+  const home = newHome();
   mkdirSync(join(home, '.ssh'), { mode: 0o700 });
   const knownHosts = join(home, '.ssh', 'known_hosts');
   copyFileSync(sshd.knownHosts, knownHosts);
