@@ -1,0 +1,76 @@
+/**
+ * What `mproxy doctor` checks on this machine: each check says what it found, what a missing
+ * piece breaks, and the exact fix. Pure over a small probe interface so tests can run it.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface CheckResult {
+  readonly name: string;
+  readonly status: CheckStatus;
+  readonly detail: string;
+  /** What does not work without it, and how to fix it (for warn and fail). */
+  readonly fix?: string;
+}
+
+export function which(command: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const path = join(dir, command);
+    try {
+      if (statSync(path).isFile()) return path;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return undefined;
+}
+
+function readNumber(path: string): number | undefined {
+  try {
+    return Number(readFileSync(path, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+export function localChecks(env: NodeJS.ProcessEnv): CheckResult[] {
+  const results: CheckResult[] = [];
+  const node = Number(process.versions.node.split('.')[0]);
+  results.push(node >= 20 ? { name: 'node', status: 'ok', detail: `node ${process.versions.node}` } : { name: 'node', status: 'fail', detail: `node ${process.versions.node}`, fix: 'mproxy needs Node.js >= 20 locally' });
+
+  const bwrap = which('bwrap', env);
+  results.push(
+    bwrap !== undefined
+      ? { name: 'bubblewrap', status: 'ok', detail: bwrap }
+      : { name: 'bubblewrap', status: 'fail', detail: 'bwrap not found on PATH', fix: '`mproxy up` cannot build its sandbox; install it: apt-get install bubblewrap' },
+  );
+
+  const restricted = readNumber('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
+  const maxUserNs = readNumber('/proc/sys/user/max_user_namespaces');
+  if (restricted === 1 && process.getuid?.() !== 0) {
+    results.push({ name: 'user namespaces', status: 'fail', detail: 'AppArmor restricts unprivileged user namespaces', fix: 'bwrap cannot start; allow them: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (or an AppArmor profile for bwrap)' });
+  } else if (maxUserNs === 0) {
+    results.push({ name: 'user namespaces', status: 'fail', detail: 'user.max_user_namespaces is 0', fix: 'bwrap cannot start; enable them: sudo sysctl -w user.max_user_namespaces=15000' });
+  } else {
+    results.push({ name: 'user namespaces', status: 'ok', detail: maxUserNs === undefined ? 'no limit found' : `up to ${maxUserNs}` });
+  }
+
+  results.push(existsSync('/dev/fuse') ? { name: '/dev/fuse', status: 'ok', detail: 'present' } : { name: '/dev/fuse', status: 'fail', detail: 'missing', fix: 'mounts cannot work; load the module: sudo modprobe fuse (in a container: --device /dev/fuse)' });
+  const fusermount = which('fusermount3', env) ?? which('fusermount', env);
+  results.push(fusermount !== undefined ? { name: 'fusermount', status: 'ok', detail: fusermount } : { name: 'fusermount', status: 'fail', detail: 'not found on PATH', fix: 'mounts cannot be made or removed; install it: apt-get install fuse3' });
+  const ldconfig = spawnSync('ldconfig', ['-p'], { encoding: 'utf8', env: { PATH: '/usr/sbin:/sbin:/usr/bin:/bin' } });
+  const libfuse2 = /libfuse\.so\.2\b/.test(ldconfig.stdout ?? '');
+  results.push(libfuse2 ? { name: 'libfuse2', status: 'ok', detail: 'libfuse.so.2 found' } : { name: 'libfuse2', status: 'fail', detail: 'libfuse.so.2 not found', fix: 'the FUSE binding cannot load; install it: apt-get install libfuse2' });
+
+  const sock = env['SSH_AUTH_SOCK'];
+  results.push(
+    sock !== undefined && sock !== '' && existsSync(sock)
+      ? { name: 'ssh-agent', status: 'ok', detail: sock }
+      : { name: 'ssh-agent', status: 'warn', detail: sock === undefined || sock === '' ? 'SSH_AUTH_SOCK is not set' : `${sock} does not exist`, fix: 'keys are read from files instead; an encrypted key asks for its passphrase on the terminal each time (start one: eval "$(ssh-agent)"; ssh-add)' },
+  );
+  return results;
+}
