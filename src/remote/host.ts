@@ -62,6 +62,8 @@ export interface Limitation {
 
 export interface RemoteHost {
   readonly fs: RemoteFs;
+  /** True once the connection is gone for good (a new one is needed). */
+  readonly isLost: boolean;
   exec(request: ExecRequest): RemoteProcess;
   pathQuery(dirs?: readonly string[]): Promise<PathEntry[]>;
   info(): RemoteInfo;

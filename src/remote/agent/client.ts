@@ -188,6 +188,10 @@ export class AgentClient implements RemoteHost {
     else p.resolve(value);
   }
 
+  get isLost(): boolean {
+    return this.lost !== undefined;
+  }
+
   private die(error: Error): void {
     if (this.lost !== undefined) return;
     this.lost = error;

@@ -36,6 +36,7 @@ export class AgentlessSshHost implements RemoteHost {
   private readonly waiting: (() => void)[] = [];
   private opening: Promise<void> | undefined;
   private closed = false;
+  private lost = false;
 
   private constructor(
     first: SshConnection,
@@ -45,6 +46,12 @@ export class AgentlessSshHost implements RemoteHost {
   ) {
     // The SFTP session holds one of the first connection's sessions.
     this.slots = [{ conn: first, open: 1, limit: SESSIONS_PER_CONNECTION }];
+    // Without the first connection there is no SFTP: the host is gone.
+    first.client.once('close', () => (this.lost = true));
+  }
+
+  get isLost(): boolean {
+    return this.lost || this.closed;
   }
 
   static async start(first: SshConnection, connectMore: () => Promise<SshConnection>): Promise<AgentlessSshHost> {

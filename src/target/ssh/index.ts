@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Profile } from '../../profile/schema.js';
 import type { RemoteHost } from '../../remote/host.js';
 import { AgentlessSshHost } from '../../remote/agentless/ssh-host.js';
+import { ReconnectingHost } from '../../remote/reconnecting.js';
 import { MproxyError } from '../../util/errors.js';
 import { askSecret } from '../../util/prompt.js';
 import { parseDuration } from '../../util/units.js';
@@ -38,11 +39,20 @@ export function sshOptions(profile: Profile, ctx: SshContext): SshOptions {
   };
 }
 
+/** An SSH RemoteHost that reconnects (with backoff) after the link drops. */
 export async function connectSsh(dest: SshDestination, profile: Profile, options: SshOptions): Promise<RemoteHost> {
+  const first = await connectSshOnce(dest, profile, options);
+  const description = `${dest.user !== undefined ? `${dest.user}@` : ''}${dest.host}${dest.port !== undefined ? `:${dest.port}` : ''}`;
+  return new ReconnectingHost(first, () => connectSshOnce(dest, profile, options), { description, ...(options.verbose !== undefined ? { verbose: options.verbose } : {}) });
+}
+
+async function connectSshOnce(dest: SshDestination, profile: Profile, options: SshOptions): Promise<RemoteHost> {
   const conn = await openSsh(dest, options);
   try {
     const host = await startTier(conn, profile.target.agent, options, () => openSsh(dest, options));
     const close = host.close.bind(host);
+    // The SSH connection itself can die first (keepalive timeout, link cut): then the host is lost too.
+    conn.client.once('close', () => void host.close());
     return Object.assign(host, {
       close: async () => {
         await close();

@@ -120,7 +120,7 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     assert.doesNotMatch(cached, /\.upload\./, 'no temporary file left behind');
   });
 
-  test('the agent killed mid-command: the command fails with a clear error, later calls too', async () => {
+  test('the agent killed mid-command: the command fails with a clear error; the next call starts a new agent', async () => {
     const home = clientHome(sshd);
     const host = await connectHarness(sshd, home);
     const proc = host.exec({ argv: ['sleep', '30'], env: {}, cwd: '/' });
@@ -128,7 +128,7 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     await sleep(300);
     assert.ok(sshd.killBelow(/mproxy\/agent-/) > 0, 'found the agent to kill');
     await assert.rejects(proc.exited, errorCode('E_CONNECTION_LOST', /closed/));
-    await assert.rejects(host.fs.call('getwd'), errorCode('E_CONNECTION_LOST'));
+    assert.match(Buffer.from(await host.fs.call('getwd')).toString(), /^\//);
     await host.close();
   });
 
@@ -144,6 +144,27 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     const started = Date.now();
     await assert.rejects(proc.exited, errorCode('E_CONNECTION_LOST'));
     assert.ok(Date.now() - started < 5000);
+    // The next operations reconnect first, then succeed.
+    const again = host.exec({ argv: ['cat', '/etc/os-release'], env: {}, cwd: '/' });
+    again.stdin.end();
+    const [out, status] = await Promise.all([collect(again.stdout), again.exited]);
+    assert.equal(status.code, 0);
+    assert.match(out.toString(), /mproxy test remote/);
+    assert.ok(Buffer.from(await host.fs.call('getwd')).length > 0);
+    await host.close();
+  });
+
+  test('the agentless tier reconnects too', async () => {
+    const home = clientHome(sshd);
+    const host = await connectHarness(sshd, home, 'none');
+    assert.equal(host.info().tier, 'agentless');
+    assert.ok(sshd.killBelow() > 0);
+    await new Promise((r) => setTimeout(r, 300));
+    const p = host.exec({ argv: ['echo', 'back'], env: { PATH: '/usr/bin:/bin' }, cwd: '/' });
+    p.stdin.end();
+    const [out, status] = await Promise.all([collect(p.stdout), p.exited]);
+    assert.equal(status.code, 0);
+    assert.equal(out.toString(), 'back\n');
     await host.close();
   });
 });

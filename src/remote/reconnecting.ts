@@ -1,0 +1,123 @@
+/**
+ * A RemoteHost that survives a dropped link: what was in flight fails at once with the
+ * connection's error (never a hang), and the next operation reconnects, with backoff, before it
+ * runs. Gives up after a deadline with the last reason.
+ */
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FileOpArgs, FileOpName, FileOpResult } from '../protocol/file-ops.js';
+import type { PathEntry } from '../protocol/frames.js';
+import { MproxyError, messageOf } from '../util/errors.js';
+import type { ExecRequest, ExitStatus, RemoteHost, RemoteInfo, RemoteProcess } from './host.js';
+
+export interface ReconnectOptions {
+  readonly description: string;
+  /** How long to keep trying before giving up. */
+  readonly deadlineMs?: number;
+  readonly verbose?: (message: string) => void;
+}
+
+export class ReconnectingHost implements RemoteHost {
+  private pending: Promise<RemoteHost> | undefined;
+  private closed = false;
+
+  readonly fs = {
+    call: async <K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> => (await this.host()).fs.call(op, ...args),
+  };
+
+  constructor(
+    private current: RemoteHost,
+    private readonly connect: () => Promise<RemoteHost>,
+    private readonly options: ReconnectOptions,
+  ) {}
+
+  get isLost(): boolean {
+    return this.closed;
+  }
+
+  /** The live host, reconnecting first when the link was lost. */
+  private host(): Promise<RemoteHost> {
+    if (this.closed) return Promise.reject(new MproxyError('E_CONNECTION_LOST', `the connection to ${this.options.description} was closed`));
+    if (!this.current.isLost) return Promise.resolve(this.current);
+    this.pending ??= this.reconnect().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private async reconnect(): Promise<RemoteHost> {
+    const deadline = Date.now() + (this.options.deadlineMs ?? 30_000);
+    let delay = 250;
+    for (let attempt = 1; ; attempt++) {
+      this.options.verbose?.(`reconnecting to ${this.options.description} (attempt ${attempt})`);
+      try {
+        this.current = await this.connect();
+        return this.current;
+      } catch (err) {
+        if (Date.now() + delay > deadline || (err instanceof MproxyError && (err.code === 'E_HOST_KEY_CHANGED' || err.code === 'E_SSH_AUTH'))) {
+          throw new MproxyError('E_CONNECTION_LOST', `the connection to ${this.options.description} was lost and could not be restored: ${messageOf(err)}`, { cause: err, hint: 'check the network and the remote, then run again' });
+        }
+        await sleep(delay);
+        delay = Math.min(delay * 2, 4000);
+      }
+    }
+  }
+
+  exec(request: ExecRequest): RemoteProcess {
+    if (!this.current.isLost && !this.closed) return this.current.exec(request);
+    return new DeferredProcess(this.host().then((h) => h.exec(request)), request);
+  }
+
+  async pathQuery(dirs?: readonly string[]): Promise<PathEntry[]> {
+    return (await this.host()).pathQuery(dirs);
+  }
+
+  info(): RemoteInfo {
+    return this.current.info();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.current.close();
+  }
+}
+
+/** A process whose start waits for the connection to come back. */
+class DeferredProcess implements RemoteProcess {
+  readonly stdin = new PassThrough();
+  readonly stdout = new PassThrough();
+  readonly stderr = new PassThrough();
+  readonly fds: ReadonlyMap<number, { input: PassThrough; output: PassThrough }>;
+  readonly exited: Promise<ExitStatus>;
+  private started: RemoteProcess | undefined;
+  private readonly early: (() => void)[] = [];
+
+  constructor(starting: Promise<RemoteProcess>, request: ExecRequest) {
+    this.fds = new Map((request.fds ?? []).map((fd) => [fd, { input: new PassThrough(), output: new PassThrough() }]));
+    this.exited = starting.then((p) => {
+      this.started = p;
+      this.stdin.pipe(p.stdin);
+      p.stdout.pipe(this.stdout);
+      p.stderr.pipe(this.stderr);
+      for (const [fd, ends] of this.fds) {
+        const inner = p.fds.get(fd);
+        if (inner === undefined) continue;
+        ends.input.pipe(inner.input);
+        inner.output.pipe(ends.output);
+      }
+      for (const action of this.early.splice(0)) action();
+      return p.exited;
+    });
+    this.exited.catch(() => {
+      for (const s of [this.stdout, this.stderr, ...[...this.fds.values()].map((f) => f.output)]) s.end();
+    });
+  }
+
+  signal(name: string): void {
+    if (this.started !== undefined) this.started.signal(name);
+    else this.early.push(() => this.started?.signal(name));
+  }
+
+  resize(cols: number, rows: number): void {
+    if (this.started !== undefined) this.started.resize(cols, rows);
+    else this.early.push(() => this.started?.resize(cols, rows));
+  }
+}
