@@ -35,3 +35,19 @@ export function conformance(name: string, connect: () => Promise<RemoteHost>): v
     describe('files', () => fsCases(backend));
   });
 }
+
+/**
+ * A backend that needs system parts (sshd, dockerd): skipped with the reason outside CI when
+ * one is missing, failed under CI=true; `stop` tears the servers down after the cases.
+ */
+export function conformanceNeeding(name: string, missing: string | undefined, connect: () => Promise<RemoteHost>, stop: () => Promise<void>): void {
+  if (missing !== undefined && process.env['CI'] !== 'true') {
+    describe.skip(`conformance: ${name} (${missing})`, () => undefined);
+    return;
+  }
+  after(stop);
+  conformance(name, async () => {
+    if (missing !== undefined) throw new Error(`missing system component under CI=true: ${missing}`);
+    return connect();
+  });
+}
