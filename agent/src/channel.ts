@@ -5,8 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { encodeDataFrame, encodeFrame, FrameDecoder } from '../../src/protocol/codec.js';
-import { SYNC_MARKER, T, type Frame } from '../../src/protocol/frames.js';
+import { FrameDecoder, writeFrame } from '../../src/protocol/codec.js';
+import { SYNC_MARKER, type Frame } from '../../src/protocol/frames.js';
 
 export class AgentChannel extends EventEmitter {
   private congested = false;
@@ -42,10 +42,6 @@ export class AgentChannel extends EventEmitter {
   }
 
   send(frame: Frame): void {
-    if (frame.t === T.Data) {
-      const [head, body] = encodeDataFrame(frame.id, frame.s, frame.d);
-      this.output.write(head);
-      if (!this.output.write(body)) this.congested = true;
-    } else if (!this.output.write(encodeFrame(frame))) this.congested = true;
+    if (!writeFrame(this.output, frame)) this.congested = true;
   }
 }

@@ -34,6 +34,14 @@ export function encodeDataFrame(id: number, s: number, d: Uint8Array): [Buffer, 
   return [out, d];
 }
 
+/** Write one frame to a stream (Data frames without copying their payload); false: the stream wants a drain. */
+export function writeFrame(out: { write(chunk: Uint8Array): boolean }, frame: Frame): boolean {
+  if (frame.t !== T.Data) return out.write(encodeFrame(frame));
+  const [head, body] = encodeDataFrame(frame.id, frame.s, frame.d);
+  out.write(head);
+  return out.write(body);
+}
+
 export function encodeFrame(frame: Frame): Buffer {
   const body = cbor.encode(frame);
   const out = Buffer.allocUnsafe(4 + body.length);

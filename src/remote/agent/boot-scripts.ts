@@ -3,6 +3,7 @@
  * transport (ssh exec channels, docker exec). Their status lines carry a marker, so whatever a
  * login shell prints around them is ignored. No single quotes: the ssh transport wraps them.
  */
+import { MproxyError } from '../../util/errors.js';
 import { agentBundle } from './bundle.js';
 
 export type NodeStatus = { readonly kind: 'ready' } | { readonly kind: 'need-upload' } | { readonly kind: 'no-node' } | { readonly kind: 'old-node'; readonly version: string };
@@ -44,7 +45,26 @@ export function startScript(): string {
   return `exec node "$HOME/.cache/mproxy/${agentBundle().cacheName}"`;
 }
 
-export const UPLOAD_FAILED_HINTS = [
-  'the agent (about 100 KB) goes to ~/.cache/mproxy/ on the remote: is that disk full or read-only?',
-  'or set agent = "none" in [target] to work without it',
-];
+/** How a transport runs a short script with some stdin and collects what it printed. */
+export interface ScriptRunner {
+  readonly description: string;
+  run(script: string, input?: Buffer): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>;
+}
+
+/** Is node there, and is this agent already cached? */
+export async function probeNode(remote: ScriptRunner): Promise<NodeStatus> {
+  const r = await remote.run(probeScript());
+  const status = parseProbe(r.stdout);
+  if (status !== undefined) return status;
+  throw new MproxyError('E_AGENT_START', `could not run a shell command on ${remote.description}`, {
+    hint: [`exit status ${String(r.code)}`, r.stderr.trim() || r.stdout.trim() || 'no output (is there a POSIX shell at /bin/sh?)'],
+  });
+}
+
+export async function uploadAgent(remote: ScriptRunner): Promise<void> {
+  const r = await remote.run(uploadScript(), agentBundle().bytes);
+  if (r.code === 0) return;
+  throw new MproxyError('E_AGENT_START', `uploading the agent to ${remote.description} failed: ${r.stderr.trim() || `exit status ${String(r.code)}`}`, {
+    hint: ['the agent (about 100 KB) goes to ~/.cache/mproxy/ on the remote: is that disk full or read-only?', 'or set agent = "none" in [target] to work without it'],
+  });
+}

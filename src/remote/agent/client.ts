@@ -5,7 +5,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { MproxyError } from '../../util/errors.js';
-import { encodeDataFrame, encodeFrame, FrameDecoder, ProtocolError } from '../../protocol/codec.js';
+import { FrameDecoder, ProtocolError, writeFrame } from '../../protocol/codec.js';
 import type { FileOpArgs, FileOpName, FileOpResult } from '../../protocol/file-ops.js';
 import { PROTOCOL_VERSION, T, type AgentInfo, type Frame, type FrameOf, type HelloFrame, type PathEntry } from '../../protocol/frames.js';
 import { RemoteFsError, type ExecRequest, type RemoteHost, type RemoteInfo } from '../host.js';
@@ -158,12 +158,7 @@ export class AgentClient implements RemoteHost {
   }
 
   private send(frame: Frame): void {
-    if (this.lost !== undefined) return;
-    if (frame.t === T.Data) {
-      const [head, body] = encodeDataFrame(frame.id, frame.s, frame.d);
-      this.transport.output.write(head);
-      this.transport.output.write(body);
-    } else this.transport.output.write(encodeFrame(frame));
+    if (this.lost === undefined) writeFrame(this.transport.output, frame);
   }
 
   private request(what: string, frame: { t: typeof T.FileOp; op: string; a: readonly unknown[] } | { t: typeof T.PathQuery; dirs: readonly string[] }): Promise<unknown> {

@@ -8,8 +8,7 @@ import { basename } from 'node:path';
 import Dockerode from 'dockerode';
 import type { Target } from '../../profile/target-uri.js';
 import type { Profile } from '../../profile/schema.js';
-import { parseProbe, probeScript, startScript, uploadScript, UPLOAD_FAILED_HINTS } from '../../remote/agent/boot-scripts.js';
-import { agentBundle } from '../../remote/agent/bundle.js';
+import { probeNode, startScript, uploadAgent } from '../../remote/agent/boot-scripts.js';
 import { AgentClient } from '../../remote/agent/client.js';
 import type { RemoteHost } from '../../remote/host.js';
 import { MproxyError } from '../../util/errors.js';
@@ -66,16 +65,14 @@ export async function connectDocker(target: Extract<Target, { kind: 'docker' | '
   if (!state.State.Running) throw new MproxyError('E_DOCKER', `${description} is not running (${state.State.Status})`, { hint: `start it: docker start ${state.Name.replace(/^\//, '')}` });
   if (profile.target.agent === 'none') throw new MproxyError('E_NOT_IMPLEMENTED', `${description}: the agentless Docker tier is not in this build yet`, { hint: 'use an image with node >= 18 and agent = "auto"' });
 
-  const probe = await runDockerScript(docker, container, probeScript(), description);
-  const status = parseProbe(probe.stdout);
-  if (status === undefined) throw new MproxyError('E_AGENT_START', `could not run /bin/sh in ${description}`, { hint: probe.stderr.trim() || 'the image needs a POSIX shell at /bin/sh' });
+  const remote = { description, run: (script: string, input?: Buffer) => runDockerScript(docker, container, script, description, input) };
+  const status = await probeNode(remote);
   if (status.kind === 'no-node' || status.kind === 'old-node') {
     throw new MproxyError('E_NOT_IMPLEMENTED', `${description} has ${status.kind === 'no-node' ? 'no node' : `node ${status.version}`}, and the agentless Docker tier is not in this build yet`, { hint: 'use an image with node >= 18' });
   }
   if (status.kind === 'need-upload') {
     ctx.verbose?.(`docker: uploading the agent to ${description}`);
-    const r = await runDockerScript(docker, container, uploadScript(), description, agentBundle().bytes);
-    if (r.code !== 0) throw new MproxyError('E_AGENT_START', `uploading the agent to ${description} failed: ${r.stderr.trim() || `exit status ${String(r.code)}`}`, { hint: UPLOAD_FAILED_HINTS });
+    await uploadAgent(remote);
   }
   ctx.verbose?.(`docker: tier agent in ${description}`);
   const agent = await dockerExec(docker, container, ['/bin/sh', '-c', startScript()], description);

@@ -10,7 +10,8 @@ import { ReconnectingHost } from '../../remote/reconnecting.js';
 import { MproxyError } from '../../util/errors.js';
 import { askSecret } from '../../util/prompt.js';
 import { parseDuration } from '../../util/units.js';
-import { probeNode, startAgent, uploadAgent } from './agent-boot.js';
+import { probeNode, uploadAgent } from '../../remote/agent/boot-scripts.js';
+import { sshRunner, startAgent } from './agent-boot.js';
 import { closeConnection, openSsh, type SshConnection, type SshDestination, type SshOptions } from './connection.js';
 
 export interface SshContext {
@@ -51,8 +52,6 @@ async function connectSshOnce(dest: SshDestination, profile: Profile, options: S
   try {
     const host = await startTier(conn, profile.target.agent, options, () => openSsh(dest, options));
     const close = host.close.bind(host);
-    // The SSH connection itself can die first (keepalive timeout, link cut): then the host is lost too.
-    conn.client.once('close', () => void host.close());
     return Object.assign(host, {
       close: async () => {
         await close();
@@ -71,7 +70,8 @@ async function startTier(conn: SshConnection, agent: Profile['target']['agent'],
     say?.(`ssh: tier agentless on ${conn.description} (agent = "none")`);
     return AgentlessSshHost.start(conn, connectMore);
   }
-  const status = await probeNode(conn.client, conn.description);
+  const remote = sshRunner(conn.client, conn.description);
+  const status = await probeNode(remote);
   if (status.kind === 'no-node' || status.kind === 'old-node') {
     const why = status.kind === 'no-node' ? 'the remote has no node' : `the remote's node is ${status.version}, older than 18`;
     if (agent === 'node') throw new MproxyError('E_AGENT_START', `agent = "node", but ${why}`, { hint: 'install Node.js >= 18 on the remote, or set agent = "auto" to work without the agent' });
@@ -80,7 +80,7 @@ async function startTier(conn: SshConnection, agent: Profile['target']['agent'],
   }
   if (status.kind === 'need-upload') {
     say?.(`ssh: uploading the agent to ${conn.description}`);
-    await uploadAgent(conn.client, conn.description);
+    await uploadAgent(remote);
   }
   say?.(`ssh: tier agent on ${conn.description} (node found${status.kind === 'ready' ? ', agent already cached' : ''})`);
   return startAgent(conn.client, conn.description, {

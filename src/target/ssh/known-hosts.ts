@@ -35,10 +35,6 @@ export function keyTypeOf(blob: Buffer): string {
   return blob.subarray(4, 4 + len).toString('latin1');
 }
 
-function globMatch(pattern: string, text: string): boolean {
-  return globRegex(pattern).test(text);
-}
-
 /** Does a known_hosts host field (comma-separated, maybe hashed, maybe negated) name `name`? */
 export function hostFieldMatches(field: string, name: string): boolean {
   let matched = false;
@@ -48,8 +44,8 @@ export function hostFieldMatches(field: string, name: string): boolean {
       const digest = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
       if (digest === hash) matched = true;
     } else if (entry.startsWith('!')) {
-      if (globMatch(entry.slice(1), name)) return false;
-    } else if (globMatch(entry, name)) matched = true;
+      if (globRegex(entry.slice(1)).test(name)) return false;
+    } else if (globRegex(entry).test(name)) matched = true;
   }
   return matched;
 }
