@@ -16,6 +16,8 @@ export class AgentChannel extends EventEmitter {
     private readonly output: Writable,
   ) {
     super();
+    // One drain listener per running exec: fifty at once is normal.
+    this.setMaxListeners(0);
     // Before any frame: lets the client skip whatever a login shell printed ahead of us.
     output.write(SYNC_MARKER);
     output.on('drain', () => {

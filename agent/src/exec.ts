@@ -1,13 +1,15 @@
 /**
  * One process started for mproxy: spawned in its own process group, its stdio and extra fds
  * carried as Data/Eof frames under per-stream windows, signals sent to the whole group, and one
- * Exit frame once the process has exited and its output is drained.
+ * Exit frame once the process has exited and its output is drained. With a pty, the process
+ * runs under the pty helper (pty.ts): stdout carries the terminal, stderr stays empty.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { MAX_CHUNK, T, WINDOW, type ExecFrame } from '../../src/protocol/frames.js';
 import type { AgentChannel } from './channel.js';
+import { foregroundGroup, parseStatus, ptySpawn, sendSize } from './pty.js';
 
 interface Outbound {
   readonly stream: Readable;
@@ -20,29 +22,53 @@ export class ExecSession {
   private readonly inbound = new Map<number, Writable>();
   private finished = false;
 
+  private readonly control: Writable | undefined;
+  /** With a pty: the session leader on the terminal, once the helper has started it. */
+  private ptyLeader: number | undefined;
+
   constructor(
     private readonly frame: ExecFrame,
     private readonly channel: AgentChannel,
     private readonly onDone: () => void,
+    ptyHelper: string | undefined,
   ) {
-    const maxFd = Math.max(2, ...frame.fds);
-    const stdio: ('pipe' | 'ignore')[] = Array.from({ length: maxFd + 1 }, (_, fd) => (fd <= 2 || frame.fds.includes(fd) ? 'pipe' : 'ignore'));
     const [file = '', ...args] = frame.argv;
-    this.child = spawn(file, args, { cwd: frame.cwd, env: { ...frame.env }, stdio, detached: true });
+    const pty = frame.pty !== undefined && ptyHelper !== undefined ? ptySpawn(ptyHelper, { ...frame, pty: frame.pty }) : undefined;
+    const maxFd = Math.max(2, ...frame.fds, pty?.controlFd ?? 0);
+    const stdio: ('pipe' | 'ignore')[] = Array.from({ length: maxFd + 1 }, (_, fd) => (fd <= 2 || frame.fds.includes(fd) || fd === pty?.controlFd ? 'pipe' : 'ignore'));
+    this.child = pty !== undefined ? spawn(pty.file, pty.args, { cwd: frame.cwd, env: pty.env, stdio, detached: true }) : spawn(file, args, { cwd: frame.cwd, env: { ...frame.env }, stdio, detached: true });
+    this.control = pty !== undefined ? (this.child.stdio[pty.controlFd] as Writable | null) ?? undefined : undefined;
     this.child.on('error', (err: NodeJS.ErrnoException) => this.fail(err));
     this.child.on('close', (code, signal) => this.exit(code, signal));
     this.child.stdio.forEach((s, fd) => {
       if (s === null || s === undefined) return;
+      s.on('error', () => undefined); // EPIPE after the child exits: the Exit frame says what happened.
+      if (fd === pty?.controlFd) return;
       if (fd === 0) this.inbound.set(0, s as Writable);
+      else if (fd === 2 && pty !== undefined) this.watchHelper(s as Readable);
       else if (fd <= 2) this.watchOutbound(fd, s as Readable);
       else {
         // Extra fds are sockets: the child may read or write them.
         this.inbound.set(fd, s as Duplex);
         this.watchOutbound(fd, s as Duplex);
       }
-      s.on('error', () => undefined); // EPIPE after the child exits: the Exit frame says what happened.
     });
     channel.on('drain', this.resumeAll);
+  }
+
+  /** The pty helper's stderr: its status line, then nothing; the process's stderr is the terminal. */
+  private watchHelper(stream: Readable): void {
+    let text = '';
+    stream.setEncoding('latin1');
+    stream.on('data', (chunk: string) => {
+      if (this.ptyLeader !== undefined) return;
+      text += chunk;
+      const status = parseStatus(text);
+      if (status === undefined) return;
+      if (status.ok) this.ptyLeader = status.pid;
+      else this.fail(Object.assign(new Error(`${this.frame.argv[0] ?? ''}: ${status.errno}`), { code: status.errno }));
+    });
+    stream.on('end', () => this.channel.send({ t: T.Eof, id: this.frame.id, s: 2 }));
   }
 
   private watchOutbound(fd: number, stream: Readable): void {
@@ -80,8 +106,12 @@ export class ExecSession {
     this.inbound.get(s)?.end();
   }
 
+  resize(cols: number, rows: number): void {
+    sendSize(this.control, cols, rows);
+  }
+
   signal(sig: string): void {
-    const pid = this.child.pid;
+    const pid = this.ptyLeader !== undefined ? foregroundGroup(this.ptyLeader) : this.child.pid;
     if (pid === undefined || this.finished) return;
     try {
       process.kill(-pid, sig as NodeJS.Signals);

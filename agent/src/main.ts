@@ -10,9 +10,12 @@ import { AgentChannel } from './channel.js';
 import { ExecSession } from './exec.js';
 import { ArgumentError, closeAllHandles, isFileOp, runFileOp } from './fs-ops.js';
 import { listExecutables } from './path-query.js';
+import { findHelper } from './pty.js';
 
 const channel = new AgentChannel(process.stdin, process.stdout);
 const sessions = new Map<number, ExecSession>();
+/** `node agent.cjs [PTY-HELPER]`: without a usable helper there are no pseudo-terminals. */
+const ptyHelper = findHelper(process.argv[2]);
 let greeted = false;
 
 function errnoOf(err: unknown): { e: string; m: string } {
@@ -34,7 +37,10 @@ const HANDLERS: { [K in Frame['t']]?: Handler<K> } = {
   // Exec {t:1, id, argv, env, cwd, fds, pty?}: start a process; Exit or Error {id} ends it.
   [T.Exec]: (f) => {
     if (sessions.has(f.id)) throw new ProtocolError(`exec id ${f.id} is already in use`);
-    sessions.set(f.id, new ExecSession(f, channel, () => sessions.delete(f.id)));
+    if (f.pty !== undefined && ptyHelper === undefined) {
+      return channel.send({ t: T.Error, id: f.id, code: 'E_NO_PTY', msg: 'this agent has no pty helper (none was built for this machine\'s kind)' });
+    }
+    sessions.set(f.id, new ExecSession(f, channel, () => sessions.delete(f.id), ptyHelper));
   },
   // Data {t:2, id, s, d}: bytes for the process's stdin (s=0) or extra fd s.
   [T.Data]: (f) => sessions.get(f.id)?.data(f.s, f.d),
@@ -44,8 +50,8 @@ const HANDLERS: { [K in Frame['t']]?: Handler<K> } = {
   [T.Ack]: (f) => sessions.get(f.id)?.ack(f.s, f.n),
   // Signal {t:4, id, sig}: deliver sig (a name: SIGINT…) to the process group.
   [T.Signal]: (f) => sessions.get(f.id)?.signal(f.sig),
-  // Resize {t:13, id, cols, rows}: window size of a pty (no pty support in this agent yet).
-  [T.Resize]: () => undefined,
+  // Resize {t:13, id, cols, rows}: new window size of the process's pty (SIGWINCH to it).
+  [T.Resize]: (f) => sessions.get(f.id)?.resize(f.cols, f.rows),
   // PathQuery {t:9, id, dirs}: answered by PathInfo {t:10, id, entries}.
   [T.PathQuery]: (f) => {
     listExecutables(f.dirs).then(
@@ -78,7 +84,7 @@ function shutdown(code: number): void {
 channel.send({
   t: T.Hello,
   v: PROTOCOL_VERSION,
-  caps: ['exec', 'fs', 'path', 'signals'],
+  caps: ['exec', 'fs', 'path', 'signals', ...(ptyHelper !== undefined ? (['pty'] as const) : [])],
   info: {
     node: process.versions.node,
     platform: process.platform,

@@ -5,10 +5,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { AgentClient, type AgentClientOptions } from '../remote/agent/client.js';
-import { agentBundle } from '../remote/agent/bundle.js';
+import { agentBundle, ptyHelper } from '../remote/agent/bundle.js';
 
 export async function connectLocal(options: AgentClientOptions = {}): Promise<AgentClient> {
-  const child = spawn(process.execPath, [agentBundle().path], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const helper = ptyHelper();
+  const child = spawn(process.execPath, [agentBundle().path, ...(helper !== undefined ? [helper.path] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = once(child, 'exit').catch(() => undefined);
   return AgentClient.connect(
     {

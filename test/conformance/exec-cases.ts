@@ -127,6 +127,40 @@ export function execCases(b: Backend): void {
     assert.equal(stdout.toString(), 'from-four\n');
   });
 
+  test('a pty: `tty` names a terminal, `stty size` sees the size, a resize is seen', async (t) => {
+    b.expectGap(t, 'pty');
+    const script = 'tty; stty size; trap "stty size; exit 7" WINCH; echo ready; while :; do sleep 0.1; done';
+    const proc = b.host().exec({ argv: ['/bin/sh', '-c', script], env: { PATH: '/usr/bin:/bin', TERM: 'xterm' }, cwd: '/', pty: { cols: 100, rows: 30, term: 'xterm' } });
+    let out = '';
+    let resized = false;
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!resized && out.includes('ready')) {
+        resized = true;
+        proc.resize(132, 43);
+      }
+    });
+    const status = await Promise.race([proc.exited, sleep(10_000).then(() => undefined)]);
+    assert.ok(status !== undefined, `the resize ended the script; it printed ${JSON.stringify(out)}`);
+    assert.equal(status.code, 7);
+    assert.match(out, /^\/dev\/pts\/\d+\r?$/m);
+    assert.match(out, /^30 100\r?$/m);
+    assert.match(out, /^43 132\r?$/m);
+  });
+
+  test('a pty: Ctrl-C typed at it interrupts the program, and exit codes pass through', async (t) => {
+    b.expectGap(t, 'pty');
+    const pty = { cols: 80, rows: 24, term: 'xterm' };
+    const proc = b.host().exec({ argv: ['/bin/sh', '-c', 'echo ready; exec sleep 30'], env: { PATH: '/usr/bin:/bin' }, cwd: '/', pty });
+    await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
+    await sleep(200);
+    proc.stdin.write('\x03');
+    const status = await Promise.race([proc.exited, sleep(10_000).then(() => undefined)]);
+    assert.equal(status?.signal, 'SIGINT');
+    const plain = b.host().exec({ argv: ['/bin/sh', '-c', 'exit 9'], env: {}, cwd: '/', pty });
+    assert.equal((await plain.exited).code, 9);
+  });
+
   test('PATH query lists executables, the first of each name winning', async () => {
     const dir1 = `${b.scratch()}/bin1`;
     const dir2 = `${b.scratch()}/bin2`;

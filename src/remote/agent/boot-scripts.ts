@@ -1,48 +1,69 @@
 /**
- * The POSIX sh scripts that find node, upload the agent and start it, shared by every
- * transport (ssh exec channels, docker exec). Their status lines carry a marker, so whatever a
- * login shell prints around them is ignored. No single quotes: the ssh transport wraps them.
+ * Deploying the agent with POSIX sh scripts, shared by every transport (ssh exec channels,
+ * docker exec): probe for node and what is already cached, upload what is missing, start it.
+ * Status lines carry a marker, so whatever a login shell prints around them is ignored.
+ * No single quotes in the scripts: the ssh transport wraps them in some.
  */
 import { MproxyError } from '../../util/errors.js';
-import { agentBundle } from './bundle.js';
+import { agentBundle, helperRunsOn, ptyHelper, type Payload } from './bundle.js';
 
 export type NodeStatus = { readonly kind: 'ready' } | { readonly kind: 'need-upload' } | { readonly kind: 'no-node' } | { readonly kind: 'old-node'; readonly version: string };
 
+export interface Probe {
+  readonly node: NodeStatus;
+  /** `uname -s` and `uname -m` of the remote. */
+  readonly system: string;
+  readonly machine: string;
+  readonly helperCached: boolean;
+}
+
 const MARK = 'MPROXY-BOOT:';
+const SYS = 'MPROXY-BOOT-SYS:';
+const CACHE = '"$HOME/.cache/mproxy"';
 
 export function probeScript(): string {
+  const helper = ptyHelper();
   return [
-    `f="$HOME/.cache/mproxy/${agentBundle().cacheName}"`,
+    `d=${CACHE}`,
+    `h=${helper !== undefined ? `"$d/${helper.cacheName}"` : '/nonexistent'}`,
+    `if [ -x "$h" ]; then h=cached; else h=missing; fi`,
+    `echo "${SYS}$(uname -s) $(uname -m) $h"`,
     `command -v node >/dev/null 2>&1 || { echo ${MARK}no-node; exit 0; }`,
     'v=$(node --version 2>/dev/null)',
     `case "$v" in v1[89].*|v[2-9][0-9].*) ;; *) echo "${MARK}old-node $v"; exit 0;; esac`,
-    `if [ -f "$f" ]; then echo ${MARK}ready; else echo ${MARK}need-upload; fi`,
+    `if [ -f "$d/${agentBundle().cacheName}" ]; then echo ${MARK}ready; else echo ${MARK}need-upload; fi`,
   ].join('\n');
 }
 
 /** The probe's verdict, or undefined when its output has none (the shell did not run it). */
-export function parseProbe(stdout: string): NodeStatus | undefined {
-  const line = stdout.split('\n').find((l) => l.startsWith(MARK))?.slice(MARK.length).trim();
-  if (line === 'ready' || line === 'need-upload' || line === 'no-node') return { kind: line } as NodeStatus;
-  if (line?.startsWith('old-node') === true) return { kind: 'old-node', version: line.slice('old-node'.length).trim() || 'unknown' };
-  return undefined;
+export function parseProbe(stdout: string): Probe | undefined {
+  const lines = stdout.split('\n');
+  const line = lines.find((l) => l.startsWith(MARK))?.slice(MARK.length).trim();
+  const [system = '', machine = '', helper = ''] = (lines.find((l) => l.startsWith(SYS))?.slice(SYS.length) ?? '').trim().split(' ');
+  let node: NodeStatus;
+  if (line === 'ready' || line === 'need-upload' || line === 'no-node') node = { kind: line };
+  else if (line?.startsWith('old-node') === true) node = { kind: 'old-node', version: line.slice('old-node'.length).trim() || 'unknown' };
+  else return undefined;
+  return { node, system, machine, helperCached: helper === 'cached' };
 }
 
-/** Reads the agent on stdin into a temporary name and renames it into place (atomic, no ETXTBSY). */
-export function uploadScript(): string {
-  const bundle = agentBundle();
+/** Reads a file on stdin into a temporary name and renames it into place (atomic, no ETXTBSY). */
+export function uploadScript(file: Payload, mode: '600' | '700'): string {
   return [
     'umask 077',
-    'd="$HOME/.cache/mproxy"',
+    `d=${CACHE}`,
     'mkdir -p "$d" || exit 1',
     't="$d/.upload.$$"',
-    `cat > "$t" && [ "$(wc -c < "$t")" -eq ${bundle.bytes.length} ] && mv -f "$t" "$d/${bundle.cacheName}" && exit 0`,
+    `cat > "$t" && [ "$(wc -c < "$t")" -eq ${file.bytes.length} ] && chmod ${mode} "$t" && mv -f "$t" "$d/${file.cacheName}" && exit 0`,
     'rc=$?; rm -f "$t"; exit $rc',
   ].join('\n');
 }
 
-export function startScript(): string {
-  return `exec node "$HOME/.cache/mproxy/${agentBundle().cacheName}"`;
+/** Starts the agent; it is told where the pty helper is when there is one. */
+export function startScript(withHelper: boolean): string {
+  const helper = ptyHelper();
+  const arg = withHelper && helper !== undefined ? ` "$HOME/.cache/mproxy/${helper.cacheName}"` : '';
+  return `exec node "$HOME/.cache/mproxy/${agentBundle().cacheName}"${arg}`;
 }
 
 /** How a transport runs a short script with some stdin and collects what it printed. */
@@ -51,20 +72,39 @@ export interface ScriptRunner {
   run(script: string, input?: Buffer): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>;
 }
 
-/** Is node there, and is this agent already cached? */
-export async function probeNode(remote: ScriptRunner): Promise<NodeStatus> {
+/** Is node there, is this agent already cached, what kind of machine is it? */
+export async function probeRemote(remote: ScriptRunner): Promise<Probe> {
   const r = await remote.run(probeScript());
-  const status = parseProbe(r.stdout);
-  if (status !== undefined) return status;
+  const probe = parseProbe(r.stdout);
+  if (probe !== undefined) return probe;
   throw new MproxyError('E_AGENT_START', `could not run a shell command on ${remote.description}`, {
     hint: [`exit status ${String(r.code)}`, r.stderr.trim() || r.stdout.trim() || 'no output (is there a POSIX shell at /bin/sh?)'],
   });
 }
 
-export async function uploadAgent(remote: ScriptRunner): Promise<void> {
-  const r = await remote.run(uploadScript(), agentBundle().bytes);
+async function upload(remote: ScriptRunner, file: Payload, mode: '600' | '700'): Promise<void> {
+  const r = await remote.run(uploadScript(file, mode), file.bytes);
   if (r.code === 0) return;
-  throw new MproxyError('E_AGENT_START', `uploading the agent to ${remote.description} failed: ${r.stderr.trim() || `exit status ${String(r.code)}`}`, {
-    hint: ['the agent (about 100 KB) goes to ~/.cache/mproxy/ on the remote: is that disk full or read-only?', 'or set agent = "none" in [target] to work without it'],
+  throw new MproxyError('E_AGENT_START', `uploading ${file.cacheName} to ${remote.description} failed: ${r.stderr.trim() || `exit status ${String(r.code)}`}`, {
+    hint: [`the agent (about ${Math.ceil(agentBundle().bytes.length / 1024)} KB) and its pty helper go to ~/.cache/mproxy/ on the remote: is that disk full or read-only?`, 'or set agent = "none" in [target] to work without it'],
   });
+}
+
+/**
+ * Uploads what the remote lacks (the agent; the pty helper where it can run there) and returns
+ * the script that starts the agent. The probe must have found node >= 18.
+ */
+export async function deployAgent(remote: ScriptRunner, probe: Probe, say?: (message: string) => void): Promise<string> {
+  if (probe.node.kind === 'need-upload') {
+    say?.(`uploading the agent to ${remote.description}`);
+    await upload(remote, agentBundle(), '600');
+  }
+  const helper = ptyHelper();
+  const helperFits = helper !== undefined && helperRunsOn(probe.system, probe.machine);
+  if (helperFits && !probe.helperCached) {
+    say?.(`uploading the pty helper to ${remote.description}`);
+    await upload(remote, helper, '700');
+  }
+  if (!helperFits) say?.(`no pty helper for ${remote.description} (${probe.system} ${probe.machine}${helper === undefined ? '; none was built here' : ''}): no pseudo-terminals there`);
+  return startScript(helperFits);
 }

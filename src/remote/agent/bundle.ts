@@ -1,29 +1,66 @@
-/** The agent as built (dist/agent/mproxy-agent.cjs): its bytes, content hash and cache name. */
+/**
+ * What mproxy puts on a remote's ~/.cache/mproxy: the agent as built (dist/agent/mproxy-agent.cjs)
+ * and, for remotes of this machine's kind, the static pty helper (build/Release/mproxy-pty).
+ * Both content-addressed, so sessions never clash and nothing is uploaded twice.
+ */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MproxyError } from '../../util/errors.js';
 
-export interface AgentBundle {
+export interface Payload {
   readonly path: string;
   readonly bytes: Buffer;
   readonly sha256: string;
-  /** File name in the remote cache: content-addressed, so sessions never clash. */
+  /** File name in the remote cache. */
   readonly cacheName: string;
 }
 
-let cached: AgentBundle | undefined;
+function payload(path: string, prefix: string, suffix: string): Payload {
+  const bytes = readFileSync(path);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { path, bytes, sha256, cacheName: `${prefix}-${sha256.slice(0, 32)}${suffix}` };
+}
 
-export function agentBundle(): AgentBundle {
-  if (cached !== undefined) return cached;
+let agent: Payload | undefined;
+
+export function agentBundle(): Payload {
+  if (agent !== undefined) return agent;
   const path = fileURLToPath(new URL('../../../agent/mproxy-agent.cjs', import.meta.url));
-  let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    agent = payload(path, 'agent', '.cjs');
   } catch (err) {
     throw new MproxyError('E_AGENT_START', `the agent bundle is missing (${path})`, { hint: 'run `npm run build`', cause: err });
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  cached = { path, bytes, sha256, cacheName: `agent-${sha256.slice(0, 32)}.cjs` };
-  return cached;
+  return agent;
+}
+
+/** `uname -m` names of the architectures Node calls by its own names. */
+const UNAME_ARCH: Readonly<Record<string, readonly string[]>> = {
+  x64: ['x86_64', 'amd64'],
+  arm64: ['aarch64', 'arm64'],
+  ia32: ['i386', 'i486', 'i586', 'i686'],
+  arm: ['armv7l', 'armv6l'],
+  riscv64: ['riscv64'],
+  s390x: ['s390x'],
+  ppc64: ['ppc64le'],
+};
+
+let helper: Payload | null | undefined;
+
+/** The pty helper when it was built; undefined when it was not (no C compiler at install). */
+export function ptyHelper(): Payload | undefined {
+  if (helper === undefined) {
+    try {
+      helper = payload(fileURLToPath(new URL('../../../../build/Release/mproxy-pty', import.meta.url)), 'pty', '');
+    } catch {
+      helper = null;
+    }
+  }
+  return helper ?? undefined;
+}
+
+/** Can the helper built here run on a remote that says `uname -s` = system, `uname -m` = machine? */
+export function helperRunsOn(system: string, machine: string): boolean {
+  return process.platform === 'linux' && system === 'Linux' && (UNAME_ARCH[process.arch] ?? []).includes(machine);
 }

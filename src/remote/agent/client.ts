@@ -228,7 +228,7 @@ export class AgentClient implements RemoteHost {
       path: i?.path ?? '/usr/local/bin:/usr/bin:/bin',
       shell: i?.shell ?? '/bin/sh',
       capabilities: this.caps,
-      limitations: this.caps.includes('pty') ? [] : [{ feature: 'pty', why: 'this agent cannot allocate pseudo-terminals yet' }],
+      limitations: this.caps.includes('pty') ? [] : [{ feature: 'pty', why: `no pty helper runs there (the one built here is for ${process.platform} ${process.arch})` }],
     };
   }
 

@@ -63,6 +63,10 @@ export class AgentProcess implements RemoteProcess {
     this.end();
     const why = SPAWN_ERRORS[code];
     const argv0 = this.request.argv[0] ?? '';
+    if (code === 'E_NO_PTY') {
+      this.settle.reject(new MproxyError('E_EXEC', `cannot run ${argv0} on a terminal: ${message}`, { hint: 'run it without a terminal (stdin not a TTY), or build mproxy where a C compiler exists so the pty helper is made' }));
+      return;
+    }
     if (code === 'E_NO_CWD') {
       this.settle.reject(new MproxyError('E_EXEC', `cannot run ${argv0}: the ${message} on the remote`, { hint: 'create it, or check the first [[mounts]] entry' }));
       return;

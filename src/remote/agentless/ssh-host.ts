@@ -4,14 +4,16 @@
  * (MaxSessions), so channels are spread over a small pool of connections, opened as needed,
  * and requests beyond the pool's capacity wait their turn instead of failing.
  */
-import type { PathEntry } from '../../protocol/frames.js';
+import type { PathEntry, PtyRequest } from '../../protocol/frames.js';
 import { closeConnection, type SshConnection } from '../../target/ssh/connection.js';
 import { openExec, runScript, shWrapped } from '../../target/ssh/exec-channel.js';
 import type { ClientChannel, SftpWrapper } from '../../target/ssh/ssh2.js';
 import { MproxyError } from '../../util/errors.js';
 import type { ExecRequest, RemoteHost, RemoteInfo } from '../host.js';
 import { SftpFs } from './sftp-fs.js';
-import { AgentlessProcess, bootCommand, execScript } from './ssh-process.js';
+import { AgentlessProcess, refusedProcess } from './process.js';
+import { killScript } from './script.js';
+import { sshBoot, sshTransport } from './ssh-process.js';
 
 const SESSIONS_PER_CONNECTION = 10;
 const MAX_CONNECTIONS = 8;
@@ -22,7 +24,6 @@ const AGENTLESS_SSH_LIMITS: RemoteInfo['limitations'] = [
   { feature: 'inodes', why: 'SFTP reports no inode numbers or link counts' },
   { feature: 'sparse-files', why: 'SFTP reports no allocated block counts' },
   { feature: 'non-utf8-paths', why: 'SFTP paths are UTF-8 text; other byte strings need the agent' },
-  { feature: 'pty', why: 'no pseudo-terminals without the agent yet' },
 ];
 
 interface Slot {
@@ -70,19 +71,17 @@ export class AgentlessSshHost implements RemoteHost {
   }
 
   exec(request: ExecRequest): AgentlessProcess {
-    if ((request.fds ?? []).length > 0) {
-      const proc = new AgentlessProcess(Promise.reject(new MproxyError('E_EXEC', 'extra file descriptors need the agent (node >= 18 on the remote)')), request, Buffer.alloc(0));
-      return proc;
-    }
-    const script = Buffer.from(execScript(request));
-    return new AgentlessProcess(this.channel(bootCommand(script.length)), request, script, (pgid, signal) => this.signalGroup(pgid, signal));
+    if ((request.fds ?? []).length > 0) return refusedProcess(request, new MproxyError('E_EXEC', 'extra file descriptors need the agent (node >= 18 on the remote)'));
+    const boot = sshBoot(request);
+    const opening = this.channel(boot.command, request.pty).then(sshTransport);
+    return new AgentlessProcess(opening, request, (pid, signal) => this.signalGroup(pid, signal), boot.preamble);
   }
 
-  /** `kill` to a whole process group, on a channel of its own. */
-  private signalGroup(pgid: number, signal: string): void {
-    const name = signal.replace(/^SIG/, '');
-    if (!/^[A-Z0-9]+$/.test(name)) return;
-    this.channel(shWrapped(`kill -s ${name} -- -${pgid} 2>/dev/null || kill -s ${name} ${pgid} 2>/dev/null`)).then(
+  /** `kill` to the process group, on a channel of its own. */
+  private signalGroup(pid: number, signal: string): void {
+    const script = killScript(pid, signal);
+    if (script === undefined) return;
+    this.channel(shWrapped(script)).then(
       (channel) => {
         channel.resume();
         channel.stderr.resume();
@@ -93,14 +92,14 @@ export class AgentlessSshHost implements RemoteHost {
   }
 
   /** An exec channel on a connection with a free session, opening or waiting for one. */
-  private async channel(command: string): Promise<ClientChannel> {
+  private async channel(command: string, pty?: PtyRequest): Promise<ClientChannel> {
     for (;;) {
       if (this.closed) throw new MproxyError('E_CONNECTION_LOST', 'the connection was closed');
       const slot = this.slots.find((s) => s.open < s.limit);
       if (slot !== undefined) {
         slot.open++;
         try {
-          const channel = await openExec(slot.conn.client, command, slot.conn.description);
+          const channel = await openExec(slot.conn.client, command, slot.conn.description, pty);
           channel.once('close', () => this.release(slot));
           return channel;
         } catch (err) {

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import Dockerode from 'dockerode';
 import type { Target } from '../../profile/target-uri.js';
 import type { Profile } from '../../profile/schema.js';
-import { probeNode, startScript, uploadAgent } from '../../remote/agent/boot-scripts.js';
+import { deployAgent, probeRemote } from '../../remote/agent/boot-scripts.js';
 import { AgentClient } from '../../remote/agent/client.js';
 import type { RemoteHost } from '../../remote/host.js';
 import { MproxyError } from '../../util/errors.js';
@@ -66,16 +66,15 @@ export async function connectDocker(target: Extract<Target, { kind: 'docker' | '
   if (profile.target.agent === 'none') throw new MproxyError('E_NOT_IMPLEMENTED', `${description}: the agentless Docker tier is not in this build yet`, { hint: 'use an image with node >= 18 and agent = "auto"' });
 
   const remote = { description, run: (script: string, input?: Buffer) => runDockerScript(docker, container, script, description, input) };
-  const status = await probeNode(remote);
+  const probe = await probeRemote(remote);
+  const status = probe.node;
   if (status.kind === 'no-node' || status.kind === 'old-node') {
     throw new MproxyError('E_NOT_IMPLEMENTED', `${description} has ${status.kind === 'no-node' ? 'no node' : `node ${status.version}`}, and the agentless Docker tier is not in this build yet`, { hint: 'use an image with node >= 18' });
   }
-  if (status.kind === 'need-upload') {
-    ctx.verbose?.(`docker: uploading the agent to ${description}`);
-    await uploadAgent(remote);
-  }
+  const say = ctx.verbose;
+  const start = await deployAgent(remote, probe, say && ((m) => say(`docker: ${m}`)));
   ctx.verbose?.(`docker: tier agent in ${description}`);
-  const agent = await dockerExec(docker, container, ['/bin/sh', '-c', startScript()], description);
+  const agent = await dockerExec(docker, container, ['/bin/sh', '-c', start], description);
   agent.stderr.on('data', (d: Buffer) => ctx.verbose?.(`agent stderr: ${d.toString().trimEnd()}`));
   return AgentClient.connect({
     input: agent.stdout,

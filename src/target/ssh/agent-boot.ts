@@ -5,7 +5,7 @@
  */
 import type { SshClient as Client } from './ssh2.js';
 import { AgentClient, type AgentClientOptions } from '../../remote/agent/client.js';
-import { startScript, type ScriptRunner } from '../../remote/agent/boot-scripts.js';
+import type { ScriptRunner } from '../../remote/agent/boot-scripts.js';
 import { openExec, runScript, shWrapped } from './exec-channel.js';
 
 /** The boot scripts' runner over SSH exec channels. */
@@ -13,8 +13,8 @@ export function sshRunner(client: Client, description: string): ScriptRunner {
   return { description, run: (script, input) => runScript(client, script, description, input) };
 }
 
-export async function startAgent(client: Client, description: string, options: AgentClientOptions & { readonly stderr?: (text: string) => void }): Promise<AgentClient> {
-  const channel = await openExec(client, shWrapped(startScript()), description);
+export async function startAgent(client: Client, description: string, startScript: string, options: AgentClientOptions & { readonly stderr?: (text: string) => void }): Promise<AgentClient> {
+  const channel = await openExec(client, shWrapped(startScript), description);
   channel.stderr.on('data', (d: Buffer) => options.stderr?.(d.toString()));
   return AgentClient.connect(
     {

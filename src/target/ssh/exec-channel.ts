@@ -3,6 +3,7 @@
  * the command to that shell, so it is wrapped as `exec /bin/sh -c '…'` — syntax that bash, zsh,
  * fish and csh all read the same way. Scripts must not contain single quotes.
  */
+import type { PtyRequest } from '../../protocol/frames.js';
 import type { SshClient as Client, ClientChannel } from './ssh2.js';
 import { MproxyError } from '../../util/errors.js';
 
@@ -11,9 +12,10 @@ export function shWrapped(script: string): string {
   return `exec /bin/sh -c '${script}'`;
 }
 
-export function openExec(client: Client, command: string, description: string): Promise<ClientChannel> {
+export function openExec(client: Client, command: string, description: string, pty?: PtyRequest): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
-    client.exec(command, (err, channel) => {
+    const options = pty !== undefined ? { pty: { rows: pty.rows, cols: pty.cols, width: 0, height: 0, term: pty.term || 'xterm' } } : {};
+    client.exec(command, options, (err, channel) => {
       if (err !== undefined && err !== null) {
         reject(new MproxyError('E_CONNECTION_LOST', `${description} refused a new session: ${err.message}`, { hint: 'the server may limit sessions per connection (MaxSessions)', cause: err }));
       } else resolve(channel);

@@ -10,7 +10,7 @@ import { ReconnectingHost } from '../../remote/reconnecting.js';
 import { MproxyError } from '../../util/errors.js';
 import { askSecret } from '../../util/prompt.js';
 import { parseDuration } from '../../util/units.js';
-import { probeNode, uploadAgent } from '../../remote/agent/boot-scripts.js';
+import { deployAgent, probeRemote } from '../../remote/agent/boot-scripts.js';
 import { sshRunner, startAgent } from './agent-boot.js';
 import { closeConnection, openSsh, type SshConnection, type SshDestination, type SshOptions } from './connection.js';
 
@@ -71,19 +71,17 @@ async function startTier(conn: SshConnection, agent: Profile['target']['agent'],
     return AgentlessSshHost.start(conn, connectMore);
   }
   const remote = sshRunner(conn.client, conn.description);
-  const status = await probeNode(remote);
+  const probe = await probeRemote(remote);
+  const status = probe.node;
   if (status.kind === 'no-node' || status.kind === 'old-node') {
     const why = status.kind === 'no-node' ? 'the remote has no node' : `the remote's node is ${status.version}, older than 18`;
     if (agent === 'node') throw new MproxyError('E_AGENT_START', `agent = "node", but ${why}`, { hint: 'install Node.js >= 18 on the remote, or set agent = "auto" to work without the agent' });
     say?.(`ssh: tier agentless on ${conn.description} (${why})`);
     return AgentlessSshHost.start(conn, connectMore);
   }
-  if (status.kind === 'need-upload') {
-    say?.(`ssh: uploading the agent to ${conn.description}`);
-    await uploadAgent(remote);
-  }
+  const start = await deployAgent(remote, probe, say && ((m) => say(`ssh: ${m}`)));
   say?.(`ssh: tier agent on ${conn.description} (node found${status.kind === 'ready' ? ', agent already cached' : ''})`);
-  return startAgent(conn.client, conn.description, {
+  return startAgent(conn.client, conn.description, start, {
     ...(say !== undefined ? { onLog: (level: string, msg: string) => say(`agent ${level}: ${msg}`), stderr: (text: string) => say(`agent stderr: ${text.trimEnd()}`) } : {}),
   });
 }
