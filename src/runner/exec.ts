@@ -2,6 +2,7 @@
  * `mproxy exec`: one command on the target with this process's stdio wired to it, signals
  * forwarded, and its exit status returned as a shell would report it.
  */
+import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
 import { envFilter } from '../broker/env-filter.js';
 import type { Profile } from '../profile/schema.js';
@@ -31,10 +32,32 @@ export interface ExecStdio {
   readonly stderr: NodeJS.WritableStream;
 }
 
-export async function runRemoteCommand(host: RemoteHost, profile: Profile, argv: readonly string[], stdio: ExecStdio): Promise<number> {
+/** The local terminal, when the command gets a pty: raw mode while it runs, its size followed. */
+export interface LocalTerminal {
+  readonly input: NodeJS.ReadStream;
+  readonly output: NodeJS.WriteStream;
+  readonly term: string;
+}
+
+/** The terminal to hand the command, if `want` (default: stdin is one) and stdin really is one. */
+export function localTerminal(want: boolean | undefined, env: NodeJS.ProcessEnv): LocalTerminal | undefined {
+  if (want === false || !process.stdin.isTTY) return undefined;
+  return { input: process.stdin, output: process.stdout.isTTY ? process.stdout : (process.stderr as NodeJS.WriteStream), term: env['TERM'] ?? 'xterm-256color' };
+}
+
+export async function runRemoteCommand(host: RemoteHost, profile: Profile, argv: readonly string[], stdio: ExecStdio, tty?: LocalTerminal): Promise<number> {
   const info = host.info();
   const env = { ...remoteLoginEnv(info), ...envFilter(profile.env)(process.env) };
-  const proc = host.exec({ argv, env, cwd: remoteWorkdir(profile, info.home) });
+  const size = (): { cols: number; rows: number } => ({ cols: tty?.output.columns ?? 80, rows: tty?.output.rows ?? 24 });
+  const proc = host.exec({ argv, env, cwd: remoteWorkdir(profile, info.home), ...(tty !== undefined ? { pty: { ...size(), term: tty.term } } : {}) });
+  const onResize = (): void => proc.resize(size().cols, size().rows);
+  if (tty !== undefined) {
+    // Keys go to the remote as typed: Ctrl-C there is the remote terminal's interrupt.
+    tty.input.setRawMode(true);
+    // libuv's raw mode keeps output processing (\n → \r\n): the remote pty already did that.
+    spawnSync('stty', ['-opost'], { stdio: [0, 'ignore', 'ignore'] }); // tty.input is fd 0
+    tty.output.on('resize', onResize);
+  }
   stdio.stdin.pipe(proc.stdin);
   proc.stdout.pipe(stdio.stdout, { end: false });
   proc.stderr.pipe(stdio.stderr, { end: false });
@@ -48,6 +71,10 @@ export async function runRemoteCommand(host: RemoteHost, profile: Profile, argv:
     await Promise.all([drained(proc.stdout), drained(proc.stderr)]);
     return shellStatus(status, signalNumber);
   } finally {
+    if (tty !== undefined) {
+      tty.input.setRawMode(false);
+      tty.output.off('resize', onResize);
+    }
     for (const off of forward) off();
     stdio.stdin.unpipe(proc.stdin);
     if ('pause' in stdio.stdin) stdio.stdin.pause();

@@ -2,7 +2,7 @@
 import { resolveProfileArg } from '../../profile/discover.js';
 import { loadProfile } from '../../profile/load.js';
 import { connect } from '../../runner/connect.js';
-import { runRemoteCommand } from '../../runner/exec.js';
+import { localTerminal, runRemoteCommand } from '../../runner/exec.js';
 import { MproxyError } from '../../util/errors.js';
 import { parseSetFlags } from '../args.js';
 import type { Command } from '../command.js';
@@ -11,14 +11,19 @@ import { formatDiagnostic } from '../output.js';
 export const execCommand: Command = {
   name: 'exec',
   summary: 'run one command on the target, stdio wired (scripts, CI)',
-  usage: 'mproxy exec PROFILE [--set KEY.PATH=VALUE]... -- CMD [ARGS...]',
+  usage: 'mproxy exec PROFILE [-t|-T] [--set KEY.PATH=VALUE]... -- CMD [ARGS...]',
   details: [
     'No sandbox and no mount: the command runs on the target in the workspace (the first',
     'mount\'s remote path; without mounts, the remote home), with the environment [env] allows.',
+    'When stdin is a terminal the command gets a remote pty of the same size (raw mode, resizes',
+    'followed, Ctrl-C interrupts it there); stdout and stderr then arrive merged, as on any',
+    'terminal. -T turns that off; -t asks for it (it still needs stdin to be a terminal).',
     'Exit status: the command\'s; 128+N if a signal N killed it; 127 not found; 126 not',
     'executable; 125 mproxy itself failed (profile, connection).',
   ],
   options: {
+    tty: { type: 'boolean', short: 't', description: 'give the command a pty (the default when stdin is a terminal)' },
+    'no-tty': { type: 'boolean', short: 'T', description: 'no pty, even when stdin is a terminal: stdout and stderr stay apart' },
     set: { type: 'string', multiple: true, valueName: 'KEY.PATH=VALUE', description: 'override a profile key for this run' },
   },
   failureExit: 125,
@@ -31,7 +36,8 @@ export const execCommand: Command = {
     if (loaded.profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`);
     const host = await connect(loaded.profile, { home: io.home, cwd: io.cwd, env: io.env, ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
     try {
-      return await runRemoteCommand(host, loaded.profile, args.rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+      const tty = localTerminal(args.values['no-tty'] === true ? false : args.values['tty'] === true ? true : undefined, io.env);
+      return await runRemoteCommand(host, loaded.profile, args.rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, tty);
     } finally {
       await host.close();
     }

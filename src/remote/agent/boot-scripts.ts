@@ -82,10 +82,10 @@ export async function probeRemote(remote: ScriptRunner): Promise<Probe> {
   });
 }
 
-async function upload(remote: ScriptRunner, file: Payload, mode: '600' | '700'): Promise<void> {
+async function upload(remote: ScriptRunner, what: string, file: Payload, mode: '600' | '700'): Promise<void> {
   const r = await remote.run(uploadScript(file, mode), file.bytes);
   if (r.code === 0) return;
-  throw new MproxyError('E_AGENT_START', `uploading ${file.cacheName} to ${remote.description} failed: ${r.stderr.trim() || `exit status ${String(r.code)}`}`, {
+  throw new MproxyError('E_AGENT_START', `uploading ${what} (${file.cacheName}) to ${remote.description} failed: ${r.stderr.trim() || `exit status ${String(r.code)}`}`, {
     hint: [`the agent (about ${Math.ceil(agentBundle().bytes.length / 1024)} KB) and its pty helper go to ~/.cache/mproxy/ on the remote: is that disk full or read-only?`, 'or set agent = "none" in [target] to work without it'],
   });
 }
@@ -97,13 +97,13 @@ async function upload(remote: ScriptRunner, file: Payload, mode: '600' | '700'):
 export async function deployAgent(remote: ScriptRunner, probe: Probe, say?: (message: string) => void): Promise<string> {
   if (probe.node.kind === 'need-upload') {
     say?.(`uploading the agent to ${remote.description}`);
-    await upload(remote, agentBundle(), '600');
+    await upload(remote, 'the agent', agentBundle(), '600');
   }
   const helper = ptyHelper();
   const helperFits = helper !== undefined && helperRunsOn(probe.system, probe.machine);
   if (helperFits && !probe.helperCached) {
     say?.(`uploading the pty helper to ${remote.description}`);
-    await upload(remote, helper, '700');
+    await upload(remote, 'the pty helper', helper, '700');
   }
   if (!helperFits) say?.(`no pty helper for ${remote.description} (${probe.system} ${probe.machine}${helper === undefined ? '; none was built here' : ''}): no pseudo-terminals there`);
   return startScript(helperFits);

@@ -31,6 +31,8 @@ export function execScript(req: ExecRequest, opts: { readonly pty: boolean }): s
   const pathOf = `PATH=${shQuote(req.env['PATH'] ?? '/usr/bin:/bin')}`;
   const run = `env -i ${Object.entries(req.env).map(([k, v]) => shQuote(`${k}=${v}`)).join(' ')} ${req.argv.map(shQuote).join(' ')}`;
   return [
+    // Set the size before anything runs: some transports (docker) can only resize after start.
+    opts.pty && req.pty !== undefined ? `stty rows ${Math.trunc(req.pty.rows)} cols ${Math.trunc(req.pty.cols)} 2>/dev/null` : '',
     `printf '\\000mproxy:start:%s\\n' $$${opts.pty ? '' : "; printf '\\000mproxy:start\\n' >&2"}`,
     `cd ${shQuote(req.cwd)} 2>/dev/null || ${fail('nocwd', 126)}`,
     cmd.includes('/')

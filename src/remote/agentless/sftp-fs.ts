@@ -3,7 +3,8 @@
  * few errors (no such file, permission denied, "failure"), so a failure is examined (lstat of
  * the paths involved) to give the errno a POSIX call would have: EEXIST, ENOTEMPTY, EISDIR,
  * ENOTDIR. What SFTP cannot carry is stated: no inode numbers or link counts (0 and 1), times
- * in whole seconds, and paths must be UTF-8 (EILSEQ otherwise).
+ * in whole seconds. Paths that are not UTF-8 (SFTP's strings are text) go to a fallback that
+ * runs sh on the remote, as do directories whose names did not survive decoding.
  */
 import { constants } from 'node:fs';
 import type { FileOpArgs, FileOpName, FileOpResult, WireDirEntry, WireStat } from '../../protocol/file-ops.js';
@@ -39,10 +40,18 @@ function wireStat(a: SftpAttrs): WireStat {
   return { dev: 0, ino: 0, mode: a.mode, nlink: 1, uid: a.uid, gid: a.gid, rdev: 0, size: a.size, blocks: Math.ceil(a.size / 512), atimeMs: a.atime * 1000, mtimeMs: a.mtime * 1000, ctimeMs: a.mtime * 1000 };
 }
 
+function isUtf8(path: Uint8Array): boolean {
+  return Buffer.from(Buffer.from(path).toString('utf8'), 'utf8').equals(Buffer.from(path));
+}
+
 function text(path: Uint8Array, op: string): string {
-  const s = Buffer.from(path).toString('utf8');
-  if (!Buffer.from(s, 'utf8').equals(Buffer.from(path))) throw new RemoteFsError('EILSEQ', 'the path is not UTF-8, which SFTP cannot carry (the agent can)', op);
-  return s;
+  if (!isUtf8(path)) throw new RemoteFsError('EILSEQ', 'the path is not UTF-8, which SFTP cannot carry (the agent can)', op);
+  return Buffer.from(path).toString('utf8');
+}
+
+/** A RemoteFs for what SFTP cannot do, owning the handles it opened. */
+export interface SftpFallback extends RemoteFs {
+  owns(handle: number): boolean;
 }
 
 type Callback<T> = (err: (Error & { code?: number }) | undefined | null, value: T) => void;
@@ -51,7 +60,10 @@ export class SftpFs implements RemoteFs {
   private readonly handles = new Map<number, Buffer>();
   private nextHandle = 1;
 
-  constructor(private readonly sftp: SftpWrapper) {}
+  constructor(
+    private readonly sftp: SftpWrapper,
+    private readonly fallback?: SftpFallback,
+  ) {}
 
   private call1<T>(op: string, fn: (cb: Callback<T>) => void): Promise<T> {
     return new Promise((resolve, reject) => fn((err, value) => (err ? reject(this.error(op, err)) : resolve(value))));
@@ -105,6 +117,9 @@ export class SftpFs implements RemoteFs {
 
   async call<K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> {
     const a = args as unknown as unknown[];
+    const byHandle = typeof a[0] === 'number' && op !== 'open' && this.fallback?.owns(a[0]) === true;
+    const binary = a.some((x) => x instanceof Uint8Array && op !== 'write' && !isUtf8(x));
+    if (this.fallback !== undefined && (byHandle || binary)) return this.fallback.call(op, ...args);
     const result = await this.dispatch(op, a);
     return result as FileOpResult<K>;
   }
@@ -207,6 +222,8 @@ export class SftpFs implements RemoteFs {
 
   private async readdir(p: string): Promise<WireDirEntry[]> {
     const list = await this.call1<{ filename: string; attrs: SftpAttrs }[]>('readdir', (cb) => this.sftp.readdir(p, cb));
+    // A name that was not UTF-8 came back with U+FFFD in it: only sh can list it as it is.
+    if (this.fallback !== undefined && list.some((e) => e.filename.includes('\uFFFD'))) return this.fallback.call('readdir', Buffer.from(p));
     return list.filter((e) => e.filename !== '.' && e.filename !== '..').map((e) => ({ name: Buffer.from(e.filename), st: wireStat(e.attrs) }));
   }
 

@@ -11,19 +11,22 @@ import type { ClientChannel, SftpWrapper } from '../../target/ssh/ssh2.js';
 import { MproxyError } from '../../util/errors.js';
 import type { ExecRequest, RemoteHost, RemoteInfo } from '../host.js';
 import { SftpFs } from './sftp-fs.js';
+import { listExecutables } from './path-list.js';
 import { AgentlessProcess, refusedProcess } from './process.js';
-import { killScript } from './script.js';
-import { sshBoot, sshTransport } from './ssh-process.js';
+import { killScript, START } from './script.js';
+import { ShellFs, type ShellResult } from './sh-fs.js';
+import { octalCommand, sshBoot, sshTransport } from './ssh-process.js';
 
 const SESSIONS_PER_CONNECTION = 10;
 const MAX_CONNECTIONS = 8;
 const MARK = 'MPROXY-INFO:';
+/** Handles of the sh fallback are numbered from here, apart from SFTP's. */
+const SHELL_HANDLES = 2 ** 30;
 
 const AGENTLESS_SSH_LIMITS: RemoteInfo['limitations'] = [
   { feature: 'extra-fds', why: 'an SSH session carries stdin, stdout and stderr only; fds 3+ need the agent' },
   { feature: 'inodes', why: 'SFTP reports no inode numbers or link counts' },
   { feature: 'sparse-files', why: 'SFTP reports no allocated block counts' },
-  { feature: 'non-utf8-paths', why: 'SFTP paths are UTF-8 text; other byte strings need the agent' },
 ];
 
 interface Slot {
@@ -63,7 +66,35 @@ export class AgentlessSshHost implements RemoteHost {
       first.client.sftp((err, s) => (err ? reject(new MproxyError('E_SSH_CONNECT', `${first.description} has no SFTP subsystem: ${err.message}`, { hint: 'enable `Subsystem sftp` in the server\'s sshd_config, or install node >= 18 there for the agent' })) : resolve(s))),
     );
     const info: RemoteInfo = { tier: 'agentless', platform: platform.toLowerCase(), arch, home, user, path, shell, capabilities: ['exec', 'fs', 'path', 'signals'], limitations: AGENTLESS_SSH_LIMITS };
-    return new AgentlessSshHost(first, connectMore, info, new SftpFs(sftp));
+    let host: AgentlessSshHost | undefined;
+    // What SFTP cannot carry (paths that are not UTF-8) goes through sh on exec channels.
+    const viaSh = new ShellFs((script, stdin) => (host !== undefined ? host.runShell(script, stdin) : Promise.reject(new Error('not started'))), SHELL_HANDLES);
+    host = new AgentlessSshHost(first, connectMore, info, new SftpFs(sftp, viaSh));
+    return host;
+  }
+
+  /**
+   * One sh script on an exec channel of the pool, its output collected: what the login shell
+   * printed before the script's start markers is cut off.
+   */
+  private async runShell(script: string, stdin?: Uint8Array): Promise<ShellResult> {
+    const marked = `printf '\\000mproxy:start\\n'; printf '\\000mproxy:start\\n' >&2\n${script}`;
+    const channel = await this.channel(octalCommand(marked));
+    const afterMarker = (chunks: Buffer[]): Buffer => {
+      const all = Buffer.concat(chunks);
+      const at = all.indexOf(`${START}\n`, 0, 'latin1');
+      return at < 0 ? all : all.subarray(at + START.length + 1);
+    };
+    return new Promise((resolve) => {
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let code: number | null = null;
+      channel.on('data', (d: Buffer) => out.push(d));
+      channel.stderr.on('data', (d: Buffer) => err.push(d));
+      channel.on('exit', (c: number | null) => (code = c));
+      channel.on('close', () => resolve({ code, stdout: afterMarker(out), stderr: afterMarker(err) }));
+      channel.end(stdin);
+    });
   }
 
   info(): RemoteInfo {
@@ -133,22 +164,8 @@ export class AgentlessSshHost implements RemoteHost {
     this.waiting.shift()?.();
   }
 
-  async pathQuery(dirs: readonly string[] = []): Promise<PathEntry[]> {
-    const search = dirs.length > 0 ? dirs : this.remote.path.split(':').filter((d) => d !== '');
-    const seen = new Set<string>();
-    const out: PathEntry[] = [];
-    for (const dir of search) {
-      const entries = await this.fs.call('readdir', Buffer.from(dir)).catch(() => []);
-      for (const e of entries) {
-        const name = Buffer.from(e.name).toString();
-        let st = e.st;
-        if (st !== undefined && (st.mode & 0o170000) === 0o120000) st = await this.fs.call('stat', Buffer.from(`${dir}/${name}`)).catch(() => undefined);
-        if (st === undefined || seen.has(name) || (st.mode & 0o170000) !== 0o100000 || (st.mode & 0o111) === 0) continue;
-        seen.add(name);
-        out.push({ name, path: `${dir}/${name}`, mode: st.mode, size: st.size, mtime: st.mtimeMs });
-      }
-    }
-    return out;
+  pathQuery(dirs: readonly string[] = []): Promise<PathEntry[]> {
+    return listExecutables(this.fs, dirs.length > 0 ? dirs : this.remote.path.split(':').filter((d) => d !== ''));
   }
 
   async close(): Promise<void> {

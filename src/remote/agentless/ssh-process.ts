@@ -15,10 +15,15 @@ export interface SshBoot {
   readonly preamble?: Buffer;
 }
 
+/** A command line that runs `script` under /bin/sh whatever the login shell, stdin left free. */
+export function octalCommand(script: string): string {
+  return `exec /bin/sh -c 'eval "$(printf %b "${octalEscaped(script)}")"'`;
+}
+
 export function sshBoot(request: ExecRequest): SshBoot {
   const pty = request.pty !== undefined;
   const script = execScript(request, { pty });
-  if (pty) return { command: `exec /bin/sh -c 'eval "$(printf %b "${octalEscaped(script)}")"'` };
+  if (pty) return { command: octalCommand(script) };
   const preamble = Buffer.from(script);
   return { command: `exec /bin/sh -c 'eval "$(dd bs=1 count=${preamble.length} 2>/dev/null)"'`, preamble };
 }

@@ -1,49 +1,79 @@
 /**
  * One `docker exec` with its stdio as streams: stdout and stderr separated from Docker's
- * multiplexed stream, stdin on the hijacked connection (ended to send EOF), and the exit code
- * asked of the daemon once the output has ended.
+ * multiplexed stream (or, on a pty, the terminal's one raw stream), stdin on the hijacked
+ * connection (ended to send EOF), and the exit code asked of the daemon once output has ended.
  */
 import { PassThrough, type Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
+import type { PtyRequest } from '../../protocol/frames.js';
 import { MproxyError } from '../../util/errors.js';
 
 export interface DockerExec {
   readonly stdin: Duplex;
   readonly stdout: PassThrough;
   readonly stderr: PassThrough;
-  /** Exit code, once the process has ended and its output is drained. */
+  /** Exit code, once the process has ended and its output is drained; null if unknown. */
   readonly exitCode: Promise<number | null>;
+  resize(cols: number, rows: number): void;
 }
 
-export async function dockerExec(docker: Dockerode, container: Dockerode.Container, cmd: readonly string[], description: string): Promise<DockerExec> {
+/** The daemon may report the exec running for a moment after its stream ended. */
+async function finalCode(exec: Dockerode.Exec): Promise<number | null> {
+  for (let i = 0; i < 50; i++) {
+    const info = await exec.inspect().catch(() => undefined);
+    if (info === undefined) return null;
+    if (!info.Running) return info.ExitCode ?? null;
+    await sleep(10);
+  }
+  return null;
+}
+
+export async function dockerExec(docker: Dockerode, container: Dockerode.Container, cmd: readonly string[], description: string, pty?: PtyRequest): Promise<DockerExec> {
   let exec: Dockerode.Exec;
   let stream: Duplex;
   try {
-    exec = await container.exec({ Cmd: [...cmd], AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false });
-    stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
+    exec = await container.exec({ Cmd: [...cmd], AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: pty !== undefined, ...(pty !== undefined ? { Env: [`TERM=${pty.term || 'xterm'}`] } : {}) });
+    stream = (await exec.start({ hijack: true, stdin: true, ...(pty !== undefined ? { Tty: true } : {}) })) as Duplex;
   } catch (err) {
     throw new MproxyError('E_DOCKER', `cannot run a command in ${description}: ${(err as Error).message}`, { hint: 'is the container still running? (docker ps)', cause: err });
   }
   const stdout = new PassThrough();
   const stderr = new PassThrough();
-  docker.modem.demuxStream(stream, stdout, stderr);
+  if (pty !== undefined) {
+    stream.pipe(stdout);
+    stderr.end();
+  } else docker.modem.demuxStream(stream, stdout, stderr);
   const exitCode = new Promise<number | null>((resolve) => {
+    let ended = false;
     const done = (): void => {
-      stdout.end();
+      if (ended) return;
+      ended = true;
+      if (pty === undefined) stdout.end();
       stderr.end();
-      exec.inspect().then(
-        (info) => resolve(info.ExitCode ?? null),
-        () => resolve(null),
-      );
+      resolve(finalCode(exec));
     };
     stream.once('end', done);
     stream.once('close', done);
   });
   stream.on('error', () => undefined);
-  return { stdin: stream, stdout, stderr, exitCode };
+  return {
+    stdin: stream,
+    stdout,
+    stderr,
+    exitCode,
+    resize: (cols, rows) => void exec.resize({ h: rows, w: cols }).catch(() => undefined),
+  };
 }
 
-export async function runDockerScript(docker: Dockerode, container: Dockerode.Container, script: string, description: string, input?: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export interface ScriptOutput {
+  readonly code: number | null;
+  readonly stdout: Buffer;
+  readonly stderr: Buffer;
+}
+
+/** Runs a POSIX sh script in the container with `input` on stdin, and collects its output. */
+export async function runDockerScript(docker: Dockerode, container: Dockerode.Container, script: string, description: string, input?: Uint8Array): Promise<ScriptOutput> {
   const e = await dockerExec(docker, container, ['/bin/sh', '-c', script], description);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -51,5 +81,5 @@ export async function runDockerScript(docker: Dockerode, container: Dockerode.Co
   e.stderr.on('data', (d: Buffer) => err.push(d));
   e.stdin.end(input);
   const code = await e.exitCode;
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+  return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
 }

@@ -12,6 +12,7 @@ import { deployAgent, probeRemote } from '../../remote/agent/boot-scripts.js';
 import { AgentClient } from '../../remote/agent/client.js';
 import type { RemoteHost } from '../../remote/host.js';
 import { MproxyError } from '../../util/errors.js';
+import { DockerAgentlessHost } from './agentless.js';
 import { dockerExec, runDockerScript } from './exec-stream.js';
 import { composeProjectName } from './compose-project.js';
 
@@ -63,15 +64,27 @@ export async function connectDocker(target: Extract<Target, { kind: 'docker' | '
   }
   const description = `container ${state.Name.replace(/^\//, '')}`;
   if (!state.State.Running) throw new MproxyError('E_DOCKER', `${description} is not running (${state.State.Status})`, { hint: `start it: docker start ${state.Name.replace(/^\//, '')}` });
-  if (profile.target.agent === 'none') throw new MproxyError('E_NOT_IMPLEMENTED', `${description}: the agentless Docker tier is not in this build yet`, { hint: 'use an image with node >= 18 and agent = "auto"' });
+  const say = ctx.verbose;
+  if (profile.target.agent === 'none') {
+    say?.(`docker: tier agentless in ${description} (agent = "none")`);
+    return DockerAgentlessHost.start(docker, container, description);
+  }
 
-  const remote = { description, run: (script: string, input?: Buffer) => runDockerScript(docker, container, script, description, input) };
+  const remote = {
+    description,
+    run: async (script: string, input?: Buffer) => {
+      const r = await runDockerScript(docker, container, script, description, input);
+      return { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+    },
+  };
   const probe = await probeRemote(remote);
   const status = probe.node;
   if (status.kind === 'no-node' || status.kind === 'old-node') {
-    throw new MproxyError('E_NOT_IMPLEMENTED', `${description} has ${status.kind === 'no-node' ? 'no node' : `node ${status.version}`}, and the agentless Docker tier is not in this build yet`, { hint: 'use an image with node >= 18' });
+    const why = status.kind === 'no-node' ? `${description} has no node` : `${description} has node ${status.version}, older than 18`;
+    if (profile.target.agent === 'node') throw new MproxyError('E_AGENT_START', `agent = "node", but ${why}`, { hint: 'use an image with node >= 18, or set agent = "auto" to work without the agent' });
+    say?.(`docker: tier agentless (${why})`);
+    return DockerAgentlessHost.start(docker, container, description);
   }
-  const say = ctx.verbose;
   const start = await deployAgent(remote, probe, say && ((m) => say(`docker: ${m}`)));
   ctx.verbose?.(`docker: tier agent in ${description}`);
   const agent = await dockerExec(docker, container, ['/bin/sh', '-c', start], description);

@@ -33,7 +33,8 @@ test('an agentless target states what its tier cannot do', async (t) => {
     const r = runMproxy(['doctor', profile], { cwd: home.home, env: testEnv({ HOME: home.home }) });
     assert.match(r.stdout, /tier agentless/);
     assert.match(r.stdout, /^warn  tier agentless\s+no extra-fds\n\s+an SSH session carries stdin, stdout and stderr only/m);
-    assert.match(r.stdout, /no non-utf8-paths/);
+    assert.match(r.stdout, /no inodes\n\s+SFTP reports no inode numbers/);
+    assert.doesNotMatch(r.stdout, /no pty|non-utf8/, 'agentless SSH has ptys (from sshd) and byte paths (through sh)');
   } finally {
     await sshd.stop();
   }

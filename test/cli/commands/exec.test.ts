@@ -24,6 +24,48 @@ test('local target: stdio, exit status, 127 for a missing command, 128+N for a s
   assert.equal(runMproxy(['exec', 'profiles/local.toml', '--', 'sh', '-c', 'kill -TERM $$']).code, 143);
 });
 
+/** Runs `shell` on a fresh terminal (util-linux script), as a user at a desk would. */
+function onTerminal(shell: string, env: NodeJS.ProcessEnv, input = ''): { code: number | null; out: string } {
+  const r = spawnSync('script', ['-qec', shell, '/dev/null'], { env, input, encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, out: r.stdout };
+}
+
+const MPROXY = `${process.execPath} ${MPROXY_BIN}`;
+
+describe('a terminal on stdin: the command gets a pty', { skip: spawnSync('script', ['--version']).status !== 0 ? 'util-linux script is missing' : false }, () => {
+  test('of the same size, and the exit status still passes through', (t) => {
+    const env = testEnv({ HOME: tempTree(t, {}), TERM: 'xterm' });
+    const r = onTerminal(`stty rows 30 cols 100; ${MPROXY} exec profiles/local.toml -- sh -c 'tty; stty size; echo "TERM=$TERM"; exit 4'`, env);
+    assert.equal(r.code, 4, r.out);
+    assert.match(r.out, /\/dev\/pts\/\d+\r\n/, 'lines end as the remote terminal ended them');
+    assert.match(r.out, /30 100/);
+    assert.match(r.out, /TERM=xterm/);
+  });
+
+  test('a resize of the local terminal reaches the command', (t) => {
+    const dir = tempTree(t, {});
+    const env = testEnv({ HOME: dir });
+    // `</dev/tty`: sh gives a background job /dev/null as stdin otherwise.
+    const cmd = `trap "stty size; exit 6" WINCH; touch ${dir}/ready; while :; do sleep 0.1; done`;
+    const r = onTerminal(`stty rows 30 cols 100; ${MPROXY} exec profiles/local.toml -- sh -c '${cmd}' </dev/tty & until [ -e ${dir}/ready ]; do sleep 0.1; done; stty rows 40 cols 120; kill -WINCH $!; wait $!`, env);
+    assert.equal(r.code, 6, r.out);
+    assert.match(r.out, /40 120/);
+  });
+
+  test('Ctrl-C typed interrupts the remote command (130)', (t) => {
+    const dir = tempTree(t, {});
+    const env = testEnv({ HOME: dir });
+    const r = spawnSync('sh', ['-c', `(until [ -e ${dir}/ready ]; do sleep 0.1; done; sleep 0.3; printf '\\003') | script -qec "${MPROXY} exec profiles/local.toml -- sh -c 'touch ${dir}/ready; exec sleep 30'" /dev/null`], { env, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 130, r.stdout + r.stderr);
+  });
+
+  test('-T: no pty even on a terminal', (t) => {
+    const env = testEnv({ HOME: tempTree(t, {}) });
+    const r = onTerminal(`${MPROXY} exec profiles/local.toml -T -- sh -c 'tty || exit 9'`, env);
+    assert.equal(r.code, 9, r.out);
+  });
+});
+
 test('a working directory missing on the remote is named as such', () => {
   const r = runMproxyIn(['exec', 'profiles/local.toml', '--', 'true'], { env: testEnv({ HOME: '/nonexistent/home' }) });
   assert.equal(r.code, 125);
@@ -73,6 +115,14 @@ describe('mproxy exec over ssh', { skip: missing !== undefined && process.env['C
     assert.match(r.stdout, /^LANG=C\.UTF-8$/m);
     assert.match(r.stdout, /^FROM_PROFILE=yes$/m);
     assert.doesNotMatch(r.stdout, /SECRET_TOKEN|hunter2/);
+  });
+
+  test('a terminal on stdin: a remote pty', () => {
+    const r = onTerminal(`stty rows 33 cols 111; ${MPROXY} exec ${profile} -- sh -c 'tty; stty size; cat /etc/os-release'`, testEnv({ HOME: home.home }));
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /\/dev\/pts\/\d+/);
+    assert.match(r.out, /33 111/);
+    assert.ok(r.out.includes(REMOTE_OS), r.out);
   });
 
   test('stdin in, exit status out', () => {

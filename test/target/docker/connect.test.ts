@@ -37,8 +37,8 @@ describe('docker target', { skip: missing !== undefined && process.env['CI'] !==
   });
   after(async () => dockerd?.stop());
 
-  const connect = (target: Extract<Target, { kind: 'docker' | 'compose' }>, host = dockerd.host) =>
-    connectDocker(target, profileFrom(`[target]\nuri = "docker://x"\ndocker_host = "${host}"\n`), { env: {}, cwd: '/' });
+  const connect = (target: Extract<Target, { kind: 'docker' | 'compose' }>, host = dockerd.host, agent = 'auto', verbose?: (m: string) => void) =>
+    connectDocker(target, profileFrom(`[target]\nuri = "docker://x"\ndocker_host = "${host}"\nagent = "${agent}"\n`), { env: {}, cwd: '/', ...(verbose !== undefined ? { verbose } : {}) });
   const code = (c: string, re: RegExp) => (err: Error & { code?: string }) => err.code === c && re.test(err.message);
 
   test('a daemon that is not there', async () => {
@@ -60,8 +60,28 @@ describe('docker target', { skip: missing !== undefined && process.env['CI'] !==
     await assert.rejects(connect({ kind: 'compose', project: 'shop', service: 'web' }), code('E_DOCKER', /no container of service `web`/));
   });
 
-  test('an image without node is named as such', async () => {
-    await assert.rejects(connect({ kind: 'compose', project: 'shop', service: 'db' }), /has no node/);
+  test('an image without node: agent = "node" says so; auto works agentless and says why', async () => {
+    const target = { kind: 'compose', project: 'shop', service: 'db' } as const;
+    await assert.rejects(connect(target, dockerd.host, 'node'), code('E_AGENT_START', /agent = "node", but container shop-db-1 has no node/));
+    const said: string[] = [];
+    const host = await connect(target, dockerd.host, 'auto', (m) => said.push(m));
+    assert.equal(host.info().tier, 'agentless');
+    assert.match(said.join('\n'), /tier agentless \(container shop-db-1 has no node\)/);
+    await host.close();
+  });
+
+  test('a container stopped mid-session: the next command fails clearly, the host is lost', async () => {
+    dockerd.runContainer('busybox', 'short-lived');
+    const host = await connect({ kind: 'docker', container: 'short-lived' }, dockerd.host, 'none');
+    const running = host.exec({ argv: ['sleep', '30'], env: {}, cwd: '/' });
+    running.stdin.end();
+    dockerd.docker('stop', '-t', '1', 'short-lived');
+    const status = await running.exited.catch((err: Error) => err);
+    assert.ok(!(status instanceof Error) ? status.signal !== null || status.code !== 0 : true, 'the running command did not finish normally');
+    const next = host.exec({ argv: ['true'], env: {}, cwd: '/' });
+    await assert.rejects(next.exited, code('E_DOCKER', /cannot run a command in container short-lived/));
+    assert.equal(host.isLost, true);
+    await host.close();
   });
 
   test('mproxy exec runs in the container', (t) => {
