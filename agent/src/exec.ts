@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { MAX_CHUNK, T, WINDOW, type ExecFrame } from '../../src/protocol/frames.js';
+import { ACK_BATCH, MAX_CHUNK, T, WINDOW, type ExecFrame } from '../../src/protocol/frames.js';
 import type { AgentChannel } from './channel.js';
 import { foregroundGroup, parseStatus, ptySpawn, sendSize } from './pty.js';
 
@@ -96,10 +96,18 @@ export class ExecSession {
     if (o.credit > 0 && !this.channel.isCongested && o.stream.isPaused()) o.stream.resume();
   }
 
+  /** Bytes written to the process but not yet acknowledged, per input stream. */
+  private readonly written = new Map<number, number>();
+
   data(s: number, d: Uint8Array): void {
     const w = this.inbound.get(s);
     if (w === undefined || w.writableEnded) return;
-    w.write(d, () => this.channel.send({ t: T.Ack, id: this.frame.id, s, n: d.length }));
+    w.write(d, () => {
+      const n = (this.written.get(s) ?? 0) + d.length;
+      if (n < ACK_BATCH) return void this.written.set(s, n);
+      this.written.set(s, 0);
+      this.channel.send({ t: T.Ack, id: this.frame.id, s, n });
+    });
   }
 
   eof(s: number): void {

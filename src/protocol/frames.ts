@@ -5,13 +5,17 @@
  *
  * Exec streams are numbered per process: 0 stdin, 1 stdout, 2 stderr, 3+ extra fds. Each data
  * direction of each stream has a window of WINDOW bytes: the sender stops when it has sent a
- * window's worth not yet acknowledged, the receiver acknowledges (Ack) what its consumer took.
+ * window's worth not yet acknowledged, the receiver acknowledges (Ack) what its consumer took,
+ * in batches of at least ACK_BATCH bytes (or everything, once the stream has ended). A sender
+ * that stalls has a whole window outstanding, which its consumer reading always acknowledges.
  * One slow reader therefore never stalls the others sharing the connection.
  */
 export const PROTOCOL_VERSION = 1;
 /** Written by the agent before its first frame: everything before it (a login banner, .bashrc chatter) is skipped. */
 export const SYNC_MARKER = Buffer.from('\0\0mproxy-agent-sync\0', 'latin1');
 export const WINDOW = 4 * 1024 * 1024;
+/** Acks carry at least this much (a quarter window): one per data frame would double the frame count. */
+export const ACK_BATCH = WINDOW / 4;
 export const MAX_FRAME = 16 * 1024 * 1024;
 export const MAX_CHUNK = 256 * 1024;
 

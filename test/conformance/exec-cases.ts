@@ -45,8 +45,8 @@ export function execCases(b: Backend): void {
     assert.equal(r.stderr.toString(), 'err\n');
   });
 
-  test('binary data through stdin and stdout is byte-exact', async () => {
-    const data = Buffer.alloc(3 * 1024 * 1024 + 7);
+  test('binary data through stdin and stdout is byte-exact, several flow-control windows of it', async () => {
+    const data = Buffer.alloc(24 * 1024 * 1024 + 7);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7919) & 0xff;
     const r = await run(b.host(), ['cat'], { input: data });
     assert.ok(r.stdout.equals(data));

@@ -4,7 +4,7 @@
  * window's worth is unacknowledged.
  */
 import { Readable, Writable } from 'node:stream';
-import { MAX_CHUNK, T, WINDOW, type Frame } from '../../protocol/frames.js';
+import { ACK_BATCH, MAX_CHUNK, T, WINDOW, type Frame } from '../../protocol/frames.js';
 
 export type Send = (frame: Frame) => void;
 
@@ -20,9 +20,9 @@ export class RemoteOutput extends Readable {
     super({ highWaterMark: WINDOW / 2 });
   }
 
-  /** Called by the consumer's demand: acknowledge what it has taken so far. */
+  /** Called by the consumer's demand: acknowledge what it has taken so far, a batch at a time. */
   override _read(): void {
-    if (this.unacked > 0) {
+    if (this.unacked >= ACK_BATCH) {
       this.send({ t: T.Ack, id: this.id, s: this.s, n: this.unacked });
       this.unacked = 0;
     }

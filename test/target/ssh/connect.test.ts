@@ -8,7 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { agentBundle } from '../../../src/remote/agent/bundle.js';
 import { collect } from '../../conformance/run.js';
-import { clientHome, connectHarness } from '../../harness/ssh-client.js';
+import { connectSsh } from '../../../src/target/ssh/index.js';
+import { profileFrom } from '../../harness/profile.js';
+import { clientHome, connectHarness, optionsFor } from '../../harness/ssh-client.js';
 import { startSshd, TEST_USER, type Sshd } from '../../harness/sshd.js';
 import { requireOrSkip, sshdMissing } from '../../harness/system.js';
 
@@ -100,6 +102,14 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     await assert.rejects(connectHarness({ ...sshd, port: silentPort }, home, 'auto', { connectTimeoutMs: 1000 }), errorCode('E_SSH_CONNECT', /within 1s/));
     assert.ok(Date.now() - t0 < 5000, 'gave up near connect_timeout');
     silent.close();
+  });
+
+  test('a host name that does not resolve is named, at once', async () => {
+    // RFC 6761: .invalid never resolves, and resolvers answer it without asking the network.
+    const profile = profileFrom('[target]\nuri = "ssh://someone@no-such-host.invalid"\n');
+    const started = Date.now();
+    await assert.rejects(connectSsh({ user: 'someone', host: 'no-such-host.invalid' }, profile, optionsFor(clientHome(sshd))), errorCode('E_SSH_CONNECT', /cannot resolve host name no-such-host\.invalid/));
+    assert.ok(Date.now() - started < 5000);
   });
 
   test('a jump host (ProxyJump) leads to the target', async () => {
