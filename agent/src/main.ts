@@ -11,11 +11,13 @@ import { ExecSession } from './exec.js';
 import { ArgumentError, closeAllHandles, isFileOp, runFileOp } from './fs-ops.js';
 import { listExecutables } from './path-query.js';
 import { findHelper } from './pty.js';
+import { Watches } from './watch.js';
 
 const channel = new AgentChannel(process.stdin, process.stdout);
 const sessions = new Map<number, ExecSession>();
 /** `node agent.cjs [PTY-HELPER]`: without a usable helper there are no pseudo-terminals. */
 const ptyHelper = findHelper(process.argv[2]);
+const watches = new Watches((frame) => channel.send(frame));
 let greeted = false;
 
 function errnoOf(err: unknown): { e: string; m: string } {
@@ -59,6 +61,17 @@ const HANDLERS: { [K in Frame['t']]?: Handler<K> } = {
       (err: unknown) => channel.send({ t: T.Error, id: f.id, code: errnoOf(err).e, msg: errnoOf(err).m }),
     );
   },
+  // Watch {t:14, id, path}: answered by FileResp {t:12, id, r: null} or {e, m}; then Invalidate {t:15, id, name}.
+  [T.Watch]: (f) => {
+    try {
+      watches.add(f.id, f.path);
+      channel.send({ t: T.FileResp, id: f.id, r: null });
+    } catch (err) {
+      channel.send({ t: T.FileResp, id: f.id, ...errnoOf(err) });
+    }
+  },
+  // Unwatch {t:17, id}: stop watch id (no answer).
+  [T.Unwatch]: (f) => watches.remove(f.id),
   // FileOp {t:11, id, op, a}: answered by FileResp {t:12, id, r} or {t:12, id, e, m}.
   [T.FileOp]: (f) => {
     if (!isFileOp(f.op)) return channel.send({ t: T.FileResp, id: f.id, e: 'ENOSYS', m: `unknown file operation ${f.op}` });
@@ -77,6 +90,7 @@ function onFrame(frame: Frame): void {
 }
 
 function shutdown(code: number): void {
+  watches.closeAll();
   for (const s of sessions.values()) s.signal('SIGKILL');
   void closeAllHandles().finally(() => process.exit(code));
 }
@@ -84,7 +98,7 @@ function shutdown(code: number): void {
 channel.send({
   t: T.Hello,
   v: PROTOCOL_VERSION,
-  caps: ['exec', 'fs', 'path', 'signals', ...(ptyHelper !== undefined ? (['pty'] as const) : [])],
+  caps: ['exec', 'fs', 'path', 'signals', 'watch', ...(ptyHelper !== undefined ? (['pty'] as const) : [])],
   info: {
     node: process.versions.node,
     platform: process.platform,

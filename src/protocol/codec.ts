@@ -79,6 +79,9 @@ const SHAPES: Readonly<Record<number, Readonly<Record<string, Check>>>> = {
   [T.PathInfo]: { id: u32, entries: list(shape({ name: str, path: str, mode: u32, size: num, mtime: num })) },
   [T.FileOp]: { id: u32, op: str, a: list(any) },
   [T.FileResp]: { id: u32, 'r?': any, 'e?': str, 'm?': str },
+  [T.Watch]: { id: u32, path: bytes },
+  [T.Invalidate]: { id: u32, name: nullable(bytes) },
+  [T.Unwatch]: { id: u32 },
 };
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(T).map(([name, t]) => [t, name]));

@@ -33,13 +33,16 @@ export const T = {
   FileOp: 11,
   FileResp: 12,
   Resize: 13,
+  Watch: 14,
+  Invalidate: 15,
   Ack: 16,
+  Unwatch: 17,
 } as const;
 
 export type FrameTypeName = keyof typeof T;
 
 /** Capabilities an agent may announce in Hello. */
-export type Capability = 'exec' | 'fs' | 'path' | 'pty' | 'signals';
+export type Capability = 'exec' | 'fs' | 'path' | 'pty' | 'signals' | 'watch';
 
 export interface HelloFrame {
   readonly t: typeof T.Hello;
@@ -171,8 +174,33 @@ export interface FileRespFrame {
   readonly m?: string;
 }
 
+/** Watch a directory (client → agent): answered by FileResp {id} (r: null, or e/m). */
+export interface WatchFrame {
+  readonly t: typeof T.Watch;
+  readonly id: number;
+  readonly path: Uint8Array;
+}
+
+/**
+ * Something in watched directory `id` changed (agent → client): the entry `name`, or, when
+ * null, anything in it (events were lost, or the directory itself went away).
+ */
+export interface InvalidateFrame {
+  readonly t: typeof T.Invalidate;
+  readonly id: number;
+  readonly name: Uint8Array | null;
+}
+
+export interface UnwatchFrame {
+  readonly t: typeof T.Unwatch;
+  readonly id: number;
+}
+
 export type Frame =
   | HelloFrame
+  | WatchFrame
+  | InvalidateFrame
+  | UnwatchFrame
   | ExecFrame
   | DataFrame
   | EofFrame

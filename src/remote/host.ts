@@ -53,7 +53,14 @@ export interface RemoteInfo {
   readonly limitations: readonly Limitation[];
 }
 
-export type LimitedFeature = 'extra-fds' | 'inodes' | 'sparse-files' | 'non-utf8-paths' | 'pty';
+export type LimitedFeature = 'extra-fds' | 'inodes' | 'sparse-files' | 'non-utf8-paths' | 'pty' | 'watch';
+
+/** Told the name of an entry that changed in a watched directory; null: anything may have. */
+export type WatchListener = (name: Uint8Array | null) => void;
+
+export interface RemoteWatch {
+  close(): void;
+}
 
 export interface Limitation {
   readonly feature: LimitedFeature;
@@ -66,6 +73,11 @@ export interface RemoteHost {
   readonly isLost: boolean;
   exec(request: ExecRequest): RemoteProcess;
   pathQuery(dirs?: readonly string[]): Promise<PathEntry[]>;
+  /**
+   * Change notices for one directory (not its subdirectories), where the tier can give them
+   * (`watch` among the capabilities). When the connection goes, every listener hears null once.
+   */
+  watch?(dir: Uint8Array, onChange: WatchListener): Promise<RemoteWatch>;
   info(): RemoteInfo;
   close(): Promise<void>;
 }

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FileOpArgs, FileOpName, FileOpResult } from '../protocol/file-ops.js';
 import type { PathEntry } from '../protocol/frames.js';
 import { MproxyError, messageOf } from '../util/errors.js';
-import type { ExecRequest, ExitStatus, RemoteHost, RemoteInfo, RemoteProcess } from './host.js';
+import { RemoteFsError, type ExecRequest, type ExitStatus, type RemoteHost, type RemoteInfo, type RemoteProcess, type RemoteWatch, type WatchListener } from './host.js';
 
 export interface ReconnectOptions {
   readonly description: string;
@@ -68,6 +68,13 @@ export class ReconnectingHost implements RemoteHost {
 
   async pathQuery(dirs?: readonly string[]): Promise<PathEntry[]> {
     return (await this.host()).pathQuery(dirs);
+  }
+
+  /** A watch lives as long as the link it was made on: a reconnect tells its listener null. */
+  async watch(dir: Uint8Array, onChange: WatchListener): Promise<RemoteWatch> {
+    const host = await this.host();
+    if (host.watch === undefined) throw new RemoteFsError('ENOSYS', `${this.options.description} cannot watch directories (${host.info().tier} tier)`, 'watch');
+    return host.watch(dir, onChange);
   }
 
   info(): RemoteInfo {

@@ -144,6 +144,25 @@ export function fsCases(b: Backend): void {
     assert.equal(seen.stdout.toString().trim(), String(names.length), 'the remote shell sees the same files');
   });
 
+  test('a watched directory names what a remote command changed; a missing one is ENOENT', async (t) => {
+    b.expectGap(t, 'watch');
+    const host = b.host();
+    assert.ok(host.watch !== undefined, 'the host offers watch');
+    await fs().call('mkdir', p(at('watched')), 0o755);
+    const seen: (string | null)[] = [];
+    let heard: () => void = () => undefined;
+    const made = new Promise<void>((resolve) => (heard = resolve));
+    const w = await host.watch(p(at('watched')), (name) => {
+      seen.push(name === null ? null : Buffer.from(name).toString());
+      if (seen.includes('made-remotely')) heard();
+    });
+    await sh(host, `echo x > ${at('watched')}/made-remotely`);
+    await Promise.race([made, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    w.close();
+    assert.ok(seen.includes('made-remotely'), `heard ${JSON.stringify(seen)}`);
+    assert.equal(await errnoOf(host.watch(p(at('not-there')), () => undefined)), 'ENOENT');
+  });
+
   test('statfs and realpath', async () => {
     const s = await fs().call('statfs', p(b.scratch()));
     assert.ok(s.blocks > 0 && s.bsize > 0);

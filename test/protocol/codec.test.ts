@@ -10,6 +10,12 @@ const frames: Frame[] = [
   { t: T.Data, id: 7, s: 1, d: Buffer.from([0, 255, 10]) },
   { t: T.Exit, id: 7, code: null, sig: 'SIGKILL' },
   { t: T.FileResp, id: 9, e: 'ENOENT', m: 'no such file' },
+  { t: T.Exec, id: 8, argv: ['vim'], env: {}, cwd: '/', fds: [], pty: { cols: 132, rows: 43, term: 'xterm' } },
+  { t: T.Resize, id: 8, cols: 80, rows: 24 },
+  { t: T.Watch, id: 10, path: Buffer.from([0x2f, 0xff]) },
+  { t: T.Invalidate, id: 10, name: Buffer.from('new file') },
+  { t: T.Invalidate, id: 10, name: null },
+  { t: T.Unwatch, id: 10 },
 ];
 
 test('frames round-trip, split across any chunk boundaries', () => {

@@ -8,7 +8,7 @@ import { MproxyError } from '../../util/errors.js';
 import { FrameDecoder, ProtocolError, writeFrame } from '../../protocol/codec.js';
 import type { FileOpArgs, FileOpName, FileOpResult } from '../../protocol/file-ops.js';
 import { PROTOCOL_VERSION, T, type AgentInfo, type Frame, type FrameOf, type HelloFrame, type PathEntry } from '../../protocol/frames.js';
-import { RemoteFsError, type ExecRequest, type RemoteHost, type RemoteInfo } from '../host.js';
+import { RemoteFsError, type ExecRequest, type RemoteHost, type RemoteInfo, type RemoteWatch, type WatchListener } from '../host.js';
 import { AgentProcess } from './process.js';
 
 export interface AgentTransport {
@@ -41,6 +41,7 @@ export class AgentClient implements RemoteHost {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly processes = new Map<number, AgentProcess>();
+  private readonly watchers = new Map<number, WatchListener>();
   private lost: Error | undefined;
   private agentInfo: AgentInfo | undefined;
   private caps: readonly string[] = [];
@@ -146,7 +147,9 @@ export class AgentClient implements RemoteHost {
     [T.Log]: (f) => this.options.onLog?.(f.level, f.msg),
     // PathInfo {t:10, id, entries}: answer to PathQuery id.
     [T.PathInfo]: (f) => this.settle(f.id, f.entries),
-    // FileResp {t:12, id, r | e, m}: answer to FileOp id.
+    // Invalidate {t:15, id, name}: entry `name` (null: anything) changed in watched directory id.
+    [T.Invalidate]: (f) => this.watchers.get(f.id)?.(f.name),
+    // FileResp {t:12, id, r | e, m}: answer to FileOp or Watch id.
     [T.FileResp]: (f) => this.settle(f.id, f.r, f.e === undefined ? undefined : new RemoteFsError(f.e, f.m ?? f.e, this.pending.get(f.id)?.what ?? 'file operation')),
   };
 
@@ -161,9 +164,8 @@ export class AgentClient implements RemoteHost {
     if (this.lost === undefined) writeFrame(this.transport.output, frame);
   }
 
-  private request(what: string, frame: { t: typeof T.FileOp; op: string; a: readonly unknown[] } | { t: typeof T.PathQuery; dirs: readonly string[] }): Promise<unknown> {
+  private request(what: string, frame: { t: typeof T.FileOp; op: string; a: readonly unknown[] } | { t: typeof T.PathQuery; dirs: readonly string[] } | { t: typeof T.Watch; path: Uint8Array }, id = this.nextId++): Promise<unknown> {
     if (this.lost !== undefined) return Promise.reject(this.lost);
-    const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -198,6 +200,8 @@ export class AgentClient implements RemoteHost {
     }
     for (const proc of this.processes.values()) proc.onLost(error);
     this.processes.clear();
+    for (const listener of this.watchers.values()) listener(null);
+    this.watchers.clear();
     void this.transport.close();
   }
 
@@ -211,6 +215,23 @@ export class AgentClient implements RemoteHost {
     this.processes.set(id, proc);
     this.send({ t: T.Exec, id, argv: request.argv, env: request.env, cwd: request.cwd, fds: request.fds ?? [], ...(request.pty !== undefined ? { pty: request.pty } : {}) });
     return proc;
+  }
+
+  async watch(dir: Uint8Array, onChange: WatchListener): Promise<RemoteWatch> {
+    const id = this.nextId++;
+    // Listening before asking: a change may be reported right after the answer.
+    this.watchers.set(id, onChange);
+    try {
+      await this.request('watch', { t: T.Watch, path: dir }, id);
+    } catch (err) {
+      this.watchers.delete(id);
+      throw err;
+    }
+    return {
+      close: () => {
+        if (this.watchers.delete(id)) this.send({ t: T.Unwatch, id });
+      },
+    };
   }
 
   pathQuery(dirs: readonly string[] = []): Promise<PathEntry[]> {

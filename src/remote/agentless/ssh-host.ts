@@ -27,6 +27,7 @@ const AGENTLESS_SSH_LIMITS: RemoteInfo['limitations'] = [
   { feature: 'extra-fds', why: 'an SSH session carries stdin, stdout and stderr only; fds 3+ need the agent' },
   { feature: 'inodes', why: 'SFTP reports no inode numbers or link counts' },
   { feature: 'sparse-files', why: 'SFTP reports no allocated block counts' },
+  { feature: 'watch', why: 'no change notices (inotify) without the agent: mounts rely on short cache lifetimes' },
 ];
 
 interface Slot {

@@ -16,7 +16,10 @@ import { ShellFs } from '../../remote/agentless/sh-fs.js';
 import { MproxyError } from '../../util/errors.js';
 import { dockerExec, runDockerScript } from './exec-stream.js';
 
-const LIMITS: RemoteInfo['limitations'] = [{ feature: 'extra-fds', why: 'docker exec carries stdin, stdout and stderr only; fds 3+ need the agent' }];
+const LIMITS: RemoteInfo['limitations'] = [
+  { feature: 'extra-fds', why: 'docker exec carries stdin, stdout and stderr only; fds 3+ need the agent' },
+  { feature: 'watch', why: 'no change notices (inotify) without the agent: mounts rely on short cache lifetimes' },
+];
 const MARK = 'MPROXY-INFO:';
 
 /** Docker reports death by signal N as exit code 128+N: read it back as the signal. */
