@@ -31,7 +31,9 @@ export function probeScript(): string {
     `command -v node >/dev/null 2>&1 || { echo ${MARK}no-node; exit 0; }`,
     'v=$(node --version 2>/dev/null)',
     `case "$v" in v1[89].*|v[2-9][0-9].*) ;; *) echo "${MARK}old-node $v"; exit 0;; esac`,
-    `if [ -f "$d/${agentBundle().cacheName}" ]; then echo ${MARK}ready; else echo ${MARK}need-upload; fi`,
+    `f="$d/${agentBundle().cacheName}"`,
+    // A cached agent whose bytes are not what its name says (a damaged disk) is replaced.
+    `if [ -f "$f" ] && { ! command -v sha256sum >/dev/null 2>&1 || [ "$(sha256sum < "$f" | cut -c1-64)" = ${agentBundle().sha256} ]; }; then echo ${MARK}ready; else echo ${MARK}need-upload; fi`,
   ].join('\n');
 }
 

@@ -79,6 +79,7 @@ export class AgentClient implements RemoteHost {
       this.onHello = (hello) => {
         clearTimeout(timer);
         if (hello.v !== PROTOCOL_VERSION) {
+          void this.transport.close();
           return fail(new MproxyError('E_AGENT_START', `the agent speaks protocol ${hello.v}, this mproxy ${PROTOCOL_VERSION}`));
         }
         this.agentInfo = hello.info;

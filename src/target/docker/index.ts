@@ -89,14 +89,21 @@ export async function connectDocker(target: Extract<Target, { kind: 'docker' | '
   ctx.verbose?.(`docker: tier agent in ${description}`);
   const agent = await dockerExec(docker, container, ['/bin/sh', '-c', start], description);
   agent.stderr.on('data', (d: Buffer) => ctx.verbose?.(`agent stderr: ${d.toString().trimEnd()}`));
-  return AgentClient.connect({
-    input: agent.stdout,
-    output: agent.stdin,
-    description,
-    close: async () => {
-      agent.stdin.end();
-      await Promise.race([agent.exitCode, new Promise((r) => setTimeout(r, 2000).unref())]);
-      agent.stdin.destroy();
-    },
-  });
+  try {
+    return await AgentClient.connect({
+      input: agent.stdout,
+      output: agent.stdin,
+      description,
+      close: async () => {
+        agent.stdin.end();
+        await Promise.race([agent.exitCode, new Promise((r) => setTimeout(r, 2000).unref())]);
+        agent.stdin.destroy();
+      },
+    });
+  } catch (err) {
+    // An agent that will not start (or speaks another protocol) is not worth failing over under "auto".
+    if (profile.target.agent !== 'auto' || !(err instanceof MproxyError) || err.code !== 'E_AGENT_START') throw err;
+    say?.(`docker: tier agentless in ${description} (the agent did not start: ${err.message})`);
+    return DockerAgentlessHost.start(docker, container, description);
+  }
 }

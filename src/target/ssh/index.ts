@@ -81,7 +81,14 @@ async function startTier(conn: SshConnection, agent: Profile['target']['agent'],
   }
   const start = await deployAgent(remote, probe, say && ((m) => say(`ssh: ${m}`)));
   say?.(`ssh: tier agent on ${conn.description} (node found${status.kind === 'ready' ? ', agent already cached' : ''})`);
-  return startAgent(conn.client, conn.description, start, {
-    ...(say !== undefined ? { onLog: (level: string, msg: string) => say(`agent ${level}: ${msg}`), stderr: (text: string) => say(`agent stderr: ${text.trimEnd()}`) } : {}),
-  });
+  try {
+    return await startAgent(conn.client, conn.description, start, {
+      ...(say !== undefined ? { onLog: (level: string, msg: string) => say(`agent ${level}: ${msg}`), stderr: (text: string) => say(`agent stderr: ${text.trimEnd()}`) } : {}),
+    });
+  } catch (err) {
+    // An agent that will not start (or speaks another protocol) is not worth failing over under "auto".
+    if (agent !== 'auto' || !(err instanceof MproxyError) || err.code !== 'E_AGENT_START') throw err;
+    say?.(`ssh: tier agentless on ${conn.description} (the agent did not start: ${err.message})`);
+    return AgentlessSshHost.start(conn, connectMore);
+  }
 }

@@ -1,7 +1,7 @@
 /** The ssh target against a real sshd: host keys, auth, unreachable servers, jump hosts, faults. */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -80,6 +80,29 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     await host.close();
   });
 
+  test('ssh-agent: its key logs in with no key file; an agent with no key the server takes is named', async () => {
+    const home = clientHome(sshd);
+    writeFileSync(home.sshConfig, '');
+    const socket = join(home.home, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 50 && !existsSync(socket); i++) await sleep(50);
+      const env = { ...process.env, SSH_AUTH_SOCK: socket };
+      const refused = await connectHarness(sshd, home, 'auto', { agentSocket: socket }).then(() => 'connected', (err: Error) => err.message);
+      assert.match(refused, /refused every credential offered \(tried: ssh-agent \(.*agent\.sock\)/);
+      const key = join(home.home, 'agent_key');
+      execFileSync('cp', [sshd.clientKey, key]);
+      execFileSync('chmod', ['600', key]);
+      execFileSync('ssh-add', ['-q', key], { env });
+      rmSync(key);
+      const host = await connectHarness(sshd, home, 'auto', { agentSocket: socket });
+      assert.equal((await collect(host.exec({ argv: ['true'], env: {}, cwd: '/' }).stdout)).length, 0);
+      await host.close();
+    } finally {
+      agent.kill();
+    }
+  });
+
   test('no key at all', async () => {
     const home = clientHome(sshd);
     writeFileSync(home.sshConfig, '');
@@ -128,6 +151,19 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     const cached = execFileSync('ls', [`/home/${TEST_USER}/.cache/mproxy`], { encoding: 'utf8' });
     assert.match(cached, new RegExp(agentBundle().cacheName));
     assert.doesNotMatch(cached, /\.upload\./, 'no temporary file left behind');
+  });
+
+  test('a damaged cached agent is replaced, not run', async () => {
+    const home = clientHome(sshd);
+    await (await connectHarness(sshd, home)).close();
+    const cached = `/home/${TEST_USER}/.cache/mproxy/${agentBundle().cacheName}`;
+    writeFileSync(cached, 'garbage that is not the agent');
+    const said: string[] = [];
+    const host = await connectHarness(sshd, home, 'auto', { verbose: (m) => said.push(m) });
+    assert.equal(host.info().tier, 'agent');
+    assert.match(said.join('\n'), /uploading the agent/);
+    assert.ok(readFileSync(cached).equals(agentBundle().bytes));
+    await host.close();
   });
 
   test('the agent killed mid-command: the command fails with a clear error; the next call starts a new agent', async () => {
