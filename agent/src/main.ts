@@ -108,6 +108,7 @@ channel.send({
     user: userInfo().username,
     path: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
     shell: process.env['SHELL'] ?? userInfo().shell ?? '/bin/sh',
+    ...(process.getuid !== undefined && process.getgid !== undefined ? { uid: process.getuid(), gid: process.getgid() } : {}),
   },
 });
 channel.start(

@@ -64,6 +64,12 @@ const mount = {
       default: false,
       description: 'Refuse writes through this mount (EROFS).',
     },
+    owner: {
+      enum: ['local', 'remote'],
+      default: 'local',
+      description: 'local: files of the remote user appear owned by the local user (so the program may write what the remote user may). remote: the remote\'s numeric ids as they are.',
+    },
+    cache_ttl: duration('How long attributes and listings are trusted without a change notice: the coherence bound agentless. With the agent, remote changes are reported and seen at once.', '1s'),
   },
 } as const;
 
@@ -119,6 +125,7 @@ export const profileSchema = {
         },
         connect_timeout: duration('Give up connecting after this long.', '10s'),
         keepalive: duration('Probe an idle connection this often; three missed probes drop it.', '15s'),
+        op_timeout: duration('Deadline of every remote operation: a file operation past it fails (EIO in a mount) instead of hanging.', '20s'),
         docker_host: {
           type: 'string',
           minLength: 1,

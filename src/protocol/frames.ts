@@ -61,6 +61,9 @@ export interface AgentInfo {
   readonly user: string;
   /** The agent's own PATH and SHELL: the remote login environment commands start from. */
   readonly path: string;
+  /** Numeric ids of the remote user (newer agents). */
+  readonly uid?: number;
+  readonly gid?: number;
   readonly shell: string;
 }
 

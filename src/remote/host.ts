@@ -49,6 +49,9 @@ export interface RemoteInfo {
   readonly path: string;
   readonly shell: string;
   readonly capabilities: readonly string[];
+  /** The remote user's numeric ids, where known (mounts show them as the local user's). */
+  readonly uid?: number;
+  readonly gid?: number;
   /** What this tier cannot do, each with the reason: shown by `mproxy doctor`, and tests expect it. */
   readonly limitations: readonly Limitation[];
 }
@@ -71,6 +74,8 @@ export interface RemoteHost {
   readonly fs: RemoteFs;
   /** True once the connection is gone for good (a new one is needed). */
   readonly isLost: boolean;
+  /** Counts reconnects: file handles from an earlier generation name nothing now. */
+  readonly generation?: number;
   exec(request: ExecRequest): RemoteProcess;
   pathQuery(dirs?: readonly string[]): Promise<PathEntry[]>;
   /**

@@ -20,6 +20,7 @@ export interface ReconnectOptions {
 export class ReconnectingHost implements RemoteHost {
   private pending: Promise<RemoteHost> | undefined;
   private closed = false;
+  private reconnects = 0;
 
   readonly fs = {
     call: async <K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> => (await this.host()).fs.call(op, ...args),
@@ -33,6 +34,10 @@ export class ReconnectingHost implements RemoteHost {
 
   get isLost(): boolean {
     return this.closed;
+  }
+
+  get generation(): number {
+    return this.reconnects;
   }
 
   /** The live host, reconnecting first when the link was lost. */
@@ -50,6 +55,7 @@ export class ReconnectingHost implements RemoteHost {
       this.options.verbose?.(`reconnecting to ${this.options.description} (attempt ${attempt})`);
       try {
         this.current = await this.connect();
+        this.reconnects++;
         return this.current;
       } catch (err) {
         if (Date.now() + delay > deadline || (err instanceof MproxyError && (err.code === 'E_HOST_KEY_CHANGED' || err.code === 'E_SSH_AUTH'))) {

@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'E_HOST_KEY_UNKNOWN',
   'E_HOST_KEY_CHANGED',
   'E_DOCKER',
+  'E_MOUNT',
   'E_INTERNAL',
 ] as const;
 

@@ -3,6 +3,7 @@ import { after, before, describe, type TestContext } from 'node:test';
 import type { LimitedFeature, RemoteHost } from '../../src/remote/host.js';
 import { execCases } from './exec-cases.js';
 import { fsCases } from './fs-cases.js';
+import { mountCases } from './mount-cases.js';
 import { sh } from './run.js';
 
 export function conformance(name: string, connect: () => Promise<RemoteHost>): void {
@@ -33,6 +34,7 @@ export function conformance(name: string, connect: () => Promise<RemoteHost>): v
     };
     describe('processes', () => execCases(backend));
     describe('files', () => fsCases(backend));
+    describe('mounted', () => mountCases(backend));
   });
 }
 

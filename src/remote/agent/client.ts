@@ -250,6 +250,7 @@ export class AgentClient implements RemoteHost {
       path: i?.path ?? '/usr/local/bin:/usr/bin:/bin',
       shell: i?.shell ?? '/bin/sh',
       capabilities: this.caps,
+      ...(typeof i?.uid === 'number' && typeof i.gid === 'number' ? { uid: i.uid, gid: i.gid } : {}),
       limitations: this.caps.includes('pty') ? [] : [{ feature: 'pty', why: `no pty helper runs there (the one built here is for ${process.platform} ${process.arch})` }],
     };
   }

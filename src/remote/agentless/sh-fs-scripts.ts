@@ -28,8 +28,8 @@ export function int(n: number): string {
   return String(n);
 }
 
-/** A process umask applied to `mode`, as open(2) and mkdir(2) do. */
-const MASKED = (mode: number): string => `$(printf %o $(( ${int(mode)} & ~0$(umask) )))`;
+/** A process umask applied to `mode` (permission bits only), as open(2) and mkdir(2) do. */
+const MASKED = (mode: number): string => `$(printf %o $(( ${int(mode & 0o7777)} & ~0$(umask) )))`;
 
 export interface OpenCheck {
   readonly read: boolean;

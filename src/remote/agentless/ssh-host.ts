@@ -30,6 +30,12 @@ const AGENTLESS_SSH_LIMITS: RemoteInfo['limitations'] = [
   { feature: 'watch', why: 'no change notices (inotify) without the agent: mounts rely on short cache lifetimes' },
 ];
 
+/** `uid gid` as `id -u; id -g` print them, if they do. */
+export function numericIds(line: string): { uid?: number; gid?: number } {
+  const m = /^(\d+) (\d+)$/.exec(line.trim());
+  return m === null ? {} : { uid: Number(m[1]), gid: Number(m[2]) };
+}
+
 interface Slot {
   readonly conn: SshConnection;
   open: number;
@@ -60,13 +66,13 @@ export class AgentlessSshHost implements RemoteHost {
   }
 
   static async start(first: SshConnection, connectMore: () => Promise<SshConnection>): Promise<AgentlessSshHost> {
-    const probe = await runScript(first.client, ['printf "%s%s\\n" MPROXY-INFO: "$HOME"', 'printf "%s%s\\n" MPROXY-INFO: "$(id -un)"', 'printf "%s%s\\n" MPROXY-INFO: "$PATH"', 'printf "%s%s\\n" MPROXY-INFO: "${SHELL:-/bin/sh}"', 'printf "%s%s\\n" MPROXY-INFO: "$(uname -s) $(uname -m)"'].join('\n'), first.description);
-    const [home = '/', user = '', path = '/usr/bin:/bin', shell = '/bin/sh', system = ''] = probe.stdout.split('\n').filter((l) => l.startsWith(MARK)).map((l) => l.slice(MARK.length));
+    const probe = await runScript(first.client, ['printf "%s%s\\n" MPROXY-INFO: "$HOME"', 'printf "%s%s\\n" MPROXY-INFO: "$(id -un)"', 'printf "%s%s\\n" MPROXY-INFO: "$PATH"', 'printf "%s%s\\n" MPROXY-INFO: "${SHELL:-/bin/sh}"', 'printf "%s%s\\n" MPROXY-INFO: "$(uname -s) $(uname -m)"', 'printf "%s%s\\n" MPROXY-INFO: "$(id -u) $(id -g)"'].join('\n'), first.description);
+    const [home = '/', user = '', path = '/usr/bin:/bin', shell = '/bin/sh', system = '', ids = ''] = probe.stdout.split('\n').filter((l) => l.startsWith(MARK)).map((l) => l.slice(MARK.length));
     const [platform = 'unknown', arch = 'unknown'] = system.split(' ');
     const sftp = await new Promise<SftpWrapper>((resolve, reject) =>
       first.client.sftp((err, s) => (err ? reject(new MproxyError('E_SSH_CONNECT', `${first.description} has no SFTP subsystem: ${err.message}`, { hint: 'enable `Subsystem sftp` in the server\'s sshd_config, or install node >= 18 there for the agent' })) : resolve(s))),
     );
-    const info: RemoteInfo = { tier: 'agentless', platform: platform.toLowerCase(), arch, home, user, path, shell, capabilities: ['exec', 'fs', 'path', 'signals'], limitations: AGENTLESS_SSH_LIMITS };
+    const info: RemoteInfo = { tier: 'agentless', platform: platform.toLowerCase(), arch, home, user, path, shell, ...numericIds(ids), capabilities: ['exec', 'fs', 'path', 'signals', 'pty'], limitations: AGENTLESS_SSH_LIMITS };
     let host: AgentlessSshHost | undefined;
     // What SFTP cannot carry (paths that are not UTF-8) goes through sh on exec channels.
     const viaSh = new ShellFs((script, stdin) => (host !== undefined ? host.runShell(script, stdin) : Promise.reject(new Error('not started'))), SHELL_HANDLES);

@@ -13,6 +13,7 @@ import { listExecutables } from '../../remote/agentless/path-list.js';
 import { AgentlessProcess, refusedProcess, type ExecTransport } from '../../remote/agentless/process.js';
 import { execScript, killScript } from '../../remote/agentless/script.js';
 import { ShellFs } from '../../remote/agentless/sh-fs.js';
+import { numericIds } from '../../remote/agentless/ssh-host.js';
 import { MproxyError } from '../../util/errors.js';
 import { dockerExec, runDockerScript } from './exec-stream.js';
 
@@ -47,10 +48,10 @@ export class DockerAgentlessHost implements RemoteHost {
   }
 
   static async start(docker: Dockerode, container: Dockerode.Container, description: string): Promise<DockerAgentlessHost> {
-    const probe = await runDockerScript(docker, container, ['HOME', '$(id -un 2>/dev/null)', 'PATH', 'SHELL:-/bin/sh', '$(uname -s) $(uname -m)'].map((v) => `printf '%s%s\\n' ${MARK} "${v.startsWith('$') ? v : `\${${v}}`}"`).join('\n'), description);
-    const [home = '/', user = '', path = '/usr/bin:/bin', shell = '/bin/sh', system = ''] = probe.stdout.toString().split('\n').filter((l) => l.startsWith(MARK)).map((l) => l.slice(MARK.length));
+    const probe = await runDockerScript(docker, container, ['HOME', '$(id -un 2>/dev/null)', 'PATH', 'SHELL:-/bin/sh', '$(uname -s) $(uname -m)', '$(id -u) $(id -g)'].map((v) => `printf '%s%s\\n' ${MARK} "${v.startsWith('$') ? v : `\${${v}}`}"`).join('\n'), description);
+    const [home = '/', user = '', path = '/usr/bin:/bin', shell = '/bin/sh', system = '', ids = ''] = probe.stdout.toString().split('\n').filter((l) => l.startsWith(MARK)).map((l) => l.slice(MARK.length));
     const [platform = 'unknown', arch = 'unknown'] = system.split(' ');
-    const info: RemoteInfo = { tier: 'agentless', platform: platform.toLowerCase(), arch, home, user: user || 'root', path, shell, capabilities: ['exec', 'fs', 'path', 'signals', 'pty'], limitations: LIMITS };
+    const info: RemoteInfo = { tier: 'agentless', platform: platform.toLowerCase(), arch, home, user: user || 'root', path, shell, ...numericIds(ids), capabilities: ['exec', 'fs', 'path', 'signals', 'pty'], limitations: LIMITS };
     return new DockerAgentlessHost(docker, container, description, info);
   }
 

@@ -1,0 +1,34 @@
+/**
+ * What a FUSE callback returns on failure: the negated errno of the remote's error name, or EIO
+ * for anything that is not a remote file error (a lost connection, a missed deadline).
+ */
+import { constants } from 'node:os';
+import { RemoteFsError } from '../remote/host.js';
+
+const ERRNO = constants.errno as Readonly<Record<string, number>>;
+
+export function negErrno(err: unknown): number {
+  // A missed deadline is EIO to the program, as a dead disk would be.
+  if (err instanceof RemoteFsError) return err.code === 'ETIMEDOUT' ? -(ERRNO['EIO'] ?? 5) : -(ERRNO[err.code] ?? ERRNO['EIO'] ?? 5);
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('E') && ERRNO[code] !== undefined) return -(ERRNO[code] ?? 5);
+  return -(ERRNO['EIO'] ?? 5);
+}
+
+export const E = {
+  ENOENT: -(ERRNO['ENOENT'] ?? 2),
+  EIO: -(ERRNO['EIO'] ?? 5),
+  EBADF: -(ERRNO['EBADF'] ?? 9),
+  EROFS: -(ERRNO['EROFS'] ?? 30),
+  ENOSYS: -(ERRNO['ENOSYS'] ?? 38),
+  EACCES: -(ERRNO['EACCES'] ?? 13),
+} as const;
+
+/** `promise`, or EIO once `ms` have passed: no FUSE call ever hangs. */
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RemoteFsError('EIO', `no answer within ${ms / 1000}s`, what)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}

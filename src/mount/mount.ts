@@ -1,0 +1,176 @@
+/**
+ * Mounting a profile's [[mounts]]: each remote directory served by FUSE at its local path. A
+ * mount point that is missing is created (and removed again after); one left stale by a crash
+ * is cleaned first; a busy or non-empty one is refused. libfuse's auto_unmount keeps a
+ * watchdog (fusermount) that unmounts even if mproxy is killed outright; unmount() and the
+ * exit hook cover every other way out. A failure part-way unmounts what was already mounted.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Profile } from '../profile/schema.js';
+import type { RemoteHost } from '../remote/host.js';
+import { MproxyError, messageOf } from '../util/errors.js';
+import { parseDuration } from '../util/units.js';
+import { fuseNative, type FuseInstance } from './fuse.js';
+import { MountFs } from './fuse-fs.js';
+
+export interface MountSpec {
+  readonly remote: string;
+  readonly local: string;
+  readonly readOnly: boolean;
+  readonly owner: 'local' | 'remote';
+  readonly ttlMs: number;
+}
+
+const FSNAME = 'mproxy';
+
+function expandHome(path: string, home: string): string {
+  return path === '~' ? home : path.startsWith('~/') ? `${home}/${path.slice(2)}` : path;
+}
+
+/** The profile's mounts with `~` resolved on each side. */
+export function mountSpecs(profile: Profile, remoteHome: string, localHome: string): MountSpec[] {
+  return (profile.mounts ?? []).map((m) => {
+    const remote = expandHome(m.remote, remoteHome);
+    return {
+      remote,
+      local: resolve(expandHome(m.local ?? m.remote, localHome)),
+      readOnly: m.read_only ?? false,
+      owner: m.owner ?? 'local',
+      ttlMs: parseDuration(m.cache_ttl ?? '1s') ?? 1000,
+    };
+  });
+}
+
+/** Mount points of FUSE filesystems named mproxy, from /proc/self/mountinfo. */
+function mproxyMounts(): Set<string> {
+  const out = new Set<string>();
+  let info = '';
+  try {
+    info = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of info.split('\n')) {
+    const [left = '', right = ''] = line.split(' - ');
+    const point = left.split(' ')[4];
+    const [fstype = '', source = ''] = right.split(' ');
+    if (point !== undefined && fstype.startsWith('fuse') && source === FSNAME) out.add(point.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+  }
+  return out;
+}
+
+function fusermountUnmount(point: string): boolean {
+  return spawnSync('fusermount', ['-u', '-z', point], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * A process outside ours that unmounts `points` once mproxy is gone however it went (even
+ * SIGKILL): libfuse's auto_unmount only works where fusermount did the mounting, not for root.
+ */
+function watchdog(points: readonly string[]): { stop(): void } {
+  const script = 'while kill -0 "$0" 2>/dev/null; do sleep 0.5; done; for p; do fusermount -u -z "$p" 2>/dev/null; done';
+  const child = spawn('/bin/sh', ['-c', script, String(process.pid), ...points], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return {
+    stop: () => {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    },
+  };
+}
+
+/** Clears what an earlier crash left at `point`; refuses a live mount or a non-empty directory. */
+function prepare(point: string): boolean {
+  if (mproxyMounts().has(point)) {
+    let stale = false;
+    try {
+      statSync(point);
+    } catch (err) {
+      stale = (err as NodeJS.ErrnoException).code === 'ENOTCONN';
+    }
+    if (!stale) throw new MproxyError('E_MOUNT', `${point} is already mounted by another mproxy`, { hint: 'stop that session first, or mount somewhere else (mounts.local)' });
+    if (!fusermountUnmount(point)) throw new MproxyError('E_MOUNT', `${point} is a stale mount that could not be cleaned`, { hint: `run: fusermount -u -z ${point}` });
+  }
+  try {
+    if (readdirSync(point).length > 0) throw new MproxyError('E_MOUNT', `${point} is not empty: mounting there would hide its files`, { hint: 'empty it, or set mounts.local to another directory' });
+    return false;
+  } catch (err) {
+    if (err instanceof MproxyError) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new MproxyError('E_MOUNT', `cannot use ${point} as a mount point: ${messageOf(err)}`);
+    mkdirSync(point, { recursive: true });
+    return true;
+  }
+}
+
+export interface Mounted {
+  readonly points: readonly string[];
+  readonly filesystems: readonly MountFs[];
+  unmount(): Promise<void>;
+}
+
+export interface MountOptions {
+  readonly opTimeoutMs: number;
+  readonly verbose?: (message: string) => void;
+}
+
+export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], options: MountOptions): Promise<Mounted> {
+  const done: { point: string; fuse: FuseInstance; fs: MountFs; created: boolean }[] = [];
+  const info = host.info();
+  let unmounted = false;
+  const guard = watchdog(specs.map((s) => s.local));
+  const unmountNow = (): void => {
+    for (const m of done) fusermountUnmount(m.point);
+  };
+  process.once('exit', unmountNow);
+  const unmount = async (): Promise<void> => {
+    if (unmounted) return;
+    unmounted = true;
+    process.off('exit', unmountNow);
+    guard.stop();
+    for (const m of done.reverse()) {
+      await new Promise<void>((resolveDone) => m.fuse.unmount(() => resolveDone()));
+      if (mproxyMounts().has(m.point)) fusermountUnmount(m.point);
+      await m.fs.closeAll();
+      if (m.created) rmdirSync(m.point, { recursive: false });
+      options.verbose?.(`unmounted ${m.point}`);
+    }
+  };
+  try {
+    for (const spec of specs) {
+      const st = await host.fs.call('stat', Buffer.from(spec.remote)).catch((err: unknown) => {
+        throw new MproxyError('E_MOUNT', `cannot mount ${spec.remote}: ${messageOf(err)}`, { hint: 'check mounts.remote: it must be an existing directory on the remote' });
+      });
+      if ((st.mode & 0o170000) !== 0o040000) throw new MproxyError('E_MOUNT', `cannot mount ${spec.remote}: not a directory on the remote`);
+      const created = prepare(spec.local);
+      const mapIds = spec.owner === 'local' && info.uid !== undefined && info.gid !== undefined && process.getuid !== undefined && process.getgid !== undefined ? { remoteUid: info.uid, remoteGid: info.gid, localUid: process.getuid(), localGid: process.getgid() } : undefined;
+      const fs = new MountFs(host, { remoteRoot: spec.remote, readOnly: spec.readOnly, ttlMs: spec.ttlMs, opTimeoutMs: options.opTimeoutMs, ...(mapIds !== undefined ? { mapIds } : {}) });
+      const kernelTtl = Math.min(1, spec.ttlMs / 1000);
+      const Fuse = fuseNative();
+      const fuse = new Fuse(spec.local, fs.ops, { fsname: FSNAME, subtype: FSNAME, autoUnmount: true, autoCache: true, attrTimeout: kernelTtl, entryTimeout: kernelTtl, acAttrTimeout: kernelTtl });
+      const failed = (why: string): MproxyError => new MproxyError('E_MOUNT', `cannot mount at ${spec.local}: ${why}`, { hint: ['is /dev/fuse there and fusermount installed (apt-get install fuse3 libfuse2)?', 'mproxy doctor checks both'] });
+      await new Promise<void>((resolveMount, reject) => {
+        const timer = setTimeout(() => reject(failed('FUSE did not start within 10s')), 10_000);
+        fuse.mount((err) => {
+          clearTimeout(timer);
+          if (err) reject(failed(err.message));
+          else resolveMount();
+        });
+      }).catch((err: unknown) => {
+        fusermountUnmount(spec.local);
+        if (created) rmdirSync(spec.local);
+        throw err;
+      });
+      done.push({ point: spec.local, fuse, fs, created });
+      options.verbose?.(`mounted ${spec.remote} at ${spec.local}`);
+    }
+  } catch (err) {
+    await unmount();
+    throw err;
+  }
+  return { points: done.map((m) => m.point), filesystems: done.map((m) => m.fs), unmount };
+}
