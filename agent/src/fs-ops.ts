@@ -98,6 +98,17 @@ const OPS: Readonly<Record<FileOpName, Op>> = {
     return { bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
   },
   getwd: async () => Buffer.from(process.cwd()),
+  readFile: async ([p, limit]) => {
+    const fh = await fs.open(path(p), 'r');
+    try {
+      const buf = Buffer.allocUnsafe(Math.min(n(limit), MAX_IO));
+      let got = 0;
+      for (let r = 1; r > 0 && got < buf.length; got += r) r = (await fh.read(buf, got, buf.length - got, got)).bytesRead;
+      return buf.subarray(0, got);
+    } finally {
+      await fh.close();
+    }
+  },
 };
 
 export function isFileOp(name: string): name is FileOpName {

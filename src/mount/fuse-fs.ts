@@ -8,10 +8,11 @@ import { constants } from 'node:fs';
 import type { FileOpArgs, FileOpName, FileOpResult, WireStat } from '../protocol/file-ops.js';
 import type { RemoteHost } from '../remote/host.js';
 import { ContentCache, SMALL_FILE } from './content-cache.js';
-import { negErrno, withDeadline } from './errno.js';
+import { E, negErrno, withDeadline } from './errno.js';
 import type { Cb, FuseOps, FuseStat, ValueCb } from './fuse.js';
-import { join, MetaCache } from './meta-cache.js';
+import { join, MetaCache, parentOf } from './meta-cache.js';
 import { OpenFile } from './open-file.js';
+import { Prefetcher } from './prefetch.js';
 import { DirWatches } from './watches.js';
 
 export interface MountFsOptions {
@@ -23,6 +24,8 @@ export interface MountFsOptions {
   /** How long entries are trusted without change notices (ms). */
   readonly ttlMs: number;
   readonly opTimeoutMs: number;
+  /** Fetch small files of listed directories ahead (where file operations are cheap: the agent). */
+  readonly prefetch: boolean;
 }
 
 /** With change notices an entry lives until it changes; this only bounds a missed notice. */
@@ -34,6 +37,7 @@ export class MountFs {
   readonly content = new ContentCache();
   readonly watches: DirWatches;
   private readonly files = new Map<number, OpenFile>();
+  private readonly prefetcher: Prefetcher | undefined;
   private nextFd = 1;
   private readonly root: Buffer;
 
@@ -52,6 +56,7 @@ export class MountFs {
       }
     });
     this.meta = new MetaCache((dir) => (this.watches.isWatched(dir) ? WATCHED_LIFETIME : opts.ttlMs));
+    this.prefetcher = opts.prefetch ? new Prefetcher(host.fs, this.content, (path) => this.remote(path)) : undefined;
   }
 
   private remote(path: string): Buffer {
@@ -107,6 +112,7 @@ export class MountFs {
       out.stats.push(st);
     }
     this.meta.setListing(dir, out.names);
+    this.prefetcher?.listed(dir, out.names.map((name, i) => ({ path: join(dir, name), st: out.stats[i] as WireStat })));
     return out;
   }
 
@@ -122,26 +128,37 @@ export class MountFs {
     if (this.opts.readOnly) throw Object.assign(new Error('EROFS'), { code: 'EROFS' });
   }
 
+  /** A read-only open of a file whose contents are held and known current, without a round trip. */
+  private openFromMemory(path: string, flags: number): number | undefined {
+    if ((flags & 3) !== constants.O_RDONLY || (flags & WRITE_FLAGS) !== 0) return undefined;
+    const st = this.meta.attr(path);
+    const held = st === undefined || st === null ? undefined : this.content.get(path, st);
+    if (held === undefined) return undefined;
+    const fd = this.nextFd++;
+    this.files.set(fd, new OpenFile(path, flags, this.host.fs, undefined, this.generation, held));
+    return fd;
+  }
+
   private async open(path: string, flags: number, mode: number): Promise<number> {
     if ((flags & WRITE_FLAGS) !== 0) this.writable();
     const fd = this.nextFd++;
     const reading = (flags & 3) === constants.O_RDONLY;
     if (reading) {
       const st = await this.lstat(path);
-      const held = this.content.get(path, st);
+      const held = this.content.get(path, st) ?? (await this.prefetcher?.pending(path));
+      if (held === undefined) this.prefetcher?.reading(parentOf(path));
       if (held !== undefined) {
         this.files.set(fd, new OpenFile(path, flags, this.host.fs, undefined, this.generation, held));
         return fd;
       }
-      const handle = await this.call('open', this.remote(path), flags, 0);
       if ((st.mode & constants.S_IFMT) === constants.S_IFREG && st.size <= SMALL_FILE) {
-        // Small: read it whole now, serve it from memory, keep it for next time.
-        const data = Buffer.from(await this.call('read', handle, 0, st.size + 1));
-        await this.call('close', handle).catch(() => undefined);
+        // Small: read it whole in one round trip, serve it from memory, keep it for next time.
+        const data = Buffer.from(await this.call('readFile', this.remote(path), st.size + 1));
         if (data.length === st.size) this.content.put(path, st, data);
         this.files.set(fd, new OpenFile(path, flags, this.host.fs, undefined, this.generation, data));
         return fd;
       }
+      const handle = await this.call('open', this.remote(path), flags, 0);
       this.files.set(fd, new OpenFile(path, flags, this.host.fs, handle, this.generation));
       return fd;
     }
@@ -184,7 +201,13 @@ export class MountFs {
 
   readonly ops: FuseOps = {
     init: (cb) => cb(0),
-    getattr: (path, cb) => this.run(cb, async () => this.fuseStat(await this.lstat(path))),
+    getattr: (path, cb) => {
+      // Answered on the spot when cached: each FUSE call costs a thread hop already.
+      const cached = this.meta.attr(path);
+      if (cached === null) return cb(E.ENOENT);
+      if (cached !== undefined) return cb(0, this.fuseStat(cached));
+      this.run(cb, async () => this.fuseStat(await this.lstat(path)));
+    },
     fgetattr: (path, _fd, cb) => this.run(cb, async () => this.fuseStat(await this.lstat(path))),
     access: (path, _mode, cb) => this.done(cb, () => this.lstat(path)),
     statfs: (path, cb) =>
@@ -200,9 +223,15 @@ export class MountFs {
         },
         (err: unknown) => cb(negErrno(err)),
       ).catch((err: unknown) => cb(negErrno(err))),
-    open: (path, flags, cb) => this.run(cb, () => this.open(path, flags, 0)),
+    open: (path, flags, cb) => {
+      const fd = this.openFromMemory(path, flags);
+      if (fd !== undefined) return cb(0, fd);
+      this.run(cb, () => this.open(path, flags, 0));
+    },
     create: (path, mode, cb) => this.run(cb, () => this.open(path, constants.O_CREAT | constants.O_RDWR, mode)),
     read: (_path, fd, buf, len, pos, cb) => {
+      const memory = this.files.get(fd)?.memory;
+      if (memory !== undefined) return cb(memory.copy(buf, 0, pos, Math.min(memory.length, pos + len)));
       Promise.resolve()
         .then(() => this.file(fd).read(pos, len))
         .then((data) => cb(data.copy(buf, 0, 0, Math.min(len, data.length))), (err: unknown) => cb(negErrno(err)));
@@ -217,7 +246,10 @@ export class MountFs {
         })
         .then(() => cb(len), (err: unknown) => cb(negErrno(err)));
     },
-    flush: (_path, fd, cb) => this.done(cb, () => this.file(fd).flushWrites()),
+    flush: (_path, fd, cb) => {
+      if (this.files.get(fd)?.clean === true) return cb(0);
+      this.done(cb, () => this.file(fd).flushWrites());
+    },
     fsync: (_path, _datasync, fd, cb) =>
       this.done(cb, async () => {
         const f = this.file(fd);
@@ -227,7 +259,7 @@ export class MountFs {
     release: (path, fd, cb) => {
       const f = this.files.get(fd);
       this.files.delete(fd);
-      if (f === undefined) return cb(0);
+      if (f === undefined || (f.handle === undefined && f.clean)) return cb(0);
       const wrote = f.hasPendingWrites || (f.flags & WRITE_FLAGS) !== 0;
       this.done(cb, async () => {
         await withDeadline(f.close(), this.opts.opTimeoutMs, 'close').finally(() => {

@@ -86,6 +86,14 @@ interface FuseModule {
   new (mnt: string, ops: FuseOps, opts: FuseMountOptions): FuseInstance;
 }
 
+/**
+ * libfuse options fuse-native has no setting for (big_writes: 128 KiB writes instead of 4 KiB
+ * ones). It joins its options into one `-o a,b,c` list, so these ride after the fsname.
+ */
+export function withRawOptions(opts: FuseMountOptions & { readonly fsname: string }, raw: readonly string[]): FuseMountOptions {
+  return { ...opts, fsname: [opts.fsname, ...raw].join(',') };
+}
+
 let loaded: FuseModule | undefined;
 
 /** The binding, loaded on first use (it needs libfuse.so.2: Debian's libfuse2). */

@@ -12,7 +12,7 @@ import type { Profile } from '../profile/schema.js';
 import type { RemoteHost } from '../remote/host.js';
 import { MproxyError, messageOf } from '../util/errors.js';
 import { parseDuration } from '../util/units.js';
-import { fuseNative, type FuseInstance } from './fuse.js';
+import { fuseNative, withRawOptions, type FuseInstance } from './fuse.js';
 import { MountFs } from './fuse-fs.js';
 
 export interface MountSpec {
@@ -148,10 +148,10 @@ export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], op
       if ((st.mode & 0o170000) !== 0o040000) throw new MproxyError('E_MOUNT', `cannot mount ${spec.remote}: not a directory on the remote`);
       const created = prepare(spec.local);
       const mapIds = spec.owner === 'local' && info.uid !== undefined && info.gid !== undefined && process.getuid !== undefined && process.getgid !== undefined ? { remoteUid: info.uid, remoteGid: info.gid, localUid: process.getuid(), localGid: process.getgid() } : undefined;
-      const fs = new MountFs(host, { remoteRoot: spec.remote, readOnly: spec.readOnly, ttlMs: spec.ttlMs, opTimeoutMs: options.opTimeoutMs, ...(mapIds !== undefined ? { mapIds } : {}) });
+      const fs = new MountFs(host, { remoteRoot: spec.remote, readOnly: spec.readOnly, ttlMs: spec.ttlMs, opTimeoutMs: options.opTimeoutMs, prefetch: info.tier === 'agent', ...(mapIds !== undefined ? { mapIds } : {}) });
       const kernelTtl = Math.min(1, spec.ttlMs / 1000);
       const Fuse = fuseNative();
-      const fuse = new Fuse(spec.local, fs.ops, { fsname: FSNAME, subtype: FSNAME, autoUnmount: true, autoCache: true, attrTimeout: kernelTtl, entryTimeout: kernelTtl, acAttrTimeout: kernelTtl });
+      const fuse = new Fuse(spec.local, fs.ops, withRawOptions({ fsname: FSNAME, subtype: FSNAME, autoUnmount: true, autoCache: true, attrTimeout: kernelTtl, entryTimeout: kernelTtl, acAttrTimeout: kernelTtl }, ['big_writes', 'max_read=131072']));
       const failed = (why: string): MproxyError => new MproxyError('E_MOUNT', `cannot mount at ${spec.local}: ${why}`, { hint: ['is /dev/fuse there and fusermount installed (apt-get install fuse3 libfuse2)?', 'mproxy doctor checks both'] });
       await new Promise<void>((resolveMount, reject) => {
         const timer = setTimeout(() => reject(failed('FUSE did not start within 10s')), 10_000);

@@ -64,6 +64,8 @@ export interface FileOps {
   realpath: [[path: Path], Uint8Array];
   statfs: [[path: Path], WireStatfs];
   getwd: [[], Uint8Array];
+  /** The first `limit` bytes (at most MAX_IO) of a file, in one round trip: open, read, close. */
+  readFile: [[path: Path, limit: number], Uint8Array];
 }
 
 export type FileOpName = keyof FileOps;
@@ -73,7 +75,7 @@ export type FileOpResult<K extends FileOpName> = FileOps[K][1];
 export const FILE_OP_NAMES: readonly FileOpName[] = [
   'open', 'close', 'read', 'write', 'fstat', 'ftruncate', 'fsync', 'stat', 'lstat', 'readdir', 'mkdir', 'mkdirAll',
   'unlink', 'rmdir', 'remove', 'rename', 'chmod', 'chown', 'truncate', 'utimes', 'readlink', 'symlink', 'link',
-  'realpath', 'statfs', 'getwd',
+  'realpath', 'statfs', 'getwd', 'readFile',
 ];
 
 /** Largest read or write in one operation; the client splits larger ones. */

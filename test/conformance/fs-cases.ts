@@ -163,6 +163,15 @@ export function fsCases(b: Backend): void {
     assert.equal(await errnoOf(host.watch(p(at('not-there')), () => undefined)), 'ENOENT');
   });
 
+  test('readFile: the first bytes of a file in one call; errno as open would give it', async () => {
+    await writeFile(fs(), at('rf.txt'), 'abcdefghij');
+    assert.equal(Buffer.from(await fs().call('readFile', p(at('rf.txt')), 4)).toString(), 'abcd');
+    assert.equal(Buffer.from(await fs().call('readFile', p(at('rf.txt')), 100)).toString(), 'abcdefghij');
+    assert.equal(await errnoOf(fs().call('readFile', p(at('no-such')), 10)), 'ENOENT');
+    await fs().call('mkdir', p(at('rf-dir')), 0o755);
+    assert.equal(await errnoOf(fs().call('readFile', p(at('rf-dir')), 10)), 'EISDIR');
+  });
+
   test('statfs and realpath', async () => {
     const s = await fs().call('statfs', p(b.scratch()));
     assert.ok(s.blocks > 0 && s.bsize > 0);

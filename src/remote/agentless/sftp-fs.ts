@@ -217,6 +217,18 @@ export class SftpFs implements RemoteFs {
         });
       case 'getwd':
         return Buffer.from(await this.call1<string>(op, (cb) => s.realpath('.', cb)));
+      case 'readFile': {
+        const h = (await this.dispatch('open', [path(0), constants.O_RDONLY, 0])) as number;
+        try {
+          return await this.dispatch('read', [h, 0, num(1)]);
+        } catch (err) {
+          // OpenSSH opens a directory for reading, then fails the read with a bare "failure".
+          const at = await this.lstatOrNull(text(path(0), op));
+          throw at !== null && (at.mode & S_IFMT) === S_IFDIR ? new RemoteFsError('EISDIR', 'is a directory', op) : err;
+        } finally {
+          await this.dispatch('close', [h]).catch(() => undefined);
+        }
+      }
     }
   }
 

@@ -97,6 +97,7 @@ export const SCRIPTS = {
   realpath: () => 'here "$p" || fail ENOENT; realpath -- "$p" 2>/dev/null || readlink -f -- "$p"',
   statfs: () => "stat -f -c '%S %b %f %a %c %d' -- \"$p\"",
   getwd: () => 'pwd -P',
+  readFile: (limit: number) => `[ -d "$p" ] && fail EISDIR; here "$p" || fail ENOENT; [ -r "$p" ] || fail EACCES; dd if="$p" bs=65536 count=${int(limit)} iflag=count_bytes 2>/dev/null`,
 } as const;
 
 export function script(body: string, paths: readonly (readonly [string, Uint8Array])[]): string {

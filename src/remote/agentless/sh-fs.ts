@@ -5,7 +5,7 @@
  * explicit marker or the tool's message, and ENOENT under a file component becomes ENOTDIR.
  */
 import { constants } from 'node:fs';
-import type { FileOpArgs, FileOpName, FileOpResult, WireDirEntry, WireStat, WireStatfs } from '../../protocol/file-ops.js';
+import { MAX_IO, type FileOpArgs, type FileOpName, type FileOpResult, type WireDirEntry, type WireStat, type WireStatfs } from '../../protocol/file-ops.js';
 import { RemoteFsError, type RemoteFs } from '../host.js';
 import { SCRIPTS, script } from './sh-fs-scripts.js';
 
@@ -175,6 +175,8 @@ export class ShellFs implements RemoteFs {
         return this.statfs(path(0));
       case 'getwd':
         return line(await this.sh(op, SCRIPTS.getwd(), []));
+      case 'readFile':
+        return this.sh(op, SCRIPTS.readFile(Math.min(num(1), MAX_IO)), [path(0)]);
     }
   }
 

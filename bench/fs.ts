@@ -1,0 +1,127 @@
+/**
+ * bench/fs: an mproxy mount (agent tier) against sshfs mounted from the same sshd, side by side
+ * in one run, on the harness sshd (127.0.0.1). Each cold figure is taken on a fresh mount.
+ *   - read 10,000 small files, cold and warm
+ *   - walk and stat a 10,000-file tree, cold
+ *   - sequential read and write of 512 MiB
+ *   - git status in a 5,000-file repository
+ * The mproxy mount is served by this process, so every measured command runs in a child.
+ * Prints ratios (mproxy time / sshfs time; for throughput, mproxy / sshfs). Not a test.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { mountAll } from '../src/mount/mount.js';
+import type { RemoteHost } from '../src/remote/host.js';
+import { sh } from '../test/conformance/run.js';
+import { clientHome, connectHarness } from '../test/harness/ssh-client.js';
+import { startSshd, type Sshd } from '../test/harness/sshd.js';
+
+const SMALL = Number(process.env['BENCH_SMALL_FILES'] ?? 10_000);
+const BIG_MIB = Number(process.env['BENCH_BIG_MIB'] ?? 512);
+const REPO_FILES = Number(process.env['BENCH_REPO_FILES'] ?? 5_000);
+
+function timed(script: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(`${script}: exit ${code}: ${err}`))));
+  });
+}
+
+interface Mounter {
+  readonly name: string;
+  mount(): Promise<{ dir: string; unmount(): Promise<void> }>;
+}
+
+function mproxyMounter(host: RemoteHost, remote: string, root: string): Mounter {
+  return {
+    name: 'mproxy',
+    async mount() {
+      const dir = join(root, `mproxy-${Date.now()}`);
+      const m = await mountAll(host, [{ remote, local: dir, readOnly: false, owner: 'local', ttlMs: 1000 }], { opTimeoutMs: 60_000 });
+      return { dir, unmount: () => m.unmount() };
+    },
+  };
+}
+
+function sshfsMounter(sshd: Sshd, remote: string, root: string): Mounter {
+  return {
+    name: 'sshfs',
+    async mount() {
+      const dir = join(root, `sshfs-${Date.now()}`);
+      mkdirSync(dir);
+      const r = spawnSync('sshfs', ['-o', `port=${sshd.port},IdentityFile=${sshd.clientKey},UserKnownHostsFile=${sshd.knownHosts},StrictHostKeyChecking=yes,BatchMode=yes,idmap=user`, `${sshd.user}@127.0.0.1:${remote}`, dir], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`sshfs: ${r.stderr}`);
+      return {
+        dir,
+        unmount: async () => {
+          spawnSync('fusermount', ['-u', '-z', dir]);
+          rmdirSync(dir);
+        },
+      };
+    },
+  };
+}
+
+async function measure(m: Mounter): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  let mnt = await m.mount();
+  out['walk cold'] = await timed(`cd ${mnt.dir}/small && find . -printf '%s %m\\n' > /dev/null`);
+  await mnt.unmount();
+  mnt = await m.mount();
+  out['small cold'] = await timed(`cd ${mnt.dir}/small && find . -type f | xargs cat > /dev/null`);
+  out['small warm'] = await timed(`cd ${mnt.dir}/small && find . -type f | xargs cat > /dev/null`);
+  out['git status'] = await timed(`cd ${mnt.dir}/repo && git status --porcelain > /dev/null`);
+  out['git status warm'] = await timed(`cd ${mnt.dir}/repo && git status --porcelain > /dev/null`);
+  out['read MiB/s'] = BIG_MIB / ((await timed(`cat ${mnt.dir}/big > /dev/null`)) / 1000);
+  out['write MiB/s'] = BIG_MIB / ((await timed(`dd if=/dev/zero of=${mnt.dir}/written bs=1M count=${BIG_MIB} conv=fsync 2>/dev/null && rm ${mnt.dir}/written`)) / 1000);
+  await mnt.unmount();
+  return out;
+}
+
+if (spawnSync('sshfs', ['--version']).status !== 0) {
+  console.error('bench/fs needs sshfs to compare against: apt-get install sshfs');
+  process.exit(2);
+}
+const sshd = await startSshd();
+const root = mkdtempSync(join(tmpdir(), 'mproxy-bench-fs-'));
+try {
+  const host = await connectHarness(sshd, clientHome(sshd));
+  const remote = `/home/${sshd.user}/bench-fs`;
+  console.log(`preparing ${remote}: ${SMALL} small files, ${BIG_MIB} MiB file, ${REPO_FILES}-file git repo…`);
+  const prep = await sh(host, [
+    `rm -rf ${remote} && mkdir -p ${remote}/small ${remote}/repo && cd ${remote}`,
+    `i=0; while [ $i -lt ${SMALL} ]; do d=small/d$((i / 100)); [ -d $d ] || mkdir $d; printf "file %s\\n%0800d\\n" $i 0 > $d/f$i; i=$((i + 1)); done`,
+    `head -c ${BIG_MIB}M /dev/urandom > big`,
+    `cd repo && i=0; while [ $i -lt ${REPO_FILES} ]; do d=src/m$((i / 100)); [ -d $d ] || mkdir -p $d; echo "line $i" > $d/f$i.c; i=$((i + 1)); done`,
+    'git init -q && git add . && git -c user.email=b@e -c user.name=b commit -qm init',
+  ].join('\n'), { env: { PATH: '/usr/bin:/bin', HOME: `/home/${sshd.user}` } });
+  if (prep.code !== 0) throw new Error(`prepare: ${prep.stderr.toString()}`);
+  const mp = await measure(mproxyMounter(host, remote, root));
+  const fs = await measure(sshfsMounter(sshd, remote, root));
+  const rows: [string, string, string][] = [];
+  for (const key of Object.keys(mp)) {
+    const a = mp[key] ?? NaN;
+    const b = fs[key] ?? NaN;
+    const rate = key.includes('MiB/s');
+    rows.push([key, rate ? `${a.toFixed(0)} MiB/s vs ${b.toFixed(0)} MiB/s` : `${a.toFixed(0)} ms vs ${b.toFixed(0)} ms`, `${(a / b).toFixed(2)}x`]);
+  }
+  console.log('                     mproxy vs sshfs                   ratio (time: lower is better; MiB/s: higher)');
+  for (const [k, v, r] of rows) console.log(`${k.padEnd(20)} ${v.padEnd(34)} ${r}`);
+  console.log('targets: small warm <= 0.1x, walk cold <= 0.5x, read MiB/s >= 1.5x');
+  await sh(host, `rm -rf ${remote}`);
+  await host.close();
+} finally {
+  // Never recurse into a mount that is still there: unmount each, then remove the empty dirs.
+  for (const entry of readdirSync(root)) {
+    spawnSync('fusermount', ['-u', '-z', join(root, entry)]);
+    rmdirSync(join(root, entry));
+  }
+  rmdirSync(root);
+  await sshd.stop();
+}
