@@ -26,6 +26,8 @@ export interface Sshd {
   readonly hostKeyLine: string;
   /** Kill (SIGKILL) processes started through this server whose command line matches `pattern`; all of them without one. */
   killBelow(pattern?: RegExp): number;
+  /** Send `signal` to the processes started through this server whose command line matches `pattern`. */
+  signalBelow(signal: NodeJS.Signals, pattern: RegExp): number;
   stop(): Promise<void>;
 }
 
@@ -161,6 +163,17 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   await waitForPort(port, child, () => stderr);
+  const signalBelow = (signal: NodeJS.Signals, pattern: RegExp): number => {
+    const victims = descendants(child.pid ?? -1).filter((p) => pattern.test(p.args));
+    for (const v of victims) {
+      try {
+        process.kill(v.pid, signal);
+      } catch {
+        // Already gone.
+      }
+    }
+    return victims.length;
+  };
   const hostKeyLine = readFileSync(join(dir, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
   writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKeyLine}\n`);
   return {
@@ -170,17 +183,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     clientKey: join(dir, 'client_key'),
     knownHosts: join(dir, 'known_hosts'),
     hostKeyLine,
-    killBelow(pattern) {
-      const victims = descendants(child.pid ?? -1).filter((p) => pattern === undefined || pattern.test(p.args));
-      for (const v of victims) {
-        try {
-          process.kill(v.pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-      return victims.length;
-    },
+    killBelow: (pattern) => signalBelow('SIGKILL', pattern ?? /(?:)/),
+    signalBelow: (signal, pattern) => signalBelow(signal, pattern),
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

@@ -1,0 +1,104 @@
+/**
+ * `mproxy mount` as a user runs it, against the local target: the mount appears, other programs
+ * use it, and it goes away on every way out — Ctrl-C, SIGTERM, SIGKILL (the watchdog), and a
+ * stale one left by a crash whose watchers died too is cleaned at the next start.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, test, type TestContext } from 'node:test';
+import { MPROXY_BIN, runMproxy, testEnv } from '../../helpers/cli.js';
+import { tempTree } from '../../helpers/tmp.js';
+
+const fuseMissing = !existsSync('/dev/fuse') ? '/dev/fuse is missing' : spawnSync('sh', ['-c', 'command -v fusermount']).status !== 0 ? 'fusermount is missing (apt-get install fuse3)' : undefined;
+
+function mountedAt(point: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === point);
+}
+
+async function until(check: () => boolean, ms = 5000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (check()) return true;
+  return check();
+}
+
+/** A profile mounting `<root>/remote` at `<root>/mnt` (which does not exist yet). */
+function setup(t: TestContext): { root: string; profile: string; point: string } {
+  const root = tempTree(t, { 'remote/hello.txt': 'hello from the remote\n' });
+  const point = join(root, 'mnt');
+  const profile = join(root, 'ws.toml');
+  writeFileSync(profile, `[target]\nuri = "local"\n\n[[mounts]]\nremote = "${root}/remote"\nlocal = "${point}"\n`);
+  // Whatever happens, nothing stays mounted over the temp tree being removed.
+  t.after(() => void spawnSync('fusermount', ['-u', '-z', point]));
+  return { root, profile, point };
+}
+
+function start(profile: string, root: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [MPROXY_BIN, 'mount', profile], { env: testEnv({ HOME: root }), stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let said = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      said += d.toString();
+      if (said.includes('press Ctrl-C')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`mproxy mount exited ${code}: ${said}`)));
+  });
+}
+
+const exited = (child: ChildProcess): Promise<number | null> => new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+
+describe('mproxy mount', { skip: fuseMissing !== undefined && process.env['CI'] !== 'true' ? fuseMissing : false }, () => {
+  test('serves the remote directory until Ctrl-C, then unmounts and removes the mount point it made', async (t) => {
+    const { root, profile, point } = setup(t);
+    const child = await start(profile, root);
+    assert.ok(mountedAt(point));
+    assert.equal(readFileSync(join(point, 'hello.txt'), 'utf8'), 'hello from the remote\n');
+    writeFileSync(join(point, 'new.txt'), 'written locally');
+    assert.equal(readFileSync(join(root, 'remote/new.txt'), 'utf8'), 'written locally');
+    child.kill('SIGINT');
+    assert.equal(await exited(child), 0);
+    assert.equal(mountedAt(point), false);
+    assert.equal(existsSync(point), false, 'the mount point mproxy created is gone');
+  });
+
+  test('SIGTERM unmounts too; SIGKILL leaves it to the watchdog', async (t) => {
+    const { root, profile, point } = setup(t);
+    let child = await start(profile, root);
+    child.kill('SIGTERM');
+    assert.equal(await exited(child), 0);
+    assert.equal(mountedAt(point), false);
+    child = await start(profile, root);
+    child.kill('SIGKILL');
+    await exited(child);
+    assert.ok(await until(() => !mountedAt(point)), 'unmounted after mproxy was killed');
+  });
+
+  test('a stale mount left by a crash (watchers dead too) is cleaned at the next start', async (t) => {
+    const { root, profile, point } = setup(t);
+    const child = await start(profile, root);
+    // Kill whatever would clean up (fusermount's auto_unmount, our watchdog): both name the mount point.
+    spawnSync('pkill', ['-KILL', '-f', point]);
+    child.kill('SIGKILL');
+    await exited(child);
+    assert.ok(mountedAt(point), 'a stale mount is left');
+    const again = await start(profile, root);
+    assert.equal(readFileSync(join(point, 'hello.txt'), 'utf8'), 'hello from the remote\n');
+    again.kill('SIGINT');
+    assert.equal(await exited(again), 0);
+    assert.equal(mountedAt(point), false);
+  });
+
+  test('a mount point that is not empty is refused, a missing remote directory named', (t) => {
+    const root = tempTree(t, { 'remote/x': 'x', 'busy/keep.txt': 'mine' });
+    writeFileSync(join(root, 'a.toml'), `[target]\nuri = "local"\n\n[[mounts]]\nremote = "${root}/remote"\nlocal = "${root}/busy"\n`);
+    const busy = runMproxy(['mount', join(root, 'a.toml')], { env: testEnv({ HOME: root }) });
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /busy is not empty: mounting there would hide its files/);
+    writeFileSync(join(root, 'b.toml'), `[target]\nuri = "local"\n\n[[mounts]]\nremote = "${root}/nope"\nlocal = "${root}/m"\n`);
+    const nope = runMproxy(['mount', join(root, 'b.toml')], { env: testEnv({ HOME: root }) });
+    assert.equal(nope.code, 1);
+    assert.match(nope.stderr, /cannot mount .*\/nope: .*ENOENT|no such file/i);
+    assert.equal(existsSync(join(root, 'm')), false);
+  });
+});

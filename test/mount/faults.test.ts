@@ -1,0 +1,85 @@
+/**
+ * A mount over a real sshd when things go wrong: an agent that stops answering makes reads fail
+ * with EIO at the deadline (never a hang) and the mount serves again once it answers; a cut
+ * link fails the read in progress and the next one reconnects.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { mountAll, type Mounted } from '../../src/mount/mount.js';
+import { agentBundle } from '../../src/remote/agent/bundle.js';
+import type { RemoteHost } from '../../src/remote/host.js';
+import { sh } from '../conformance/run.js';
+import { clientHome, connectHarness } from '../harness/ssh-client.js';
+import { startSshd, type Sshd } from '../harness/sshd.js';
+import { requireOrSkip, sshdMissing } from '../harness/system.js';
+
+const OP_TIMEOUT = 2000;
+
+/** A local command, asynchronously (this process serves the mount), with how long it took. */
+function local(script: string): Promise<{ code: number | null; err: string; ms: number }> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn('/bin/sh', ['-c', script], { env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => resolve({ code, err, ms: Date.now() - started }));
+  });
+}
+
+const missing = sshdMissing();
+describe('a mount over ssh when the link fails', { skip: missing !== undefined && process.env['CI'] !== 'true' ? missing : false }, () => {
+  let sshd: Sshd;
+  let host: RemoteHost;
+  let mounted: Mounted | undefined;
+  let mnt = '';
+  before(async (t) => {
+    if (!requireOrSkip(t as never, missing)) return;
+    sshd = await startSshd();
+    host = await connectHarness(sshd, clientHome(sshd), 'auto', { keepaliveMs: 500 });
+    const remote = `/home/${sshd.user}/faults`;
+    const made = await sh(host, `rm -rf ${remote}; mkdir -p ${remote} && cd ${remote} && head -c 64M /dev/zero > big && for i in 1 2 3 4 5 6; do echo "file $i" > f$i; done`);
+    assert.equal(made.code, 0, made.stderr.toString());
+    mnt = join(mkdtempSync(join(tmpdir(), 'mproxy-faults-')), 'mnt');
+    mounted = await mountAll(host, [{ remote, local: mnt, readOnly: false, owner: 'local', ttlMs: 100 }], { opTimeoutMs: OP_TIMEOUT });
+  });
+  after(async () => {
+    await mounted?.unmount();
+    if (mnt !== '') rmdirSync(join(mnt, '..'));
+    await host?.close();
+    await sshd?.stop();
+  });
+
+  test('an agent that stops answering: EIO at the deadline, then served again once it answers', async () => {
+    assert.equal((await local(`cat ${mnt}/f1`)).code, 0);
+    // This server's agent only: other test files run agents of their own meanwhile.
+    const agent = new RegExp(agentBundle().cacheName.replace(/\./g, '\\.'));
+    assert.equal(sshd.signalBelow('SIGSTOP', agent), 1);
+    let stalled;
+    try {
+      stalled = await local(`cat ${mnt}/f2`);
+    } finally {
+      sshd.signalBelow('SIGCONT', agent);
+    }
+    assert.notEqual(stalled.code, 0);
+    assert.match(stalled.err, /Input\/output error/);
+    assert.ok(stalled.ms < OP_TIMEOUT + 3000, `failed after ${stalled.ms} ms`);
+    const again = await local(`cat ${mnt}/f3`);
+    assert.equal(again.code, 0, again.err);
+  });
+
+  test('the link cut mid-read: that read fails within the deadline, the next reconnects', async () => {
+    const reading = local(`cat ${mnt}/big > /dev/null`);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.ok(sshd.killBelow() > 0);
+    const cut = await reading;
+    // A read that finished before the cut is fine too; one in progress must end, not hang.
+    assert.ok(cut.code === 0 || /Input\/output error/.test(cut.err), cut.err);
+    assert.ok(cut.ms < OP_TIMEOUT + 5000, `ended after ${cut.ms} ms`);
+    const after = await local(`cat ${mnt}/f4 && ls ${mnt}`);
+    assert.equal(after.code, 0, after.err);
+  });
+});
