@@ -37,6 +37,8 @@ export class MountFs {
   readonly content = new ContentCache();
   readonly watches: DirWatches;
   private readonly files = new Map<number, OpenFile>();
+  /** Paths with writes held in an open file, not yet sent: their cached attributes are not to be trusted. */
+  private readonly dirty = new Set<string>();
   private readonly prefetcher: Prefetcher | undefined;
   private nextFd = 1;
   private readonly root: Buffer;
@@ -78,6 +80,19 @@ export class MountFs {
     return { mode: st.mode, uid, gid, size: st.size, dev: st.dev, nlink: st.nlink, ino: st.ino, rdev: st.rdev, blksize: 4096, blocks: st.blocks, atime: st.atimeMs, mtime: st.mtimeMs, ctime: st.ctimeMs };
   }
 
+  /**
+   * lstat as the program must see it: writes still held in open files are sent first (the size
+   * and mtime are the remote's to say), then asked afresh.
+   */
+  private async settledStat(path: string): Promise<WireStat> {
+    if (this.dirty.has(path)) {
+      await Promise.all([...this.files.values()].filter((f) => f.path === path).map((f) => f.flushWrites()));
+      this.dirty.delete(path);
+      this.meta.changed(path);
+    }
+    return this.lstat(path);
+  }
+
   /** lstat through the cache; absent paths are remembered as such. */
   async lstat(path: string): Promise<WireStat> {
     const cached = this.meta.attr(path);
@@ -116,12 +131,21 @@ export class MountFs {
     return out;
   }
 
-  private file(fd: number): OpenFile {
+  /**
+   * The open file, with a handle valid on the current connection: one from before a reconnect
+   * names nothing (or something else) there, so it is opened again by path when nothing written
+   * through it is outstanding, and is EIO otherwise.
+   */
+  private async file(fd: number): Promise<OpenFile> {
     const f = this.files.get(fd);
     if (f === undefined) throw Object.assign(new Error('EBADF'), { code: 'EBADF' });
-    // A handle from before a reconnect names nothing (or something else) on the new connection.
-    if (f.handle !== undefined && f.generation !== this.generation) throw Object.assign(new Error('EIO'), { code: 'EIO' });
-    return f;
+    if (f.handle === undefined || f.generation === this.generation) return f;
+    if (!f.clean) throw Object.assign(new Error('EIO'), { code: 'EIO' });
+    const reopenFlags = f.flags & ~(constants.O_CREAT | constants.O_EXCL | constants.O_TRUNC);
+    const handle = await this.call('open', this.remote(f.path), reopenFlags, 0);
+    const fresh = new OpenFile(f.path, f.flags, this.host.fs, handle, this.generation);
+    this.files.set(fd, fresh);
+    return fresh;
   }
 
   private writable(): void {
@@ -169,6 +193,13 @@ export class MountFs {
     return fd;
   }
 
+  /** Writes to `path` went out: what is cached of it is old, and it is clean unless another open file holds more. */
+  private settled(path: string): void {
+    this.meta.changed(path);
+    this.content.drop(path);
+    if (![...this.files.values()].some((f) => f.path === path && f.hasPendingWrites)) this.dirty.delete(path);
+  }
+
   /** A callback-style op from an async one: errors become negative errno. */
   private run<T>(cb: ValueCb<T>, work: () => Promise<T>): void {
     work().then((v) => cb(0, v), (err: unknown) => cb(negErrno(err)));
@@ -203,12 +234,12 @@ export class MountFs {
     init: (cb) => cb(0),
     getattr: (path, cb) => {
       // Answered on the spot when cached: each FUSE call costs a thread hop already.
-      const cached = this.meta.attr(path);
+      const cached = this.dirty.has(path) ? undefined : this.meta.attr(path);
       if (cached === null) return cb(E.ENOENT);
       if (cached !== undefined) return cb(0, this.fuseStat(cached));
-      this.run(cb, async () => this.fuseStat(await this.lstat(path)));
+      this.run(cb, async () => this.fuseStat(await this.settledStat(path)));
     },
-    fgetattr: (path, _fd, cb) => this.run(cb, async () => this.fuseStat(await this.lstat(path))),
+    fgetattr: (path, _fd, cb) => this.run(cb, async () => this.fuseStat(await this.settledStat(path))),
     access: (path, _mode, cb) => this.done(cb, () => this.lstat(path)),
     statfs: (path, cb) =>
       this.run(cb, async () => {
@@ -233,14 +264,15 @@ export class MountFs {
       const memory = this.files.get(fd)?.memory;
       if (memory !== undefined) return cb(memory.copy(buf, 0, pos, Math.min(memory.length, pos + len)));
       Promise.resolve()
-        .then(() => this.file(fd).read(pos, len))
+        .then(async () => (await this.file(fd)).read(pos, len))
         .then((data) => cb(data.copy(buf, 0, 0, Math.min(len, data.length))), (err: unknown) => cb(negErrno(err)));
     },
     write: (path, fd, buf, len, pos, cb) => {
       Promise.resolve()
         .then(async () => {
           this.writable();
-          await this.file(fd).write(pos, buf.subarray(0, len));
+          await (await this.file(fd)).write(pos, buf.subarray(0, len));
+          this.dirty.add(path);
           this.meta.changed(path);
           this.content.drop(path);
         })
@@ -248,12 +280,15 @@ export class MountFs {
     },
     flush: (_path, fd, cb) => {
       if (this.files.get(fd)?.clean === true) return cb(0);
-      this.done(cb, () => this.file(fd).flushWrites());
+      this.done(cb, async () => {
+        const f = await this.file(fd);
+        await f.flushWrites().finally(() => this.settled(f.path));
+      });
     },
     fsync: (_path, _datasync, fd, cb) =>
       this.done(cb, async () => {
-        const f = this.file(fd);
-        await f.flushWrites();
+        const f = await this.file(fd);
+        await f.flushWrites().finally(() => this.settled(f.path));
         if (f.handle !== undefined) await this.call('fsync', f.handle);
       }),
     release: (path, fd, cb) => {
@@ -263,14 +298,14 @@ export class MountFs {
       const wrote = f.hasPendingWrites || (f.flags & WRITE_FLAGS) !== 0;
       this.done(cb, async () => {
         await withDeadline(f.close(), this.opts.opTimeoutMs, 'close').finally(() => {
-          if (wrote) this.meta.changed(path);
+          if (wrote) this.settled(path);
         });
       });
     },
     truncate: (path, size, cb) => this.change(cb, [path], () => this.call('truncate', this.remote(path), size)),
     ftruncate: (path, fd, size, cb) =>
       this.change(cb, [path], async () => {
-        const f = this.file(fd);
+        const f = await this.file(fd);
         await f.flushWrites();
         await (f.handle !== undefined ? this.call('ftruncate', f.handle, size) : this.call('truncate', this.remote(path), size));
       }),

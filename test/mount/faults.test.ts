@@ -71,6 +71,21 @@ describe('a mount over ssh when the link fails', { skip: missing !== undefined &
     assert.equal(again.code, 0, again.err);
   });
 
+  test('a file open across a reconnect is opened again by path and reads on', async () => {
+    // Open once (fd 0 of the group), read a little, cut the link while idle, read the rest.
+    const reading = new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('/bin/sh', ['-c', `{ head -c 100 > /dev/null; sleep 1.5; wc -c; } < ${mnt}/big`]);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.ok(sshd.killBelow() > 0);
+    const r = await reading;
+    assert.equal(r.code, 0);
+    assert.ok(Number(r.out.trim()) > 60 * 1024 * 1024, r.out);
+  });
+
   test('the link cut mid-read: that read fails within the deadline, the next reconnects', async () => {
     const reading = local(`cat ${mnt}/big > /dev/null`);
     await new Promise((resolve) => setTimeout(resolve, 150));
