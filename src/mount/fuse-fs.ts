@@ -7,11 +7,11 @@
 import { constants } from 'node:fs';
 import type { FileOpArgs, FileOpName, FileOpResult, WireStat } from '../protocol/file-ops.js';
 import type { RemoteHost } from '../remote/host.js';
-import { ContentCache, SMALL_FILE } from './content-cache.js';
+import { ContentCache } from './content-cache.js';
 import { E, negErrno, withDeadline } from './errno.js';
 import type { Cb, FuseOps, FuseStat, ValueCb } from './fuse.js';
-import { join, MetaCache, parentOf } from './meta-cache.js';
-import { OpenFile } from './open-file.js';
+import { FileTable, WRITE_FLAGS } from './file-table.js';
+import { join, MetaCache } from './meta-cache.js';
 import { Prefetcher } from './prefetch.js';
 import { DirWatches } from './watches.js';
 
@@ -30,17 +30,13 @@ export interface MountFsOptions {
 
 /** With change notices an entry lives until it changes; this only bounds a missed notice. */
 const WATCHED_LIFETIME = 60_000;
-const WRITE_FLAGS = constants.O_WRONLY | constants.O_RDWR | constants.O_TRUNC | constants.O_APPEND | constants.O_CREAT;
 
 export class MountFs {
   readonly meta: MetaCache;
   readonly content = new ContentCache();
   readonly watches: DirWatches;
-  private readonly files = new Map<number, OpenFile>();
-  /** Paths with writes held in an open file, not yet sent: their cached attributes are not to be trusted. */
-  private readonly dirty = new Set<string>();
+  private readonly files: FileTable;
   private readonly prefetcher: Prefetcher | undefined;
-  private nextFd = 1;
   private readonly root: Buffer;
 
   constructor(
@@ -59,6 +55,16 @@ export class MountFs {
     });
     this.meta = new MetaCache((dir) => (this.watches.isWatched(dir) ? WATCHED_LIFETIME : opts.ttlMs));
     this.prefetcher = opts.prefetch ? new Prefetcher(host.fs, this.content, (path) => this.remote(path)) : undefined;
+    this.files = new FileTable({
+      fs: host.fs,
+      meta: this.meta,
+      content: this.content,
+      prefetcher: this.prefetcher,
+      call: (op, ...args) => this.call(op, ...args),
+      remote: (path) => this.remote(path),
+      generation: () => host.generation ?? 0,
+      lstat: (path) => this.lstat(path),
+    });
   }
 
   private remote(path: string): Buffer {
@@ -67,10 +73,6 @@ export class MountFs {
 
   private call<K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> {
     return withDeadline(this.host.fs.call(op, ...args), this.opts.opTimeoutMs, op);
-  }
-
-  private get generation(): number {
-    return this.host.generation ?? 0;
   }
 
   private fuseStat(st: WireStat): FuseStat {
@@ -85,11 +87,7 @@ export class MountFs {
    * and mtime are the remote's to say), then asked afresh.
    */
   private async settledStat(path: string): Promise<WireStat> {
-    if (this.dirty.has(path)) {
-      await Promise.all([...this.files.values()].filter((f) => f.path === path).map((f) => f.flushWrites()));
-      this.dirty.delete(path);
-      this.meta.changed(path);
-    }
+    await this.files.flushPath(path);
     return this.lstat(path);
   }
 
@@ -131,82 +129,20 @@ export class MountFs {
     return out;
   }
 
-  /**
-   * The open file, with a handle valid on the current connection: one from before a reconnect
-   * names nothing (or something else) there, so it is opened again by path when nothing written
-   * through it is outstanding, and is EIO otherwise.
-   */
-  private async file(fd: number): Promise<OpenFile> {
-    const f = this.files.get(fd);
-    if (f === undefined) throw Object.assign(new Error('EBADF'), { code: 'EBADF' });
-    if (f.handle === undefined || f.generation === this.generation) return f;
-    if (!f.clean) throw Object.assign(new Error('EIO'), { code: 'EIO' });
-    const reopenFlags = f.flags & ~(constants.O_CREAT | constants.O_EXCL | constants.O_TRUNC);
-    const handle = await this.call('open', this.remote(f.path), reopenFlags, 0);
-    const fresh = new OpenFile(f.path, f.flags, this.host.fs, handle, this.generation);
-    this.files.set(fd, fresh);
-    return fresh;
-  }
-
   private writable(): void {
     if (this.opts.readOnly) throw Object.assign(new Error('EROFS'), { code: 'EROFS' });
   }
 
-  /** A read-only open of a file whose contents are held and known current, without a round trip. */
-  private openFromMemory(path: string, flags: number): number | undefined {
-    if ((flags & 3) !== constants.O_RDONLY || (flags & WRITE_FLAGS) !== 0) return undefined;
-    const st = this.meta.attr(path);
-    const held = st === undefined || st === null ? undefined : this.content.get(path, st);
-    if (held === undefined) return undefined;
-    const fd = this.nextFd++;
-    this.files.set(fd, new OpenFile(path, flags, this.host.fs, undefined, this.generation, held));
-    return fd;
-  }
-
-  private async open(path: string, flags: number, mode: number): Promise<number> {
-    if ((flags & WRITE_FLAGS) !== 0) this.writable();
-    const fd = this.nextFd++;
-    const reading = (flags & 3) === constants.O_RDONLY;
-    if (reading) {
-      const st = await this.lstat(path);
-      const held = this.content.get(path, st) ?? (await this.prefetcher?.pending(path));
-      if (held === undefined) this.prefetcher?.reading(parentOf(path));
-      if (held !== undefined) {
-        this.files.set(fd, new OpenFile(path, flags, this.host.fs, undefined, this.generation, held));
-        return fd;
-      }
-      if ((st.mode & constants.S_IFMT) === constants.S_IFREG && st.size <= SMALL_FILE) {
-        // Small: read it whole in one round trip, serve it from memory, keep it for next time.
-        const data = Buffer.from(await this.call('readFile', this.remote(path), st.size + 1));
-        if (data.length === st.size) this.content.put(path, st, data);
-        this.files.set(fd, new OpenFile(path, flags, this.host.fs, undefined, this.generation, data));
-        return fd;
-      }
-      const handle = await this.call('open', this.remote(path), flags, 0);
-      this.files.set(fd, new OpenFile(path, flags, this.host.fs, handle, this.generation));
-      return fd;
-    }
-    const handle = await this.call('open', this.remote(path), flags, mode);
-    this.meta.changed(path);
-    this.content.drop(path);
-    this.files.set(fd, new OpenFile(path, flags, this.host.fs, handle, this.generation));
-    return fd;
-  }
-
-  /** Writes to `path` went out: what is cached of it is old, and it is clean unless another open file holds more. */
-  private settled(path: string): void {
-    this.meta.changed(path);
-    this.content.drop(path);
-    if (![...this.files.values()].some((f) => f.path === path && f.hasPendingWrites)) this.dirty.delete(path);
-  }
-
   /** A callback-style op from an async one: errors become negative errno. */
   private run<T>(cb: ValueCb<T>, work: () => Promise<T>): void {
-    work().then((v) => cb(0, v), (err: unknown) => cb(negErrno(err)));
+    // Started inside a promise: a synchronous throw is an errno too, never a crash of the mount.
+    Promise.resolve()
+      .then(work)
+      .then((v) => cb(0, v), (err: unknown) => cb(negErrno(err)));
   }
 
   private done(cb: Cb, work: () => Promise<unknown>): void {
-    work().then(() => cb(0), (err: unknown) => cb(negErrno(err)));
+    this.run(cb, work);
   }
 
   /** Runs a changing operation and drops what it changed from the caches. */
@@ -226,15 +162,14 @@ export class MountFs {
 
   async closeAll(): Promise<void> {
     this.watches.closeAll();
-    await Promise.all([...this.files.values()].map((f) => f.close().catch(() => undefined)));
-    this.files.clear();
+    await this.files.closeAll();
   }
 
   readonly ops: FuseOps = {
     init: (cb) => cb(0),
     getattr: (path, cb) => {
       // Answered on the spot when cached: each FUSE call costs a thread hop already.
-      const cached = this.dirty.has(path) ? undefined : this.meta.attr(path);
+      const cached = this.files.isDirty(path) ? undefined : this.meta.attr(path);
       if (cached === null) return cb(E.ENOENT);
       if (cached !== undefined) return cb(0, this.fuseStat(cached));
       this.run(cb, async () => this.fuseStat(await this.settledStat(path)));
@@ -255,57 +190,63 @@ export class MountFs {
         (err: unknown) => cb(negErrno(err)),
       ).catch((err: unknown) => cb(negErrno(err))),
     open: (path, flags, cb) => {
-      const fd = this.openFromMemory(path, flags);
+      const fd = this.files.fromMemory(path, flags);
       if (fd !== undefined) return cb(0, fd);
-      this.run(cb, () => this.open(path, flags, 0));
+      this.run(cb, () => {
+        if ((flags & WRITE_FLAGS) !== 0) this.writable();
+        return this.files.open(path, flags, 0);
+      });
     },
-    create: (path, mode, cb) => this.run(cb, () => this.open(path, constants.O_CREAT | constants.O_RDWR, mode)),
+    create: (path, mode, cb) =>
+      this.run(cb, () => {
+        this.writable();
+        return this.files.open(path, constants.O_CREAT | constants.O_RDWR, mode);
+      }),
     read: (_path, fd, buf, len, pos, cb) => {
-      const memory = this.files.get(fd)?.memory;
+      const memory = this.files.peek(fd)?.memory;
       if (memory !== undefined) return cb(memory.copy(buf, 0, pos, Math.min(memory.length, pos + len)));
       Promise.resolve()
-        .then(async () => (await this.file(fd)).read(pos, len))
+        .then(async () => (await this.files.get(fd)).read(pos, len))
         .then((data) => cb(data.copy(buf, 0, 0, Math.min(len, data.length))), (err: unknown) => cb(negErrno(err)));
     },
     write: (path, fd, buf, len, pos, cb) => {
       Promise.resolve()
         .then(async () => {
           this.writable();
-          await (await this.file(fd)).write(pos, buf.subarray(0, len));
-          this.dirty.add(path);
+          await (await this.files.get(fd)).write(pos, buf.subarray(0, len));
+          this.files.wrote(path);
           this.meta.changed(path);
           this.content.drop(path);
         })
         .then(() => cb(len), (err: unknown) => cb(negErrno(err)));
     },
     flush: (_path, fd, cb) => {
-      if (this.files.get(fd)?.clean === true) return cb(0);
+      if (this.files.peek(fd)?.clean === true) return cb(0);
       this.done(cb, async () => {
-        const f = await this.file(fd);
-        await f.flushWrites().finally(() => this.settled(f.path));
+        const f = await this.files.get(fd);
+        await f.flushWrites().finally(() => this.files.settled(f.path));
       });
     },
     fsync: (_path, _datasync, fd, cb) =>
       this.done(cb, async () => {
-        const f = await this.file(fd);
-        await f.flushWrites().finally(() => this.settled(f.path));
+        const f = await this.files.get(fd);
+        await f.flushWrites().finally(() => this.files.settled(f.path));
         if (f.handle !== undefined) await this.call('fsync', f.handle);
       }),
     release: (path, fd, cb) => {
-      const f = this.files.get(fd);
-      this.files.delete(fd);
+      const f = this.files.take(fd);
       if (f === undefined || (f.handle === undefined && f.clean)) return cb(0);
       const wrote = f.hasPendingWrites || (f.flags & WRITE_FLAGS) !== 0;
       this.done(cb, async () => {
         await withDeadline(f.close(), this.opts.opTimeoutMs, 'close').finally(() => {
-          if (wrote) this.settled(path);
+          if (wrote) this.files.settled(path);
         });
       });
     },
     truncate: (path, size, cb) => this.change(cb, [path], () => this.call('truncate', this.remote(path), size)),
     ftruncate: (path, fd, size, cb) =>
       this.change(cb, [path], async () => {
-        const f = await this.file(fd);
+        const f = await this.files.get(fd);
         await f.flushWrites();
         await (f.handle !== undefined ? this.call('ftruncate', f.handle, size) : this.call('truncate', this.remote(path), size));
       }),

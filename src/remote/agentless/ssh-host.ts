@@ -6,7 +6,7 @@
  */
 import type { PathEntry, PtyRequest } from '../../protocol/frames.js';
 import { closeConnection, type SshConnection } from '../../target/ssh/connection.js';
-import { openExec, runScript, shWrapped } from '../../target/ssh/exec-channel.js';
+import { collectChannel, openExec, runScript, shWrapped } from '../../target/ssh/exec-channel.js';
 import type { ClientChannel, SftpWrapper } from '../../target/ssh/ssh2.js';
 import { MproxyError } from '../../util/errors.js';
 import type { ExecRequest, RemoteHost, RemoteInfo } from '../host.js';
@@ -86,22 +86,12 @@ export class AgentlessSshHost implements RemoteHost {
    */
   private async runShell(script: string, stdin?: Uint8Array): Promise<ShellResult> {
     const marked = `printf '\\000mproxy:start\\n'; printf '\\000mproxy:start\\n' >&2\n${script}`;
-    const channel = await this.channel(octalCommand(marked));
-    const afterMarker = (chunks: Buffer[]): Buffer => {
-      const all = Buffer.concat(chunks);
+    const r = await collectChannel(await this.channel(octalCommand(marked)), stdin);
+    const afterMarker = (all: Buffer): Buffer => {
       const at = all.indexOf(`${START}\n`, 0, 'latin1');
       return at < 0 ? all : all.subarray(at + START.length + 1);
     };
-    return new Promise((resolve) => {
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let code: number | null = null;
-      channel.on('data', (d: Buffer) => out.push(d));
-      channel.stderr.on('data', (d: Buffer) => err.push(d));
-      channel.on('exit', (c: number | null) => (code = c));
-      channel.on('close', () => resolve({ code, stdout: afterMarker(out), stderr: afterMarker(err) }));
-      channel.end(stdin);
-    });
+    return { code: r.code, stdout: afterMarker(r.stdout), stderr: afterMarker(r.stderr) };
   }
 
   info(): RemoteInfo {

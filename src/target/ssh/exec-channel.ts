@@ -29,9 +29,8 @@ export interface ScriptResult {
   readonly stderr: string;
 }
 
-/** Run a short script, feeding `input`, and collect its output. */
-export async function runScript(client: Client, script: string, description: string, input?: Buffer): Promise<ScriptResult> {
-  const channel = await openExec(client, shWrapped(script), description);
+/** Feeds `input` to an exec channel and collects its exit code and output once it closes. */
+export function collectChannel(channel: ClientChannel, input?: Uint8Array): Promise<{ code: number | null; stdout: Buffer; stderr: Buffer }> {
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -39,7 +38,13 @@ export async function runScript(client: Client, script: string, description: str
     channel.on('data', (d: Buffer) => out.push(d));
     channel.stderr.on('data', (d: Buffer) => err.push(d));
     channel.on('exit', (c: number | null) => (code = c));
-    channel.on('close', () => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    channel.on('close', () => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
     channel.end(input);
   });
+}
+
+/** Run a short script, feeding `input`, and collect its output. */
+export async function runScript(client: Client, script: string, description: string, input?: Buffer): Promise<ScriptResult> {
+  const r = await collectChannel(await openExec(client, shWrapped(script), description), input);
+  return { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }

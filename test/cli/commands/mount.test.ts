@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test, type TestContext } from 'node:test';
@@ -87,6 +87,22 @@ describe('mproxy mount', { skip: fuseMissing !== undefined && process.env['CI'] 
     again.kill('SIGINT');
     assert.equal(await exited(again), 0);
     assert.equal(mountedAt(point), false);
+  });
+
+  test('read_only: reads work, every write is EROFS', async (t) => {
+    const { root, profile, point } = setup(t);
+    writeFileSync(profile, `${readFileSync(profile, 'utf8')}read_only = true\n`);
+    const child = await start(profile, root);
+    try {
+      assert.equal(readFileSync(join(point, 'hello.txt'), 'utf8'), 'hello from the remote\n');
+      assert.throws(() => writeFileSync(join(point, 'hello.txt'), 'no'), { code: 'EROFS' });
+      assert.throws(() => writeFileSync(join(point, 'new.txt'), 'no'), { code: 'EROFS' });
+      assert.throws(() => unlinkSync(join(point, 'hello.txt')), { code: 'EROFS' });
+    } finally {
+      child.kill('SIGINT');
+      await exited(child);
+    }
+    assert.equal(readFileSync(join(root, 'remote/hello.txt'), 'utf8'), 'hello from the remote\n');
   });
 
   test('a mount point that is not empty is refused, a missing remote directory named', (t) => {
