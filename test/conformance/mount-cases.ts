@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -43,17 +43,22 @@ async function errnos(calls: string): Promise<Record<string, string>> {
 
 export function mountCases(b: Backend): void {
   let mounted: Mounted | undefined;
+  /** The temporary directory holding the mount point; '' until made. */
+  let base = '';
   let mnt = '';
   let remote = '';
   before(async () => {
     remote = `${b.scratch()}/mounted`;
     await sh(b.host(), `mkdir -p ${remote}`);
-    mnt = join(mkdtempSync(join(tmpdir(), 'mproxy-mnt-')), 'ws');
+    base = mkdtempSync(join(tmpdir(), 'mproxy-mnt-'));
+    mnt = join(base, 'ws');
     mounted = await mountAll(b.host(), [{ remote, local: mnt, readOnly: false, owner: 'local', ttlMs: 1000 }], { opTimeoutMs: 20_000 });
   });
   after(async () => {
     await mounted?.unmount();
-    rmSync(join(mnt, '..'), { recursive: true, force: true });
+    // Only ever the directory made above, and not recursively: after the unmount it is empty
+    // (mountAll removes the mount point it created). Never a path derived from an unset one.
+    if (base !== '') rmdirSync(base);
   });
 
   test('files written locally are on the remote, and back, byte for byte', async () => {
@@ -95,11 +100,11 @@ export function mountCases(b: Backend): void {
 
   test('symlinks, hard links, chmod, truncate, append; files appear owned by the local user', async () => {
     const r = await local(
-      'echo data > orig && ln -s orig sl && readlink sl && cat sl && ln orig hard && cat hard && chmod 640 orig && stat -c "%a %u" orig && truncate -s 2 orig && echo more >> orig && cat orig',
+      'echo data > orig && ln -s orig sl && readlink sl && cat sl && ln orig hard && cat hard && chmod 640 orig && stat -c "%a %u" orig && truncate -s 2 orig && echo more >> orig && cat orig && test -w orig && { test -x orig || echo not-executable; }',
       mnt,
     );
     assert.equal(r.code, 0, r.err);
-    assert.equal(r.out, `orig\ndata\ndata\n640 ${process.getuid?.() ?? 0}\ndamore\n`);
+    assert.equal(r.out, `orig\ndata\ndata\n640 ${process.getuid?.() ?? 0}\ndamore\nnot-executable\n`);
   });
 
   test('git init, add, commit, status inside the mount', async () => {
