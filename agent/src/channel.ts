@@ -41,6 +41,9 @@ export class AgentChannel extends EventEmitter {
     });
     this.input.on('end', () => onEnd());
     this.input.on('error', (err) => onEnd(err));
+    // mproxy went away (EPIPE): the end, as its EOF is. No SIGPIPE handler: a child's closed
+    // stdin raises one too, and that is only that child's business.
+    this.output.on('error', () => onEnd());
   }
 
   send(frame: Frame): void {

@@ -128,4 +128,3 @@ function fatal(err: unknown): void {
   process.stderr.write(`mproxy-agent: protocol error: ${msg}\n`);
   shutdown(3);
 }
-process.on('SIGPIPE', () => shutdown(0));

@@ -129,6 +129,27 @@ export class MountFs {
     return out;
   }
 
+  /**
+   * access(2) as the kernel would decide it for the calling local user, on the attributes as
+   * shown (ids mapped); the remote still has the last word when the operation is made.
+   */
+  private checkAccess(st: FuseStat, mode: number): void {
+    if ((mode & constants.W_OK) !== 0) this.writable();
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    const deny = (): never => {
+      throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+    };
+    if (uid === 0) {
+      // root reads and writes anything; executes what anyone may.
+      if ((mode & constants.X_OK) !== 0 && (st.mode & 0o111) === 0 && (st.mode & constants.S_IFMT) !== constants.S_IFDIR) deny();
+      return;
+    }
+    const shift = st.uid === uid ? 6 : st.gid === gid ? 3 : 0;
+    const granted = (st.mode >> shift) & 7;
+    if ((mode & 7 & ~granted) !== 0) deny();
+  }
+
   private writable(): void {
     if (this.opts.readOnly) throw Object.assign(new Error('EROFS'), { code: 'EROFS' });
   }
@@ -175,7 +196,7 @@ export class MountFs {
       this.run(cb, async () => this.fuseStat(await this.settledStat(path)));
     },
     fgetattr: (path, _fd, cb) => this.run(cb, async () => this.fuseStat(await this.settledStat(path))),
-    access: (path, _mode, cb) => this.done(cb, () => this.lstat(path)),
+    access: (path, mode, cb) => this.done(cb, async () => this.checkAccess(this.fuseStat(await this.lstat(path)), mode)),
     statfs: (path, cb) =>
       this.run(cb, async () => {
         const s = await this.call('statfs', this.remote(path));

@@ -39,6 +39,16 @@ export function execCases(b: Backend): void {
     assert.equal(r.code, 0);
   });
 
+  test('input for a process that closed its stdin is dropped; the connection stays up', async () => {
+    const proc = b.host().exec({ argv: ['/bin/sh', '-c', 'exec <&-; sleep 0.3; exit 3'], env: { PATH: '/usr/bin:/bin' }, cwd: '/' });
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    const pump = setInterval(() => proc.stdin.write(chunk), 10);
+    const status = await proc.exited.finally(() => clearInterval(pump));
+    proc.stdin.end();
+    assert.equal(status.code, 3);
+    assert.equal((await sh(b.host(), 'exit 5')).code, 5);
+  });
+
   test('stdout and stderr stay separate', async () => {
     const r = await sh(b.host(), 'echo out; echo err >&2; echo out2');
     assert.equal(r.stdout.toString(), 'out\nout2\n');
