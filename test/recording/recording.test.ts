@@ -1,0 +1,89 @@
+/** Recordings: every record type round-trips, damage is located, secrets redacted, size capped, file private. */
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readRecording } from '../../src/recording/reader.js';
+import { RECORDING_VERSION } from '../../src/recording/records.js';
+import { REDACTED, RecordingWriter } from '../../src/recording/writer.js';
+import { tempTree } from '../helpers/tmp.js';
+
+function sample(path: string, maxBytes = 1 << 20): RecordingWriter {
+  const w = new RecordingWriter(path, { redact: (name) => /TOKEN|PASSWORD/.test(name), maxBytes });
+  w.header({ version: RECORDING_VERSION, profile: '.mproxy/box.toml', profileSha256: 'ab'.repeat(32), target: 'ssh://b@box', user: 'me', start: 1000 });
+  w.start({ seq: 1, t: 1001, argv: ['make', '-j8'], cwd: '/src', env: { PATH: '/bin', API_TOKEN: 'hunter2' } });
+  w.io(1, 1, Buffer.from('building\n'), 1002);
+  w.io(1, 2, Buffer.from([0, 255, 10]), 1003);
+  w.start({ seq: 2, parent: 1, t: 1004, argv: ['cc', 'a.c'], cwd: '/src', env: {} });
+  w.end({ seq: 2, t: 1005, code: null, signal: 'SIGTERM', bytesIn: 0, bytesOut: 0 });
+  w.end({ seq: 1, t: 1006, code: 2, signal: null, bytesIn: 0, bytesOut: 12 });
+  return w;
+}
+
+test('every record type round-trips, in order, stdio byte-exact; the file is private', (t) => {
+  const path = join(tempTree(t, {}), 'recs', 'a.mprec');
+  sample(path).close(1007);
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  assert.equal(statSync(join(path, '..')).mode & 0o777, 0o700);
+  const { records, damage } = readRecording(readFileSync(path));
+  assert.equal(damage, undefined);
+  assert.deepEqual(records.map((r) => r.k), ['header', 'start', 'io', 'io', 'start', 'end', 'end', 'footer']);
+  const io = records.filter((r) => r.k === 'io');
+  assert.deepEqual(io.map((r) => Buffer.from(r.d).toString('hex')), [Buffer.from('building\n').toString('hex'), '00ff0a']);
+  assert.deepEqual(records.at(-1), { k: 'footer', t: 1007, commands: 2, capped: false });
+  assert.deepEqual(records[4], { k: 'start', seq: 2, parent: 1, t: 1004, argv: ['cc', 'a.c'], cwd: '/src', env: {} });
+});
+
+test('secrets matching redact never reach the file', (t) => {
+  const path = join(tempTree(t, {}), 'b.mprec');
+  sample(path).close();
+  const bytes = readFileSync(path);
+  assert.equal(bytes.includes('hunter2'), false);
+  const start = readRecording(bytes).records.find((r) => r.k === 'start');
+  assert.deepEqual(start?.k === 'start' ? start.env : undefined, { PATH: '/bin', API_TOKEN: REDACTED });
+});
+
+test('a file cut by a crash: every whole record is read, and where it ends is said', (t) => {
+  const path = join(tempTree(t, {}), 'c.mprec');
+  sample(path).close();
+  const full = readFileSync(path).length;
+  truncateSync(path, full - 5);
+  const cut = readRecording(readFileSync(path));
+  assert.deepEqual(cut.records.map((r) => r.k), ['header', 'start', 'io', 'io', 'start', 'end', 'end']);
+  assert.match(cut.damage?.why ?? '', /cut short/);
+  assert.ok((cut.damage?.offset ?? 0) > 0 && (cut.damage?.offset ?? 0) < full);
+});
+
+test('corrupt data is located, not thrown', (t) => {
+  const path = join(tempTree(t, {}), 'd.mprec');
+  sample(path).close();
+  const bytes = readFileSync(path);
+  const at = 4 + bytes.readUInt32BE(0);
+  const badLength = Buffer.from(bytes);
+  badLength.writeUInt32BE(0xfffffff0, at);
+  assert.deepEqual(readRecording(badLength).damage, { offset: at, why: 'a record length of 4294967280 bytes cannot be right (corrupt data)' });
+  const garbage = Buffer.from(bytes);
+  garbage.fill(0xff, at + 4, at + 12);
+  assert.equal(readRecording(garbage).records.length, 1);
+  assert.match(readRecording(garbage).damage?.why ?? '', /corrupt data/);
+  writeFileSync(path, Buffer.alloc(0));
+  assert.deepEqual(readRecording(readFileSync(path)), { records: [] });
+});
+
+test('max_size stops stdio capture, commands are still recorded, the footer says so', (t) => {
+  const path = join(tempTree(t, {}), 'e.mprec');
+  const w = sample(path, 10);
+  w.start({ seq: 3, t: 2000, argv: ['true'], cwd: '/', env: {} });
+  w.end({ seq: 3, t: 2001, code: 0, signal: null, bytesIn: 0, bytesOut: 0 });
+  w.close(2002);
+  const { records } = readRecording(readFileSync(path));
+  assert.equal(records.filter((r) => r.k === 'io').length, 1, 'the second chunk would pass the cap');
+  assert.equal(records.filter((r) => r.k === 'start').length, 3);
+  assert.deepEqual(records.at(-1), { k: 'footer', t: 2002, commands: 3, capped: true });
+});
+
+test('an existing recording is never overwritten', (t) => {
+  const path = join(tempTree(t, { 'f.mprec': 'keep me' }), 'f.mprec');
+  assert.throws(() => sample(path), { code: 'EEXIST' });
+  assert.equal(readFileSync(path, 'utf8'), 'keep me');
+});
