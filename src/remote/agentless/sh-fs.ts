@@ -71,7 +71,7 @@ interface Handle {
 export class ShellFs implements RemoteFs {
   private readonly handles = new Map<number, Handle>();
 
-  /** `firstHandle`: where this instance's handle numbers start, so another RemoteFs can share a space. */
+  /** `nextHandle`: where this instance's handle numbers start, so another RemoteFs can share a space. */
   constructor(
     private readonly run: ShellRunner,
     private nextHandle = 1,
