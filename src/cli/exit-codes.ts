@@ -12,6 +12,9 @@ export function exitCodeFor(code: ErrorCode, commandFailureExit: number): number
       return 127;
     case 'E_COMMAND_NOT_EXECUTABLE':
       return 126;
+    // As a shell reports Ctrl-C.
+    case 'E_INTERRUPTED':
+      return 130;
     default:
       return commandFailureExit;
   }

@@ -115,6 +115,8 @@ export interface Mounted {
 
 export interface MountOptions {
   readonly opTimeoutMs: number;
+  /** Where to serve each mount instead of its local path (`mproxy up` binds them there in the sandbox). */
+  readonly at?: readonly string[];
   readonly verbose?: (message: string) => void;
 }
 
@@ -122,7 +124,8 @@ export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], op
   const done: { point: string; fuse: FuseInstance; fs: MountFs; created: boolean }[] = [];
   const info = host.info();
   let unmounted = false;
-  const guard = watchdog(specs.map((s) => s.local));
+  const points = specs.map((s, i) => options.at?.[i] ?? s.local);
+  const guard = watchdog(points);
   const unmountNow = (): void => {
     for (const m of done) fusermountUnmount(m.point);
   };
@@ -141,18 +144,19 @@ export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], op
     }
   };
   try {
-    for (const spec of specs) {
+    for (const [i, spec] of specs.entries()) {
+      const point = points[i] ?? spec.local;
       const st = await host.fs.call('stat', Buffer.from(spec.remote)).catch((err: unknown) => {
         throw new MproxyError('E_MOUNT', `cannot mount ${spec.remote}: ${messageOf(err)}`, { hint: 'check mounts.remote: it must be an existing directory on the remote' });
       });
       if ((st.mode & 0o170000) !== 0o040000) throw new MproxyError('E_MOUNT', `cannot mount ${spec.remote}: not a directory on the remote`);
-      const created = prepare(spec.local);
+      const created = prepare(point);
       const mapIds = spec.owner === 'local' && info.uid !== undefined && info.gid !== undefined && process.getuid !== undefined && process.getgid !== undefined ? { remoteUid: info.uid, remoteGid: info.gid, localUid: process.getuid(), localGid: process.getgid() } : undefined;
       const fs = new MountFs(host, { remoteRoot: spec.remote, readOnly: spec.readOnly, ttlMs: spec.ttlMs, opTimeoutMs: options.opTimeoutMs, prefetch: info.tier === 'agent', ...(mapIds !== undefined ? { mapIds } : {}) });
       const kernelTtl = Math.min(1, spec.ttlMs / 1000);
       const Fuse = fuseNative();
-      const fuse = new Fuse(spec.local, fs.ops, withRawOptions({ fsname: FSNAME, subtype: FSNAME, autoUnmount: true, autoCache: true, attrTimeout: kernelTtl, entryTimeout: kernelTtl, acAttrTimeout: kernelTtl }, ['big_writes', 'max_read=131072']));
-      const failed = (why: string): MproxyError => new MproxyError('E_MOUNT', `cannot mount at ${spec.local}: ${why}`, { hint: ['is /dev/fuse there and fusermount installed (apt-get install fuse3 libfuse2)?', 'mproxy doctor checks both'] });
+      const fuse = new Fuse(point, fs.ops, withRawOptions({ fsname: FSNAME, subtype: FSNAME, autoUnmount: true, autoCache: true, attrTimeout: kernelTtl, entryTimeout: kernelTtl, acAttrTimeout: kernelTtl }, ['big_writes', 'max_read=131072']));
+      const failed = (why: string): MproxyError => new MproxyError('E_MOUNT', `cannot mount at ${point}: ${why}`, { hint: ['is /dev/fuse there and fusermount installed (apt-get install fuse3 libfuse2)?', 'mproxy doctor checks both'] });
       await new Promise<void>((resolveMount, reject) => {
         const timer = setTimeout(() => reject(failed('FUSE did not start within 10s')), 10_000);
         fuse.mount((err) => {
@@ -161,12 +165,12 @@ export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], op
           else resolveMount();
         });
       }).catch((err: unknown) => {
-        fusermountUnmount(spec.local);
-        if (created) rmdirSync(spec.local);
+        fusermountUnmount(point);
+        if (created) rmdirSync(point);
         throw err;
       });
-      done.push({ point: spec.local, fuse, fs, created });
-      options.verbose?.(`mounted ${spec.remote} at ${spec.local}`);
+      done.push({ point, fuse, fs, created });
+      options.verbose?.(`mounted ${spec.remote} at ${point}`);
     }
   } catch (err) {
     await unmount();

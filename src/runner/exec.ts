@@ -3,16 +3,12 @@
  * forwarded, and its exit status returned as a shell would report it.
  */
 import { spawnSync } from 'node:child_process';
-import { constants } from 'node:os';
 import { envFilter } from '../broker/env-filter.js';
+import { signalNumber } from '../broker/signals.js';
 import type { Profile } from '../profile/schema.js';
 import { shellStatus, type RemoteHost, type RemoteInfo } from '../remote/host.js';
 
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-
-export function signalNumber(name: string): number | undefined {
-  return (constants.signals as Record<string, number | undefined>)[name];
-}
 
 /** Where the command runs: the workspace (first mount) on the remote, else the remote home. */
 export function remoteWorkdir(profile: Profile, home: string): string {

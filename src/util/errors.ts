@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'E_HOST_KEY_CHANGED',
   'E_DOCKER',
   'E_MOUNT',
+  'E_SANDBOX',
+  'E_INTERRUPTED',
   'E_INTERNAL',
 ] as const;
 

@@ -16,12 +16,11 @@ function planned(name: string, summary: string, usage: string, failureExit: numb
     available: false,
     run() {
       throw new MproxyError('E_NOT_IMPLEMENTED', `\`mproxy ${name}\` is not available in this build yet`, {
-        hint: 'available now: validate, config, schema, exec, mount, doctor; see README.md for the roadmap',
+        hint: 'available now: up, validate, config, schema, exec, mount, doctor; see README.md for the roadmap',
       });
     },
   };
 }
 
-export const upCommand = planned('up', 'run a program locally with the remote mounted and its children executed remotely', 'mproxy up [PROFILE] [-- PROGRAM ARGS...]', 125);
 export const logCommand = planned('log', 'list the commands of a recording, or print one command\'s output', 'mproxy log RECORDING [--json] [--show N]', 1);
 

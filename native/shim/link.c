@@ -1,0 +1,157 @@
+/*
+ * The shim's side of a remote command: frames to the broker, the local terminal (raw input,
+ * but Ctrl-C / Ctrl-Z / Ctrl-\ stay signals), and every catchable signal carried across.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "shim.h"
+
+int sock = -1, sig_read_fd = -1, sig_write_fd = -1;
+struct buf out;
+int have_tty;
+struct termios saved_tty;
+static int tty_raw;
+
+void fail(const char *what) {
+  leave_raw();
+  fprintf(stderr, "mproxy: %s: %s\n", what, strerror(errno));
+  exit(255);
+}
+
+static void on_signal(int sig) {
+  int saved = errno;
+  unsigned char b = (unsigned char)sig;
+  (void)!write(sig_write_fd, &b, 1);
+  errno = saved;
+}
+
+void catch_signals(void) {
+  if (sig_read_fd < 0) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) fail("pipe");
+    sig_read_fd = p[0], sig_write_fd = p[1];
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal; /* no SA_RESTART: a blocked write returns to the loop */
+  for (int s = 1; s < 32; s++) {
+    if (s == SIGKILL || s == SIGSTOP || s == SIGCHLD || s == SIGTTIN || s == SIGTTOU || s == SIGSEGV || s == SIGBUS || s == SIGFPE || s == SIGILL || s == SIGTRAP) continue;
+    sigaction(s, &sa, NULL);
+  }
+}
+
+static int foreground(void) { return tcgetpgrp(0) == getpgrp(); }
+
+void enter_raw(void) {
+  if (!have_tty || tty_raw || !foreground()) return;
+  struct termios t = saved_tty;
+  t.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+  t.c_oflag &= ~OPOST;
+  t.c_lflag &= ~(ECHO | ECHONL | ICANON | IEXTEN);
+  t.c_cflag |= CS8;
+  t.c_cc[VMIN] = 1;
+  t.c_cc[VTIME] = 0;
+  if (tcsetattr(0, TCSADRAIN, &t) == 0) tty_raw = 1;
+}
+
+void leave_raw(void) {
+  if (tty_raw) tcsetattr(0, TCSADRAIN, &saved_tty);
+  tty_raw = 0;
+}
+
+void send_frame(uint8_t type, const void *a, size_t alen, const void *b, size_t blen) {
+  uint32_t len = (uint32_t)(1 + alen + blen);
+  buf_put(&out, &len, 4);
+  buf_put(&out, &type, 1);
+  if (alen) buf_put(&out, a, alen);
+  if (blen) buf_put(&out, b, blen);
+}
+
+void flush_out(int all) {
+  while (out.len > 0) {
+    ssize_t n = send(sock, out.data, out.len, MSG_NOSIGNAL | (all ? 0 : MSG_DONTWAIT));
+    if (n > 0) buf_drop(&out, (size_t)n);
+    else if (n < 0 && errno == EINTR) continue;
+    else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    else fail("lost the session");
+  }
+}
+
+static void send_signal(int sig) {
+  uint8_t s = (uint8_t)sig;
+  send_frame(F_SIGNAL, &s, 1, NULL, 0);
+}
+
+void send_size(void) {
+  struct winsize ws;
+  if (ioctl(1, TIOCGWINSZ, &ws) != 0 && ioctl(0, TIOCGWINSZ, &ws) != 0) return;
+  uint16_t rc[2] = { ws.ws_row, ws.ws_col };
+  send_frame(F_RESIZE, rc, sizeof rc, NULL, 0);
+}
+
+/* Ctrl-Z: the remote command stops, then the shim does, so the local shell sees a stopped job. */
+static void suspend(void) {
+  send_signal(SIGTSTP);
+  flush_out(1);
+  leave_raw();
+  signal(SIGTSTP, SIG_DFL);
+  raise(SIGTSTP);
+  /* Continued (fg or bg): SIGCONT is queued on the pipe and forwarded from there. */
+  catch_signals();
+}
+
+static void handle_signal(int sig) {
+  if (sig == SIGWINCH) {
+    send_size();
+  } else if (sig == SIGTSTP) {
+    suspend();
+  } else {
+    if (sig == SIGCONT) enter_raw();
+    send_signal(sig);
+  }
+}
+
+void drain_signals(void) {
+  unsigned char s;
+  while (read(sig_read_fd, &s, 1) == 1) handle_signal(s);
+}
+
+void write_all(int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w > 0) {
+      p += w, n -= (size_t)w;
+    } else if (w < 0 && errno == EINTR) {
+      /* Handle the signal now: Ctrl-C must reach a command whose output is being written. */
+      drain_signals();
+      flush_out(0);
+    } else {
+      /* The reader went away: the remote writer learns it as it would here. */
+      send_signal(SIGPIPE);
+      return;
+    }
+  }
+}
+
+void finish(int32_t code, int sig) {
+  leave_raw();
+  if (code < 0 && sig > 0) {
+    /* Die of the same signal: a shell waiting for us reacts as to a local command (Ctrl-C). */
+    signal(sig, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+    exit(128 + sig);
+  }
+  exit(code & 255);
+}

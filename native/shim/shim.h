@@ -1,0 +1,30 @@
+/* The shim's parts shared between its files: the link to the broker, the terminal, signals. */
+#ifndef MPROXY_SHIM_H
+#define MPROXY_SHIM_H
+#include <stddef.h>
+#include <stdint.h>
+#include <termios.h>
+#include "buf.h"
+
+enum {
+  F_REQUEST = 1, F_DATA = 2, F_EOF = 3, F_SIGNAL = 4, F_RESIZE = 5,
+  F_LOCAL = 16, F_OUT = 17, F_OUT_EOF = 18, F_EXIT = 19, F_ERROR = 20,
+};
+
+extern int sock, sig_read_fd;
+extern struct buf out;
+extern int have_tty;
+extern struct termios saved_tty;
+
+void fail(const char *what);
+void catch_signals(void);
+void enter_raw(void);
+void leave_raw(void);
+void send_frame(uint8_t type, const void *a, size_t alen, const void *b, size_t blen);
+void flush_out(int all);
+void send_size(void);
+void drain_signals(void);
+void write_all(int fd, const char *p, size_t n);
+void finish(int32_t code, int sig);
+
+#endif

@@ -1,0 +1,182 @@
+/**
+ * One shim's connection: its request is checked (session token) and decided (policy); a local
+ * command is handed back to the shim to exec, a remote one is started on the RemoteHost and
+ * carried both ways until it exits. The frame handlers are in one table, each under its wire
+ * format (native/shim/main.c is the other end).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import type { RemoteHost, RemoteProcess } from '../remote/host.js';
+import { isMproxyError, messageOf } from '../util/errors.js';
+import type { Decision } from './policy.js';
+import { exitFrame, FrameReader, frameHeader, FromShim, parseRequest, textFrame, ToShim, type ShimRequest } from './wire.js';
+import { signalName, signalNumber } from './signals.js';
+
+/** What the broker lets a connection do; shared by every connection of the session. */
+export interface BrokerContext {
+  readonly host: RemoteHost;
+  readonly token: Buffer;
+  readonly decide: (req: ShimRequest) => Promise<Decision>;
+  /** The environment of a remote command, from the shim's (filtered here, once). */
+  readonly remoteEnv: (env: Readonly<Record<string, string>>) => Record<string, string>;
+  readonly observer?: CommandObserver;
+}
+
+/** Told about every remote command: what a recording writes. */
+export interface CommandObserver {
+  started(req: ShimRequest, argv: readonly string[], cwd: string, env: Readonly<Record<string, string>>): number;
+  data(id: number, fd: number, chunk: Buffer): void;
+  ended(id: number, code: number | null, signal: string | null): void;
+}
+
+const KILL_AFTER_HANGUP_MS = 2000;
+
+export class ShimConnection {
+  private readonly reader = new FrameReader();
+  private proc: RemoteProcess | undefined;
+  private requested = false;
+  private commandId = -1;
+  /** Frames that came while the request was being decided: handled once the process exists. */
+  private early: { type: number; payload: Buffer }[] | undefined = [];
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: BrokerContext,
+  ) {
+    socket.setNoDelay?.(true);
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of this.reader.push(chunk)) this.handle(frame.type, frame.payload);
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.hangUp());
+  }
+
+  private readonly handlers: Readonly<Record<number, (payload: Buffer) => void>> = {
+    // REQUEST: NUL-terminated token, path, cwd, shebang, tty, fds, argc, argv..., env...
+    [FromShim.Request]: (payload) => void this.start(payload),
+    // DATA: u8 fd, bytes — what the command reads on that fd.
+    [FromShim.Data]: (payload) => {
+      const input = this.inputOf(payload[0] ?? -1);
+      if (input !== undefined && !input.write(payload.subarray(1))) {
+        this.socket.pause();
+        input.once('drain', () => this.socket.resume());
+      }
+    },
+    // EOF: u8 fd — that input is at its end.
+    [FromShim.Eof]: (payload) => this.inputOf(payload[0] ?? -1)?.end(),
+    // SIGNAL: u8 signal number — delivered to the command (its terminal's foreground group).
+    [FromShim.Signal]: (payload) => {
+      const name = signalName(payload[0] ?? 0);
+      if (name !== undefined) this.proc?.signal(name);
+    },
+    // RESIZE: u16 rows, u16 cols — the terminal's new size.
+    [FromShim.Resize]: (payload) => {
+      if (payload.length >= 4) this.proc?.resize(payload.readUInt16LE(2), payload.readUInt16LE(0));
+    },
+  };
+
+  private handle(type: number, payload: Buffer): void {
+    if (type !== FromShim.Request && this.early !== undefined) this.early.push({ type, payload });
+    else if (type === FromShim.Request || this.proc !== undefined) this.handlers[type]?.(payload);
+  }
+
+  private inputOf(fd: number): Writable | undefined {
+    if (fd === 0) return this.proc?.stdin;
+    return this.proc?.fds.get(fd)?.input;
+  }
+
+  private async start(payload: Buffer): Promise<void> {
+    if (this.requested) return;
+    this.requested = true;
+    const req = parseRequest(payload);
+    const tokenOk = req !== undefined && req.token.length === this.ctx.token.length * 2 && timingSafeEqual(Buffer.from(req.token, 'hex'), this.ctx.token);
+    if (req === undefined || !tokenOk) {
+      this.socket.destroy();
+      return;
+    }
+    let decision: Decision;
+    try {
+      decision = await this.ctx.decide(req);
+    } catch (err) {
+      this.finish(255, 0, messageOf(err));
+      return;
+    }
+    if (decision.where === 'local') {
+      this.socket.end(textFrame(ToShim.Local, decision.path));
+      return;
+    }
+    const env = this.ctx.remoteEnv(req.env);
+    const fds = req.fds.map((f) => f.fd);
+    const proc = this.ctx.host.exec({
+      argv: decision.argv,
+      env,
+      cwd: decision.cwd,
+      ...(fds.length > 0 ? { fds } : {}),
+      ...(req.tty !== undefined ? { pty: { rows: req.tty.rows, cols: req.tty.cols, term: req.env['TERM'] ?? 'xterm-256color' } } : {}),
+    });
+    this.proc = proc;
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const frame of early) this.handle(frame.type, frame.payload);
+    this.commandId = this.ctx.observer?.started(req, decision.argv, decision.cwd, env) ?? -1;
+    const outputs: [number, Readable][] = [[1, proc.stdout], [2, proc.stderr]];
+    for (const f of req.fds) {
+      const carried = proc.fds.get(f.fd);
+      if (carried === undefined) continue;
+      if (f.dir === 'w') outputs.push([f.fd, carried.output]);
+      else carried.output.resume();
+    }
+    const drained = outputs.map(([fd, stream]) => this.forward(fd, stream, outputs));
+    try {
+      const status = await proc.exited;
+      await Promise.all(drained);
+      this.ctx.observer?.ended(this.commandId, status.code, status.signal);
+      this.finish(status.code, status.signal === null ? 0 : (signalNumber(status.signal) ?? 0));
+    } catch (err) {
+      const code = isMproxyError(err) && err.code === 'E_COMMAND_NOT_FOUND' ? 127 : isMproxyError(err) && err.code === 'E_COMMAND_NOT_EXECUTABLE' ? 126 : 255;
+      this.ctx.observer?.ended(this.commandId, code, null);
+      this.finish(code, 0, code === 127 ? `${messageOf(err)} on the remote` : messageOf(err));
+    }
+  }
+
+  /** One output of the command to the shim as DATA frames, then EOF; paced by the socket. */
+  private forward(fd: number, stream: Readable, all: readonly [number, Readable][]): Promise<void> {
+    return new Promise((resolve) => {
+      stream.on('data', (chunk: Buffer) => {
+        this.ctx.observer?.data(this.commandId, fd, chunk);
+        this.socket.write(frameHeader(ToShim.Data, chunk.length, fd));
+        if (!this.socket.write(chunk)) {
+          for (const [, s] of all) s.pause();
+          this.socket.once('drain', () => {
+            for (const [, s] of all) s.resume();
+          });
+        }
+      });
+      const done = (): void => {
+        if (!this.socket.destroyed) this.socket.write(Buffer.concat([frameHeader(ToShim.Eof, 0, fd)]));
+        resolve();
+      };
+      stream.once('end', done);
+      stream.once('error', done);
+    });
+  }
+
+  private finish(code: number | null, signal: number, error?: string): void {
+    if (this.socket.destroyed) return;
+    if (error !== undefined) this.socket.write(textFrame(ToShim.Error, error));
+    this.socket.end(exitFrame(code, signal));
+    this.proc = undefined;
+  }
+
+  /** The shim went away (killed, or its session ended): the command is hung up on, then killed. */
+  private hangUp(): void {
+    const proc = this.proc;
+    if (proc === undefined) return;
+    this.proc = undefined;
+    proc.signal('SIGHUP');
+    const timer = setTimeout(() => proc.signal('SIGKILL'), KILL_AFTER_HANGUP_MS);
+    timer.unref();
+    proc.exited.then(() => clearTimeout(timer), () => clearTimeout(timer));
+  }
+}

@@ -1,0 +1,17 @@
+/** Signal names and this machine's numbers for them (the shim speaks numbers, the remote names). */
+import { constants } from 'node:os';
+
+const byName = constants.signals as Readonly<Record<string, number | undefined>>;
+const byNumber = new Map<number, string>();
+for (const [name, n] of Object.entries(byName)) {
+  // SIGIOT/SIGABRT and SIGPOLL/SIGIO share numbers: keep the first, the common name.
+  if (n !== undefined && !byNumber.has(n)) byNumber.set(n, name);
+}
+
+export function signalNumber(name: string): number | undefined {
+  return byName[name];
+}
+
+export function signalName(n: number): string | undefined {
+  return byNumber.get(n);
+}

@@ -1,0 +1,93 @@
+/**
+ * The shim ↔ broker wire format (native/shim/main.c holds the other end): every frame is a u32
+ * little-endian length of what follows, a u8 type, then the payload.
+ */
+
+/** Frame types, shim → broker. */
+export const FromShim = { Request: 1, Data: 2, Eof: 3, Signal: 4, Resize: 5 } as const;
+/** Frame types, broker → shim. */
+export const ToShim = { Local: 16, Data: 17, Eof: 18, Exit: 19, Error: 20 } as const;
+
+export interface ShimFrame {
+  readonly type: number;
+  readonly payload: Buffer;
+}
+
+/** Splits a byte stream into frames; `push` returns the whole frames completed so far. */
+export class FrameReader {
+  private pending: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): ShimFrame[] {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const frames: ShimFrame[] = [];
+    let at = 0;
+    while (this.pending.length - at >= 5) {
+      const len = this.pending.readUInt32LE(at);
+      if (this.pending.length - at - 4 < len) break;
+      frames.push({ type: this.pending[at + 4] ?? 0, payload: this.pending.subarray(at + 5, at + 4 + len) });
+      at += 4 + len;
+    }
+    this.pending = this.pending.subarray(at);
+    return frames;
+  }
+}
+
+/** The header of a frame whose payload is `payloadLength` bytes (written separately: no copy). */
+export function frameHeader(type: number, payloadLength: number, fd?: number): Buffer {
+  const extra = fd === undefined ? 0 : 1;
+  const head = Buffer.allocUnsafe(5 + extra);
+  head.writeUInt32LE(1 + extra + payloadLength, 0);
+  head[4] = type;
+  if (fd !== undefined) head[5] = fd;
+  return head;
+}
+
+export function exitFrame(code: number | null, signal: number): Buffer {
+  const body = Buffer.alloc(5);
+  body.writeInt32LE(code ?? -1, 0);
+  body[4] = signal;
+  return Buffer.concat([frameHeader(ToShim.Exit, 5), body]);
+}
+
+export function textFrame(type: number, text: string): Buffer {
+  const body = Buffer.from(text);
+  return Buffer.concat([frameHeader(type, body.length), body]);
+}
+
+/** What a shim asks for: the REQUEST frame's fields. */
+export interface ShimRequest {
+  readonly token: string;
+  /** The path the program exec'd (absolute), or '' when the shim ran as a PATH stub. */
+  readonly path: string;
+  readonly cwd: string;
+  /** The first line of a `#!` script, or ''. */
+  readonly shebang: string;
+  readonly tty?: { readonly rows: number; readonly cols: number };
+  readonly fds: readonly { readonly fd: number; readonly dir: 'r' | 'w' }[];
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export function parseRequest(payload: Buffer): ShimRequest | undefined {
+  const parts = payload.toString('utf8').split('\0');
+  if (parts.at(-1) === '') parts.pop();
+  const [token, path, cwd, shebang, tty, fds, count] = parts;
+  const argc = Number(count);
+  if (token === undefined || path === undefined || cwd === undefined || shebang === undefined || tty === undefined || fds === undefined || !Number.isInteger(argc) || argc < 1 || parts.length < 7 + argc) return undefined;
+  const env: Record<string, string> = {};
+  for (const entry of parts.slice(7 + argc)) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  const [rows, cols] = tty.split(' ').map(Number);
+  return {
+    token,
+    path,
+    cwd,
+    shebang,
+    ...(rows !== undefined && cols !== undefined && rows > 0 && cols > 0 ? { tty: { rows, cols } } : {}),
+    fds: fds === '' ? [] : fds.split(' ').map((f) => ({ fd: Number(f.slice(0, -1)), dir: f.endsWith('r') ? ('r' as const) : ('w' as const) })),
+    argv: parts.slice(7, 7 + argc),
+    env,
+  };
+}
