@@ -5,10 +5,11 @@
  * runs under the pty helper (pty.ts): stdout carries the terminal, stderr stays empty.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { ACK_BATCH, MAX_CHUNK, T, WINDOW, type ExecFrame } from '../../src/protocol/frames.js';
 import type { AgentChannel } from './channel.js';
+import { childPipes } from './fifo.js';
 import { foregroundGroup, parseStatus, ptySpawn, sendSize } from './pty.js';
 
 interface Outbound {
@@ -35,8 +36,23 @@ export class ExecSession {
     const [file = '', ...args] = frame.argv;
     const pty = frame.pty !== undefined && ptyHelper !== undefined ? ptySpawn(ptyHelper, { ...frame, pty: frame.pty }) : undefined;
     const maxFd = Math.max(2, ...frame.fds, pty?.controlFd ?? 0);
-    const stdio: ('pipe' | 'ignore')[] = Array.from({ length: maxFd + 1 }, (_, fd) => (fd <= 2 || frame.fds.includes(fd) || fd === pty?.controlFd ? 'pipe' : 'ignore'));
-    this.child = pty !== undefined ? spawn(pty.file, pty.args, { cwd: frame.cwd, env: pty.env, stdio, detached: true }) : spawn(file, args, { cwd: frame.cwd, env: { ...frame.env }, stdio, detached: true });
+    const pipes = frame.fdModes !== undefined && frame.fdModes.length === frame.fds.length && frame.fds.length > 0 ? childPipes(frame.fdModes) : undefined;
+    const stdio: ('pipe' | 'ignore' | number)[] = Array.from({ length: maxFd + 1 }, (_, fd) => {
+      const piped = pipes?.[frame.fds.indexOf(fd)];
+      if (piped !== undefined) return piped.childFd;
+      return fd <= 2 || frame.fds.includes(fd) || fd === pty?.controlFd ? 'pipe' : 'ignore';
+    });
+    try {
+      this.child = pty !== undefined ? spawn(pty.file, pty.args, { cwd: frame.cwd, env: pty.env, stdio, detached: true }) : spawn(file, args, { cwd: frame.cwd, env: { ...frame.env }, stdio, detached: true });
+    } finally {
+      for (const p of pipes ?? []) closeSync(p.childFd);
+    }
+    for (const [i, p] of (pipes ?? []).entries()) {
+      const fd = frame.fds[i] ?? -1;
+      p.stream.on('error', () => undefined);
+      if (frame.fdModes?.[i] === 'r') this.inbound.set(fd, p.stream);
+      else this.watchOutbound(fd, p.stream);
+    }
     this.control = pty !== undefined ? (this.child.stdio[pty.controlFd] as Writable | null) ?? undefined : undefined;
     this.child.on('error', (err: NodeJS.ErrnoException) => this.fail(err));
     this.child.on('close', (code, signal) => this.exit(code, signal));

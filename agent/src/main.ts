@@ -36,7 +36,7 @@ const HANDLERS: { [K in Frame['t']]?: Handler<K> } = {
     }
     greeted = true;
   },
-  // Exec {t:1, id, argv, env, cwd, fds, pty?}: start a process; Exit or Error {id} ends it.
+  // Exec {t:1, id, argv, env, cwd, fds, fdModes?, pty?}: start a process; Exit or Error {id} ends it.
   [T.Exec]: (f) => {
     if (sessions.has(f.id)) throw new ProtocolError(`exec id ${f.id} is already in use`);
     if (f.pty !== undefined && ptyHelper === undefined) {

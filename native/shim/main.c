@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "shim.h"
@@ -43,6 +44,17 @@ struct extra { int fd; char dir; int open; };
 static struct extra extras[MAX_FDS];
 static int n_extras;
 
+/* The same file, open the same way, as a lower fd: carrying both would split its data. */
+static int duplicate_of_lower(int fd, int mode) {
+  struct stat st, other;
+  if (fstat(fd, &st) != 0) return 1;
+  for (int lower = 0; lower < fd; lower++) {
+    int fl = fcntl(lower, F_GETFL);
+    if (fl >= 0 && (fl & O_ACCMODE) == mode && fstat(lower, &other) == 0 && other.st_dev == st.st_dev && other.st_ino == st.st_ino) return 1;
+  }
+  return 0;
+}
+
 /* Extra fds the command inherited: read-only ones it reads, write-only ones it writes. */
 static void find_extra_fds(char *spec, size_t cap) {
   spec[0] = 0;
@@ -51,6 +63,7 @@ static void find_extra_fds(char *spec, size_t cap) {
     if (fl < 0) continue;
     int mode = fl & O_ACCMODE;
     if (mode == O_RDWR) continue; /* a terminal or socket: not a stream we can carry */
+    if (duplicate_of_lower(fd, mode)) continue;
     char dir = mode == O_RDONLY ? 'r' : 'w';
     extras[n_extras++] = (struct extra){ fd, dir, 1 };
     size_t used = strlen(spec);

@@ -112,7 +112,7 @@ export class ShimConnection {
       argv: decision.argv,
       env,
       cwd: decision.cwd,
-      ...(fds.length > 0 ? { fds } : {}),
+      ...(fds.length > 0 ? { fds, fdModes: req.fds.map((f) => f.dir).join('') } : {}),
       ...(req.tty !== undefined ? { pty: { rows: req.tty.rows, cols: req.tty.cols, term: req.env['TERM'] ?? 'xterm-256color' } } : {}),
     });
     this.proc = proc;

@@ -66,7 +66,7 @@ const shape = (fields: Record<string, Check>): Check => (v) => record(any)(v) &&
 /** Required fields per frame type; `?`-suffixed names are optional. */
 const SHAPES: Readonly<Record<number, Readonly<Record<string, Check>>>> = {
   [T.Hello]: { v: u32, caps: list(str), 'info?': shape({ node: str, platform: str, arch: str, pid: u32, home: str, user: str, path: str, shell: str }) },
-  [T.Exec]: { id: u32, argv: (v) => list(str)(v) && (v as unknown[]).length > 0, env: record(str), cwd: str, fds: list(u32), 'pty?': shape({ cols: u32, rows: u32, term: str }) },
+  [T.Exec]: { id: u32, argv: (v) => list(str)(v) && (v as unknown[]).length > 0, env: record(str), cwd: str, fds: list(u32), 'fdModes?': str, 'pty?': shape({ cols: u32, rows: u32, term: str }) },
   [T.Data]: { id: u32, s: u32, d: bytes },
   [T.Eof]: { id: u32, s: u32 },
   [T.Ack]: { id: u32, s: u32, n: u32 },

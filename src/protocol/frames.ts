@@ -81,6 +81,11 @@ export interface ExecFrame {
   readonly cwd: string;
   /** Extra fds (3, 4, …) to open as pipes in the child, at these numbers. */
   readonly fds: readonly number[];
+  /**
+   * Per extra fd, 'r' (the child reads it) or 'w' (it writes it): such an fd is a real pipe, so
+   * `/dev/fd/N` opens (`diff <(a) <(b)`). Without: a socket the child may read and write.
+   */
+  readonly fdModes?: string;
   readonly pty?: PtyRequest;
 }
 

@@ -14,6 +14,8 @@ export interface ExecRequest {
   readonly cwd: string;
   /** Extra fds (3, 4, …) to carry, at the same numbers. */
   readonly fds?: readonly number[];
+  /** Per extra fd: 'r' the process reads it, 'w' it writes it (a real pipe where the tier can). */
+  readonly fdModes?: string;
   readonly pty?: PtyRequest;
 }
 

@@ -214,7 +214,7 @@ export class AgentClient implements RemoteHost {
       return proc;
     }
     this.processes.set(id, proc);
-    this.send({ t: T.Exec, id, argv: request.argv, env: request.env, cwd: request.cwd, fds: request.fds ?? [], ...(request.pty !== undefined ? { pty: request.pty } : {}) });
+    this.send({ t: T.Exec, id, argv: request.argv, env: request.env, cwd: request.cwd, fds: request.fds ?? [], ...(request.fdModes !== undefined ? { fdModes: request.fdModes } : {}), ...(request.pty !== undefined ? { pty: request.pty } : {}) });
     return proc;
   }
 
