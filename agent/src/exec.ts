@@ -9,7 +9,7 @@ import { closeSync, existsSync } from 'node:fs';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { ACK_BATCH, MAX_CHUNK, T, WINDOW, type ExecFrame } from '../../src/protocol/frames.js';
 import type { AgentChannel } from './channel.js';
-import { childPipes } from './fifo.js';
+import { childPipes, type ChildPipes } from './fifo.js';
 import { foregroundGroup, parseStatus, ptySpawn, sendSize } from './pty.js';
 
 interface Outbound {
@@ -24,6 +24,9 @@ export class ExecSession {
   private finished = false;
 
   private readonly control: Writable | undefined;
+  /** Real pipes for directed extra fds (fifo.ts), and how to keep late opens of them going. */
+  private readonly pipes: ChildPipes | undefined;
+  private readonly pokes = new Map<number, () => void>();
   /** With a pty: the session leader on the terminal, once the helper has started it. */
   private ptyLeader: number | undefined;
 
@@ -36,7 +39,8 @@ export class ExecSession {
     const [file = '', ...args] = frame.argv;
     const pty = frame.pty !== undefined && ptyHelper !== undefined ? ptySpawn(ptyHelper, { ...frame, pty: frame.pty }) : undefined;
     const maxFd = Math.max(2, ...frame.fds, pty?.controlFd ?? 0);
-    const pipes = frame.fdModes !== undefined && frame.fdModes.length === frame.fds.length && frame.fds.length > 0 ? childPipes(frame.fdModes) : undefined;
+    this.pipes = frame.fdModes !== undefined && frame.fdModes.length === frame.fds.length && frame.fds.length > 0 ? childPipes(frame.fdModes) : undefined;
+    const pipes = this.pipes?.ends;
     const stdio: ('pipe' | 'ignore' | number)[] = Array.from({ length: maxFd + 1 }, (_, fd) => {
       const piped = pipes?.[frame.fds.indexOf(fd)];
       if (piped !== undefined) return piped.childFd;
@@ -50,8 +54,12 @@ export class ExecSession {
     for (const [i, p] of (pipes ?? []).entries()) {
       const fd = frame.fds[i] ?? -1;
       p.stream.on('error', () => undefined);
-      if (frame.fdModes?.[i] === 'r') this.inbound.set(fd, p.stream);
-      else this.watchOutbound(fd, p.stream);
+      if (frame.fdModes?.[i] === 'r') {
+        this.inbound.set(fd, p.stream);
+        this.pokes.set(fd, p.poke);
+      } else {
+        this.watchOutbound(fd, p.stream);
+      }
     }
     this.control = pty !== undefined ? (this.child.stdio[pty.controlFd] as Writable | null) ?? undefined : undefined;
     this.child.on('error', (err: NodeJS.ErrnoException) => this.fail(err));
@@ -127,7 +135,12 @@ export class ExecSession {
   }
 
   eof(s: number): void {
-    this.inbound.get(s)?.end();
+    const input = this.inbound.get(s);
+    const poke = this.pokes.get(s);
+    if (poke === undefined) return void input?.end();
+    // A FIFO: our end closes for the child to see the end of file; pokes keep late opens going.
+    input?.end(() => (input as Duplex).destroy());
+    poke();
   }
 
   resize(cols: number, rows: number): void {
@@ -166,6 +179,7 @@ export class ExecSession {
 
   private cleanup(): void {
     this.channel.off('drain', this.resumeAll);
+    this.pipes?.close();
     this.onDone();
   }
 }

@@ -68,6 +68,8 @@ async function which(name: string, pathDirs: readonly string[]): Promise<string 
   return undefined;
 }
 
+const SELF_EXE = /^\/proc\/(self|\d+)\/exe$/;
+
 export function commandPolicy(options: PolicyOptions): (req: ShimRequest) => Promise<Decision> {
   const localByDefault = options.sandbox.default === 'local';
   const listed = matcher(localByDefault ? options.sandbox.remote_commands : options.sandbox.local_commands);
@@ -75,7 +77,9 @@ export function commandPolicy(options: PolicyOptions): (req: ShimRequest) => Pro
   const inStubs = (path: string): boolean => path.startsWith(`${options.stubDir}/`);
   return async (req) => {
     const searchDirs = (req.env['PATH'] ?? '').split(':').filter((d) => d !== options.stubDir);
-    let path = req.path;
+    // A multi-call binary re-exec'ing itself (busybox runs applets as /proc/self/exe) names
+    // the command in argv[0], as a PATH stub does.
+    let path = SELF_EXE.test(req.path) ? '' : req.path;
     if (path === '') {
       // Run as a PATH stub: argv[0] names the command.
       const name = basename(req.argv[0] ?? '');

@@ -2,8 +2,10 @@
  * The bubblewrap command line of a session. The sandbox's root is a tmpfs into which this
  * machine's top-level entries are bound back (devices, /proc and all), so the program sees the
  * host as it expects; each mount is then bound at its local path. A mount point missing on the
- * host is made inside the sandbox only: its nearest existing ancestor is rebuilt as a directory
- * of the tmpfs with the ancestor's entries bound back, so nothing is ever created on the host.
+ * host is made inside the sandbox only: its nearest existing directory gets a tmpfs with that
+ * directory's entries bound back, so nothing is ever created on the host. (New files made
+ * directly in that one directory, beside the entries, live in the tmpfs: they vanish with the
+ * session.)
  */
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -59,32 +61,28 @@ function place(target: string, host: HostView): { target: string; existing: stri
 
 export function bwrapArgs(spec: SandboxSpec, host: HostView = realHost): string[] {
   const placed = spec.binds.map((b) => ({ source: b.source, ...place(b.target, host) }));
-  // Directories rebuilt in the tmpfs: the root, and every ancestor of a missing mount point's parent.
-  const rebuilt = new Set<string>(['/']);
-  for (const p of placed) {
-    if (p.missing.length === 0) continue;
-    for (let d = p.existing; d !== '/'; d = dirname(d)) rebuilt.add(d);
-  }
   const args: string[] = [];
-  const fill = (dir: string): void => {
+  const bindEntries = (dir: string): void => {
     for (const name of host.entries(dir)) {
       const path = join(dir, name);
       const kind = host.kind(path);
-      if (rebuilt.has(path) && kind === 'dir') {
-        args.push('--perms', host.mode(path).toString(8).padStart(4, '0'), '--dir', path);
-        fill(path);
-      } else if (kind === 'link') {
-        args.push('--symlink', host.linkTarget(path), path);
-      } else if (kind !== 'missing') {
-        args.push('--dev-bind', path, path);
-      }
+      if (kind === 'link') args.push('--symlink', host.linkTarget(path), path);
+      else if (kind !== 'missing') args.push('--dev-bind', path, path);
     }
   };
-  fill('/');
+  // The root is bwrap's tmpfs: the host's top-level entries come back one by one.
+  bindEntries('/');
+  // A missing mount point's nearest existing directory becomes a tmpfs holding its own entries
+  // again, and the mount point's directories are made there.
+  const depth = (path: string): number => (path === '/' ? 0 : path.split('/').length);
+  const parents = [...new Set(placed.filter((p) => p.missing.length > 0 && p.existing !== '/').map((p) => p.existing))].sort((a, b) => depth(a) - depth(b));
+  for (const dir of parents) {
+    args.push('--perms', host.mode(dir).toString(8).padStart(4, '0'), '--tmpfs', dir);
+    bindEntries(dir);
+  }
   for (const p of placed) {
     for (let i = 1; i <= p.missing.length; i++) args.push('--dir', join(p.existing, ...p.missing.slice(0, i)));
   }
-  const depth = (path: string): number => path.split('/').length;
   for (const p of [...placed].sort((a, b) => depth(a.target) - depth(b.target))) args.push('--bind', p.source, p.target);
   return [...args, '--die-with-parent', '--chdir', spec.chdir, '--', ...spec.command];
 }

@@ -1,7 +1,8 @@
 /**
  * A real OpenSSH sshd on 127.0.0.1 for the tests, in its own mount namespace so it is "another
- * machine": its /etc/os-release names a different system, and /srv/remote-only exists only
- * there. A test user whose login shell is /bin/sh; a client key and a known_hosts file to use.
+ * machine": its /etc/os-release names a different system, /srv/remote-only exists only
+ * there, and so does the command mproxy-remote-tool (in /usr/games, on sshd's default PATH).
+ * A test user whose login shell is /bin/sh; a client key and a known_hosts file to use.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,9 @@ import { run } from './system.js';
 
 export const TEST_USER = 'mproxytest';
 export const REMOTE_OS = 'mproxy test remote (not this machine)';
+/** A command that exists on the remote's PATH only, and what it prints. */
+export const REMOTE_TOOL = 'mproxy-remote-tool';
+export const REMOTE_TOOL_OUTPUT = 'the remote-only tool ran';
 
 export interface Sshd {
   readonly port: number;
@@ -154,6 +158,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     `mount --bind ${join(dir, 'os-release')} /etc/os-release`,
     'mount -t tmpfs -o mode=755 none /srv',
     'mkdir /srv/remote-only && echo "only on the remote" > /srv/remote-only/README',
+    // A command on the remote PATH only (/usr/games is on sshd's default PATH, not on root's here).
+    'mkdir -p /usr/games && mount -t tmpfs -o mode=755 none /usr/games',
+    `printf '#!/bin/sh\\necho "${REMOTE_TOOL_OUTPUT}"\\n' > /usr/games/${REMOTE_TOOL} && chmod 755 /usr/games/${REMOTE_TOOL}`,
     options.withoutNode === true ? `mount --bind ${join(dir, 'no-node')} "$(command -v node)"` : ':',
     options.loginChatter !== undefined ? `mount --bind ${join(dir, 'chatty-sh')} /bin/sh` : ':',
     options.fullCache === true ? `mkdir -p /home/${TEST_USER}/.cache && mount -t tmpfs -o size=16k,mode=777 none /home/${TEST_USER}/.cache` : ':',
