@@ -75,8 +75,8 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
       title: `Connect to ${o.profile.target.uri}`,
       run: async (_, title) => {
         const pending = connect(o.profile, { home: o.home, cwd: o.cwd, env: o.env, ...(o.verbose !== undefined ? { verbose: o.verbose } : {}) });
-        // Should Ctrl-C win the race, a connection that arrives later is closed.
-        teardown.add(() => pending.then((h) => h.close(), () => undefined));
+        // Should Ctrl-C win the race, a connection that arrives later is closed (not waited for).
+        teardown.add(() => void pending.then((h) => h.close(), () => undefined));
         s.host = await pending;
         const info = s.host.info();
         title(`Connected to ${o.profile.target.uri} (${info.tier}, ${info.platform}/${info.arch})`);

@@ -80,9 +80,11 @@ export function bwrapArgs(spec: SandboxSpec, host: HostView = realHost): string[
     args.push('--perms', host.mode(dir).toString(8).padStart(4, '0'), '--tmpfs', dir);
     bindEntries(dir);
   }
+  const made = new Set<string>();
   for (const p of placed) {
-    for (let i = 1; i <= p.missing.length; i++) args.push('--dir', join(p.existing, ...p.missing.slice(0, i)));
+    for (let i = 1; i <= p.missing.length; i++) made.add(join(p.existing, ...p.missing.slice(0, i)));
   }
+  for (const dir of made) args.push('--dir', dir);
   for (const p of [...placed].sort((a, b) => depth(a.target) - depth(b.target))) args.push('--bind', p.source, p.target);
   return [...args, '--die-with-parent', '--chdir', spec.chdir, '--', ...spec.command];
 }

@@ -4,7 +4,7 @@
  * child), ssh with the agent and agentless, docker with the agent and agentless.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTAINER_OS, dockerdMissing, startDockerd, type Dockerd } from '../harness/dockerd.js';
@@ -133,3 +133,13 @@ export function dockerTarget(image: 'node' | 'busybox'): UpTarget {
 }
 
 export const UP_TARGETS: readonly (() => UpTarget)[] = [localTarget, () => sshTarget('node'), () => sshTarget('none'), () => dockerTarget('node'), () => dockerTarget('busybox')];
+
+/** What a run left behind: session directories, FUSE mounts, processes naming them. */
+export function leftovers(sessionTmp: string): string[] {
+  const found = readdirSync(sessionTmp).map((e) => `session directory ${e}`);
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (line.includes(sessionTmp)) found.push(`mount ${line}`);
+  const ps = spawnSync('ps', ['-e', '-o', 'args='], { encoding: 'utf8' }).stdout;
+  for (const p of ps.split('\n')) if (p.includes(sessionTmp) && !p.startsWith('ps ')) found.push(`process ${p}`);
+  return found;
+}
+

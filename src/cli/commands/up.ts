@@ -58,6 +58,11 @@ export const upCommand: Command = {
       env: io.env,
       ...(io.verbose !== undefined ? { verbose: io.verbose } : {}),
       ...(intercept !== undefined ? { interception: intercept as Interception } : {}),
+    }).catch((err: unknown) => {
+      // Interrupted mid-connect: what started is undone; the abandoned attempt must not keep
+      // the process alive until its timeout.
+      if (isMproxyError(err) && err.code === 'E_INTERRUPTED') setTimeout(() => process.exit(), 200).unref();
+      throw err;
     });
   },
 };

@@ -1,0 +1,91 @@
+/**
+ * `mproxy up` failing at each startup step, and interrupted during one: the step is named with
+ * the reason and a fix, the exit status says mproxy failed (125; 127 for a program missing
+ * here; 130 for Ctrl-C), and nothing is left mounted, running or on disk.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { MPROXY_BIN, testEnv } from '../helpers/cli.js';
+import { leftovers } from './up-backends.js';
+
+describe('mproxy up: a failed or interrupted start undoes itself', () => {
+  const work = mkdtempSync(join(tmpdir(), 'mproxy-up-fail-'));
+  const sessions = join(work, 'sessions');
+  mkdirSync(sessions);
+  const remote = join(work, 'remote');
+  mkdirSync(remote);
+  after(() => spawnSync('rm', ['-r', '--one-file-system', work]));
+
+  const profile = (name: string, text: string): string => {
+    const file = join(work, `${name}.toml`);
+    writeFileSync(file, text);
+    return file;
+  };
+  const up = (file: string, program: readonly string[], env: Record<string, string> = {}) => {
+    const r = spawnSync(process.execPath, [MPROXY_BIN, 'up', file, '--', ...program], { cwd: work, env: testEnv({ HOME: work, TMPDIR: sessions, ...env }), encoding: 'utf8', timeout: 60_000 });
+    assert.deepEqual(leftovers(sessions), [], 'nothing left behind');
+    return r;
+  };
+  const mounted = (extra = ''): string => `[target]\nuri = "local"\n${extra}\n[[mounts]]\nremote = "${remote}"\nlocal = "${join(work, 'view')}"\n`;
+
+  test('connecting fails: the step, the reason, a fix', () => {
+    const r = up(profile('closed', '[target]\nuri = "ssh://nobody@127.0.0.1:1"\nconnect_timeout = "5s"\n'), ['true']);
+    assert.equal(r.status, 125, r.stderr);
+    assert.match(r.stderr, /Connect to ssh:\/\/nobody@127\.0\.0\.1:1 failed: /);
+    assert.match(r.stderr, /hint: /);
+  });
+
+  test('mounting fails: a remote directory that does not exist', () => {
+    const r = up(profile('nodir', '[target]\nuri = "local"\n[[mounts]]\nremote = "/nonexistent/mproxy-up-test"\n'), ['true']);
+    assert.equal(r.status, 125, r.stderr);
+    assert.match(r.stderr, /Mount the workspace failed: cannot mount \/nonexistent\/mproxy-up-test/);
+  });
+
+  test('the program is missing here: 127, after everything started is undone', () => {
+    const r = up(profile('ok', mounted()), ['no-such-program-xyz']);
+    assert.equal(r.status, 127, r.stderr);
+    assert.match(r.stderr, /no-such-program-xyz: command not found here/);
+  });
+
+  test('bwrap is missing: said plainly with how to install it', () => {
+    const bin = join(work, 'bin');
+    mkdirSync(bin, { recursive: true });
+    for (const tool of ['fusermount', 'sh']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
+    const r = up(profile('ok', mounted()), ['/bin/true'], { PATH: bin });
+    assert.equal(r.status, 125, r.stderr);
+    assert.match(r.stderr, /bwrap \(bubblewrap\) is not installed/);
+    assert.match(r.stderr, /apt-get install bubblewrap/);
+  });
+
+  test('Ctrl-C while connecting: 130, promptly, nothing left', async () => {
+    // A server that accepts and never speaks SSH: the connection hangs until its timeout.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const file = profile('silent', `[target]\nuri = "ssh://nobody@127.0.0.1:${port}"\nconnect_timeout = "60s"\n`);
+      const child = spawn(process.execPath, [MPROXY_BIN, 'up', file, '--', 'true'], { cwd: work, env: testEnv({ HOME: work, TMPDIR: sessions }), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const sent = Date.now();
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      assert.equal(code, 130, stderr);
+      assert.ok(Date.now() - sent < 5000, 'stopped promptly');
+      assert.match(stderr, /interrupted \(SIGINT\) during startup/);
+      assert.deepEqual(leftovers(sessions), []);
+    } finally {
+      silent.close();
+    }
+  });
+
+  test('after all of it, the local mount point was never created', () => {
+    assert.throws(() => rmdirSync(join(work, 'view')), /ENOENT/);
+  });
+});
