@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { nativeToolPath, tracerAvailable } from '../sandbox/native.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -72,5 +73,26 @@ export function localChecks(env: NodeJS.ProcessEnv): CheckResult[] {
       ? { name: 'ssh-agent', status: 'ok', detail: sock }
       : { name: 'ssh-agent', status: 'warn', detail: sock === undefined || sock === '' ? 'SSH_AUTH_SOCK is not set' : `${sock} does not exist`, fix: 'keys are read from files instead; an encrypted key asks for its passphrase on the terminal each time (start one: eval "$(ssh-agent)"; ssh-add)' },
   );
+  results.push(...interceptionChecks());
   return results;
+}
+
+const PATH_MODE_GAPS = 'commands run by absolute or relative path (/usr/bin/git, ./build.sh), #! scripts run by path, and execs by static binaries stay local';
+
+/** The native helpers and whether the exec tracer (seccomp + ptrace) can run here. */
+function interceptionChecks(): CheckResult[] {
+  const shim = nativeToolPath('mproxy-shim');
+  if (!existsSync(shim)) return [{ name: 'native helpers', status: 'fail', detail: `${shim} is missing`, fix: '`mproxy up` cannot run commands remotely; build them: npm run build (needs gcc, make, libc6-dev)' }];
+  if (!tracerAvailable()) return [{ name: 'interception', status: 'warn', detail: `PATH stubs only (tracing needs x86_64 Linux; this is ${process.platform}/${process.arch})`, fix: `${PATH_MODE_GAPS}; list them in local_commands or run them by name` }];
+  // The program's own first exec passes through untouched: /bin/true exits 0 if tracing works.
+  const probe = spawnSync(nativeToolPath('mproxy-trace'), [shim, '/nonexistent', '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 5000 });
+  if (probe.status === 0) return [{ name: 'interception', status: 'ok', detail: 'seccomp + ptrace: every exec is caught' }];
+  return [
+    {
+      name: 'interception',
+      status: 'warn',
+      detail: `the tracer cannot run here (${probe.stderr.trim() || `exit ${String(probe.status)}`}); PATH stubs only`,
+      fix: `${PATH_MODE_GAPS}. ptrace may be blocked: check kernel.yama.ptrace_scope (<= 1 works) and the container's seccomp profile`,
+    },
+  ];
 }
