@@ -193,7 +193,7 @@ int main(int argc, char **argv) {
     }
     for (int i = first_extra; i < nfd; i++) if (pfd[i].revents) pump_input(pfd[i].fd);
     if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      char chunk[65536];
+      static char chunk[1 << 18];
       ssize_t r = recv(sock, chunk, sizeof chunk, 0);
       if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
         leave_raw();

@@ -51,6 +51,7 @@ static const char *shim_path;
 static const char *pending_dir;
 static pid_t root_pid;
 static int root_started;
+static char self_path[PATH_MAX];
 
 static void die(const char *what) {
   fprintf(stderr, "mproxy-trace: %s: %s\n", what, strerror(errno));
@@ -153,10 +154,14 @@ static void on_exec(pid_t pid) {
   } else {
     return;
   }
-  /* execvp's PATH walk for the program: every attempt until one succeeds stays local. */
-  if (pid == root_pid && !root_started) return;
   char exe[PATH_MAX];
   if (proc_link(pid, "exe", exe, sizeof exe) == 0) {
+    /* execvp's PATH walk for the program: every attempt until one succeeds stays local (until
+       then the root process is still this binary). */
+    if (pid == root_pid && !root_started) {
+      if (strcmp(exe, self_path) == 0) return;
+      root_started = 1;
+    }
     if (strcmp(exe, shim_path) == 0) return;
     if (pid == root_pid && strcmp(base_name(exe), "env") == 0) return;
   }
@@ -224,9 +229,12 @@ int main(int argc, char **argv) {
     _exit(run_untraced(argv + 4));
   }
   root_pid = child;
+  ssize_t self_len = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
+  if (self_len < 0) die("readlink /proc/self/exe");
+  self_path[self_len] = 0;
   int status;
   if (waitpid(child, &status, WSTOPPED) != child || !WIFSTOPPED(status)) die("waiting for the program");
-  long options = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+  long options = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL;
   if (ptrace(PTRACE_SEIZE, child, 0, options) != 0) die("ptrace");
   kill(child, SIGCONT);
   /* The terminal's signals reach the program directly; the tracer outlives them. */
@@ -256,7 +264,6 @@ int main(int argc, char **argv) {
       if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) ptrace(PTRACE_LISTEN, pid, 0, 0);
       else ptrace(PTRACE_CONT, pid, 0, 0);
     } else if (event != 0) {
-      if (event == PTRACE_EVENT_EXEC && pid == root_pid) root_started = 1;
       ptrace(PTRACE_CONT, pid, 0, 0);
     } else {
       ptrace(PTRACE_CONT, pid, 0, (void *)(long)sig);

@@ -3,7 +3,7 @@
  * command's resolved path (a `#!` script by its interpreter's, an env shebang by its target's);
  * a remote command's path and cwd are mapped through the mounts.
  */
-import { access, constants } from 'node:fs/promises';
+import { access, constants, realpath } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Profile } from '../profile/schema.js';
 import { compileCommandPattern } from '../util/patterns.js';
@@ -91,7 +91,9 @@ export function commandPolicy(options: PolicyOptions): (req: ShimRequest) => Pro
       const target = shebangTarget(req.shebang);
       if (target !== undefined) decideBy = target.startsWith('/') ? target : ((await which(target, searchDirs)) ?? target);
     }
-    if (!remoteOnly && isLocal(decideBy)) return { where: 'local', path };
+    // /bin/true and /usr/bin/true are one file (merged /usr): an absolute pattern may name either.
+    const local = !remoteOnly && (isLocal(decideBy) || (decideBy.startsWith('/') && isLocal(await realpath(decideBy).catch(() => decideBy))));
+    if (local) return { where: 'local', path };
     const mapped = remoteOnly ? undefined : toRemote(path, options.mounts);
     // Outside the mounts a command is found by name on the remote PATH, as `ssh host NAME` would.
     const program = mapped ?? basename(path);

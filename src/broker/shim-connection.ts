@@ -145,8 +145,12 @@ export class ShimConnection {
     return new Promise((resolve) => {
       stream.on('data', (chunk: Buffer) => {
         this.ctx.observer?.data(this.commandId, fd, chunk);
+        // One writev for header and data.
+        this.socket.cork();
         this.socket.write(frameHeader(ToShim.Data, chunk.length, fd));
-        if (!this.socket.write(chunk)) {
+        const flowing = this.socket.write(chunk);
+        this.socket.uncork();
+        if (!flowing) {
           for (const [, s] of all) s.pause();
           this.socket.once('drain', () => {
             for (const [, s] of all) s.resume();
