@@ -23,9 +23,9 @@ export interface BrokerContext {
   readonly observer?: CommandObserver;
 }
 
-/** Told about every remote command: what a recording writes. */
+/** Told about every remote command (a recording): its start, each stdio chunk (fd 0 in), its end. */
 export interface CommandObserver {
-  started(req: ShimRequest, argv: readonly string[], cwd: string, env: Readonly<Record<string, string>>): number;
+  started(argv: readonly string[], cwd: string, env: Readonly<Record<string, string>>): number;
   data(id: number, fd: number, chunk: Buffer): void;
   ended(id: number, code: number | null, signal: string | null): void;
 }
@@ -57,7 +57,9 @@ export class ShimConnection {
     [FromShim.Request]: (payload) => void this.start(payload),
     // DATA: u8 fd, bytes — what the command reads on that fd.
     [FromShim.Data]: (payload) => {
-      const input = this.inputOf(payload[0] ?? -1);
+      const fd = payload[0] ?? -1;
+      const input = this.inputOf(fd);
+      if (input !== undefined) this.ctx.observer?.data(this.commandId, fd, payload.subarray(1));
       if (input !== undefined && !input.write(payload.subarray(1))) {
         this.socket.pause();
         input.once('drain', () => this.socket.resume());
@@ -119,7 +121,7 @@ export class ShimConnection {
     const early = this.early ?? [];
     this.early = undefined;
     for (const frame of early) this.handle(frame.type, frame.payload);
-    this.commandId = this.ctx.observer?.started(req, decision.argv, decision.cwd, env) ?? -1;
+    this.commandId = this.ctx.observer?.started(decision.argv, decision.cwd, env) ?? -1;
     const outputs: [number, Readable][] = [[1, proc.stdout], [2, proc.stderr]];
     for (const f of req.fds) {
       const carried = proc.fds.get(f.fd);

@@ -19,7 +19,5 @@ export interface Command {
   readonly options: Options & Readonly<Record<string, { readonly description?: string; readonly valueName?: string }>>;
   /** Exit status when mproxy itself fails (1 for checks, 125 where the program's code is passed through). */
   readonly failureExit: number;
-  /** Commands of later milestones are listed with a note instead of running. */
-  readonly available?: false;
   run(args: Parsed, io: CommandIO): number | Promise<number>;
 }

@@ -3,7 +3,7 @@ import type { Command } from './command.js';
 
 export function mainHelp(commands: readonly Command[], version: string): string {
   const width = Math.max(...commands.map((c) => c.name.length));
-  const line = (c: Command): string => `  ${c.name.padEnd(width)}  ${c.summary}${c.available === false ? ' (not in this build yet)' : ''}`;
+  const line = (c: Command): string => `  ${c.name.padEnd(width)}  ${c.summary}`;
   return [
     `mproxy ${version} — run a program locally while it sees and acts on another machine`,
     '',

@@ -13,7 +13,7 @@ import { configCommand } from './commands/config.js';
 import { execCommand } from './commands/exec.js';
 import { doctorCommand } from './commands/doctor.js';
 import { mountCommand } from './commands/mount.js';
-import { logCommand } from './commands/planned.js';
+import { logCommand } from './commands/log.js';
 import { upCommand } from './commands/up.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';

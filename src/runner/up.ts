@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { envFilter } from '../broker/env-filter.js';
 import { commandPolicy, toRemote, type PathMap } from '../broker/policy.js';
 import { startBroker } from '../broker/server.js';
-import type { CommandObserver } from '../broker/shim-connection.js';
 import { signalNumber } from '../broker/signals.js';
+import { openRecording } from '../recording/session.js';
 import { mountAll, mountSpecs, type Mounted, type MountSpec } from '../mount/mount.js';
 import type { Profile } from '../profile/schema.js';
 import type { RemoteHost } from '../remote/host.js';
@@ -36,7 +36,8 @@ export interface UpOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly verbose?: (message: string) => void;
   readonly interception?: Interception;
-  readonly observer?: CommandObserver;
+  /** The profile file (recordings name it and start from its project root). */
+  readonly profileFile: string;
 }
 
 interface Session {
@@ -123,6 +124,11 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
         const filter = envFilter(o.profile.env);
         const login = remoteLoginEnv(info);
         const workspace = specs[0]?.remote ?? info.home;
+        const recording = openRecording(o.profile, o.profileName, o.profileFile, o.cwd);
+        if (recording !== undefined) {
+          teardown.add(() => recording.close());
+          o.verbose?.(`recording to ${recording.path}`);
+        }
         const broker = await startBroker(dir().socket, {
           host: host(),
           token: dir().token,
@@ -132,7 +138,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
             for (const k of NOT_SENT_FOR_CHANGING) baseline[k] = cmdEnv[k];
             return { ...login, ...filter(cmdEnv, baseline) };
           },
-          ...(o.observer !== undefined ? { observer: o.observer } : {}),
+          ...(recording !== undefined ? { observer: recording } : {}),
         });
         teardown.add(() => broker.close());
         const inMount = specs.some((m) => toRemote(o.cwd, [{ local: m.local, remote: m.remote }]) !== undefined);

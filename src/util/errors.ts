@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'E_MOUNT',
   'E_SANDBOX',
   'E_INTERRUPTED',
+  'E_RECORDING',
   'E_INTERNAL',
 ] as const;
 

@@ -62,11 +62,13 @@ test('validate of a path that does not exist is a usage error', () => {
   assert.match(r.stderr, /no\/such\/dir: no such file or directory/);
 });
 
-test('commands of later milestones say so, with the exit status of their kind', () => {
-  const up = runMproxy(['up', 'profiles/local.toml', '--', 'true']);
+test('failures keep the exit status of their kind: up 125 (mproxy failed), log 1', () => {
+  const up = runMproxy(['up', 'no/such/profile.toml', '--', 'true']);
   assert.equal(up.code, 125);
-  assert.match(up.stderr, /`mproxy up` is not available in this build yet/);
-  assert.equal(runMproxy(['log', 'x.cbor']).code, 1);
+  assert.match(up.stderr, /profile no\/such\/profile.toml does not exist/);
+  const log = runMproxy(['log', 'no-such-recording.cbor']);
+  assert.equal(log.code, 1);
+  assert.match(log.stderr, /cannot read .*no-such-recording\.cbor/);
 });
 
 test('errors carry no stack trace; --debug adds one', () => {

@@ -52,6 +52,7 @@ export const upCommand: Command = {
     return runUp({
       profile,
       profileName: basename(loaded.file, '.toml'),
+      profileFile: loaded.file,
       program,
       home: io.home,
       cwd: io.cwd,

@@ -1,0 +1,100 @@
+/** `mproxy log RECORDING`: what ran on the remote — a table, JSON, one command's output, or live. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { commandJson, foldRecords, type RecordedCommand } from '../../recording/commands.js';
+import { readRecording } from '../../recording/reader.js';
+import { MproxyError, messageOf } from '../../util/errors.js';
+import type { Command, CommandIO } from '../command.js';
+
+const FOLLOW_MS = 250;
+
+function load(path: string): ReturnType<typeof readRecording> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new MproxyError('E_RECORDING', `cannot read ${path}: ${messageOf(err)}`, { hint: 'recordings are written where [recording] path says (default .mproxy/recordings/)' });
+  }
+  return readRecording(bytes);
+}
+
+function exitText(c: RecordedCommand): string {
+  if (c.endMs === undefined) return '…';
+  return c.signal !== null && c.signal !== undefined ? c.signal : String(c.exitCode ?? '?');
+}
+
+/** One table row, cut to the terminal's width. */
+function row(c: RecordedCommand, width: number): string {
+  const start = new Date(c.startMs).toISOString().slice(11, 23);
+  const duration = c.endMs === undefined ? '' : `${c.endMs - c.startMs} ms`;
+  const line = `${String(c.seq).padStart(4)}  ${start}  ${duration.padStart(9)}  ${exitText(c).padStart(7)}  ${c.cwd}  ${c.argv.join(' ')}`;
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}
+
+export const logCommand: Command = {
+  name: 'log',
+  summary: 'list the commands of a recording, or print one command\'s output',
+  usage: 'mproxy log RECORDING [--json] [--show N] [--grep TEXT] [--follow]',
+  details: [
+    'A table of the remote commands a `mproxy up` session ran (seq, start, duration, exit, cwd,',
+    'argv); --json prints one object per command instead. --show N writes command N\'s recorded',
+    'stdout to stdout and stderr to stderr, byte for byte (needs recording.mode = "full").',
+    'A recording cut short by a crash is read up to where it ends, and that is said.',
+  ],
+  options: {
+    json: { type: 'boolean', description: 'one JSON object per command: seq, argv, cwd, start, durationMs, exitCode, signal, bytesIn, bytesOut, env' },
+    show: { type: 'string', valueName: 'N', description: 'write command N\'s recorded stdout and stderr' },
+    grep: { type: 'string', valueName: 'TEXT', description: 'only commands whose argv contains TEXT' },
+    follow: { type: 'boolean', short: 'f', description: 'keep reading a live recording until its session ends (Ctrl-C stops)' },
+  },
+  failureExit: 1,
+  async run(args, io) {
+    if (args.positionals.length !== 1) throw new MproxyError('E_USAGE', 'log takes one RECORDING file', { hint: 'mproxy log .mproxy/recordings/build-box-20261124T101500Z.cbor' });
+    const path = resolve(io.cwd, args.positionals[0] ?? '');
+    const grep = args.values['grep'] as string | undefined;
+    const keep = (c: RecordedCommand): boolean => grep === undefined || c.argv.join(' ').includes(grep);
+    const show = args.values['show'] as string | undefined;
+    if (show !== undefined) return showOutput(path, show, io);
+    const json = args.values['json'] === true;
+    const width = process.stdout.columns ?? 160;
+    const print = (c: RecordedCommand): void => io.stdout(json ? `${JSON.stringify(commandJson(c))}\n` : `${row(c, width)}\n`);
+    const header = (): void => {
+      if (!json) io.stdout(`${'seq'.padStart(4)}  ${'start'.padEnd(12)}  ${'duration'.padStart(9)}  ${'exit'.padStart(7)}  cwd  argv\n`);
+    };
+    if (args.values['follow'] !== true) {
+      const read = load(path);
+      header();
+      for (const c of foldRecords(read.records).commands.filter(keep)) print(c);
+      if (read.damage !== undefined) io.stderr(`mproxy: ${path} ends early at byte ${read.damage.offset}: ${read.damage.why}; the commands before it are listed\n`);
+      return 0;
+    }
+    // Follow: print each command once it has ended, until the footer (the session's end).
+    const printed = new Set<number>();
+    let first = true;
+    for (;;) {
+      const folded = foldRecords(load(path).records);
+      if (first) header();
+      first = false;
+      for (const c of folded.commands) {
+        if (printed.has(c.seq) || (c.endMs === undefined && !folded.complete)) continue;
+        printed.add(c.seq);
+        if (keep(c)) print(c);
+      }
+      if (folded.complete) return 0;
+      await new Promise((r) => setTimeout(r, FOLLOW_MS));
+    }
+  },
+};
+
+function showOutput(path: string, which: string, io: CommandIO): number {
+  const seq = Number(which);
+  const read = load(path);
+  const command = foldRecords(read.records).commands.find((c) => c.seq === seq);
+  if (command === undefined) throw new MproxyError('E_USAGE', `no command ${which} in ${path}`, { hint: '`mproxy log RECORDING` lists them with their numbers' });
+  for (const chunk of command.io) {
+    if (chunk.s === 1) process.stdout.write(chunk.d);
+    else if (chunk.s === 2) process.stderr.write(chunk.d);
+  }
+  if (command.io.length === 0 && (command.bytesOut ?? 0) > 0) io.stderr('mproxy: this recording has no stdio (recording.mode = "commands", or max_size was reached)\n');
+  return 0;
+}

@@ -1,0 +1,105 @@
+/**
+ * A session's recording per the profile's [recording]: where the file goes ({profile}, {time},
+ * {pid} filled in; a relative path starts at the project root, the directory holding .mproxy/),
+ * older recordings of the same profile beyond `keep` deleted, and the broker's command events
+ * written as records — stdio too under `mode = "full"`, with the values of redacted variables
+ * cut out of it as well (a chunk boundary through a value is not caught).
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import type { CommandObserver } from '../broker/shim-connection.js';
+import type { Profile } from '../profile/schema.js';
+import { compileNamePattern } from '../util/patterns.js';
+import { parseSize } from '../util/units.js';
+import { RECORDING_VERSION } from './records.js';
+import { RecordingWriter, REDACTED } from './writer.js';
+
+export interface SessionRecording extends CommandObserver {
+  readonly path: string;
+  close(): void;
+}
+
+function stamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** The project root: the directory holding the profile's .mproxy/, else the profile's own. */
+function projectRoot(profileFile: string, cwd: string): string {
+  const dir = dirname(profileFile);
+  if (basename(dir) === '.mproxy') return dirname(dir);
+  return profileFile === '' ? cwd : dir;
+}
+
+export function recordingPath(template: string, name: string, profileFile: string, cwd: string, now: Date, pid: number): string {
+  const filled = template.replaceAll('{profile}', name).replaceAll('{time}', stamp(now)).replaceAll('{pid}', String(pid));
+  return isAbsolute(filled) ? filled : resolve(projectRoot(profileFile, cwd), filled);
+}
+
+/** Deletes the oldest files made from the same template for this profile, beyond `keep`. */
+export function pruneRecordings(template: string, name: string, path: string, keep: number): void {
+  if (keep <= 0) return;
+  const pattern = basename(template).replaceAll('{profile}', name);
+  const escaped = pattern.replace(/[.+^$()|[\]\\]/g, '\\$&').replaceAll('{time}', '[0-9TZ]+').replaceAll('{pid}', '[0-9]+');
+  const same = new RegExp(`^${escaped.replace(/\*/g, '\\*').replace(/\?/g, '\\?')}$`);
+  const dir = dirname(path);
+  const mine = readdirSync(dir)
+    .filter((f) => same.test(f))
+    .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }))
+    .sort((a, b) => b.t - a.t || b.f.localeCompare(a.f));
+  for (const old of mine.slice(keep)) unlinkSync(join(dir, old.f));
+}
+
+export function openRecording(profile: Profile, name: string, profileFile: string, cwd: string): SessionRecording | undefined {
+  const rec = profile.recording;
+  if (rec.mode === 'off') return undefined;
+  const now = new Date();
+  const path = recordingPath(rec.path, name, profileFile, cwd, now, process.pid);
+  const redacts = rec.redact.map((p) => compileNamePattern(p)).map((c) => (c.ok ? c.value : () => false));
+  const writer = new RecordingWriter(path, { redact: (n) => redacts.some((r) => r(n)), maxBytes: parseSize(rec.max_size) ?? 512 * 1024 ** 2 });
+  let profileSha256 = '';
+  try {
+    profileSha256 = createHash('sha256').update(readFileSync(profileFile)).digest('hex');
+  } catch {
+    // An embedded profile read from elsewhere: no hash.
+  }
+  writer.header({ version: RECORDING_VERSION, profile: profileFile, profileSha256, target: profile.target.uri, user: userInfo().username, start: now.getTime() });
+  pruneRecordings(rec.path, name, path, rec.keep);
+  const full = rec.mode === 'full';
+  // Values of redacted variables are also cut out of captured stdio (`env` would print them).
+  const secrets = new Set<string>();
+  const scrub = (chunk: Buffer): Buffer => {
+    let out = chunk;
+    for (const secret of secrets) {
+      if (!out.includes(secret)) continue;
+      out = Buffer.from(out.toString('latin1').split(Buffer.from(secret).toString('latin1')).join(REDACTED), 'latin1');
+    }
+    return out;
+  };
+  const counts = new Map<number, { in: number; out: number }>();
+  let seq = 0;
+  return {
+    path,
+    started(argv, cmdCwd, env) {
+      seq += 1;
+      counts.set(seq, { in: 0, out: 0 });
+      for (const [k, v] of Object.entries(env)) if (v.length >= 4 && redacts.some((r) => r(k))) secrets.add(v);
+      writer.start({ seq, t: Date.now(), argv, cwd: cmdCwd, env });
+      return seq;
+    },
+    data(id, fd, chunk) {
+      const c = counts.get(id);
+      if (c === undefined) return;
+      if (fd === 0) c.in += chunk.length;
+      else c.out += chunk.length;
+      if (full && (fd === 0 || fd === 1 || fd === 2)) writer.io(id, fd, secrets.size > 0 ? scrub(chunk) : chunk);
+    },
+    ended(id, code, signal) {
+      const c = counts.get(id) ?? { in: 0, out: 0 };
+      counts.delete(id);
+      writer.end({ seq: id, t: Date.now(), code, signal, bytesIn: c.in, bytesOut: c.out });
+    },
+    close: () => writer.close(),
+  };
+}

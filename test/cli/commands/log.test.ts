@@ -1,0 +1,110 @@
+/**
+ * Recordings end to end: a `mproxy up` session with recording.mode = "full" on the local
+ * target, read back with `mproxy log` — every command with its exit status, `--show` byte for
+ * byte (50 concurrent commands, each attributed right), secrets redacted, the file private,
+ * older recordings pruned, a file cut short read up to its end.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { MPROXY_BIN, testEnv } from '../../helpers/cli.js';
+import { leftovers } from '../../runner/up-backends.js';
+
+describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
+  const work = mkdtempSync(join(tmpdir(), 'mproxy-rec-'));
+  const project = join(work, 'project');
+  const sessions = join(work, 'sessions');
+  const recordings = join(project, '.mproxy', 'recordings');
+  let recording = '';
+  const env = testEnv({ HOME: work, TMPDIR: sessions, MY_API_TOKEN: 'supersecret-value', LANG: 'C.UTF-8' });
+  const mproxy = (args: readonly string[], cwd = project) => spawnSync(process.execPath, [MPROXY_BIN, ...args], { cwd, env, encoding: 'buffer', timeout: 60_000 });
+
+  before(() => {
+    mkdirSync(join(project, '.mproxy'), { recursive: true });
+    mkdirSync(sessions);
+    writeFileSync(join(project, '.mproxy', 'box.toml'), `[target]\nuri = "local"\n[env]\nkeep = ["LANG", "MY_API_TOKEN"]\nremove = []\n[recording]\nmode = "full"\nkeep = 2\n`);
+    const script = [
+      'printf "one\\n"',
+      'sh -c "echo to-stderr >&2; exit 3"',
+      'head -c 300000 /dev/urandom > blob.bin; cat blob.bin > /dev/null',
+      'for i in $(seq 1 50); do sh -c "for j in 1 2 3 4 5 6 7 8; do echo cmd-$i-line-\\$j; done" > out-$i.txt & done; wait',
+      'env > /dev/null',
+    ].join('\n');
+    const r = mproxy(['up', 'box', '--', 'bash', '-c', script]);
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.deepEqual(leftovers(sessions), []);
+    const files = readdirSync(recordings);
+    assert.equal(files.length, 1, files.join(','));
+    recording = join(recordings, files[0] ?? '');
+  });
+  after(() => spawnSync('rm', ['-r', '--one-file-system', work]));
+
+  const listed = (): Record<string, unknown>[] => {
+    const r = mproxy(['log', recording, '--json']);
+    assert.equal(r.status, 0, r.stderr.toString());
+    return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  };
+
+  test('the file is private and named after the profile', () => {
+    assert.equal(statSync(recording).mode & 0o777, 0o600);
+    assert.match(recording, /box-\d{8}T\d{6}Z\.cbor$/);
+  });
+
+  test('every remote command is listed with its exit status', () => {
+    const cmds = listed();
+    const argv = (c: Record<string, unknown>): string => (c['argv'] as string[]).join(' ');
+    // printf is bash's own: sh, head, cat, seq, 50 × sh, env.
+    assert.equal(cmds.length, 1 + 2 + 1 + 50 + 1, cmds.map(argv).join('\n'));
+    const failing = cmds.find((c) => argv(c).startsWith('sh -c echo to-stderr'));
+    assert.equal(failing?.['exitCode'], 3);
+    assert.ok(cmds.every((c) => typeof c['durationMs'] === 'number' && typeof c['seq'] === 'number'));
+    const table = mproxy(['log', recording, '--grep', 'to-stderr']).stdout.toString().split('\n').filter(Boolean);
+    assert.equal(table.length, 2, 'a header and the one matching command');
+    assert.match(table[1] ?? '', /^\s+\d+\s+\d\d:\d\d:\d\d\.\d{3}\s+\d+ ms\s+3\s+\S+\s+sh -c echo to-stderr/);
+  });
+
+  test('--show reproduces a command\'s stdout and stderr byte for byte', () => {
+    const cmds = listed();
+    const seqOf = (prefix: string): string => String(cmds.find((c) => (c['argv'] as string[]).join(' ').startsWith(prefix))?.['seq']);
+    const err = mproxy(['log', recording, '--show', seqOf('sh -c echo to-stderr')]);
+    assert.equal(err.stderr.toString(), 'to-stderr\n');
+    const blob = mproxy(['log', recording, '--show', seqOf('cat blob.bin')]);
+    assert.ok(blob.stdout.equals(readFileSync(join(project, 'blob.bin'))), 'binary output, exact');
+    for (let i = 1; i <= 50; i++) {
+      const seq = cmds.find((c) => (c['argv'] as string[])[2]?.includes(`cmd-${i}-line`) === true)?.['seq'];
+      const shown = mproxy(['log', recording, '--show', String(seq)]).stdout.toString();
+      assert.equal(shown, readFileSync(join(project, `out-${i}.txt`), 'utf8'), `command ${i} of 50 concurrent ones`);
+    }
+  });
+
+  test('a variable matching redact never reaches the file, not even in captured output', () => {
+    assert.ok(!readFileSync(recording).includes('supersecret-value'));
+    const envCmd = listed().find((c) => (c['argv'] as string[])[0] === 'env');
+    assert.equal((envCmd?.['env'] as Record<string, string>)['MY_API_TOKEN'], '[redacted]');
+  });
+
+  test('a recording cut short by a crash is listed up to where it ends', () => {
+    const cut = join(work, 'cut.cbor');
+    const bytes = readFileSync(recording);
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const r = mproxy(['log', cut]);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout.toString(), /sh -c echo to-stderr/);
+    assert.match(r.stderr.toString(), /ends early at byte \d+: the last record is cut short/);
+  });
+
+  test('keep = 2: older recordings of the profile are deleted', () => {
+    for (let i = 0; i < 2; i++) {
+      spawnSync('sleep', ['1.1']); // {time} has one-second resolution
+      assert.equal(mproxy(['up', 'box', '--', 'true']).status, 0);
+    }
+    const files = readdirSync(recordings);
+    assert.equal(files.length, 2, files.join(','));
+    assert.ok(!files.includes(recording.slice(recordings.length + 1)), 'the oldest went');
+    rmdirSync(sessions);
+    mkdirSync(sessions);
+  });
+});
