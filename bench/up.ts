@@ -5,6 +5,7 @@
  *   - per-exec time of an intercepted /bin/true in a loop inside `up` vs `ssh` over a
  *     ControlMaster running `true`
  *   - throughput of 1 GiB of remote stdout through the shim vs `ssh host head -c 1GiB /dev/zero`
+ *   - both again with recording.mode = "full", against the same without
  * Prints ratios. Not a test: no assertions.
  */
 import { spawnSync } from 'node:child_process';
@@ -33,10 +34,12 @@ try {
   spawnSync('chown', [`${TEST_USER}:${TEST_USER}`, remote]);
   const profile = join(home.home, 'bench.toml');
   writeFileSync(profile, `[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\nagent = "node"\n[[mounts]]\nremote = "${remote}"\nlocal = "${join(home.home, 'ws')}"\n`);
+  const recorded = join(home.home, 'recorded.toml');
+  writeFileSync(recorded, `extends = "./bench.toml"\n[recording]\nmode = "full"\npath = "${join(home.home, 'rec')}/{profile}-{time}-{pid}.cbor"\nmax_size = "4GiB"\n`);
   const env = { ...process.env, HOME: home.home };
-  const up = (script: string): { ms: number; stdout: string } => {
+  const up = (script: string, file = profile): { ms: number; stdout: string } => {
     const t = performance.now();
-    const r = spawnSync(process.execPath, [MPROXY, 'up', profile, '--', 'bash', '-c', script], { env, cwd: home.home, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20 });
+    const r = spawnSync(process.execPath, [MPROXY, 'up', file, '--', 'bash', '-c', script], { env, cwd: home.home, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20 });
     if (r.status !== 0) throw new Error(`mproxy up failed: ${r.stderr}`);
     return { ms: performance.now() - t, stdout: r.stdout };
   };
@@ -68,6 +71,15 @@ try {
   const mib = (bps: number): string => `${(bps / 1024 ** 2).toFixed(0)} MiB/s`;
   console.log(`${BYTES / 1024 ** 2} MiB of remote stdout: through the shim ${mib(shimRate)}   ssh host head ${mib(sshRate)}`);
   console.log(`  ratio ${(shimRate / sshRate).toFixed(2)}x (target >= 0.9x)`);
+
+  // The same with recording.mode = "full" (issue targets: <= 10% throughput, <= 0.2 ms per exec).
+  const rloop = up(`s=$EPOCHREALTIME; for ((i=0;i<${EXECS};i++)); do /bin/true; done; e=$EPOCHREALTIME; echo "$s $e"`, recorded);
+  const [rs = 0, re = 0] = rloop.stdout.trim().split(' ').map(Number);
+  const recPerExec = ((re - rs) * 1000) / EXECS;
+  const rcat = up(`s=$EPOCHREALTIME; head -c ${BYTES} /dev/zero > /dev/null; e=$EPOCHREALTIME; echo "$s $e"`, recorded);
+  const [rcs = 0, rce = 0] = rcat.stdout.trim().split(' ').map(Number);
+  const recRate = BYTES / (rce - rcs);
+  console.log(`recording.mode = "full": intercepted /bin/true ${recPerExec.toFixed(2)} ms (+${(recPerExec - perExec).toFixed(2)} ms, target <= +0.2 ms)   through the shim ${mib(recRate)} (${((1 - recRate / shimRate) * 100).toFixed(0)}% slower, target <= 10%)`);
   spawnSync('ssh', [...control, '-O', 'exit', ...sshBase.slice(0, -1), `${sshd.user}@127.0.0.1`], { stdio: 'ignore' });
 } finally {
   await sshd.stop();

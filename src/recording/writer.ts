@@ -4,7 +4,7 @@
  * hand), env values matching `redact` become "[redacted]", and stdio capture stops once
  * `maxBytes` of it were written — commands are still recorded, and the footer says so.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { encode } from 'cbor-x';
 import type { RecordingRecord } from './records.js';
@@ -38,7 +38,7 @@ export class RecordingWriter {
     const body = encode(record);
     const head = Buffer.allocUnsafe(4);
     head.writeUInt32BE(body.length, 0);
-    writeSync(this.fd, Buffer.concat([head, body]));
+    writevSync(this.fd, [head, body]); // one write(2), no copy to join them
   }
 
   header(record: Omit<Extract<RecordingRecord, { k: 'header' }>, 'k'>): void {
