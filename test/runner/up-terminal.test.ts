@@ -1,0 +1,50 @@
+/**
+ * `mproxy up` on a terminal (util-linux script), local target: a window resize reaches a remote
+ * command, and Ctrl-Z stops the remote command and the local job so the shell's job control
+ * works (jobs lists it stopped; fg continues it to its end).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { MPROXY_BIN, testEnv } from '../helpers/cli.js';
+import { leftovers } from './up-backends.js';
+
+describe('mproxy up on a terminal', { skip: spawnSync('script', ['--version']).status !== 0 ? 'util-linux script is missing' : false }, () => {
+  const work = mkdtempSync(join(tmpdir(), 'mproxy-up-tty-'));
+  const sessions = mkdtempSync(join(tmpdir(), 'mproxy-up-sessions-'));
+  const profile = join(work, 'local.toml');
+  writeFileSync(profile, '[target]\nuri = "local"\n');
+  const env = testEnv({ HOME: work, TMPDIR: sessions, TERM: 'xterm' });
+  const mproxy = `${process.execPath} ${MPROXY_BIN} up ${profile}`;
+  after(() => {
+    spawnSync('rm', ['-rf', '--one-file-system', work]);
+    rmdirSync(sessions);
+  });
+
+  test('a resize of the terminal reaches the remote command', () => {
+    const ready = join(work, 'ready');
+    const remote = `sh -c 'trap "stty size; exit 6" WINCH; : > ${ready}; while :; do sleep 0.1; done'`;
+    const shell = `stty rows 30 cols 100; ${mproxy} -- bash -c "${remote.replace(/"/g, '\\"')}" </dev/tty & until [ -e ${ready} ]; do sleep 0.1; done; sleep 0.3; stty rows 40 cols 120; pkill -WINCH -x mproxy-shim; wait $!`;
+    const r = spawnSync('script', ['-qec', shell, '/dev/null'], { cwd: work, env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 6, r.stdout);
+    assert.match(r.stdout, /40 120/);
+    assert.deepEqual(leftovers(sessions), []);
+  });
+
+  test('Ctrl-Z stops the remote command and the job; fg continues it', () => {
+    const keys = `sleep 3; printf 'sh -c "sleep 4; echo slept-\\$((6*7))"\\n'; sleep 1.5; printf '\\032'; sleep 1; printf 'jobs; echo listed\\n'; sleep 1; printf 'fg\\n'; sleep 6; printf 'exit\\n'`;
+    const r = spawnSync('sh', ['-c', `(${keys}) | script -qec "${mproxy} -- bash --norc --noprofile -i" /dev/null`], { cwd: work, env, encoding: 'utf8', timeout: 60_000 });
+    const out = r.stdout.replace(/\r/g, '');
+    const typedJobs = out.indexOf('jobs; echo listed');
+    const typedFg = out.indexOf('# fg');
+    assert.ok(typedJobs > 0 && typedFg > typedJobs, out);
+    assert.match(out.slice(0, typedJobs), /Stopped\s+sh -c/, `the job stopped: ${out}`);
+    assert.match(out.slice(typedJobs, typedFg), /Stopped\s+sh -c[^]*\nlisted/, `jobs lists it stopped: ${out}`);
+    assert.ok(!out.slice(0, typedFg).includes('slept-42'), `nothing ran on while stopped: ${out}`);
+    assert.match(out.slice(typedFg), /slept-42/, `fg ran it to its end: ${out}`);
+    assert.deepEqual(leftovers(sessions), []);
+  });
+});
