@@ -44,9 +44,11 @@ export function childPipes(modes: string): ChildPipes | undefined {
     rmdirSync(dir);
   };
   try {
+    // One mkfifo for all of them: a synchronous spawn holds up every other stream of the agent.
+    const paths = [...modes].map((_, i) => join(dir, String(i)));
+    if (spawnSync('mkfifo', ['-m', '600', ...paths], { stdio: 'ignore' }).status !== 0) throw new Error('mkfifo failed');
     for (const [i, mode] of [...modes].entries()) {
-      const path = join(dir, String(i));
-      if (spawnSync('mkfifo', ['-m', '600', path], { stdio: 'ignore' }).status !== 0) throw new Error('mkfifo failed');
+      const path = paths[i] ?? '';
       if (mode === 'r') {
         // Ours first, read-write (never blocks on Linux); the child's read end then opens at once.
         const ours = openSync(path, constants.O_RDWR);

@@ -3,9 +3,10 @@
  * command's resolved path (a `#!` script by its interpreter's, an env shebang by its target's);
  * a remote command's path and cwd are mapped through the mounts.
  */
-import { access, constants, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Profile } from '../profile/schema.js';
+import { findExecutable, isWithin } from '../util/paths.js';
 import { compileCommandPattern } from '../util/patterns.js';
 import type { ShimRequest } from './wire.js';
 
@@ -40,8 +41,7 @@ function matcher(patterns: readonly string[] | undefined): (path: string) => boo
 export function toRemote(path: string, mounts: readonly PathMap[]): string | undefined {
   let best: PathMap | undefined;
   for (const m of mounts) {
-    const inside = path === m.local || path.startsWith(m.local.endsWith('/') ? m.local : `${m.local}/`);
-    if (inside && (best === undefined || m.local.length > best.local.length)) best = m;
+    if (isWithin(path, m.local) && (best === undefined || m.local.length > best.local.length)) best = m;
   }
   if (best === undefined) return undefined;
   const rest = path.slice(best.local.length).replace(/^\/+/, '');
@@ -58,21 +58,14 @@ export function shebangTarget(line: string): string | undefined {
   return args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? interp;
 }
 
-/** A bare name found on `pathDirs` (outside the stub directory), as an absolute path. */
-async function which(name: string, pathDirs: readonly string[]): Promise<string | undefined> {
-  for (const dir of pathDirs) {
-    if (dir === '' || !dir.startsWith('/')) continue;
-    const candidate = join(dir, name);
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
-  }
-  return undefined;
-}
-
 const SELF_EXE = /^\/proc\/(self|\d+)\/exe$/;
 
 export function commandPolicy(options: PolicyOptions): (req: ShimRequest) => Promise<Decision> {
   const localByDefault = options.sandbox.default === 'local';
-  const listed = matcher(localByDefault ? options.sandbox.remote_commands : options.sandbox.local_commands);
+  const patterns = localByDefault ? options.sandbox.remote_commands : options.sandbox.local_commands;
+  const listed = matcher(patterns);
+  // Only an absolute or /regex/ pattern can tell /bin/x from /usr/bin/x: else no realpath per exec.
+  const byFullPath = patterns.some((p) => p.startsWith('/'));
   const isLocal = (path: string): boolean => (localByDefault ? !listed(path) : listed(path));
   const inStubs = (path: string): boolean => path.startsWith(`${options.stubDir}/`);
   return async (req) => {
@@ -83,16 +76,16 @@ export function commandPolicy(options: PolicyOptions): (req: ShimRequest) => Pro
     if (path === '') {
       // Run as a PATH stub: argv[0] names the command.
       const name = basename(req.argv[0] ?? '');
-      path = (await which(name, searchDirs)) ?? join(options.stubDir, name);
+      path = (await findExecutable(name, searchDirs)) ?? join(options.stubDir, name);
     }
     const remoteOnly = inStubs(path);
     let decideBy = path;
     if (!remoteOnly && req.shebang !== '') {
       const target = shebangTarget(req.shebang);
-      if (target !== undefined) decideBy = target.startsWith('/') ? target : ((await which(target, searchDirs)) ?? target);
+      if (target !== undefined) decideBy = target.startsWith('/') ? target : ((await findExecutable(target, searchDirs)) ?? target);
     }
     // /bin/true and /usr/bin/true are one file (merged /usr): an absolute pattern may name either.
-    const local = !remoteOnly && (isLocal(decideBy) || (decideBy.startsWith('/') && isLocal(await realpath(decideBy).catch(() => decideBy))));
+    const local = !remoteOnly && (isLocal(decideBy) || (byFullPath && decideBy.startsWith('/') && isLocal(await realpath(decideBy).catch(() => decideBy))));
     if (local) return { where: 'local', path };
     const mapped = remoteOnly ? undefined : toRemote(path, options.mounts);
     // Outside the mounts a command is found by name on the remote PATH, as `ssh host NAME` would.

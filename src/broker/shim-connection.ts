@@ -160,7 +160,7 @@ export class ShimConnection {
         }
       });
       const done = (): void => {
-        if (!this.socket.destroyed) this.socket.write(Buffer.concat([frameHeader(ToShim.Eof, 0, fd)]));
+        if (!this.socket.destroyed) this.socket.write(frameHeader(ToShim.Eof, 0, fd));
         resolve();
       };
       stream.once('end', done);

@@ -41,8 +41,8 @@ export function recordingPath(template: string, name: string, profileFile: strin
 export function pruneRecordings(template: string, name: string, path: string, keep: number): void {
   if (keep <= 0) return;
   const pattern = basename(template).replaceAll('{profile}', name);
-  const escaped = pattern.replace(/[.+^$()|[\]\\]/g, '\\$&').replaceAll('{time}', '[0-9TZ]+').replaceAll('{pid}', '[0-9]+');
-  const same = new RegExp(`^${escaped.replace(/\*/g, '\\*').replace(/\?/g, '\\?')}$`);
+  const escaped = pattern.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replaceAll('{time}', '[0-9TZ]+').replaceAll('{pid}', '[0-9]+');
+  const same = new RegExp(`^${escaped}$`);
   const dir = dirname(path);
   const mine = readdirSync(dir)
     .filter((f) => same.test(f))

@@ -5,14 +5,12 @@
  * with the program, and everything is undone then too.
  */
 import { spawn } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
-import { join } from 'node:path';
 import { envFilter } from '../broker/env-filter.js';
-import { commandPolicy, toRemote, type PathMap } from '../broker/policy.js';
+import { commandPolicy, toRemote } from '../broker/policy.js';
 import { startBroker } from '../broker/server.js';
 import { signalNumber } from '../broker/signals.js';
 import { openRecording } from '../recording/session.js';
-import { mountAll, mountSpecs, type Mounted, type MountSpec } from '../mount/mount.js';
+import { mountAll, mountSpecs, type MountSpec } from '../mount/mount.js';
 import type { Profile } from '../profile/schema.js';
 import type { RemoteHost } from '../remote/host.js';
 import { bwrapArgs } from '../sandbox/bwrap.js';
@@ -20,6 +18,7 @@ import { requireNativeTool, tracerAvailable } from '../sandbox/native.js';
 import { createSessionDir, type SessionDir } from '../sandbox/session-dir.js';
 import { writeStubs } from '../sandbox/stubs.js';
 import { MproxyError } from '../util/errors.js';
+import { findExecutable } from '../util/paths.js';
 import { parseDuration } from '../util/units.js';
 import { connect } from './connect.js';
 import { remoteLoginEnv } from './exec.js';
@@ -44,23 +43,12 @@ interface Session {
   host?: RemoteHost;
   dir?: SessionDir;
   specs?: MountSpec[];
-  mounted?: Mounted;
-  remoteOnly?: number;
   bwrap?: string[];
   programEnv?: Record<string, string>;
 }
 
 /** Variables a shell changes by itself: a change to them is not a reason to send them. */
 const NOT_SENT_FOR_CHANGING = ['PATH', 'PWD', 'OLDPWD', 'SHLVL', '_'];
-
-async function which(name: string, path: string): Promise<string | undefined> {
-  if (name.includes('/')) return name;
-  for (const dir of path.split(':')) {
-    if (!dir.startsWith('/')) continue;
-    if (await access(join(dir, name), constants.X_OK).then(() => true, () => false)) return join(dir, name);
-  }
-  return undefined;
-}
 
 /** The mounts: the profile's, or the current directory at the same path on both sides. */
 function specsOf(profile: Profile, remoteHome: string, home: string, cwd: string): MountSpec[] {
@@ -89,8 +77,8 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
         s.specs = specsOf(o.profile, host().info().home, o.home, o.cwd);
         s.dir = createSessionDir(requireNativeTool('mproxy-shim'), o.env, s.specs.map((m) => m.local));
         teardown.add(() => s.dir?.remove());
-        s.remoteOnly = await writeStubs(host(), dir().stubs, dir().shim, o.env['PATH'] ?? '', interception === 'path');
-        title(`Probed the remote: ${s.remoteOnly} commands exist only there`);
+        const remoteOnly = await writeStubs(host(), dir().stubs, dir().shim, o.env['PATH'] ?? '', interception === 'path');
+        title(`Probed the remote: ${remoteOnly} commands exist only there`);
       },
     },
     {
@@ -103,7 +91,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
           ...(o.verbose !== undefined ? { verbose: o.verbose } : {}),
         });
         teardown.add(() => pending.then((m) => m.unmount(), () => undefined));
-        s.mounted = await pending;
+        await pending;
         title(`Mounted ${specs.map((m) => `${m.remote} at ${m.local}`).join(', ')}`);
       },
     },
@@ -111,9 +99,9 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
       title: 'Build the sandbox',
       run: async () => {
         const specs = s.specs ?? [];
-        const maps: PathMap[] = specs.map((m) => ({ local: m.local, remote: m.remote }));
         const path = o.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin';
-        const programPath = await which(o.program[0] ?? '', path);
+        const program = o.program[0] ?? '';
+        const programPath = program.includes('/') ? program : await findExecutable(program, path.split(':'));
         if (programPath === undefined) throw new MproxyError('E_COMMAND_NOT_FOUND', `${o.program[0] ?? ''}: command not found here (the program runs locally)`, { hint: 'install it, or give its absolute path after --' });
         const env: Record<string, string> = {};
         for (const [k, v] of Object.entries(o.env)) if (v !== undefined) env[k] = v;
@@ -132,7 +120,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
         const broker = await startBroker(dir().socket, {
           host: host(),
           token: dir().token,
-          decide: commandPolicy({ sandbox: o.profile.sandbox, mounts: maps, stubDir: dir().stubs, workspace }),
+          decide: commandPolicy({ sandbox: o.profile.sandbox, mounts: specs, stubDir: dir().stubs, workspace }),
           remoteEnv: (cmdEnv) => {
             const baseline: Record<string, string | undefined> = { ...env };
             for (const k of NOT_SENT_FOR_CHANGING) baseline[k] = cmdEnv[k];
@@ -141,7 +129,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
           ...(recording !== undefined ? { observer: recording } : {}),
         });
         teardown.add(() => broker.close());
-        const inMount = specs.some((m) => toRemote(o.cwd, [{ local: m.local, remote: m.remote }]) !== undefined);
+        const inMount = toRemote(o.cwd, specs) !== undefined;
         const chdir = o.profile.sandbox.working_dir ?? (inMount ? o.cwd : (specs[0]?.local ?? o.cwd));
         const launcher = requireNativeTool('mproxy-trace');
         const command = interception === 'trace' ? [launcher, dir().shim, dir().pending, '--', programPath, ...o.program.slice(1)] : [launcher, '--no-trace', '--', programPath, ...o.program.slice(1)];
@@ -191,7 +179,7 @@ export async function runUp(o: UpOptions): Promise<number> {
       stop.done();
     }
     o.verbose?.(`interception: ${interception}; running ${o.program.join(' ')}`);
-    const bwrap = await which('bwrap', o.env['PATH'] ?? '/usr/bin:/bin');
+    const bwrap = await findExecutable('bwrap', (o.env['PATH'] ?? '/usr/bin:/bin').split(':'));
     if (bwrap === undefined) throw new MproxyError('E_SANDBOX', 'bwrap (bubblewrap) is not installed', { hint: ['apt-get install bubblewrap', 'mproxy doctor checks what the sandbox needs'] });
     return await runProgram(bwrap, session.bwrap ?? [], session.programEnv ?? {});
   } finally {

@@ -9,6 +9,7 @@ import { accessSync, chmodSync, constants, copyFileSync, mkdirSync, mkdtempSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MproxyError, messageOf } from '../util/errors.js';
+import { isWithin } from '../util/paths.js';
 
 export interface SessionDir {
   readonly root: string;
@@ -31,9 +32,8 @@ const PREFIX = 'mproxy-';
  */
 function baseDir(env: NodeJS.ProcessEnv, avoid: readonly string[]): string {
   const candidates = [env['XDG_RUNTIME_DIR'], tmpdir(), '/dev/shm', '/var/tmp', '/tmp'];
-  const hidden = (dir: string): boolean => avoid.some((m) => dir === m || dir.startsWith(m.endsWith('/') ? m : `${m}/`));
   for (const dir of candidates) {
-    if (dir === undefined || !dir.startsWith('/') || hidden(dir)) continue;
+    if (dir === undefined || !dir.startsWith('/') || avoid.some((m) => isWithin(dir, m))) continue;
     try {
       accessSync(dir, constants.W_OK);
       return dir;

@@ -1,4 +1,5 @@
 /** Local path helpers: `~` expansion and containment, POSIX semantics. */
+import { access, constants } from 'node:fs/promises';
 import { posix } from 'node:path';
 
 /** `~` and `~/x` against `home`; everything else unchanged. `~user` is not supported. */
@@ -17,4 +18,17 @@ export function isWithin(inner: string, outer: string): boolean {
 export function normalizeAbsolute(path: string): string {
   const normal = posix.normalize(path);
   return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
+}
+
+/**
+ * The first executable `name` in `dirs` (relative entries skipped), as an absolute path.
+ * Asynchronous on purpose: a PATH directory may lie in a mount this very process serves.
+ */
+export async function findExecutable(name: string, dirs: readonly string[]): Promise<string | undefined> {
+  for (const dir of dirs) {
+    if (!dir.startsWith('/')) continue;
+    const candidate = posix.join(dir, name);
+    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+  }
+  return undefined;
 }

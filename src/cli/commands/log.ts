@@ -1,7 +1,8 @@
 /** `mproxy log RECORDING`: what ran on the remote — a table, JSON, one command's output, or live. */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { commandJson, foldRecords, type RecordedCommand } from '../../recording/commands.js';
+import type { RecordingRecord } from '../../recording/records.js';
 import { readRecording } from '../../recording/reader.js';
 import { MproxyError, messageOf } from '../../util/errors.js';
 import type { Command, CommandIO } from '../command.js';
@@ -16,6 +17,29 @@ function load(path: string): ReturnType<typeof readRecording> {
     throw new MproxyError('E_RECORDING', `cannot read ${path}: ${messageOf(err)}`, { hint: 'recordings are written where [recording] path says (default .mproxy/recordings/)' });
   }
   return readRecording(bytes);
+}
+
+/** The bytes of `path` from `offset` to its current end. */
+function readFrom(path: string, offset: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new MproxyError('E_RECORDING', `cannot read ${path}: ${messageOf(err)}`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.max(0, size - offset));
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function exitText(c: RecordedCommand): string {
@@ -68,11 +92,18 @@ export const logCommand: Command = {
       if (read.damage !== undefined) io.stderr(`mproxy: ${path} ends early at byte ${read.damage.offset}: ${read.damage.why}; the commands before it are listed\n`);
       return 0;
     }
-    // Follow: print each command once it has ended, until the footer (the session's end).
+    // Follow: print each command once it has ended, until the footer (the session's end). Only
+    // what was appended since the last whole record is read each time.
     const printed = new Set<number>();
+    const records: RecordingRecord[] = [];
+    let offset = 0;
     let first = true;
     for (;;) {
-      const folded = foldRecords(load(path).records);
+      const appended = readFrom(path, offset);
+      const fresh = readRecording(appended);
+      records.push(...fresh.records);
+      offset += fresh.damage?.offset ?? appended.length;
+      const folded = foldRecords(records);
       if (first) header();
       first = false;
       for (const c of folded.commands) {
