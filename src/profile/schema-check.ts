@@ -17,6 +17,7 @@ const validateProfile = ajv.compile(profileSchema);
 const SHAPES: Readonly<Record<string, { what: string; hint: string }>> = {
   duration: { what: 'a duration', hint: 'write a number and a unit: 250ms, 15s, 2m, 1h, 1d (or combined: 1m30s)' },
   'target-uri': { what: 'a target', hint: 'write local, user@host, ssh://[user@]host[:port], docker://NAME, compose://PROJECT/SERVICE[/N] or compose://./SERVICE' },
+  flag: { what: 'a flag', hint: 'write --name or -x, or COMMAND:--name to apply it to one command only (mysql:-p)' },
   size: { what: 'a size', hint: 'write a number and a unit: 4096, 64KiB, 512MiB, 2GiB (or KB, MB, GB for powers of 1000)' },
 };
 

@@ -9,6 +9,9 @@
 import { DURATION_PATTERN, SIZE_PATTERN } from '../util/units.js';
 import type { FromSchema, JsonSchema } from './schema-types.js';
 
+/** A recorded-argv flag to redact: `--name` or `-x`, optionally scoped as `command:--name`. */
+export const FLAG_PATTERN = '^([^:\\s/]+:)?--?[^-=\\s][^=\\s]*$';
+
 const duration = (description: string, def: string) =>
   ({ title: 'duration', type: 'string', pattern: DURATION_PATTERN, description, default: def }) as const;
 
@@ -200,6 +203,13 @@ export const profileSchema = {
           description: 'Recording file; a relative path starts at the project root (the directory holding .mproxy/). {profile}, {time} and {pid} are filled in.',
         },
         redact: patternList('Environment variables whose values are written as "[redacted]".', ['*_TOKEN', '*_SECRET*', '*PASSWORD*', '*_KEY']),
+        redact_args: {
+          type: 'array',
+          description:
+            'Flags whose values are written as "[redacted]" in recorded argv: `--password=V`, `-pV` and the argument after a bare `--password` or `-p`. `CMD:FLAG` applies only to that command (`mysql:-p`).',
+          default: ['--password', '--passwd', '--token', '--secret'],
+          items: { title: 'flag', type: 'string', pattern: FLAG_PATTERN },
+        },
         max_size: {
           title: 'size',
           type: 'string',

@@ -2,8 +2,8 @@
  * A session's recording per the profile's [recording]: where the file goes ({profile}, {time},
  * {pid} filled in; a relative path starts at the project root, the directory holding .mproxy/),
  * older recordings of the same profile beyond `keep` deleted, and the broker's command events
- * written as records — stdio too under `mode = "full"`, with the values of redacted variables
- * cut out of it as well (a chunk boundary through a value is not caught).
+ * written as records — stdio too under `mode = "full"`. Redacted values (variables matching
+ * `redact`, flags in `redact_args`) are cut out of argv, env and captured stdio (redact.ts).
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
@@ -14,7 +14,8 @@ import type { Profile } from '../profile/schema.js';
 import { compileNamePattern } from '../util/patterns.js';
 import { parseSize } from '../util/units.js';
 import { RECORDING_VERSION } from './records.js';
-import { RecordingWriter, REDACTED } from './writer.js';
+import { parseArgRules, redactArgv, StdioScrubber } from './redact.js';
+import { RecordingWriter } from './writer.js';
 
 export interface SessionRecording extends CommandObserver {
   readonly path: string;
@@ -67,16 +68,8 @@ export function openRecording(profile: Profile, name: string, profileFile: strin
   writer.header({ version: RECORDING_VERSION, profile: profileFile, profileSha256, target: profile.target.uri, user: userInfo().username, start: now.getTime() });
   pruneRecordings(rec.path, name, path, rec.keep);
   const full = rec.mode === 'full';
-  // Values of redacted variables are also cut out of captured stdio (`env` would print them).
-  const secrets = new Set<string>();
-  const scrub = (chunk: Buffer): Buffer => {
-    let out = chunk;
-    for (const secret of secrets) {
-      if (!out.includes(secret)) continue;
-      out = Buffer.from(out.toString('latin1').split(Buffer.from(secret).toString('latin1')).join(REDACTED), 'latin1');
-    }
-    return out;
-  };
+  const argRules = parseArgRules(rec.redact_args);
+  const scrubber = new StdioScrubber();
   const counts = new Map<number, { in: number; out: number }>();
   let seq = 0;
   return {
@@ -84,8 +77,10 @@ export function openRecording(profile: Profile, name: string, profileFile: strin
     started(argv, cmdCwd, env) {
       seq += 1;
       counts.set(seq, { in: 0, out: 0 });
-      for (const [k, v] of Object.entries(env)) if (v.length >= 4 && redacts.some((r) => r(k))) secrets.add(v);
-      writer.start({ seq, t: Date.now(), argv, cwd: cmdCwd, env });
+      for (const [k, v] of Object.entries(env)) if (redacts.some((r) => r(k))) scrubber.add(v);
+      const shown = redactArgv(argv, argRules);
+      for (const v of shown.taken) scrubber.add(v);
+      writer.start({ seq, t: Date.now(), argv: shown.argv, cwd: cmdCwd, env });
       return seq;
     },
     data(id, fd, chunk) {
@@ -93,7 +88,7 @@ export function openRecording(profile: Profile, name: string, profileFile: strin
       if (c === undefined) return;
       if (fd === 0) c.in += chunk.length;
       else c.out += chunk.length;
-      if (full && (fd === 0 || fd === 1 || fd === 2)) writer.io(id, fd, secrets.size > 0 ? scrub(chunk) : chunk);
+      if (full && (fd === 0 || fd === 1 || fd === 2)) writer.io(id, fd, scrubber.scrub(chunk));
     },
     ended(id, code, signal) {
       const c = counts.get(id) ?? { in: 0, out: 0 };

@@ -5,13 +5,21 @@
  * older recordings pruned, a file cut short read up to its end.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MPROXY_BIN, testEnv } from '../../helpers/cli.js';
 import { leftovers } from '../../runner/up-backends.js';
+
+/** Waits for a condition (20 s at most: never a hang). */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (const end = Date.now() + 20_000; !check(); ) {
+    if (Date.now() > end) throw new Error(`timed out waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
   const work = mkdtempSync(join(tmpdir(), 'mproxy-rec-'));
@@ -25,13 +33,15 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
   before(() => {
     mkdirSync(join(project, '.mproxy'), { recursive: true });
     mkdirSync(sessions);
-    writeFileSync(join(project, '.mproxy', 'box.toml'), `[target]\nuri = "local"\n[env]\nkeep = ["LANG", "MY_API_TOKEN"]\nremove = []\n[recording]\nmode = "full"\nkeep = 2\n`);
+    writeFileSync(join(project, '.mproxy', 'box.toml'), `[target]\nuri = "local"\n[env]\nkeep = ["LANG", "MY_API_TOKEN"]\nremove = []\n[recording]\nmode = "full"\nkeep = 2\nredact_args = ["--password", "--token", "echo:-p"]\n`);
     const script = [
       'printf "one\\n"',
       'sh -c "echo to-stderr >&2; exit 3"',
       'head -c 300000 /dev/urandom > blob.bin; cat blob.bin > /dev/null',
       'for i in $(seq 1 50); do sh -c "for j in 1 2 3 4 5 6 7 8; do echo cmd-$i-line-\\$j; done" > out-$i.txt & done; wait',
       'env > /dev/null',
+      '/bin/echo --password=pw-value-1234 --token tok-value-5678 -pshort-pw-9012',
+      'mkdir -p made/by-mkdir',
     ].join('\n');
     const r = mproxy(['up', 'box', '--', 'bash', '-c', script]);
     assert.equal(r.status, 0, r.stderr.toString());
@@ -56,8 +66,8 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
   test('every remote command is listed with its exit status', () => {
     const cmds = listed();
     const argv = (c: Record<string, unknown>): string => (c['argv'] as string[]).join(' ');
-    // printf is bash's own: sh, head, cat, seq, 50 × sh, env.
-    assert.equal(cmds.length, 1 + 2 + 1 + 50 + 1, cmds.map(argv).join('\n'));
+    // printf is bash's own: sh, head, cat, seq, 50 × sh, env, echo, mkdir.
+    assert.equal(cmds.length, 1 + 2 + 1 + 50 + 1 + 2, cmds.map(argv).join('\n'));
     const failing = cmds.find((c) => argv(c).startsWith('sh -c echo to-stderr'));
     assert.equal(failing?.['exitCode'], 3);
     assert.ok(cmds.every((c) => typeof c['durationMs'] === 'number' && typeof c['seq'] === 'number'));
@@ -84,6 +94,46 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
     assert.ok(!readFileSync(recording).includes('supersecret-value'));
     const envCmd = listed().find((c) => (c['argv'] as string[])[0] === 'env');
     assert.equal((envCmd?.['env'] as Record<string, string>)['MY_API_TOKEN'], '[redacted]');
+  });
+
+  test('flags in redact_args lose their values, in argv and in captured output; others stay', () => {
+    const bytes = readFileSync(recording);
+    for (const secret of ['pw-value-1234', 'tok-value-5678', 'short-pw-9012']) assert.ok(!bytes.includes(secret), secret);
+    const cmds = listed();
+    // Outside the mounts a command runs by name on the remote PATH, and is recorded so.
+    const echo = cmds.find((c) => (c['argv'] as string[])[0] === 'echo');
+    assert.deepEqual(echo?.['argv'], ['echo', '--password=[redacted]', '--token', '[redacted]', '-p[redacted]']);
+    const shown = mproxy(['log', recording, '--show', String(echo?.['seq'])]).stdout.toString();
+    assert.equal(shown, '--password=[redacted] --token [redacted] -p[redacted]\n');
+    assert.deepEqual(cmds.find((c) => (c['argv'] as string[])[0] === 'mkdir')?.['argv'], ['mkdir', '-p', 'made/by-mkdir'], '-p is scoped to echo');
+  });
+
+  test('--follow lists commands of a live session as they end, and stops with the session', async () => {
+    writeFileSync(join(project, '.mproxy', 'live.toml'), `[target]\nuri = "local"\n[recording]\nmode = "commands"\npath = ".mproxy/live/{profile}.cbor"\n`);
+    // `read` is bash's own and waits on the session's stdin: the test decides when it goes on.
+    const session = spawn(process.execPath, [MPROXY_BIN, 'up', 'live', '--', 'bash', '-c', '/bin/echo first-of-live; read go; /bin/echo second-of-live'], { cwd: project, env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let sessionErr = '';
+    session.stderr.on('data', (d: Buffer) => (sessionErr += d.toString()));
+    const file = join(project, '.mproxy', 'live', 'live.cbor');
+    const sessionDone = new Promise<number | null>((r) => session.on('exit', (code) => r(code)));
+    const follow = async (): Promise<{ out: () => string; done: Promise<number | null> }> => {
+      await until(() => existsSync(file), 'the recording appears');
+      const f = spawn(process.execPath, [MPROXY_BIN, 'log', file, '--follow'], { cwd: project, env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      f.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      return { out: () => out, done: new Promise((r) => f.on('exit', (code) => r(code))) };
+    };
+    const f = await follow();
+    try {
+      await until(() => f.out().includes('first-of-live'), 'the first command is listed while the session runs');
+      assert.ok(!f.out().includes('second-of-live'));
+      session.stdin.end('go\n');
+      await until(() => f.out().includes('second-of-live'), 'the second command is listed once it ran');
+      assert.equal(await sessionDone, 0, sessionErr);
+      assert.equal(await f.done, 0, '--follow ends with the session');
+    } finally {
+      session.kill('SIGKILL');
+    }
   });
 
   test('a recording cut short by a crash is listed up to where it ends', () => {
