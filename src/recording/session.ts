@@ -11,6 +11,7 @@ import { userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { CommandObserver } from '../broker/shim-connection.js';
 import type { Profile } from '../profile/schema.js';
+import { MproxyError, messageOf } from '../util/errors.js';
 import { compileNamePattern } from '../util/patterns.js';
 import { parseSize } from '../util/units.js';
 import { RECORDING_VERSION } from './records.js';
@@ -19,7 +20,8 @@ import { RecordingWriter } from './writer.js';
 
 export interface SessionRecording extends CommandObserver {
   readonly path: string;
-  close(): void;
+  /** Writes the footer and waits until every record is in the file. */
+  close(): Promise<void>;
 }
 
 function stamp(date: Date): string {
@@ -52,13 +54,23 @@ export function pruneRecordings(template: string, name: string, path: string, ke
   for (const old of mine.slice(keep)) unlinkSync(join(dir, old.f));
 }
 
-export function openRecording(profile: Profile, name: string, profileFile: string, cwd: string): SessionRecording | undefined {
+/** `warn` is told when writing fails mid-session (the session goes on). */
+export function openRecording(profile: Profile, name: string, profileFile: string, cwd: string, warn: (message: string) => void): SessionRecording | undefined {
   const rec = profile.recording;
   if (rec.mode === 'off') return undefined;
   const now = new Date();
   const path = recordingPath(rec.path, name, profileFile, cwd, now, process.pid);
   const redacts = rec.redact.map((p) => compileNamePattern(p)).map((c) => (c.ok ? c.value : () => false));
-  const writer = new RecordingWriter(path, { redact: (n) => redacts.some((r) => r(n)), maxBytes: parseSize(rec.max_size) ?? 512 * 1024 ** 2 });
+  const onError = (err: Error): void => warn(`recording to ${path} stopped: ${err.message}; the session goes on unrecorded`);
+  let writer: RecordingWriter;
+  try {
+    writer = new RecordingWriter(path, { redact: (n) => redacts.some((r) => r(n)), maxBytes: parseSize(rec.max_size) ?? 512 * 1024 ** 2, onError });
+  } catch (err) {
+    throw new MproxyError('E_RECORDING', `cannot create the recording ${path}: ${messageOf(err)}`, {
+      hint: '[recording] path must name a file that does not exist yet, in a directory you can write; or set mode = "off"',
+      cause: err,
+    });
+  }
   let profileSha256 = '';
   try {
     profileSha256 = createHash('sha256').update(readFileSync(profileFile)).digest('hex');

@@ -1,10 +1,18 @@
 /**
- * Writing a recording: the file is created 0600 (its directory 0700 when made here), each
- * record is written on its own, in one write(2) (a crash loses at most the record in
- * hand), env values matching `redact` become "[redacted]", and stdio capture stops once
- * `maxBytes` of it were written — commands are still recorded, and the footer says so.
+ * Writing a recording: the file is created 0600 (its directory 0700 when made here), records are
+ * appended in order, env values matching `redact` become "[redacted]", and stdio capture stops
+ * once `maxBytes` of it were written — commands are still recorded, and the footer says so.
+ *
+ * Header, command start and end records are written at once, with whatever queued before them:
+ * a crash never loses a command that started or ended. Stdio chunks are queued and written by one
+ * background write(2) at a time (libuv's thread pool), all that queued meanwhile in one writev:
+ * the relay that reports a chunk does not wait for the disk. Every record has its file position
+ * from the moment it is queued. Should the queue pass QUEUE_LIMIT (a disk slower than the
+ * stream), it is written synchronously then and there: the stream waits, nothing is dropped. So
+ * a crash loses at most the stdio queued (≤ QUEUE_LIMIT), and an exit that skips teardown still
+ * writes the queue (the 'exit' hook).
  */
-import { closeSync, mkdirSync, openSync, writevSync } from 'node:fs';
+import { close, mkdirSync, openSync, writev, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { encode } from 'cbor-x';
 import type { RecordingRecord } from './records.js';
@@ -14,9 +22,35 @@ export interface RecorderOptions {
   readonly redact: (name: string) => boolean;
   /** Stdio bytes captured at most (commands are recorded past it). */
   readonly maxBytes: number;
+  /** Told once when a write fails (disk full…): later records are dropped, the session goes on. */
+  readonly onError?: (err: Error) => void;
 }
 
 export const REDACTED = '[redacted]';
+
+/** Bytes queued before a write is done synchronously instead. */
+const QUEUE_LIMIT = 8 * 1024 * 1024;
+/** Buffers per writev (Linux's IOV_MAX is 1024; each record is two). */
+const MAX_IOV = 1024;
+
+/** Writes `bufs` at `at`, the first `done` bytes of them already written (short writes resumed). */
+function writeAllSync(fd: number, bufs: readonly Buffer[], at: number, done: number): void {
+  const total = bufs.reduce((n, b) => n + b.length, 0);
+  while (done < total) {
+    let skip = done;
+    const rest: Buffer[] = [];
+    for (const b of bufs) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        rest.push(b.subarray(skip));
+        skip = 0;
+      }
+    }
+    const n = writevSync(fd, rest, at + done);
+    if (n === 0) throw new Error(`no progress writing the recording at byte ${at + done}`);
+    done += n;
+  }
+}
 
 export class RecordingWriter {
   private readonly fd: number;
@@ -24,6 +58,14 @@ export class RecordingWriter {
   private capped = false;
   private commands = 0;
   private closed = false;
+  /** Where the queue starts in the file, and what it holds. */
+  private queueAt = 0;
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private writing = false;
+  private error: Error | undefined;
+  private drained: (() => void)[] = [];
+  private readonly onExit = (): void => this.writeQueueNow();
 
   constructor(
     readonly path: string,
@@ -31,14 +73,65 @@ export class RecordingWriter {
   ) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.fd = openSync(path, 'wx', 0o600);
+    process.on('exit', this.onExit);
   }
 
   private write(record: RecordingRecord): void {
-    if (this.closed) return;
-    const body = encode(record);
+    if (this.closed || this.error !== undefined) return;
+    const body = encode(record); // a fresh slice of cbor-x's buffer: not overwritten later
     const head = Buffer.allocUnsafe(4);
     head.writeUInt32BE(body.length, 0);
-    writevSync(this.fd, [head, body]); // one write(2), no copy to join them
+    this.queue.push(head, body);
+    this.queued += 4 + body.length;
+    // A command's start and end are the audit trail: they (and what queued before them) go now.
+    if (record.k !== 'io' || this.queued > QUEUE_LIMIT) this.writeQueueNow();
+    else if (!this.writing) this.writeQueue();
+  }
+
+  /** One background writev of what is queued; again when it is done, until the queue is empty. */
+  private writeQueue(): void {
+    if (this.queue.length === 0 || this.error !== undefined) {
+      for (const done of this.drained.splice(0)) done();
+      return;
+    }
+    const bufs = this.queue.splice(0, MAX_IOV);
+    const at = this.queueAt;
+    const length = bufs.reduce((n, b) => n + b.length, 0);
+    this.queueAt += length;
+    this.queued -= length;
+    this.writing = true;
+    writev(this.fd, bufs, at, (err, written) => {
+      this.writing = false;
+      try {
+        if (err !== null) throw err;
+        if (written < length) writeAllSync(this.fd, bufs, at, written);
+      } catch (e) {
+        this.failed(e as Error);
+      }
+      this.writeQueue();
+    });
+  }
+
+  /** Writes the queue synchronously at its positions (a background write may still be going). */
+  private writeQueueNow(): void {
+    try {
+      while (this.queue.length > 0 && this.error === undefined) {
+        const bufs = this.queue.splice(0, MAX_IOV);
+        const length = bufs.reduce((n, b) => n + b.length, 0);
+        writeAllSync(this.fd, bufs, this.queueAt, 0);
+        this.queueAt += length;
+        this.queued -= length;
+      }
+    } catch (e) {
+      this.failed(e as Error);
+    }
+  }
+
+  private failed(err: Error): void {
+    if (this.error !== undefined) return;
+    this.error = err;
+    this.queue = [];
+    this.options.onError?.(err);
   }
 
   header(record: Omit<Extract<RecordingRecord, { k: 'header' }>, 'k'>): void {
@@ -65,11 +158,16 @@ export class RecordingWriter {
     this.write({ k: 'end', ...record });
   }
 
-  /** Writes the footer and closes the file; later records are dropped. */
-  close(t = Date.now()): void {
+  /** Writes the footer, waits for every record to reach the file, closes it; later records are dropped. */
+  async close(t = Date.now()): Promise<void> {
     if (this.closed) return;
     this.write({ k: 'footer', t, commands: this.commands, capped: this.capped });
     this.closed = true;
-    closeSync(this.fd);
+    await new Promise<void>((resolve) => {
+      this.drained.push(resolve);
+      if (!this.writing) this.writeQueue();
+    });
+    process.off('exit', this.onExit);
+    await new Promise<void>((resolve) => close(this.fd, () => resolve()));
   }
 }

@@ -34,6 +34,8 @@ export interface UpOptions {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly verbose?: (message: string) => void;
+  /** Problems that do not stop the session (a recording that could not be written on). */
+  readonly warn: (message: string) => void;
   readonly interception?: Interception;
   /** The profile file (recordings name it and start from its project root). */
   readonly profileFile: string;
@@ -112,7 +114,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
         const filter = envFilter(o.profile.env);
         const login = remoteLoginEnv(info);
         const workspace = specs[0]?.remote ?? info.home;
-        const recording = openRecording(o.profile, o.profileName, o.profileFile, o.cwd);
+        const recording = openRecording(o.profile, o.profileName, o.profileFile, o.cwd, o.warn);
         if (recording !== undefined) {
           teardown.add(() => recording.close());
           o.verbose?.(`recording to ${recording.path}`);

@@ -1,5 +1,6 @@
 /** Recordings: every record type round-trips, damage is located, secrets redacted, size capped, file private. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -20,9 +21,9 @@ function sample(path: string, maxBytes = 1 << 20): RecordingWriter {
   return w;
 }
 
-test('every record type round-trips, in order, stdio byte-exact; the file is private', (t) => {
+test('every record type round-trips, in order, stdio byte-exact; the file is private', async (t) => {
   const path = join(tempTree(t, {}), 'recs', 'a.mprec');
-  sample(path).close(1007);
+  await sample(path).close(1007);
   assert.equal(statSync(path).mode & 0o777, 0o600);
   assert.equal(statSync(join(path, '..')).mode & 0o777, 0o700);
   const { records, damage } = readRecording(readFileSync(path));
@@ -34,18 +35,18 @@ test('every record type round-trips, in order, stdio byte-exact; the file is pri
   assert.deepEqual(records[4], { k: 'start', seq: 2, parent: 1, t: 1004, argv: ['cc', 'a.c'], cwd: '/src', env: {} });
 });
 
-test('secrets matching redact never reach the file', (t) => {
+test('secrets matching redact never reach the file', async (t) => {
   const path = join(tempTree(t, {}), 'b.mprec');
-  sample(path).close();
+  await sample(path).close();
   const bytes = readFileSync(path);
   assert.equal(bytes.includes('hunter2'), false);
   const start = readRecording(bytes).records.find((r) => r.k === 'start');
   assert.deepEqual(start?.k === 'start' ? start.env : undefined, { PATH: '/bin', API_TOKEN: REDACTED });
 });
 
-test('a file cut by a crash: every whole record is read, and where it ends is said', (t) => {
+test('a file cut by a crash: every whole record is read, and where it ends is said', async (t) => {
   const path = join(tempTree(t, {}), 'c.mprec');
-  sample(path).close();
+  await sample(path).close();
   const full = readFileSync(path).length;
   truncateSync(path, full - 5);
   const cut = readRecording(readFileSync(path));
@@ -54,9 +55,9 @@ test('a file cut by a crash: every whole record is read, and where it ends is sa
   assert.ok((cut.damage?.offset ?? 0) > 0 && (cut.damage?.offset ?? 0) < full);
 });
 
-test('corrupt data is located, not thrown', (t) => {
+test('corrupt data is located, not thrown', async (t) => {
   const path = join(tempTree(t, {}), 'd.mprec');
-  sample(path).close();
+  await sample(path).close();
   const bytes = readFileSync(path);
   const at = 4 + bytes.readUInt32BE(0);
   const badLength = Buffer.from(bytes);
@@ -70,12 +71,12 @@ test('corrupt data is located, not thrown', (t) => {
   assert.deepEqual(readRecording(readFileSync(path)), { records: [] });
 });
 
-test('max_size stops stdio capture, commands are still recorded, the footer says so', (t) => {
+test('max_size stops stdio capture, commands are still recorded, the footer says so', async (t) => {
   const path = join(tempTree(t, {}), 'e.mprec');
   const w = sample(path, 10);
   w.start({ seq: 3, t: 2000, argv: ['true'], cwd: '/', env: {} });
   w.end({ seq: 3, t: 2001, code: 0, signal: null, bytesIn: 0, bytesOut: 0 });
-  w.close(2002);
+  await w.close(2002);
   const { records } = readRecording(readFileSync(path));
   assert.equal(records.filter((r) => r.k === 'io').length, 1, 'the second chunk would pass the cap');
   assert.equal(records.filter((r) => r.k === 'start').length, 3);
@@ -86,4 +87,44 @@ test('an existing recording is never overwritten', (t) => {
   const path = join(tempTree(t, { 'f.mprec': 'keep me' }), 'f.mprec');
   assert.throws(() => sample(path), { code: 'EEXIST' });
   assert.equal(readFileSync(path, 'utf8'), 'keep me');
+});
+
+test('a stream faster than the disk: every chunk lands, in order, byte-exact', async (t) => {
+  const path = join(tempTree(t, {}), 'g.mprec');
+  const w = new RecordingWriter(path, { redact: () => false, maxBytes: 1 << 30 });
+  const chunks = Array.from({ length: 400 }, (_, i) => Buffer.alloc(65536 - (i % 7), i % 251)); // ~25 MiB: past the queue limit
+  chunks.forEach((c, i) => w.io(1 + (i % 3), 1, c, i));
+  await w.close();
+  const io = readRecording(readFileSync(path)).records.filter((r) => r.k === 'io');
+  assert.equal(io.length, chunks.length);
+  io.forEach((r, i) => {
+    assert.equal(r.k === 'io' && r.seq === 1 + (i % 3) && r.t === i, true, `chunk ${i} in its place`);
+    assert.ok(r.k === 'io' && Buffer.from(r.d).equals(chunks[i] ?? Buffer.alloc(0)), `chunk ${i} byte-exact`);
+  });
+});
+
+test('a process that exits without closing the recording still leaves every record in the file', (t) => {
+  const path = join(tempTree(t, {}), 'h.mprec');
+  const writer = new URL('../../src/recording/writer.js', import.meta.url).href;
+  const script = `import { RecordingWriter } from ${JSON.stringify(writer)};
+    const w = new RecordingWriter(${JSON.stringify(path)}, { redact: () => false, maxBytes: 1 << 30 });
+    w.start({ seq: 1, t: 1, argv: ['x'], cwd: '/', env: {} });
+    for (let i = 0; i < 100; i++) w.io(1, 1, Buffer.alloc(10000, i), i);
+    process.exit(3);`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 3, r.stderr);
+  const { records, damage } = readRecording(readFileSync(path));
+  assert.equal(damage, undefined);
+  assert.equal(records.filter((x) => x.k === 'io').length, 100, 'no footer, but nothing lost');
+});
+
+test('a command\'s start and end are in the file the moment they are recorded', async (t) => {
+  const path = join(tempTree(t, {}), 'i.mprec');
+  const w = new RecordingWriter(path, { redact: () => false, maxBytes: 1 << 30 });
+  w.start({ seq: 1, t: 1, argv: ['make'], cwd: '/', env: {} });
+  w.io(1, 1, Buffer.from('output'), 2);
+  w.end({ seq: 1, t: 3, code: 0, signal: null, bytesIn: 0, bytesOut: 6 });
+  // No await in between: what a kill -9 right now would leave.
+  assert.deepEqual(readRecording(readFileSync(path)).records.map((r) => r.k), ['start', 'io', 'end']);
+  await w.close();
 });

@@ -46,6 +46,26 @@ describe('mproxy up: a failed or interrupted start undoes itself', () => {
     assert.match(r.stderr, /Mount the workspace failed: cannot mount \/nonexistent\/mproxy-up-test/);
   });
 
+  test('the recording cannot be created: the reason and a fix, before the program runs', () => {
+    const r = up(profile('badrec', mounted('[recording]\nmode = "commands"\npath = "/dev/null/rec.cbor"')), ['sh', '-c', 'echo ran']);
+    assert.equal(r.status, 125, r.stderr);
+    assert.match(r.stderr, /Build the sandbox failed: cannot create the recording \/dev\/null\/rec\.cbor: /);
+    assert.match(r.stderr, /hint: \[recording\] path must name a file/);
+    assert.doesNotMatch(r.stdout, /ran/);
+  });
+
+  test('the disk fills up mid-session: a warning, and the program runs on to its end', (t) => {
+    const small = join(work, 'small');
+    mkdirSync(small);
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small]).status, 0, 'a tiny tmpfs');
+    t.after(() => spawnSync('umount', [small]));
+    const r = up(profile('fullrec', mounted(`[recording]\nmode = "full"\npath = "${small}/rec.cbor"`)), ['sh', '-c', 'head -c 2000000 /dev/zero | wc -c; echo after']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '2000000\nafter\n', 'the output is whole');
+    assert.match(r.stderr, /warning: recording to .*rec\.cbor stopped: ENOSPC.*; the session goes on unrecorded/);
+    assert.equal((r.stderr.match(/warning: recording/g) ?? []).length, 1, 'said once');
+  });
+
   test('the program is missing here: 127, after everything started is undone', () => {
     const r = up(profile('ok', mounted()), ['no-such-program-xyz']);
     assert.equal(r.status, 127, r.stderr);

@@ -57,6 +57,7 @@ export const upCommand: Command = {
       home: io.home,
       cwd: io.cwd,
       env: io.env,
+      warn: (message) => io.stderr(`mproxy: warning: ${message}\n`),
       ...(io.verbose !== undefined ? { verbose: io.verbose } : {}),
       ...(intercept !== undefined ? { interception: intercept as Interception } : {}),
     }).catch((err: unknown) => {
