@@ -3,7 +3,9 @@
  * (cbor-x). Append-only and written one record at a time, so a crash loses at most the record
  * being written, and a reader reports where a truncated file ends instead of failing.
  *
- *   header  {k:'header', version, profile, profileSha256, target, user, start}
+ *   header  {k:'header', version, profile, profileSha256, target, user, start, host?, pid?}
+ *           host and pid: the machine and mproxy process writing it (`log --follow` tells a
+ *           session that is gone without a footer from one still running)
  *   start   {k:'start', seq, parent?, t, argv, cwd, env}     a remote command began
  *   io      {k:'io', seq, t, s, d}                          a stdio chunk (s 0 in, 1 out, 2 err)
  *   end     {k:'end', seq, t, code, signal, bytesIn, bytesOut}
@@ -20,6 +22,8 @@ export interface HeaderRecord {
   readonly target: string;
   readonly user: string;
   readonly start: number;
+  readonly host?: string;
+  readonly pid?: number;
 }
 
 export interface StartRecord {

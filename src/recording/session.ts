@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { CommandObserver } from '../broker/shim-connection.js';
 import type { Profile } from '../profile/schema.js';
@@ -77,7 +77,7 @@ export function openRecording(profile: Profile, name: string, profileFile: strin
   } catch {
     // An embedded profile read from elsewhere: no hash.
   }
-  writer.header({ version: RECORDING_VERSION, profile: profileFile, profileSha256, target: profile.target.uri, user: userInfo().username, start: now.getTime() });
+  writer.header({ version: RECORDING_VERSION, profile: profileFile, profileSha256, target: profile.target.uri, user: userInfo().username, start: now.getTime(), host: hostname(), pid: process.pid });
   pruneRecordings(rec.path, name, path, rec.keep);
   const full = rec.mode === 'full';
   const argRules = parseArgRules(rec.redact_args);

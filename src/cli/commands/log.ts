@@ -1,10 +1,12 @@
 /** `mproxy log RECORDING`: what ran on the remote — a table, JSON, one command's output, or live. */
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { commandJson, foldRecords, type RecordedCommand } from '../../recording/commands.js';
 import type { RecordingRecord } from '../../recording/records.js';
 import { readRecording } from '../../recording/reader.js';
 import { MproxyError, messageOf } from '../../util/errors.js';
+import { processGone } from '../../util/process.js';
 import type { Command, CommandIO } from '../command.js';
 
 const FOLLOW_MS = 250;
@@ -69,7 +71,7 @@ export const logCommand: Command = {
     json: { type: 'boolean', description: 'one JSON object per command: seq, argv, cwd, start, durationMs, exitCode, signal, bytesIn, bytesOut, env' },
     show: { type: 'string', valueName: 'N', description: 'write command N\'s recorded stdout and stderr' },
     grep: { type: 'string', valueName: 'TEXT', description: 'only commands whose argv contains TEXT' },
-    follow: { type: 'boolean', short: 'f', description: 'keep reading a live recording until its session ends (Ctrl-C stops)' },
+    follow: { type: 'boolean', short: 'f', description: 'keep reading a live recording until its session ends, or is gone without ending it (Ctrl-C stops)' },
   },
   failureExit: 1,
   async run(args, io) {
@@ -93,7 +95,8 @@ export const logCommand: Command = {
       return 0;
     }
     // Follow: print each command once it has ended, until the footer (the session's end). Only
-    // what was appended since the last whole record is read each time.
+    // what was appended since the last whole record is read each time; stdio is not kept. A
+    // session gone without its footer (killed) ends the follow too, when it ran on this machine.
     const printed = new Set<number>();
     const records: RecordingRecord[] = [];
     let offset = 0;
@@ -101,7 +104,7 @@ export const logCommand: Command = {
     for (;;) {
       const appended = readFrom(path, offset);
       const fresh = readRecording(appended);
-      records.push(...fresh.records);
+      records.push(...fresh.records.filter((r) => r.k !== 'io'));
       offset += fresh.damage?.offset ?? appended.length;
       const folded = foldRecords(records);
       if (first) header();
@@ -112,6 +115,14 @@ export const logCommand: Command = {
         if (keep(c)) print(c);
       }
       if (folded.complete) return 0;
+      const writer = records.find((r) => r.k === 'header');
+      if (appended.length === 0 && writer?.k === 'header' && writer.pid !== undefined && writer.host === hostname() && processGone(writer.pid, writer.start)) {
+        // One last read: what it wrote just before it went.
+        if (readFrom(path, offset).length > 0) continue;
+        for (const c of folded.commands.filter((c) => !printed.has(c.seq) && keep(c))) print(c);
+        io.stderr(`mproxy: the session that wrote ${path} (pid ${writer.pid}) is gone without ending the recording (killed?); commands still running then are listed with … as their exit\n`);
+        return 0;
+      }
       await new Promise((r) => setTimeout(r, FOLLOW_MS));
     }
   },

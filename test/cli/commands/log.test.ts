@@ -7,9 +7,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { RECORDING_VERSION } from '../../../src/recording/records.js';
+import { RecordingWriter } from '../../../src/recording/writer.js';
 import { MPROXY_BIN, testEnv } from '../../helpers/cli.js';
 import { leftovers } from '../../runner/up-backends.js';
 
@@ -134,6 +136,26 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
     } finally {
       session.kill('SIGKILL');
     }
+  });
+
+  test('--follow ends when the session that wrote the recording is gone without its footer', async (t) => {
+    const file = join(work, 'killed.cbor');
+    const w = new RecordingWriter(file, { redact: () => false, maxBytes: 1 << 20 });
+    const dead = spawnSync('true').pid ?? 0;
+    w.header({ version: RECORDING_VERSION, profile: 'box.toml', profileSha256: '', target: 'local', user: 'me', start: Date.now(), host: hostname(), pid: dead });
+    w.start({ seq: 1, t: Date.now(), argv: ['make', 'forever'], cwd: '/src', env: {} });
+    t.after(() => w.close());
+    const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const f = spawn(process.execPath, [MPROXY_BIN, 'log', file, '--follow'], { cwd: project, env, timeout: 20_000 });
+      let out = '';
+      let err = '';
+      f.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      f.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      f.on('exit', (code) => resolve({ code, out, err }));
+    });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^\s+1\s.*…\s+\/src\s+make forever$/m, 'the command still running is listed');
+    assert.match(r.err, new RegExp(`the session that wrote .*killed\\.cbor \\(pid ${dead}\\) is gone without ending the recording`));
   });
 
   test('a recording cut short by a crash is listed up to where it ends', () => {
