@@ -29,6 +29,9 @@ export interface LoadOptions {
   readonly flags?: readonly FlagSetting[];
   /** A base file (extended by others) or an overlay: missing required keys are not errors. */
   readonly partial?: boolean;
+  /** Where the profile's relative paths start when the file is not in the project (the
+   *  embedded `local` profile): default, the file's own directory. */
+  readonly projectDir?: string;
 }
 
 export interface LoadResult {
@@ -85,7 +88,7 @@ export function loadProfile(file: string, options: LoadOptions): LoadResult {
   const sorted = sortDiagnostics(diagnostics);
   const result = { file: name, data: merged.data, origins, diagnostics: sorted, sources: ctx.used };
   if (sorted.some((d) => d.severity === 'error')) return result;
-  const profile = resolveLocalPaths(merged.data as Profile, origins, { home: options.home, profileDir: dirname(path) });
+  const profile = resolveLocalPaths(merged.data as Profile, origins, { home: options.home, profileDir: options.projectDir ?? dirname(path) });
   return { ...result, profile };
 }
 

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { CommandObserver } from '../broker/shim-connection.js';
 import type { Profile } from '../profile/schema.js';
 import { MproxyError, messageOf } from '../util/errors.js';
@@ -28,38 +28,41 @@ function stamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-/** The project root: the directory holding the profile's .mproxy/, else the profile's own. */
-function projectRoot(profileFile: string, cwd: string): string {
-  const dir = dirname(profileFile);
-  if (basename(dir) === '.mproxy') return dirname(dir);
-  return profileFile === '' ? cwd : dir;
+/** The file for a session: `template` is absolute (the loader anchors it at the project root). */
+export function recordingPath(template: string, name: string, now: Date, pid: number): string {
+  return template.replaceAll('{profile}', name).replaceAll('{time}', stamp(now)).replaceAll('{pid}', String(pid));
 }
 
-export function recordingPath(template: string, name: string, profileFile: string, cwd: string, now: Date, pid: number): string {
-  const filled = template.replaceAll('{profile}', name).replaceAll('{time}', stamp(now)).replaceAll('{pid}', String(pid));
-  return isAbsolute(filled) ? filled : resolve(projectRoot(profileFile, cwd), filled);
-}
-
-/** Deletes the oldest files made from the same template for this profile, beyond `keep`. */
-export function pruneRecordings(template: string, name: string, path: string, keep: number): void {
-  if (keep <= 0) return;
+/** The recordings made from `template` for profile `name`, newest first ({time}, {pid} in the file name). */
+export function listRecordings(template: string, name: string): string[] {
   const pattern = basename(template).replaceAll('{profile}', name);
   const escaped = pattern.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replaceAll('{time}', '[0-9TZ]+').replaceAll('{pid}', '[0-9]+');
   const same = new RegExp(`^${escaped}$`);
-  const dir = dirname(path);
-  const mine = readdirSync(dir)
+  const dir = dirname(template.replaceAll('{profile}', name));
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return files
     .filter((f) => same.test(f))
-    .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }))
-    .sort((a, b) => b.t - a.t || b.f.localeCompare(a.f));
-  for (const old of mine.slice(keep)) unlinkSync(join(dir, old.f));
+    .map((f) => ({ path: join(dir, f), t: statSync(join(dir, f)).mtimeMs }))
+    .sort((a, b) => b.t - a.t || b.path.localeCompare(a.path))
+    .map((r) => r.path);
 }
 
-/** `warn` is told when writing fails mid-session (the session goes on). */
-export function openRecording(profile: Profile, name: string, profileFile: string, cwd: string, warn: (message: string) => void): SessionRecording | undefined {
+/** Deletes the oldest recordings of this profile beyond `keep` (0 keeps all). */
+export function pruneRecordings(template: string, name: string, keep: number): void {
+  if (keep <= 0) return;
+  for (const old of listRecordings(template, name).slice(keep)) unlinkSync(old);
+}
+
+export function openRecording(profile: Profile, name: string, profileFile: string, warn: (message: string) => void): SessionRecording | undefined {
   const rec = profile.recording;
   if (rec.mode === 'off') return undefined;
   const now = new Date();
-  const path = recordingPath(rec.path, name, profileFile, cwd, now, process.pid);
+  const path = recordingPath(rec.path, name, now, process.pid);
   const redacts = rec.redact.map((p) => compileNamePattern(p)).map((c) => (c.ok ? c.value : () => false));
   const onError = (err: Error): void => warn(`recording to ${path} stopped: ${err.message}; the session goes on unrecorded`);
   let writer: RecordingWriter;
@@ -78,7 +81,7 @@ export function openRecording(profile: Profile, name: string, profileFile: strin
     // An embedded profile read from elsewhere: no hash.
   }
   writer.header({ version: RECORDING_VERSION, profile: profileFile, profileSha256, target: profile.target.uri, user: userInfo().username, start: now.getTime(), host: hostname(), pid: process.pid });
-  pruneRecordings(rec.path, name, path, rec.keep);
+  pruneRecordings(rec.path, name, rec.keep);
   const full = rec.mode === 'full';
   const argRules = parseArgRules(rec.redact_args);
   const scrubber = new StdioScrubber();

@@ -114,7 +114,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
         const filter = envFilter(o.profile.env);
         const login = remoteLoginEnv(info);
         const workspace = specs[0]?.remote ?? info.home;
-        const recording = openRecording(o.profile, o.profileName, o.profileFile, o.cwd, o.warn);
+        const recording = openRecording(o.profile, o.profileName, o.profileFile, o.warn);
         if (recording !== undefined) {
           teardown.add(() => recording.close());
           o.verbose?.(`recording to ${recording.path}`);

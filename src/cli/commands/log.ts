@@ -1,13 +1,16 @@
 /** `mproxy log RECORDING`: what ran on the remote — a table, JSON, one command's output, or live. */
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import { commandJson, foldRecords, type RecordedCommand } from '../../recording/commands.js';
 import type { RecordingRecord } from '../../recording/records.js';
+import { loadProfile } from '../../profile/load.js';
 import { readRecording } from '../../recording/reader.js';
+import { listRecordings } from '../../recording/session.js';
 import { MproxyError, messageOf } from '../../util/errors.js';
 import { processGone } from '../../util/process.js';
 import type { Command, CommandIO } from '../command.js';
+import { EMBEDDED_LOCAL, profileFile } from './up.js';
 
 const FOLLOW_MS = 250;
 
@@ -57,15 +60,34 @@ function row(c: RecordedCommand, width: number): string {
   return line.length > width ? `${line.slice(0, width - 1)}…` : line;
 }
 
+/** A recording file, or — for a name that is not a file — the newest recording of that profile. */
+function recordingArg(arg: string, io: CommandIO): string {
+  const path = resolve(io.cwd, arg);
+  if (existsSync(path) || arg.includes('/') || arg.endsWith('.cbor')) return path;
+  const file = profileFile(arg, io.cwd);
+  const loaded = loadProfile(file, { cwd: io.cwd, env: io.env, home: io.home, ...(file === EMBEDDED_LOCAL ? { projectDir: io.cwd } : {}) });
+  if (loaded.profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`, { hint: `mproxy validate ${loaded.file}` });
+  const template = loaded.profile.recording.path;
+  const newest = listRecordings(template, basename(file, '.toml'))[0];
+  if (newest === undefined) {
+    throw new MproxyError('E_RECORDING', `no recordings of profile ${arg} (looked for ${template.replaceAll('{profile}', basename(file, '.toml'))})`, {
+      hint: loaded.profile.recording.mode === 'off' ? 'recording is off for it: set [recording] mode = "commands" or "full"' : 'run `mproxy up` with it first',
+    });
+  }
+  io.stderr(`mproxy: ${relative(io.cwd, newest) || newest}, the newest recording of ${arg}\n`);
+  return newest;
+}
+
 export const logCommand: Command = {
   name: 'log',
   summary: 'list the commands of a recording, or print one command\'s output',
-  usage: 'mproxy log RECORDING [--json] [--show N] [--grep TEXT] [--follow]',
+  usage: 'mproxy log RECORDING|PROFILE [--json] [--show N] [--grep TEXT] [--follow]',
   details: [
     'A table of the remote commands a `mproxy up` session ran (seq, start, duration, exit, cwd,',
     'argv); --json prints one object per command instead. --show N writes command N\'s recorded',
     'stdout to stdout and stderr to stderr, byte for byte (needs recording.mode = "full").',
     'A recording cut short by a crash is read up to where it ends, and that is said.',
+    'PROFILE instead of a file reads that profile\'s newest recording (its [recording] path).',
   ],
   options: {
     json: { type: 'boolean', description: 'one JSON object per command: seq, argv, cwd, start, durationMs, exitCode, signal, bytesIn, bytesOut, env' },
@@ -75,8 +97,8 @@ export const logCommand: Command = {
   },
   failureExit: 1,
   async run(args, io) {
-    if (args.positionals.length !== 1) throw new MproxyError('E_USAGE', 'log takes one RECORDING file', { hint: 'mproxy log .mproxy/recordings/build-box-20261124T101500Z.cbor' });
-    const path = resolve(io.cwd, args.positionals[0] ?? '');
+    if (args.positionals.length !== 1) throw new MproxyError('E_USAGE', 'log takes one RECORDING file or PROFILE', { hint: 'mproxy log .mproxy/recordings/build-box-20261124T101500Z.cbor, or mproxy log build-box for its newest' });
+    const path = recordingArg(args.positionals[0] ?? '', io);
     const grep = args.values['grep'] as string | undefined;
     const keep = (c: RecordedCommand): boolean => grep === undefined || c.argv.join(' ').includes(grep);
     const show = args.values['show'] as string | undefined;

@@ -10,11 +10,13 @@ import type { Command } from '../command.js';
 import { formatDiagnostic } from '../output.js';
 
 /** The embedded profile `local` (this machine as the target) when no .mproxy/local.toml exists. */
-function profileFile(arg: string | undefined, cwd: string): string {
+export const EMBEDDED_LOCAL = fileURLToPath(new URL('../../../../profiles/local.toml', import.meta.url));
+
+export function profileFile(arg: string | undefined, cwd: string): string {
   try {
     return resolveProfileArg(arg, cwd);
   } catch (err) {
-    if (arg === 'local' && isMproxyError(err) && err.code === 'E_PROFILE_NOT_FOUND') return fileURLToPath(new URL('../../../../profiles/local.toml', import.meta.url));
+    if (arg === 'local' && isMproxyError(err) && err.code === 'E_PROFILE_NOT_FOUND') return EMBEDDED_LOCAL;
     throw err;
   }
 }
@@ -44,7 +46,9 @@ export const upCommand: Command = {
     const intercept = args.values['intercept'];
     if (intercept !== undefined && intercept !== 'trace' && intercept !== 'path') throw new MproxyError('E_USAGE', `--intercept must be trace or path, not ${String(intercept)}`);
     const file = profileFile(args.positionals[0], io.cwd);
-    const loaded = loadProfile(file, { cwd: io.cwd, env: io.env, home: io.home, flags: parseSetFlags(args.values['set'] as string[] | undefined) });
+    // The embedded profile's relative paths (a recording's) start here, not in mproxy's install.
+    const projectDir = file === EMBEDDED_LOCAL ? { projectDir: io.cwd } : {};
+    const loaded = loadProfile(file, { cwd: io.cwd, env: io.env, home: io.home, flags: parseSetFlags(args.values['set'] as string[] | undefined), ...projectDir });
     for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     const profile = loaded.profile;
     if (profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`, { hint: `mproxy validate ${loaded.file}` });

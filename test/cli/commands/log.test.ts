@@ -168,6 +168,31 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
     assert.match(r.stderr.toString(), /ends early at byte \d+: the last record is cut short/);
   });
 
+  test('a profile name reads its newest recording; no recording, or recording off, is said with a fix', () => {
+    const byName = mproxy(['log', 'box', '--json']);
+    assert.equal(byName.status, 0, byName.stderr.toString());
+    assert.equal(byName.stdout.toString(), mproxy(['log', recording, '--json']).stdout.toString());
+    assert.match(byName.stderr.toString(), /^mproxy: \.mproxy\/recordings\/box-\d{8}T\d{6}Z\.cbor, the newest recording of box\n$/);
+    writeFileSync(join(project, '.mproxy', 'quiet.toml'), '[target]\nuri = "local"\n');
+    const off = mproxy(['log', 'quiet']);
+    assert.equal(off.status, 1);
+    assert.match(off.stderr.toString(), /no recordings of profile quiet \(looked for .*\.mproxy\/recordings\/quiet-\{time\}\.cbor\)/);
+    assert.match(off.stderr.toString(), /hint: recording is off for it: set \[recording\] mode = "commands" or "full"/);
+    assert.equal(mproxy(['log', 'no-such-profile']).status, 1);
+  });
+
+  test('the embedded local profile records into the current project, and log finds it by name', () => {
+    const elsewhere = join(work, 'elsewhere');
+    mkdirSync(elsewhere);
+    const r = mproxy(['up', 'local', '--set', 'recording.mode=commands', '--', 'sh', '-c', '/bin/echo hi'], elsewhere);
+    assert.equal(r.status, 0, r.stderr.toString());
+    const made = readdirSync(join(elsewhere, '.mproxy', 'recordings'));
+    assert.equal(made.length, 1, 'in the directory the session ran from');
+    const listed = mproxy(['log', 'local', '--json'], elsewhere);
+    assert.equal(listed.status, 0, listed.stderr.toString());
+    assert.deepEqual(JSON.parse(listed.stdout.toString().trim())['argv'], ['echo', 'hi']);
+  });
+
   test('keep = 2: older recordings of the profile are deleted', () => {
     for (let i = 0; i < 2; i++) {
       spawnSync('sleep', ['1.1']); // {time} has one-second resolution
