@@ -4,7 +4,9 @@
       "target_name": "mproxy-pty",
       "type": "executable",
       "sources": [
-        "native/pty/mproxy-pty.c"
+        "native/pty/mproxy-pty.c",
+        "native/pty/helper.c",
+        "native/pty/spawner.c"
       ],
       "cflags": [
         "-O2",

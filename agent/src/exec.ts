@@ -11,6 +11,7 @@ import { ACK_BATCH, MAX_CHUNK, T, WINDOW, type ExecFrame } from '../../src/proto
 import type { AgentChannel } from './channel.js';
 import { childPipes, type ChildPipes } from './fifo.js';
 import { foregroundGroup, parseStatus, ptySpawn, sendSize } from './pty.js';
+import type { FastChild, Spawner } from './spawner.js';
 
 interface Outbound {
   readonly stream: Readable;
@@ -18,7 +19,10 @@ interface Outbound {
 }
 
 export class ExecSession {
-  private readonly child: ChildProcess;
+  private readonly child: ChildProcess | FastChild;
+  /** Whether the stdio streams exist yet (the fast path opens them a moment after the start). */
+  private attached = false;
+  private readonly early: [number, Uint8Array | undefined][] = [];
   private readonly outbound = new Map<number, Outbound>();
   private readonly inbound = new Map<number, Writable>();
   private finished = false;
@@ -35,6 +39,7 @@ export class ExecSession {
     private readonly channel: AgentChannel,
     private readonly onDone: () => void,
     ptyHelper: string | undefined,
+    spawner: Spawner | undefined,
   ) {
     const [file = '', ...args] = frame.argv;
     const pty = frame.pty !== undefined && ptyHelper !== undefined ? ptySpawn(ptyHelper, { ...frame, pty: frame.pty }) : undefined;
@@ -46,8 +51,12 @@ export class ExecSession {
       if (piped !== undefined) return piped.childFd;
       return fd <= 2 || frame.fds.includes(fd) || fd === pty?.controlFd ? 'pipe' : 'ignore';
     });
+    // The fast path (spawner.ts) for plain execs; its pipes are ours once it says it started.
+    const fast = spawner?.usable === true && pty === undefined && frame.fds.length === 0;
     try {
-      this.child = pty !== undefined ? spawn(pty.file, pty.args, { cwd: frame.cwd, env: pty.env, stdio, detached: true }) : spawn(file, args, { cwd: frame.cwd, env: { ...frame.env }, stdio, detached: true });
+      if (fast) this.child = spawner.spawn(frame.argv, frame.env, frame.cwd);
+      else if (pty !== undefined) this.child = spawn(pty.file, pty.args, { cwd: frame.cwd, env: pty.env, stdio, detached: true });
+      else this.child = spawn(file, args, { cwd: frame.cwd, env: { ...frame.env }, stdio, detached: true });
     } finally {
       for (const p of pipes ?? []) closeSync(p.childFd);
     }
@@ -63,13 +72,20 @@ export class ExecSession {
     }
     this.control = pty !== undefined ? (this.child.stdio[pty.controlFd] as Writable | null) ?? undefined : undefined;
     this.child.on('error', (err: NodeJS.ErrnoException) => this.fail(err));
-    this.child.on('close', (code, signal) => this.exit(code, signal));
+    this.child.on('close', (code: number | null, signal: NodeJS.Signals | null) => this.exit(code, signal));
+    if (fast) this.child.once('spawn', () => this.attach(undefined));
+    else this.attach(pty?.controlFd);
+    channel.on('drain', this.resumeAll);
+  }
+
+  /** The process's stdio streams, watched; input that came before them goes in now. */
+  private attach(controlFd: number | undefined): void {
     this.child.stdio.forEach((s, fd) => {
       if (s === null || s === undefined) return;
       s.on('error', () => undefined); // EPIPE after the child exits: the Exit frame says what happened.
-      if (fd === pty?.controlFd) return;
+      if (fd === controlFd) return;
       if (fd === 0) this.inbound.set(0, s as Writable);
-      else if (fd === 2 && pty !== undefined) this.watchHelper(s as Readable);
+      else if (fd === 2 && controlFd !== undefined) this.watchHelper(s as Readable);
       else if (fd <= 2) this.watchOutbound(fd, s as Readable);
       else {
         // Extra fds are sockets: the child may read or write them.
@@ -77,7 +93,11 @@ export class ExecSession {
         this.watchOutbound(fd, s as Duplex);
       }
     });
-    channel.on('drain', this.resumeAll);
+    this.attached = true;
+    for (const [s, d] of this.early.splice(0)) {
+      if (d === undefined) this.eof(s);
+      else this.data(s, d);
+    }
   }
 
   /** The pty helper's stderr: its status line, then nothing; the process's stderr is the terminal. */
@@ -124,6 +144,7 @@ export class ExecSession {
   private readonly written = new Map<number, number>();
 
   data(s: number, d: Uint8Array): void {
+    if (!this.attached) return void this.early.push([s, d]);
     const w = this.inbound.get(s);
     if (w === undefined || w.writableEnded) return;
     w.write(d, () => {
@@ -135,6 +156,7 @@ export class ExecSession {
   }
 
   eof(s: number): void {
+    if (!this.attached) return void this.early.push([s, undefined]);
     const input = this.inbound.get(s);
     const poke = this.pokes.get(s);
     if (poke === undefined) return void input?.end();

@@ -10,6 +10,7 @@ import { AgentChannel } from './channel.js';
 import { ExecSession } from './exec.js';
 import { ArgumentError, closeAllHandles, isFileOp, runFileOp } from './fs-ops.js';
 import { listExecutables } from './path-query.js';
+import { Spawner } from './spawner.js';
 import { findHelper } from './pty.js';
 import { Watches } from './watch.js';
 
@@ -17,6 +18,8 @@ const channel = new AgentChannel(process.stdin, process.stdout);
 const sessions = new Map<number, ExecSession>();
 /** `node agent.cjs [PTY-HELPER]`: without a usable helper there are no pseudo-terminals. */
 const ptyHelper = findHelper(process.argv[2]);
+/** The same helper starts plain execs faster than Node can (spawner.ts). */
+const spawner = Spawner.start(ptyHelper);
 const watches = new Watches((frame) => channel.send(frame));
 let greeted = false;
 
@@ -42,7 +45,7 @@ const HANDLERS: { [K in Frame['t']]?: Handler<K> } = {
     if (f.pty !== undefined && ptyHelper === undefined) {
       return channel.send({ t: T.Error, id: f.id, code: 'E_NO_PTY', msg: 'this agent has no pty helper (none was built for this machine\'s kind)' });
     }
-    sessions.set(f.id, new ExecSession(f, channel, () => sessions.delete(f.id), ptyHelper));
+    sessions.set(f.id, new ExecSession(f, channel, () => sessions.delete(f.id), ptyHelper, spawner));
   },
   // Data {t:2, id, s, d}: bytes for the process's stdin (s=0) or extra fd s.
   [T.Data]: (f) => sessions.get(f.id)?.data(f.s, f.d),

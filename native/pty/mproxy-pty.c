@@ -13,6 +13,10 @@
  *        gets SIGWINCH); closed in the program, which inherits every other fd (extra fds)
  *
  * Exits with the program's status; when the program died of signal N, dies of N too.
+ *
+ *   mproxy-pty --spawner
+ *
+ * The agent's fast spawn: a small process starts programs for it (spawner.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +32,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helper.h"
+
 static int chld_pipe[2];
 
 static void on_chld(int sig) {
@@ -36,31 +42,6 @@ static void on_chld(int sig) {
   ssize_t ignored = write(chld_pipe[1], "c", 1);
   (void)ignored;
   errno = saved;
-}
-
-static const char *errno_name(int e) {
-  switch (e) {
-  case ENOENT: return "ENOENT";
-  case EACCES: return "EACCES";
-  case ENOEXEC: return "ENOEXEC";
-  case ENOTDIR: return "ENOTDIR";
-  case ELOOP: return "ELOOP";
-  case E2BIG: return "E2BIG";
-  case ENOMEM: return "ENOMEM";
-  case ETXTBSY: return "ETXTBSY";
-  default: return "EIO";
-  }
-}
-
-static int write_all(int fd, const char *buf, size_t len) {
-  while (len > 0) {
-    ssize_t n = write(fd, buf, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    buf += n;
-    len -= (size_t)n;
-  }
-  return 0;
 }
 
 static unsigned short parse_dim(const char *s) {
@@ -96,6 +77,7 @@ static void die_like(int status) {
 }
 
 int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--spawner") == 0) return spawner_main();
   if (argc < 5) {
     fputs("usage: mproxy-pty CONTROL-FD ROWS COLS PROGRAM [ARG...]\n", stderr);
     return 2;

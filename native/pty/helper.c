@@ -1,0 +1,32 @@
+/* Small pieces both modes of the agent's helper use. */
+#include <errno.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+const char *errno_name(int e) {
+  switch (e) {
+  case ENOENT: return "ENOENT";
+  case EACCES: return "EACCES";
+  case ENOEXEC: return "ENOEXEC";
+  case ENOTDIR: return "ENOTDIR";
+  case ELOOP: return "ELOOP";
+  case E2BIG: return "E2BIG";
+  case ENOMEM: return "ENOMEM";
+  case ETXTBSY: return "ETXTBSY";
+  case EISDIR: return "EISDIR";
+  case EPERM: return "EPERM";
+  default: return "EIO";
+  }
+}
+
+int write_all(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    buf += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}

@@ -1,0 +1,13 @@
+/* What the agent's native helper's two modes share (mproxy-pty.c, spawner.c). */
+#ifndef MPROXY_HELPER_H
+#define MPROXY_HELPER_H
+#include <stddef.h>
+
+/* The errno's name as Node spells it ("ENOENT"), EIO for the rest. */
+const char *errno_name(int e);
+/* Writes all of buf (EINTR retried); -1 when the fd fails. */
+int write_all(int fd, const char *buf, size_t len);
+/* `mproxy-pty --spawner`. */
+int spawner_main(void);
+
+#endif
