@@ -170,8 +170,10 @@ export class ExecSession {
   }
 
   signal(sig: string): void {
+    if (this.finished) return;
+    // Started through the spawner but not yet running: the signal goes once it is.
+    if (this.child.pid === undefined) return void this.child.once('spawn', () => this.signal(sig));
     const pid = this.ptyLeader !== undefined ? foregroundGroup(this.ptyLeader) : this.child.pid;
-    if (pid === undefined || this.finished) return;
     try {
       process.kill(-pid, sig as NodeJS.Signals);
     } catch {

@@ -34,6 +34,14 @@ describe('the agent\'s fast spawn', () => {
     assert.deepEqual([r.code, r.signal], [null, 'SIGTERM']);
   });
 
+  test('a signal sent the moment the exec is asked for still reaches the program', async () => {
+    const proc = host.exec({ argv: ['sleep', '30'], env: { PATH: '/usr/bin:/bin' }, cwd: '/' });
+    proc.signal('SIGTERM');
+    proc.stdin.end();
+    const status = await Promise.race([proc.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000).unref())]);
+    assert.deepEqual(status, { code: null, signal: 'SIGTERM' });
+  });
+
   test('an executable without #! runs with /bin/sh, as execvp does', async (t) => {
     const dir = tempTree(t, { 'plain-script': 'echo "ran as $0"\n' });
     await sh(host, `chmod +x ${dir}/plain-script`);
