@@ -52,6 +52,20 @@ function writeAllSync(fd: number, bufs: readonly Buffer[], at: number, done: num
   }
 }
 
+/** A Buffer: cbor-x writes a plain Uint8Array as a tagged typed array, not a byte string. */
+const NO_BYTES = Buffer.alloc(0);
+
+/** The head of a CBOR byte string of `n` bytes (major type 2, shortest form). */
+function byteStringHead(n: number): Buffer {
+  if (n < 24) return Buffer.from([0x40 + n]);
+  if (n < 0x100) return Buffer.from([0x58, n]);
+  const head = Buffer.allocUnsafe(n < 0x10000 ? 3 : 5);
+  head[0] = n < 0x10000 ? 0x59 : 0x5a;
+  if (n < 0x10000) head.writeUInt16BE(n, 1);
+  else head.writeUInt32BE(n, 1);
+  return head;
+}
+
 export class RecordingWriter {
   private readonly fd: number;
   private ioBytes = 0;
@@ -78,14 +92,19 @@ export class RecordingWriter {
 
   private write(record: RecordingRecord): void {
     if (this.closed || this.error !== undefined) return;
-    const body = encode(record); // a fresh slice of cbor-x's buffer: not overwritten later
-    const head = Buffer.allocUnsafe(4);
-    head.writeUInt32BE(body.length, 0);
-    this.queue.push(head, body);
-    this.queued += 4 + body.length;
+    this.enqueue([encode(record)]); // a fresh slice of cbor-x's buffer: not overwritten later
     // A command's start and end are the audit trail: they (and what queued before them) go now.
     if (record.k !== 'io' || this.queued > QUEUE_LIMIT) this.writeQueueNow();
     else if (!this.writing) this.writeQueue();
+  }
+
+  /** Queues one record made of `parts`, behind its length. */
+  private enqueue(parts: readonly Uint8Array[]): void {
+    const length = parts.reduce((n, p) => n + p.length, 0);
+    const head = Buffer.allocUnsafe(4);
+    head.writeUInt32BE(length, 0);
+    this.queue.push(head, ...parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength))));
+    this.queued += 4 + length;
   }
 
   /** One background writev of what is queued; again when it is done, until the queue is empty. */
@@ -144,14 +163,23 @@ export class RecordingWriter {
     this.write({ k: 'start', ...record, env });
   }
 
+  /**
+   * A stdio chunk. Its bytes are not copied into an encoding: cbor-x encodes the record with an
+   * empty byte string (its last byte, 0x40), and that byte gives way to the head of a byte string
+   * of the chunk's length (RFC 8949 major type 2), the chunk itself following as it is. The same
+   * bytes as encode() of the whole record, without copying (and collecting) every chunk again.
+   */
   io(seq: number, s: 0 | 1 | 2, d: Uint8Array, t = Date.now()): void {
-    if (this.capped) return;
+    if (this.capped || this.closed || this.error !== undefined) return;
     if (this.ioBytes + d.length > this.options.maxBytes) {
       this.capped = true;
       return;
     }
     this.ioBytes += d.length;
-    this.write({ k: 'io', seq, t, s, d });
+    const empty = encode({ k: 'io', seq, t, s, d: NO_BYTES } satisfies RecordingRecord);
+    this.enqueue([empty.subarray(0, empty.length - 1), byteStringHead(d.length), d]);
+    if (this.queued > QUEUE_LIMIT) this.writeQueueNow();
+    else if (!this.writing) this.writeQueue();
   }
 
   end(record: Omit<Extract<RecordingRecord, { k: 'end' }>, 'k'>): void {

@@ -1,6 +1,7 @@
 /** Recordings: every record type round-trips, damage is located, secrets redacted, size capped, file private. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { encode } from 'cbor-x';
 import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -127,4 +128,20 @@ test('a command\'s start and end are in the file the moment they are recorded', 
   // No await in between: what a kill -9 right now would leave.
   assert.deepEqual(readRecording(readFileSync(path)).records.map((r) => r.k), ['start', 'io', 'end']);
   await w.close();
+});
+
+test('a stdio record is byte for byte what cbor-x makes of it, at every byte-string length boundary', async (t) => {
+  const path = join(tempTree(t, {}), 'j.mprec');
+  const w = new RecordingWriter(path, { redact: () => false, maxBytes: 1 << 30 });
+  const sizes = [0, 1, 23, 24, 255, 256, 65535, 65536, 200000];
+  for (const n of sizes) w.io(3, 2, Buffer.alloc(n, n % 256), 1732441234567);
+  await w.close();
+  const bytes = readFileSync(path);
+  let at = 0;
+  for (const n of sizes) {
+    const length = bytes.readUInt32BE(at);
+    const expected = encode({ k: 'io', seq: 3, t: 1732441234567, s: 2, d: Buffer.alloc(n, n % 256) });
+    assert.ok(bytes.subarray(at + 4, at + 4 + length).equals(expected), `a chunk of ${n} bytes`);
+    at += 4 + length;
+  }
 });
