@@ -20,6 +20,16 @@ const char *errno_name(int e) {
   }
 }
 
+int chld_pipe[2];
+
+void on_chld(int sig) {
+  (void)sig;
+  int saved = errno;
+  ssize_t ignored = write(chld_pipe[1], "c", 1);
+  (void)ignored;
+  errno = saved;
+}
+
 int write_all(int fd, const char *buf, size_t len) {
   while (len > 0) {
     ssize_t n = write(fd, buf, len);

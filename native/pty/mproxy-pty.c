@@ -34,15 +34,6 @@
 
 #include "helper.h"
 
-static int chld_pipe[2];
-
-static void on_chld(int sig) {
-  (void)sig;
-  int saved = errno;
-  ssize_t ignored = write(chld_pipe[1], "c", 1);
-  (void)ignored;
-  errno = saved;
-}
 
 static unsigned short parse_dim(const char *s) {
   long v = strtol(s, NULL, 10);

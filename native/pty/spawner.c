@@ -43,15 +43,6 @@ struct child {
 };
 
 static struct child children[MAX_CHILDREN];
-static int chld_pipe[2];
-
-static void on_chld(int sig) {
-  (void)sig;
-  int saved = errno;
-  ssize_t ignored = write(chld_pipe[1], "c", 1);
-  (void)ignored;
-  errno = saved;
-}
 
 static void reply(const char *fmt, uint32_t id, long a, int b, int c, int d) {
   char line[96];
