@@ -52,8 +52,14 @@ function seedDir(root: string, owner?: { uid: number; gid: number }): void {
   if (owner !== undefined) spawnSync('chown', ['-R', `${owner.uid}:${owner.gid}`, root]);
 }
 
+/** Removes the temporary directories a target made (no mount is left in them by then). */
+function removeDirs(dirs: readonly string[]): void {
+  for (const dir of dirs) if (dir.startsWith(tmpdir())) spawnSync('rm', ['-r', '--one-file-system', dir]);
+}
+
 export function localTarget(): UpTarget {
   let view = '';
+  const made: string[] = [];
   return {
     name: 'local',
     missing: undefined,
@@ -65,12 +71,14 @@ export function localTarget(): UpTarget {
       seedDir(remote);
       view = localView();
       const home = mkdtempSync(join(tmpdir(), 'mproxy-up-home-'));
+      made.push(remote, home);
       const profile = join(home, 'local.toml');
       writeFileSync(profile, profileText('local', remote, view));
       return { profile, home, local: view };
     },
     async stop() {
       if (view !== '') rmdirSync(join(view, '..'));
+      removeDirs(made);
     },
   };
 }
@@ -107,6 +115,7 @@ export function sshTarget(agent: 'node' | 'none'): UpTarget {
 export function dockerTarget(image: 'node' | 'busybox'): UpTarget {
   let dockerd: Dockerd | undefined;
   let view = '';
+  const made: string[] = [];
   return {
     name: image === 'node' ? 'docker + agent' : 'docker agentless',
     missing: dockerdMissing(),
@@ -121,6 +130,7 @@ export function dockerTarget(image: 'node' | 'busybox'): UpTarget {
       if (r.code !== 0) throw new Error(`seeding the container: ${r.stderr}`);
       view = localView();
       const home = mkdtempSync(join(tmpdir(), 'mproxy-up-home-'));
+      made.push(home);
       const profile = join(home, 'container.toml');
       writeFileSync(profile, profileText(`docker://${name}`, '/ws', view, `docker_host = "${dockerd.host}"`));
       return { profile, home, local: view };
@@ -128,6 +138,7 @@ export function dockerTarget(image: 'node' | 'busybox'): UpTarget {
     async stop() {
       await dockerd?.stop();
       if (view !== '') rmdirSync(join(view, '..'));
+      removeDirs(made);
     },
   };
 }
