@@ -17,6 +17,10 @@
 int sock = -1, sig_read_fd = -1, sig_write_fd = -1;
 struct buf out;
 int have_tty;
+int remote;
+/* Signals that came before the decision: forwarded once remote, acted on here once local. */
+static unsigned char early_sigs[32];
+static int n_early;
 struct termios saved_tty;
 static int tty_raw;
 
@@ -109,6 +113,10 @@ static void suspend(void) {
 }
 
 static void handle_signal(int sig) {
+  if (!remote && sig != SIGTSTP) {
+    if (n_early < (int)sizeof early_sigs) early_sigs[n_early++] = (unsigned char)sig;
+    return;
+  }
   if (sig == SIGWINCH) {
     send_size();
   } else if (sig == SIGTSTP) {
@@ -122,6 +130,32 @@ static void handle_signal(int sig) {
 void drain_signals(void) {
   unsigned char s;
   while (read(sig_read_fd, &s, 1) == 1) handle_signal(s);
+}
+
+/* REMOTE: the terminal goes raw, the size is sent again (it may have changed since the
+ * request), and signals that came meanwhile are forwarded. */
+void go_remote(void) {
+  remote = 1;
+  enter_raw();
+  if (have_tty) send_size();
+  for (int i = 0; i < n_early; i++) handle_signal(early_sigs[i]);
+  n_early = 0;
+}
+
+/* LOCAL: a signal that came meanwhile does to us what it would have done to the command
+ * (Ctrl-C before it started ends it); the rest are dropped, as for a program not yet running. */
+void go_local(void) {
+  drain_signals();
+  for (int i = 0; i < n_early; i++) {
+    int sig = early_sigs[i];
+    if (sig == SIGWINCH || sig == SIGCONT || sig == SIGURG) continue;
+    signal(sig, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+  }
 }
 
 void write_all(int fd, const char *p, size_t n) {

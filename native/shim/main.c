@@ -19,6 +19,10 @@
  *                   18 EOF      u8 fd
  *                   19 EXIT     i32 code (-1: killed by a signal), u8 signal number
  *                   20 ERROR    text, printed as "mproxy: TEXT"; an EXIT follows
+ *                   21 REMOTE   (empty) the command runs on the remote: its input may be read
+ *                               now. Until LOCAL or REMOTE nothing is read from stdin or extra
+ *                               fds (a local command must find all of its input still there)
+ *                               and the terminal is not touched.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -121,9 +125,12 @@ static void on_frame(uint8_t type, const char *p, size_t n, char **argv) {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%.*s", (int)n, p);
     close(sock);
+    go_local();
     execv(path, argv);
     fprintf(stderr, "mproxy: cannot run %s: %s\n", path, strerror(errno));
     exit(errno == ENOENT ? 127 : 126);
+  } else if (type == F_REMOTE) {
+    go_remote();
   } else if (type == F_OUT && n >= 1) {
     write_all((unsigned char)p[0], p + 1, n - 1);
   } else if (type == F_OUT_EOF && n >= 1) {
@@ -169,12 +176,11 @@ int main(int argc, char **argv) {
   send_request(argc, argv, dir, path, fds);
   flush_out(1);
   catch_signals();
-  enter_raw();
   int stdin_open = 1;
   struct buf in = { 0 };
   for (;;) {
     struct pollfd pfd[3 + MAX_FDS];
-    int nfd = 0, room = out.len < OUT_LIMIT;
+    int nfd = 0, room = remote && out.len < OUT_LIMIT;
     pfd[nfd++] = (struct pollfd){ sock, (short)(POLLIN | (out.len ? POLLOUT : 0)), 0 };
     pfd[nfd++] = (struct pollfd){ sig_read_fd, POLLIN, 0 };
     /* A background job must not read the terminal (it would be stopped by SIGTTIN). */
@@ -183,7 +189,7 @@ int main(int argc, char **argv) {
     if (read_stdin) pfd[nfd++] = (struct pollfd){ 0, POLLIN, 0 };
     int first_extra = nfd;
     for (int i = 0; i < n_extras; i++) if (room && extras[i].open && extras[i].dir == 'r') pfd[nfd++] = (struct pollfd){ extras[i].fd, POLLIN, 0 };
-    if (poll(pfd, (nfds_t)nfd, stdin_open && !read_stdin ? 200 : -1) < 0) {
+    if (poll(pfd, (nfds_t)nfd, remote && stdin_open && !read_stdin ? 200 : -1) < 0) {
       if (errno == EINTR) continue;
       fail("poll");
     }

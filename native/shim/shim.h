@@ -8,12 +8,14 @@
 
 enum {
   F_REQUEST = 1, F_DATA = 2, F_EOF = 3, F_SIGNAL = 4, F_RESIZE = 5,
-  F_LOCAL = 16, F_OUT = 17, F_OUT_EOF = 18, F_EXIT = 19, F_ERROR = 20,
+  F_LOCAL = 16, F_OUT = 17, F_OUT_EOF = 18, F_EXIT = 19, F_ERROR = 20, F_REMOTE = 21,
 };
 
 extern int sock, sig_read_fd;
 extern struct buf out;
 extern int have_tty;
+/* Set once the broker said REMOTE: until then no input is read and the terminal is left alone. */
+extern int remote;
 extern struct termios saved_tty;
 
 void fail(const char *what);
@@ -24,6 +26,8 @@ void send_frame(uint8_t type, const void *a, size_t alen, const void *b, size_t 
 void flush_out(int all);
 void send_size(void);
 void drain_signals(void);
+void go_remote(void);
+void go_local(void);
 void write_all(int fd, const char *p, size_t n);
 void finish(int32_t code, int sig);
 

@@ -108,6 +108,8 @@ export class ShimConnection {
       this.socket.end(textFrame(ToShim.Local, decision.path));
       return;
     }
+    // REMOTE: the shim starts reading the command's input only now (a local command's stays put).
+    this.socket.write(frameHeader(ToShim.Remote, 0));
     const env = this.ctx.remoteEnv(req.env);
     const fds = req.fds.map((f) => f.fd);
     const proc = this.ctx.host.exec({

@@ -5,8 +5,11 @@
 
 /** Frame types, shim → broker. */
 export const FromShim = { Request: 1, Data: 2, Eof: 3, Signal: 4, Resize: 5 } as const;
-/** Frame types, broker → shim. */
-export const ToShim = { Local: 16, Data: 17, Eof: 18, Exit: 19, Error: 20 } as const;
+/**
+ * Frame types, broker → shim. LOCAL (the path to exec here) or REMOTE (empty) answers the
+ * request; the shim reads no input before either, so a local command finds all of it.
+ */
+export const ToShim = { Local: 16, Data: 17, Eof: 18, Exit: 19, Error: 20, Remote: 21 } as const;
 
 export interface ShimFrame {
   readonly type: number;

@@ -3,8 +3,9 @@
  * appended in order, env values matching `redact` become "[redacted]", and stdio capture stops
  * once `maxBytes` of it were written — commands are still recorded, and the footer says so.
  *
- * Header, command start and end records are written at once, with whatever queued before them:
- * a crash never loses a command that started or ended. Stdio chunks are queued and written by one
+ * Header, command start and end records are written at once, with whatever queued before them
+ * and what a background write is still carrying: a crash never loses a command that started or
+ * ended. Stdio chunks are queued and written by one
  * background write(2) at a time (libuv's thread pool), all that queued meanwhile in one writev:
  * the relay that reports a chunk does not wait for the disk. Every record has its file position
  * from the moment it is queued. Should the queue pass QUEUE_LIMIT (a disk slower than the
@@ -77,9 +78,11 @@ export class RecordingWriter {
   private queue: Buffer[] = [];
   private queued = 0;
   private writing = false;
+  /** What the background write in flight holds, and where it goes: see writeQueueNow. */
+  private inFlight: { bufs: Buffer[]; at: number } | undefined;
   private error: Error | undefined;
   private drained: (() => void)[] = [];
-  private readonly onExit = (): void => this.writeQueueNow();
+  private readonly onExit = (): void => this.writeQueueNow(true);
 
   constructor(
     readonly path: string,
@@ -94,7 +97,8 @@ export class RecordingWriter {
     if (this.closed || this.error !== undefined) return;
     this.enqueue([encode(record)]); // a fresh slice of cbor-x's buffer: not overwritten later
     // A command's start and end are the audit trail: they (and what queued before them) go now.
-    if (record.k !== 'io' || this.queued > QUEUE_LIMIT) this.writeQueueNow();
+    if (record.k !== 'io') this.writeQueueNow(true);
+    else if (this.queued > QUEUE_LIMIT) this.writeQueueNow(false);
     else if (!this.writing) this.writeQueue();
   }
 
@@ -119,8 +123,10 @@ export class RecordingWriter {
     this.queueAt += length;
     this.queued -= length;
     this.writing = true;
+    this.inFlight = { bufs, at };
     writev(this.fd, bufs, at, (err, written) => {
       this.writing = false;
+      this.inFlight = undefined;
       try {
         if (err !== null) throw err;
         if (written < length) writeAllSync(this.fd, bufs, at, written);
@@ -131,9 +137,15 @@ export class RecordingWriter {
     });
   }
 
-  /** Writes the queue synchronously at its positions (a background write may still be going). */
-  private writeQueueNow(): void {
+  /**
+   * Writes the queue synchronously at its positions. `durable`: also what a background write is
+   * still carrying — the same bytes at the same place, so writing them twice is harmless — or
+   * the record written now would sit behind a hole until that write lands (a crash meanwhile,
+   * or an exit that abandons it, and a reader stops at the hole).
+   */
+  private writeQueueNow(durable: boolean): void {
     try {
+      if (durable && this.inFlight !== undefined) writeAllSync(this.fd, this.inFlight.bufs, this.inFlight.at, 0);
       while (this.queue.length > 0 && this.error === undefined) {
         const bufs = this.queue.splice(0, MAX_IOV);
         const length = bufs.reduce((n, b) => n + b.length, 0);
@@ -178,7 +190,7 @@ export class RecordingWriter {
     this.ioBytes += d.length;
     const empty = encode({ k: 'io', seq, t, s, d: NO_BYTES } satisfies RecordingRecord);
     this.enqueue([empty.subarray(0, empty.length - 1), byteStringHead(d.length), d]);
-    if (this.queued > QUEUE_LIMIT) this.writeQueueNow();
+    if (this.queued > QUEUE_LIMIT) this.writeQueueNow(false);
     else if (!this.writing) this.writeQueue();
   }
 

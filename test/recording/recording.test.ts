@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { encode } from 'cbor-x';
-import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, open, openSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readRecording } from '../../src/recording/reader.js';
@@ -122,11 +122,21 @@ test('a process that exits without closing the recording still leaves every reco
 test('a command\'s start and end are in the file the moment they are recorded', async (t) => {
   const path = join(tempTree(t, {}), 'i.mprec');
   const w = new RecordingWriter(path, { redact: () => false, maxBytes: 1 << 30 });
+  // Every thread of libuv's pool is kept busy opening a FIFO nobody writes: the stdio record's
+  // background write cannot run before the end record is written and the file read.
+  const dir = tempTree(t, {});
+  const fifos = Array.from({ length: Number(process.env['UV_THREADPOOL_SIZE'] ?? 4) }, (_, i) => join(dir, `fifo-${i}`));
+  assert.equal(spawnSync('mkfifo', fifos).status, 0);
+  const blocked = fifos.map((f) => new Promise<number>((resolve, reject) => open(f, 'r', (err, fd) => (err === null ? resolve(fd) : reject(err)))));
   w.start({ seq: 1, t: 1, argv: ['make'], cwd: '/', env: {} });
   w.io(1, 1, Buffer.from('output'), 2);
   w.end({ seq: 1, t: 3, code: 0, signal: null, bytesIn: 0, bytesOut: 6 });
-  // No await in between: what a kill -9 right now would leave.
-  assert.deepEqual(readRecording(readFileSync(path)).records.map((r) => r.k), ['start', 'io', 'end']);
+  // What a kill -9 right now would leave: read whole, no hole where the stdio record goes.
+  const now = readRecording(readFileSync(path));
+  for (const f of fifos) closeSync(openSync(f, constants.O_WRONLY | constants.O_NONBLOCK)); // free the pool
+  for (const fd of await Promise.all(blocked)) closeSync(fd);
+  assert.equal(now.damage, undefined);
+  assert.deepEqual(now.records.map((r) => r.k), ['start', 'io', 'end']);
   await w.close();
 });
 

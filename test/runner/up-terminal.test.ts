@@ -34,6 +34,18 @@ describe('mproxy up on a terminal', { skip: spawnSync('script', ['--version']).s
     assert.deepEqual(leftovers(sessions), []);
   });
 
+  test('a local command starts with the terminal as it was, not in the raw mode a remote one gets', () => {
+    // stty is kept local; the bare `stty -a` shows the modes the command found.
+    const shell = `${mproxy} --set 'sandbox.local_commands=["stty"]' -- sh -c 'stty -a; stty -a </dev/tty'`;
+    const r = spawnSync('script', ['-qec', shell, '/dev/null'], { cwd: work, env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stdout);
+    const modes = r.stdout.replace(/\r/g, '');
+    assert.doesNotMatch(modes, /(^|\s)-icanon(\s|$)/m, modes);
+    assert.doesNotMatch(modes, /(^|\s)-echo(\s|$)/m, modes);
+    assert.match(modes, /(^|\s)icanon(\s|$)/m, modes);
+    assert.deepEqual(leftovers(sessions), []);
+  });
+
   test('Ctrl-Z stops the remote command and the job; fg continues it', () => {
     const keys = `sleep 3; printf 'sh -c "sleep 4; echo slept-\\$((6*7))"\\n'; sleep 1.5; printf '\\032'; sleep 1; printf 'jobs; echo listed\\n'; sleep 1; printf 'fg\\n'; sleep 6; printf 'exit\\n'`;
     const r = spawnSync('sh', ['-c', `(${keys}) | script -qec "${mproxy} -- bash --norc --noprofile -i" /dev/null`], { cwd: work, env, encoding: 'utf8', timeout: 60_000 });

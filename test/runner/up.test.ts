@@ -84,6 +84,12 @@ for (const make of UP_TARGETS) {
       assert.ok(r.stdout.split('\n')[1]?.includes(LOCAL_OS), r.stdout);
     });
 
+    test('a local command finds all of its input: nothing is read before it is known to run here', () => {
+      const r = bash('printf "%s\\n" one two three > input.txt; for i in $(seq 1 50); do cat input.txt | wc -l; done | sort | uniq -c; wc -l < input.txt; rm input.txt', ['--set', 'sandbox.local_commands=["wc"]']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.trim()), ['50 3', '3']);
+    });
+
     test('an agent-like Node program: its children run remote, it reads files through the mount', () => {
       const dev = target.devTools;
       const program = `
