@@ -142,19 +142,23 @@ void go_remote(void) {
   n_early = 0;
 }
 
+/* Dies of `sig` if its default action is to end the process (returns for the others). */
+static void die_of(int sig) {
+  signal(sig, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+  raise(sig);
+}
+
 /* LOCAL: a signal that came meanwhile does to us what it would have done to the command
  * (Ctrl-C before it started ends it); the rest are dropped, as for a program not yet running. */
 void go_local(void) {
   drain_signals();
   for (int i = 0; i < n_early; i++) {
     int sig = early_sigs[i];
-    if (sig == SIGWINCH || sig == SIGCONT || sig == SIGURG) continue;
-    signal(sig, SIG_DFL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, sig);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
-    raise(sig);
+    if (sig != SIGWINCH && sig != SIGCONT && sig != SIGURG) die_of(sig);
   }
 }
 
@@ -179,12 +183,7 @@ void finish(int32_t code, int sig) {
   leave_raw();
   if (code < 0 && sig > 0) {
     /* Die of the same signal: a shell waiting for us reacts as to a local command (Ctrl-C). */
-    signal(sig, SIG_DFL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, sig);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
-    raise(sig);
+    die_of(sig);
     exit(128 + sig);
   }
   exit(code & 255);
