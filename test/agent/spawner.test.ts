@@ -29,6 +29,11 @@ describe('the agent\'s fast spawn', () => {
     assert.deepEqual([r.stdout.toString(), r.stderr.toString(), r.code, r.signal], ['in v /tmp\n', 'e\n', 7, null]);
   });
 
+  test('stdin and stdout are pipes: /dev/stdin and /dev/stdout can be opened by name', async () => {
+    const r = await sh(host, 'cat /dev/stdin > /dev/stdout; readlink /proc/self/fd/0', { input: 'through a pipe\n' });
+    assert.match(r.stdout.toString(), /^through a pipe\npipe:\[\d+\]\n$/);
+  });
+
   test('death by a signal is reported as that signal', async () => {
     const r = await sh(host, 'kill -TERM $$');
     assert.deepEqual([r.code, r.signal], [null, 'SIGTERM']);
