@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { encode } from 'cbor-x';
-import { closeSync, constants, open, openSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, open, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readRecording } from '../../src/recording/reader.js';
@@ -133,7 +133,10 @@ test('a command\'s start and end are in the file the moment they are recorded', 
   w.end({ seq: 1, t: 3, code: 0, signal: null, bytesIn: 0, bytesOut: 6 });
   // What a kill -9 right now would leave: read whole, no hole where the stdio record goes.
   const now = readRecording(readFileSync(path));
-  for (const f of fifos) closeSync(openSync(f, constants.O_WRONLY | constants.O_NONBLOCK)); // free the pool
+  // Free the pool: a writer's open waits for the reader's, so none is missed however late the
+  // pool's threads start (a non-blocking open fails while a reader is still only queued).
+  const freed = spawnSync('sh', ['-c', 'for f do : > "$f"; done', 'sh', ...fifos], { timeout: 30_000 });
+  assert.equal(freed.status, 0, 'the pool\'s blocked opens were let go');
   for (const fd of await Promise.all(blocked)) closeSync(fd);
   assert.equal(now.damage, undefined);
   assert.deepEqual(now.records.map((r) => r.k), ['start', 'io', 'end']);
