@@ -35,8 +35,12 @@ export class FastChild extends EventEmitter {
 
   kill(sig: NodeJS.Signals): boolean {
     if (this.pid === undefined || this.status !== undefined) return false;
-    process.kill(this.pid, sig);
-    return true;
+    try {
+      process.kill(this.pid, sig);
+      return true;
+    } catch {
+      return false; // reaped by the helper, its "X" not read yet
+    }
   }
 
   /** @internal "S": the helper's fds of our ends, opened here; false when they cannot be. */
@@ -54,7 +58,7 @@ export class FastChild extends EventEmitter {
     if (outputs.includes(undefined)) {
       // Its output would be lost: it must not run on unseen.
       for (const fd of [stdin, ...outputs]) if (fd !== undefined) closeSync(fd);
-      process.kill(pid, 'SIGKILL');
+      this.kill('SIGKILL');
       this.failed('EIO', 'cannot open the pipes of a program the spawn helper started');
       return false;
     }
@@ -87,9 +91,7 @@ export class FastChild extends EventEmitter {
 
   private closeIfDone(): void {
     if (this.status === undefined || this.openOutputs > 0) return;
-    const { code, signal } = this.status;
-    this.status = { code, signal }; // stays set: kill() is a no-op from now on
-    this.emit('close', code, signal);
+    this.emit('close', this.status.code, this.status.signal);
     this.removeAllListeners('close');
   }
 }
@@ -97,6 +99,7 @@ export class FastChild extends EventEmitter {
 export class Spawner {
   private readonly children = new Map<number, FastChild>();
   private nextId = 1;
+  /** No new execs: the helper is gone, or could not hand a program's pipes over. */
   private gone = false;
   private pending = '';
 
@@ -172,9 +175,8 @@ export class Spawner {
     this.helper.stdin?.write(b);
   }
 
-  /** The helper died: whatever it was starting or watching fails; later execs use Node's spawn. */
+  /** The helper died ('error', 'exit' or both): whatever it was starting or watching fails. */
   private lost(): void {
-    if (this.gone) return;
     this.gone = true;
     for (const child of this.children.values()) child.failed('EIO', 'the agent\'s spawn helper exited');
     this.children.clear();

@@ -162,7 +162,7 @@ static void reap(void) {
   pid_t pid;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
     for (int i = 0; i < MAX_CHILDREN; i++) {
-      if (children[i].pid != pid) continue;
+      if (children[i].pid != pid || children[i].exited) continue; /* an exited one's pid may be reused */
       reply("X %u %ld\n", children[i].id, (long)status, 0, 0, 0);
       children[i].exited = 1;
       if (children[i].ends[0] < 0 && children[i].ends[1] < 0 && children[i].ends[2] < 0) children[i].pid = 0;

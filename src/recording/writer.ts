@@ -31,15 +31,15 @@ export const REDACTED = '[redacted]';
 
 /** Bytes queued before a write is done synchronously instead. */
 const QUEUE_LIMIT = 8 * 1024 * 1024;
-/** Buffers per writev (Linux's IOV_MAX is 1024; each record is two). */
+/** Buffers per writev (Linux's IOV_MAX; a record is two to four). */
 const MAX_IOV = 1024;
 
 /** Writes `bufs` at `at`, the first `done` bytes of them already written (short writes resumed). */
-function writeAllSync(fd: number, bufs: readonly Buffer[], at: number, done: number): void {
+function writeAllSync(fd: number, bufs: readonly Uint8Array[], at: number, done: number): void {
   const total = bufs.reduce((n, b) => n + b.length, 0);
   while (done < total) {
     let skip = done;
-    const rest: Buffer[] = [];
+    const rest: Uint8Array[] = [];
     for (const b of bufs) {
       if (skip >= b.length) skip -= b.length;
       else {
@@ -75,11 +75,10 @@ export class RecordingWriter {
   private closed = false;
   /** Where the queue starts in the file, and what it holds. */
   private queueAt = 0;
-  private queue: Buffer[] = [];
+  private queue: Uint8Array[] = [];
   private queued = 0;
-  private writing = false;
   /** What the background write in flight holds, and where it goes: see writeQueueNow. */
-  private inFlight: { bufs: Buffer[]; at: number } | undefined;
+  private inFlight: { bufs: Uint8Array[]; at: number } | undefined;
   private error: Error | undefined;
   private drained: (() => void)[] = [];
   private readonly onExit = (): void => this.writeQueueNow(true);
@@ -93,22 +92,22 @@ export class RecordingWriter {
     process.on('exit', this.onExit);
   }
 
-  private write(record: RecordingRecord): void {
+  /** Header, start, end, footer: the audit trail goes now, with what queued before it. */
+  private write(record: Exclude<RecordingRecord, { k: 'io' }>): void {
     if (this.closed || this.error !== undefined) return;
-    this.enqueue([encode(record)]); // a fresh slice of cbor-x's buffer: not overwritten later
-    // A command's start and end are the audit trail: they (and what queued before them) go now.
-    if (record.k !== 'io') this.writeQueueNow(true);
-    else if (this.queued > QUEUE_LIMIT) this.writeQueueNow(false);
-    else if (!this.writing) this.writeQueue();
+    this.put([encode(record)], true); // a fresh slice of cbor-x's buffer: not overwritten later
   }
 
-  /** Queues one record made of `parts`, behind its length. */
-  private enqueue(parts: readonly Uint8Array[]): void {
+  /** Queues one record made of `parts`, behind its length; `now`: written before returning. */
+  private put(parts: readonly Uint8Array[], now: boolean): void {
     const length = parts.reduce((n, p) => n + p.length, 0);
     const head = Buffer.allocUnsafe(4);
     head.writeUInt32BE(length, 0);
-    this.queue.push(head, ...parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength))));
+    this.queue.push(head, ...parts);
     this.queued += 4 + length;
+    if (now) this.writeQueueNow(true);
+    else if (this.queued > QUEUE_LIMIT) this.writeQueueNow(false);
+    else if (this.inFlight === undefined) this.writeQueue();
   }
 
   /** One background writev of what is queued; again when it is done, until the queue is empty. */
@@ -122,10 +121,8 @@ export class RecordingWriter {
     const length = bufs.reduce((n, b) => n + b.length, 0);
     this.queueAt += length;
     this.queued -= length;
-    this.writing = true;
     this.inFlight = { bufs, at };
     writev(this.fd, bufs, at, (err, written) => {
-      this.writing = false;
       this.inFlight = undefined;
       try {
         if (err !== null) throw err;
@@ -189,9 +186,7 @@ export class RecordingWriter {
     }
     this.ioBytes += d.length;
     const empty = encode({ k: 'io', seq, t, s, d: NO_BYTES } satisfies RecordingRecord);
-    this.enqueue([empty.subarray(0, empty.length - 1), byteStringHead(d.length), d]);
-    if (this.queued > QUEUE_LIMIT) this.writeQueueNow(false);
-    else if (!this.writing) this.writeQueue();
+    this.put([empty.subarray(0, empty.length - 1), byteStringHead(d.length), d], false);
   }
 
   end(record: Omit<Extract<RecordingRecord, { k: 'end' }>, 'k'>): void {
@@ -205,7 +200,7 @@ export class RecordingWriter {
     this.closed = true;
     await new Promise<void>((resolve) => {
       this.drained.push(resolve);
-      if (!this.writing) this.writeQueue();
+      if (this.inFlight === undefined) this.writeQueue();
     });
     process.off('exit', this.onExit);
     await new Promise<void>((resolve) => close(this.fd, () => resolve()));

@@ -3,14 +3,11 @@
  * value, each with where it came from (file:line, default, env:NAME, flag).
  */
 import { describeOrigin, dottedPath, type Origin } from '../../profile/diagnostics.js';
-import { resolveProfileArg } from '../../profile/discover.js';
 import { isPlainTable } from '../../profile/interpolate.js';
-import { loadProfile } from '../../profile/load.js';
 import { pointer } from '../../profile/toml-locate.js';
 import { MproxyError } from '../../util/errors.js';
-import { parseSetFlags } from '../args.js';
 import type { Command } from '../command.js';
-import { formatDiagnostic } from '../output.js';
+import { loadProfileArg } from '../profile-arg.js';
 
 interface Row {
   readonly path: string;
@@ -35,9 +32,7 @@ export const configCommand: Command = {
   failureExit: 1,
   run(args, io) {
     if (args.positionals.length > 1) throw usage(args.positionals);
-    const file = resolveProfileArg(args.positionals[0], io.cwd);
-    const result = loadProfile(file, { cwd: io.cwd, env: io.env, home: io.home, flags: parseSetFlags(args.values['set'] as string[] | undefined) });
-    for (const d of result.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
+    const result = loadProfileArg(args.positionals[0], io, args.values['set'] as string[] | undefined);
     if (result.profile === undefined) return 1;
     const rows = flatten(result.profile, [], result.origins);
     if (args.values['json'] === true) {

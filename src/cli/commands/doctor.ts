@@ -3,19 +3,15 @@
  * fix; with PROFILE, also the target reached, the tier picked, and what that tier cannot do.
  */
 import { localChecks, type CheckResult } from '../../doctor/checks.js';
-import { resolveProfileArg } from '../../profile/discover.js';
-import { loadProfile } from '../../profile/load.js';
 import { connect } from '../../runner/connect.js';
 import { messageOf } from '../../util/errors.js';
 import type { Command, CommandIO } from '../command.js';
-import { formatDiagnostic } from '../output.js';
+import { loadProfileArg } from '../profile-arg.js';
 
 const MARK: Readonly<Record<CheckResult['status'], string>> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
 
 async function targetChecks(arg: string | undefined, io: CommandIO): Promise<CheckResult[]> {
-  const file = resolveProfileArg(arg, io.cwd);
-  const loaded = loadProfile(file, { cwd: io.cwd, env: io.env, home: io.home });
-  for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
+  const loaded = loadProfileArg(arg, io);
   if (loaded.profile === undefined) return [{ name: 'profile', status: 'fail', detail: `${loaded.file} is not valid`, fix: 'fix the problems above (mproxy validate)' }];
   const results: CheckResult[] = [{ name: 'profile', status: 'ok', detail: loaded.file }];
   try {

@@ -1,12 +1,9 @@
 /** `mproxy exec PROFILE -- CMD…`: one command on the target, stdio wired; its exit status is ours. */
-import { resolveProfileArg } from '../../profile/discover.js';
-import { loadProfile } from '../../profile/load.js';
 import { connect } from '../../runner/connect.js';
 import { localTerminal, runRemoteCommand } from '../../runner/exec.js';
 import { MproxyError } from '../../util/errors.js';
-import { parseSetFlags } from '../args.js';
 import type { Command } from '../command.js';
-import { formatDiagnostic } from '../output.js';
+import { loadProfileArg } from '../profile-arg.js';
 
 export const execCommand: Command = {
   name: 'exec',
@@ -30,9 +27,7 @@ export const execCommand: Command = {
   async run(args, io) {
     if (args.rest.length === 0) throw new MproxyError('E_USAGE', 'no command given', { hint: 'mproxy exec PROFILE -- CMD [ARGS...]' });
     if (args.positionals.length > 1) throw new MproxyError('E_USAGE', `exec takes one PROFILE before --, got ${args.positionals.length}`, { hint: 'put the command after --' });
-    const file = resolveProfileArg(args.positionals[0], io.cwd);
-    const loaded = loadProfile(file, { cwd: io.cwd, env: io.env, home: io.home, flags: parseSetFlags(args.values['set'] as string[] | undefined) });
-    for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
+    const loaded = loadProfileArg(args.positionals[0], io, args.values['set'] as string[] | undefined);
     if (loaded.profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`);
     const host = await connect(loaded.profile, { home: io.home, cwd: io.cwd, env: io.env, ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
     try {

@@ -1,28 +1,17 @@
 /** `mproxy log RECORDING`: what ran on the remote — a table, JSON, one command's output, or live. */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, relative, resolve } from 'node:path';
 import { commandJson, foldRecords, type RecordedCommand } from '../../recording/commands.js';
 import type { RecordingRecord } from '../../recording/records.js';
-import { loadProfile } from '../../profile/load.js';
 import { readRecording } from '../../recording/reader.js';
 import { listRecordings } from '../../recording/session.js';
 import { MproxyError, messageOf } from '../../util/errors.js';
 import { processGone } from '../../util/process.js';
 import type { Command, CommandIO } from '../command.js';
-import { EMBEDDED_LOCAL, profileFile } from './up.js';
+import { loadProfileArg } from '../profile-arg.js';
 
 const FOLLOW_MS = 250;
-
-function load(path: string): ReturnType<typeof readRecording> {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new MproxyError('E_RECORDING', `cannot read ${path}: ${messageOf(err)}`, { hint: 'recordings are written where [recording] path says (default .mproxy/recordings/)' });
-  }
-  return readRecording(bytes);
-}
 
 /** The bytes of `path` from `offset` to its current end. */
 function readFrom(path: string, offset: number): Buffer {
@@ -30,7 +19,7 @@ function readFrom(path: string, offset: number): Buffer {
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    throw new MproxyError('E_RECORDING', `cannot read ${path}: ${messageOf(err)}`);
+    throw new MproxyError('E_RECORDING', `cannot read ${path}: ${messageOf(err)}`, { hint: 'recordings are written where [recording] path says (default .mproxy/recordings/)' });
   }
   try {
     const size = fstatSync(fd).size;
@@ -64,13 +53,12 @@ function row(c: RecordedCommand, width: number): string {
 function recordingArg(arg: string, io: CommandIO): string {
   const path = resolve(io.cwd, arg);
   if (existsSync(path) || arg.includes('/') || arg.endsWith('.cbor')) return path;
-  const file = profileFile(arg, io.cwd);
-  const loaded = loadProfile(file, { cwd: io.cwd, env: io.env, home: io.home, ...(file === EMBEDDED_LOCAL ? { projectDir: io.cwd } : {}) });
+  const loaded = loadProfileArg(arg, io);
   if (loaded.profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`, { hint: `mproxy validate ${loaded.file}` });
   const template = loaded.profile.recording.path;
-  const newest = listRecordings(template, basename(file, '.toml'))[0];
+  const newest = listRecordings(template, basename(loaded.file, '.toml'))[0];
   if (newest === undefined) {
-    throw new MproxyError('E_RECORDING', `no recordings of profile ${arg} (looked for ${template.replaceAll('{profile}', basename(file, '.toml'))})`, {
+    throw new MproxyError('E_RECORDING', `no recordings of profile ${arg} (looked for ${template.replaceAll('{profile}', basename(loaded.file, '.toml'))})`, {
       hint: loaded.profile.recording.mode === 'off' ? 'recording is off for it: set [recording] mode = "commands" or "full"' : 'run `mproxy up` with it first',
     });
   }
@@ -110,7 +98,7 @@ export const logCommand: Command = {
       if (!json) io.stdout(`${'seq'.padStart(4)}  ${'start'.padEnd(12)}  ${'duration'.padStart(9)}  ${'exit'.padStart(7)}  cwd  argv\n`);
     };
     if (args.values['follow'] !== true) {
-      const read = load(path);
+      const read = readRecording(readFrom(path, 0));
       header();
       for (const c of foldRecords(read.records).commands.filter(keep)) print(c);
       if (read.damage !== undefined) io.stderr(`mproxy: ${path} ends early at byte ${read.damage.offset}: ${read.damage.why}; the commands before it are listed\n`);
@@ -152,7 +140,7 @@ export const logCommand: Command = {
 
 function showOutput(path: string, which: string, io: CommandIO): number {
   const seq = Number(which);
-  const read = load(path);
+  const read = readRecording(readFrom(path, 0));
   const command = foldRecords(read.records).commands.find((c) => c.seq === seq);
   if (command === undefined) throw new MproxyError('E_USAGE', `no command ${which} in ${path}`, { hint: '`mproxy log RECORDING` lists them with their numbers' });
   for (const chunk of command.io) {

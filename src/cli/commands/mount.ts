@@ -1,13 +1,10 @@
 /** `mproxy mount PROFILE`: every [[mounts]] entry at its local path, in the foreground until Ctrl-C. */
-import { resolveProfileArg } from '../../profile/discover.js';
-import { loadProfile } from '../../profile/load.js';
 import { connect } from '../../runner/connect.js';
 import { mountAll, mountSpecs } from '../../mount/mount.js';
 import { MproxyError } from '../../util/errors.js';
 import { parseDuration } from '../../util/units.js';
-import { parseSetFlags } from '../args.js';
 import type { Command } from '../command.js';
-import { formatDiagnostic } from '../output.js';
+import { loadProfileArg } from '../profile-arg.js';
 
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -27,9 +24,7 @@ export const mountCommand: Command = {
   failureExit: 1,
   async run(args, io) {
     if (args.positionals.length !== 1) throw new MproxyError('E_USAGE', 'mount takes one PROFILE', { hint: 'mproxy mount .mproxy/build-box.toml' });
-    const file = resolveProfileArg(args.positionals[0], io.cwd);
-    const loaded = loadProfile(file, { cwd: io.cwd, env: io.env, home: io.home, flags: parseSetFlags(args.values['set'] as string[] | undefined) });
-    for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
+    const loaded = loadProfileArg(args.positionals[0], io, args.values['set'] as string[] | undefined);
     const profile = loaded.profile;
     if (profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`);
     if ((profile.mounts ?? []).length === 0) throw new MproxyError('E_USAGE', `${loaded.file} has no [[mounts]]`, { hint: 'add one: [[mounts]] remote = "/path/on/the/remote"' });

@@ -1,25 +1,9 @@
 /** `mproxy up [PROFILE] [-- PROGRAM ARGS...]`: the product — the program here, its children there. */
 import { basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { resolveProfileArg } from '../../profile/discover.js';
-import { loadProfile } from '../../profile/load.js';
 import { runUp, type Interception } from '../../runner/up.js';
 import { isMproxyError, MproxyError } from '../../util/errors.js';
-import { parseSetFlags } from '../args.js';
 import type { Command } from '../command.js';
-import { formatDiagnostic } from '../output.js';
-
-/** The embedded profile `local` (this machine as the target) when no .mproxy/local.toml exists. */
-export const EMBEDDED_LOCAL = fileURLToPath(new URL('../../../../profiles/local.toml', import.meta.url));
-
-export function profileFile(arg: string | undefined, cwd: string): string {
-  try {
-    return resolveProfileArg(arg, cwd);
-  } catch (err) {
-    if (arg === 'local' && isMproxyError(err) && err.code === 'E_PROFILE_NOT_FOUND') return EMBEDDED_LOCAL;
-    throw err;
-  }
-}
+import { loadProfileArg } from '../profile-arg.js';
 
 export const upCommand: Command = {
   name: 'up',
@@ -45,11 +29,7 @@ export const upCommand: Command = {
     if (args.positionals.length > 1) throw new MproxyError('E_USAGE', `up takes one PROFILE before --, got ${args.positionals.length}`, { hint: 'put the program after --: mproxy up build-box -- bash' });
     const intercept = args.values['intercept'];
     if (intercept !== undefined && intercept !== 'trace' && intercept !== 'path') throw new MproxyError('E_USAGE', `--intercept must be trace or path, not ${String(intercept)}`);
-    const file = profileFile(args.positionals[0], io.cwd);
-    // The embedded profile's relative paths (a recording's) start here, not in mproxy's install.
-    const projectDir = file === EMBEDDED_LOCAL ? { projectDir: io.cwd } : {};
-    const loaded = loadProfile(file, { cwd: io.cwd, env: io.env, home: io.home, flags: parseSetFlags(args.values['set'] as string[] | undefined), ...projectDir });
-    for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
+    const loaded = loadProfileArg(args.positionals[0], io, args.values['set'] as string[] | undefined);
     const profile = loaded.profile;
     if (profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`, { hint: `mproxy validate ${loaded.file}` });
     const program = args.rest.length > 0 ? args.rest : profile.run.program;

@@ -43,3 +43,16 @@ test('a profile NAME that is not there is refused with the names that are', (t) 
   assert.match(r.stderr, /no profile `buildbox` in .*\.mproxy\n  hint: did you mean `build-box`\?/);
   assert.equal(runMproxy(['config'], { cwd: root }).code, 0, 'the only profile is the default');
 });
+
+test('`local` is the embedded profile where the project has none, its relative paths in the project', (t) => {
+  const root = tempTree(t, { '.git/HEAD': '' });
+  const r = runMproxy(['config', 'local', '--json'], { cwd: root });
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { file: string; profile: { target: { uri: string }; recording: { path: string } } };
+  assert.match(out.file, /profiles\/local\.toml$/);
+  assert.equal(out.profile.target.uri, 'local');
+  assert.ok(out.profile.recording.path.startsWith(`${root}/`), `${out.profile.recording.path} is under ${root}`);
+  const own = tempTree(t, { '.git/HEAD': '', '.mproxy/local.toml': '[target]\nuri = "ssh://me@elsewhere"\n' });
+  const mine = JSON.parse(runMproxy(['config', 'local', '--json'], { cwd: own }).stdout) as { profile: { target: { uri: string } } };
+  assert.equal(mine.profile.target.uri, 'ssh://me@elsewhere', 'a project\'s own local.toml comes first');
+});

@@ -1,0 +1,40 @@
+/**
+ * A command's PROFILE argument, loaded: a name (.mproxy/NAME.toml, found upwards from the
+ * working directory) or a path, and `local` — this machine as the target — even where the
+ * project has no .mproxy/local.toml, from the profile embedded in mproxy. Its diagnostics
+ * (warnings, or why it is invalid) are written to stderr.
+ */
+import { fileURLToPath } from 'node:url';
+import { resolveProfileArg } from '../profile/discover.js';
+import { loadProfile, type LoadResult } from '../profile/load.js';
+import { isMproxyError } from '../util/errors.js';
+import { parseSetFlags } from './args.js';
+import type { CommandIO } from './command.js';
+import { formatDiagnostic } from './output.js';
+
+/** The embedded profile `local`. */
+export const EMBEDDED_LOCAL = fileURLToPath(new URL('../../../profiles/local.toml', import.meta.url));
+
+function locate(arg: string | undefined, cwd: string): string {
+  try {
+    return resolveProfileArg(arg, cwd);
+  } catch (err) {
+    if (arg === 'local' && isMproxyError(err) && err.code === 'E_PROFILE_NOT_FOUND') return EMBEDDED_LOCAL;
+    throw err;
+  }
+}
+
+/** `set`: the --set KEY.PATH=VALUE flags given. */
+export function loadProfileArg(arg: string | undefined, io: CommandIO, set?: readonly (string | boolean)[]): LoadResult {
+  const file = locate(arg, io.cwd);
+  const loaded = loadProfile(file, {
+    cwd: io.cwd,
+    env: io.env,
+    home: io.home,
+    flags: parseSetFlags(set),
+    // The embedded profile's relative paths (a recording's) start here, not in mproxy's install.
+    ...(file === EMBEDDED_LOCAL ? { projectDir: io.cwd } : {}),
+  });
+  for (const d of loaded.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+  return loaded;
+}
