@@ -5,6 +5,7 @@
  * done, in reverse, and names the step that failed.
  */
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
+import { signalNumber } from '../broker/signals.js';
 import { MproxyError, isMproxyError, messageOf } from '../util/errors.js';
 
 export interface Step<C> {
@@ -20,16 +21,40 @@ export class Teardown {
     this.undo.push(action);
   }
 
+  /**
+   * Runs every undo action while holding SIGINT, SIGTERM and SIGHUP: a Ctrl-C that lands as the
+   * program exits must not kill mproxy halfway (a mount, a session directory left behind). The
+   * third signal abandons the cleanup, for a teardown stuck past its deadlines.
+   */
   async run(): Promise<void> {
-    while (this.undo.length > 0) {
-      const action = this.undo.pop();
-      try {
-        await action?.();
-      } catch {
-        // Teardown goes on: the other resources still need releasing.
+    const release = holdSignals();
+    try {
+      while (this.undo.length > 0) {
+        const action = this.undo.pop();
+        try {
+          await action?.();
+        } catch {
+          // Teardown goes on: the other resources still need releasing.
+        }
       }
+    } finally {
+      release();
     }
   }
+}
+
+const HELD: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function holdSignals(): () => void {
+  let count = 0;
+  const held = (signal: NodeJS.Signals): void => {
+    count += 1;
+    // The first is usually the program's own Ctrl-C arriving late: no word about it.
+    if (count === 2) process.stderr.write(`mproxy: still cleaning up; ${signal} once more abandons it (mounts or files may be left)\n`);
+    if (count >= 3) process.exit(128 + (signalNumber(signal) ?? 0));
+  };
+  for (const s of HELD) process.on(s, held);
+  return () => HELD.forEach((s) => process.off(s, held));
 }
 
 /** Rejects as soon as Ctrl-C (or SIGTERM/SIGHUP) arrives; `done()` stops listening. */

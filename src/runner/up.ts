@@ -173,18 +173,17 @@ export async function runUp(o: UpOptions): Promise<number> {
   const interception = o.interception ?? (tracerAvailable() ? 'trace' : 'path');
   const teardown = new Teardown();
   const session: Session = {};
+  // Listening from startup to the end of teardown: a signal never finds mproxy without a
+  // handler (the default action would kill it with the session half up).
   const stop = interruption();
   try {
-    try {
-      await runSteps(steps(o, interception, session, teardown), session, { plain: o.verbose !== undefined || process.stderr.isTTY !== true, interrupted: stop.promise });
-    } finally {
-      stop.done();
-    }
+    await runSteps(steps(o, interception, session, teardown), session, { plain: o.verbose !== undefined || process.stderr.isTTY !== true, interrupted: stop.promise });
     o.verbose?.(`interception: ${interception}; running ${o.program.join(' ')}`);
-    const bwrap = await findExecutable('bwrap', (o.env['PATH'] ?? '/usr/bin:/bin').split(':'));
+    const bwrap = await Promise.race([findExecutable('bwrap', (o.env['PATH'] ?? '/usr/bin:/bin').split(':')), stop.promise]);
     if (bwrap === undefined) throw new MproxyError('E_SANDBOX', 'bwrap (bubblewrap) is not installed', { hint: ['apt-get install bubblewrap', 'mproxy doctor checks what the sandbox needs'] });
     return await runProgram(bwrap, session.bwrap ?? [], session.programEnv ?? {});
   } finally {
     await teardown.run();
+    stop.done();
   }
 }

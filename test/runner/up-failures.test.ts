@@ -105,6 +105,19 @@ describe('mproxy up: a failed or interrupted start undoes itself', () => {
     }
   });
 
+  test('Ctrl-C as the program ends: the cleanup finishes and the status is the program\'s', async () => {
+    const child = spawn(process.execPath, [MPROXY_BIN, 'up', profile('ending', mounted()), '--verbose', '--', 'sh', '-c', 'exit 3'], { cwd: work, env: testEnv({ HOME: work, TMPDIR: sessions }), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      // The mount is gone: the session directory and the connection are still being closed.
+      if (!/unmounted/.test(stderr) && /unmounted/.test((stderr += d.toString()))) child.kill('SIGINT');
+    });
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+    assert.match(stderr, /unmounted/);
+    assert.deepEqual([code, signal], [3, null], stderr);
+    assert.deepEqual(leftovers(sessions), []);
+  });
+
   test('after all of it, the local mount point was never created', () => {
     assert.throws(() => rmdirSync(join(work, 'view')), /ENOENT/);
   });
