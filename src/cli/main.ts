@@ -79,6 +79,9 @@ function report(err: unknown, command: Command | undefined, debug: boolean, io: 
   if (isMproxyError(err)) {
     io.stderr(formatError(err) + '\n');
     if (debug) io.stderr(`${err.stack ?? ''}\n${err.cause !== undefined ? `cause: ${String(err.cause)}\n` : ''}`);
+    // Interrupted mid-connect: what started is undone; the abandoned attempt must not keep the
+    // process alive until its own timeout.
+    if (err.code === 'E_INTERRUPTED') setTimeout(() => process.exit(), 200).unref();
     return exitCodeFor(err.code, failure);
   }
   io.stderr(`mproxy: internal error: ${messageOf(err)}\n`);

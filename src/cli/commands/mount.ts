@@ -1,12 +1,11 @@
 /** `mproxy mount PROFILE`: every [[mounts]] entry at its local path, in the foreground until Ctrl-C. */
 import { connect } from '../../runner/connect.js';
 import { mountAll, mountSpecs } from '../../mount/mount.js';
+import { interruption, Teardown } from '../../runner/startup.js';
 import { MproxyError } from '../../util/errors.js';
 import { parseDuration } from '../../util/units.js';
 import type { Command } from '../command.js';
 import { loadProfileArg } from '../profile-arg.js';
-
-const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export const mountCommand: Command = {
   name: 'mount',
@@ -28,25 +27,27 @@ export const mountCommand: Command = {
     const profile = loaded.profile;
     if (profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`);
     if ((profile.mounts ?? []).length === 0) throw new MproxyError('E_USAGE', `${loaded.file} has no [[mounts]]`, { hint: 'add one: [[mounts]] remote = "/path/on/the/remote"' });
-    const host = await connect(profile, { home: io.home, cwd: io.cwd, env: io.env, ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
+    // Listening from the start: Ctrl-C while connecting or mounting undoes what was done (130),
+    // once mounted it unmounts (0), and while unmounting it is held (Teardown).
+    const stop = interruption();
+    const teardown = new Teardown();
     try {
-      const mounted = await mountAll(host, mountSpecs(profile, host.info().home, io.home), {
+      const connecting = connect(profile, { home: io.home, cwd: io.cwd, env: io.env, ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
+      teardown.add(() => connecting.then((h) => h.close(), () => undefined));
+      const host = await Promise.race([connecting, stop.promise]);
+      const mounting = mountAll(host, mountSpecs(profile, host.info().home, io.home), {
         opTimeoutMs: parseDuration(profile.target.op_timeout ?? '20s') ?? 20_000,
         ...(io.verbose !== undefined ? { verbose: io.verbose } : {}),
       });
-      try {
-        for (const [i, point] of mounted.points.entries()) io.stderr(`mproxy: ${profile.mounts?.[i]?.remote ?? ''} mounted at ${point}\n`);
-        io.stderr('mproxy: press Ctrl-C to unmount\n');
-        const signal = await new Promise<NodeJS.Signals>((resolve) => {
-          for (const s of STOP_SIGNALS) process.once(s, () => resolve(s));
-        });
-        io.verbose?.(`${signal}: unmounting`);
-      } finally {
-        await mounted.unmount();
-      }
+      teardown.add(() => mounting.then((m) => m.unmount(), () => undefined));
+      const mounted = await Promise.race([mounting, stop.promise]);
+      for (const [i, point] of mounted.points.entries()) io.stderr(`mproxy: ${profile.mounts?.[i]?.remote ?? ''} mounted at ${point}\n`);
+      io.stderr('mproxy: press Ctrl-C to unmount\n');
+      await stop.promise.catch(() => io.verbose?.('stopping: unmounting'));
       return 0;
     } finally {
-      await host.close();
+      await teardown.run();
+      stop.done();
     }
   },
 };

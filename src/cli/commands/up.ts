@@ -1,7 +1,7 @@
 /** `mproxy up [PROFILE] [-- PROGRAM ARGS...]`: the product — the program here, its children there. */
 import { basename } from 'node:path';
 import { runUp, type Interception } from '../../runner/up.js';
-import { isMproxyError, MproxyError } from '../../util/errors.js';
+import { MproxyError } from '../../util/errors.js';
 import type { Command } from '../command.js';
 import { loadProfileArg } from '../profile-arg.js';
 
@@ -44,11 +44,6 @@ export const upCommand: Command = {
       warn: (message) => io.stderr(`mproxy: warning: ${message}\n`),
       ...(io.verbose !== undefined ? { verbose: io.verbose } : {}),
       ...(intercept !== undefined ? { interception: intercept as Interception } : {}),
-    }).catch((err: unknown) => {
-      // Interrupted mid-connect: what started is undone; the abandoned attempt must not keep
-      // the process alive until its timeout.
-      if (isMproxyError(err) && err.code === 'E_INTERRUPTED') setTimeout(() => process.exit(), 200).unref();
-      throw err;
     });
   },
 };

@@ -62,6 +62,17 @@ describe('mproxy mount', { skip: fuseMissing !== undefined && process.env['CI'] 
     assert.equal(existsSync(point), false, 'the mount point mproxy created is gone');
   });
 
+  test('Ctrl-C pressed twice: the second waits for the unmount instead of cutting it short', async (t) => {
+    const { root, profile, point } = setup(t);
+    const child = await start(profile, root);
+    child.kill('SIGINT');
+    setTimeout(() => child.kill('SIGINT'), 5);
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+    assert.deepEqual([code, signal], [0, null]);
+    assert.equal(mountedAt(point), false);
+    assert.equal(existsSync(point), false, 'the mount point mproxy created is gone');
+  });
+
   test('SIGTERM unmounts too; SIGKILL leaves it to the watchdog', async (t) => {
     const { root, profile, point } = setup(t);
     let child = await start(profile, root);
