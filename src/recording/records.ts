@@ -1,7 +1,8 @@
 /**
  * The recording format: a stream of records, each a 4-byte big-endian length and one CBOR map
- * (cbor-x). Append-only and written one record at a time, so a crash loses at most the record
- * being written, and a reader reports where a truncated file ends instead of failing.
+ * (cbor-x). Append-only: a crash loses no command start or end (in the file when recorded) and
+ * at most the stdio of its last moments, and a reader reports where a cut file ends instead of
+ * failing.
  *
  *   header  {k:'header', version, profile, profileSha256, target, user, start, host?, pid?}
  *           host and pid: the machine and mproxy process writing it (`log --follow` tells a

@@ -2,12 +2,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { encode } from 'cbor-x';
-import { closeSync, open, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readRecording } from '../../src/recording/reader.js';
 import { RECORDING_VERSION } from '../../src/recording/records.js';
 import { REDACTED, RecordingWriter } from '../../src/recording/writer.js';
+import { holdThreadPool } from '../helpers/thread-pool.js';
 import { tempTree } from '../helpers/tmp.js';
 
 function sample(path: string, maxBytes = 1 << 20): RecordingWriter {
@@ -122,22 +123,15 @@ test('a process that exits without closing the recording still leaves every reco
 test('a command\'s start and end are in the file the moment they are recorded', async (t) => {
   const path = join(tempTree(t, {}), 'i.mprec');
   const w = new RecordingWriter(path, { redact: () => false, maxBytes: 1 << 30 });
-  // Every thread of libuv's pool is kept busy opening a FIFO nobody writes: the stdio record's
-  // background write cannot run before the end record is written and the file read.
-  const dir = tempTree(t, {});
-  const fifos = Array.from({ length: Number(process.env['UV_THREADPOOL_SIZE'] ?? 4) }, (_, i) => join(dir, `fifo-${i}`));
-  assert.equal(spawnSync('mkfifo', fifos).status, 0);
-  const blocked = fifos.map((f) => new Promise<number>((resolve, reject) => open(f, 'r', (err, fd) => (err === null ? resolve(fd) : reject(err)))));
+  // The thread pool is held: the stdio record's background write cannot run before the end
+  // record is written and the file read.
+  const pool = holdThreadPool(t);
   w.start({ seq: 1, t: 1, argv: ['make'], cwd: '/', env: {} });
   w.io(1, 1, Buffer.from('output'), 2);
   w.end({ seq: 1, t: 3, code: 0, signal: null, bytesIn: 0, bytesOut: 6 });
   // What a kill -9 right now would leave: read whole, no hole where the stdio record goes.
   const now = readRecording(readFileSync(path));
-  // Free the pool: a writer's open waits for the reader's, so none is missed however late the
-  // pool's threads start (a non-blocking open fails while a reader is still only queued).
-  const freed = spawnSync('sh', ['-c', 'for f do : > "$f"; done', 'sh', ...fifos], { timeout: 30_000 });
-  assert.equal(freed.status, 0, 'the pool\'s blocked opens were let go');
-  for (const fd of await Promise.all(blocked)) closeSync(fd);
+  await pool.release();
   assert.equal(now.damage, undefined);
   assert.deepEqual(now.records.map((r) => r.k), ['start', 'io', 'end']);
   await w.close();
