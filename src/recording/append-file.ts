@@ -3,22 +3,21 @@
  * takes it, past the page cache. Appended bytes are copied into a ring (WebAssembly memory: it
  * starts on a page boundary, which O_DIRECT needs) and reach the file three ways:
  *
- *  - in the background, one write at a time: the whole 4 KiB pages appended since the last
- *    write, through an O_DIRECT descriptor. The kernel neither copies them into the page cache
- *    nor allocates page-cache memory for them — on a VM that hands freed memory back to its
- *    host, fresh page cache costs four times the copy (bench/up.ts, recording). Where O_DIRECT
- *    is refused (the filesystem, or no aligned memory), everything appended, through the plain
- *    descriptor;
+ *  - in the background, one write at a time, once a MiB is waiting: the whole 4 KiB pages
+ *    appended since the last write, through an O_DIRECT descriptor. The kernel neither copies
+ *    them into the page cache nor allocates page-cache memory for them — on a VM that hands
+ *    freed memory back to its host, fresh page cache costs four times the copy itself (the
+ *    recording part of bench/up.ts). Where O_DIRECT is refused (the filesystem, or no aligned
+ *    memory), everything appended, through the plain descriptor;
  *  - at once, sync(): everything not yet written, through the plain descriptor — what a crash
- *    must not lose, what an exit leaves, and after TAIL_MS what a paused stream left in a part
- *    page;
+ *    must not lose, what an exit leaves, and what a stream that paused left waiting (TAIL_MS);
  *  - past the ring, when the bytes do not fit it even after sync() (larger than the ring, or a
  *    background write still reads the part they would overwrite): straight from the caller's
  *    buffers, synchronously. The caller waits; nothing is dropped. A ring filled while a direct
  *    write was in flight means the disk takes direct writes slower than they come (NFS…): plain
  *    writes from then on, the page cache absorbing bursts.
  *
- * A background write covers only bytes past what is written, so a page is written once, except
+ * A background write covers only bytes past what is written, so no byte is written twice except
  * where sync() overtakes a background write in flight: both then carry the same bytes to the
  * same place. The file never holds a byte that was not appended (no padding to a page).
  */
