@@ -120,8 +120,9 @@ try {
   // The same with recording.mode = "full" (issue targets: <= 10% throughput, <= 0.2 ms per exec).
   if (PARTS.has('record')) {
     const recPerExec = median(recLoops);
+    const signed = (ms: number): string => `${ms < 0 ? '' : '+'}${ms.toFixed(2)}`;
     const recRate = median(recorded);
-    console.log(`recording.mode = "full": intercepted /bin/true ${recPerExec.toFixed(2)} ms (+${(recPerExec - perExec).toFixed(2)} ms, target <= +0.2 ms)`);
+    console.log(`recording.mode = "full": intercepted /bin/true ${recPerExec.toFixed(2)} ms (${signed(recPerExec - perExec)} ms, target <= +0.2 ms)`);
     console.log(`  through the shim ${mib(recRate)} against ${mib(shimRate)} without: ${((1 - recRate / shimRate) * 100).toFixed(0)}% slower (target <= 10%)`);
     console.log(`  for comparison, ssh host head | tee FILE: ${mib(median(teed))} (${((1 - median(teed) / median(viaSsh)) * 100).toFixed(0)}% below plain ssh's ${mib(median(viaSsh))})`);
   }
