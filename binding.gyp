@@ -51,6 +51,29 @@
         "-static",
         "-s"
       ]
+    },
+    {
+      "target_name": "mproxy_fuse",
+      "sources": [
+        "native/fuse/binding.c",
+        "native/fuse/js.c",
+        "native/fuse/ops.c",
+        "native/fuse/queue.c",
+        "native/fuse/notify.c"
+      ],
+      "cflags": [
+        "-O2",
+        "-Wall",
+        "-Wextra",
+        "<!@(pkg-config --cflags fuse3)"
+      ],
+      "cflags_c": [
+        "-std=gnu11"
+      ],
+      "libraries": [
+        "<!@(pkg-config --libs fuse3)",
+        "-lpthread"
+      ]
     }
   ]
 }

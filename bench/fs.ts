@@ -60,7 +60,7 @@ function sshfsMounter(sshd: Sshd, remote: string, root: string): Mounter {
       return {
         dir,
         unmount: async () => {
-          spawnSync('fusermount', ['-u', '-z', dir]);
+          spawnSync('fusermount3', ['-u', '-z', dir]);
           rmdirSync(dir);
         },
       };
@@ -119,7 +119,7 @@ try {
 } finally {
   // Never recurse into a mount that is still there: unmount each, then remove the empty dirs.
   for (const entry of readdirSync(root)) {
-    spawnSync('fusermount', ['-u', '-z', join(root, entry)]);
+    spawnSync('fusermount3', ['-u', '-z', join(root, entry)]);
     rmdirSync(join(root, entry));
   }
   rmdirSync(root);

@@ -14,8 +14,8 @@ export class Watches {
 
   /** Starts watching; throws (ENOENT, ENOTDIR, ENOSPC for the inotify limit) as fs.watch does. */
   add(id: number, path: Uint8Array): void {
-    const watcher = watch(Buffer.from(path), { encoding: 'buffer', persistent: false }, (_event, name) => {
-      this.send({ t: T.Invalidate, id, name: name ?? null });
+    const watcher = watch(Buffer.from(path), { encoding: 'buffer', persistent: false }, (event, name) => {
+      this.send({ t: T.Invalidate, id, name: name ?? null, k: event === 'change' ? 'change' : 'rename' });
     });
     watcher.on('error', () => {
       this.send({ t: T.Invalidate, id, name: null });

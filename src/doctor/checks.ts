@@ -5,7 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { fuseBinding } from '../mount/native.js';
 import { nativeToolPath, tracerAvailable } from '../sandbox/native.js';
+import { messageOf } from '../util/errors.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -38,6 +40,17 @@ function readNumber(path: string): number | undefined {
   }
 }
 
+/** Our libfuse 3 binding loads (it was built, and libfuse3.so.3 is installed). */
+function fuseBindingCheck(): CheckResult {
+  try {
+    fuseBinding();
+    return { name: 'libfuse3', status: 'ok', detail: 'the FUSE binding loads' };
+  } catch (err) {
+    const cause = err instanceof Error && err.cause !== undefined ? `: ${messageOf(err.cause).split('\n')[0] ?? ''}` : '';
+    return { name: 'libfuse3', status: 'fail', detail: `the FUSE binding does not load${cause}`, fix: 'mounts cannot work; install libfuse 3: apt-get install fuse3 libfuse3-3 (building it needs libfuse3-dev: npm run build)' };
+  }
+}
+
 export function localChecks(env: NodeJS.ProcessEnv): CheckResult[] {
   const results: CheckResult[] = [];
   const node = Number(process.versions.node.split('.')[0]);
@@ -63,9 +76,7 @@ export function localChecks(env: NodeJS.ProcessEnv): CheckResult[] {
   results.push(existsSync('/dev/fuse') ? { name: '/dev/fuse', status: 'ok', detail: 'present' } : { name: '/dev/fuse', status: 'fail', detail: 'missing', fix: 'mounts cannot work; load the module: sudo modprobe fuse (in a container: --device /dev/fuse)' });
   const fusermount = which('fusermount3', env) ?? which('fusermount', env);
   results.push(fusermount !== undefined ? { name: 'fusermount', status: 'ok', detail: fusermount } : { name: 'fusermount', status: 'fail', detail: 'not found on PATH', fix: 'mounts cannot be made or removed; install it: apt-get install fuse3' });
-  const ldconfig = spawnSync('ldconfig', ['-p'], { encoding: 'utf8', env: { PATH: '/usr/sbin:/sbin:/usr/bin:/bin' } });
-  const libfuse2 = /libfuse\.so\.2\b/.test(ldconfig.stdout ?? '');
-  results.push(libfuse2 ? { name: 'libfuse2', status: 'ok', detail: 'libfuse.so.2 found' } : { name: 'libfuse2', status: 'fail', detail: 'libfuse.so.2 not found', fix: 'the FUSE binding cannot load; install it: apt-get install libfuse2' });
+  results.push(fuseBindingCheck());
 
   const sock = env['SSH_AUTH_SOCK'];
   results.push(

@@ -1,9 +1,10 @@
 /**
- * Mounting a profile's [[mounts]]: each remote directory served by FUSE at its local path. A
- * mount point that is missing is created (and removed again after); one left stale by a crash
- * is cleaned first; a busy or non-empty one is refused. libfuse's auto_unmount keeps a
- * watchdog (fusermount) that unmounts even if mproxy is killed outright; unmount() and the
- * exit hook cover every other way out. A failure part-way unmounts what was already mounted.
+ * Mounting a profile's [[mounts]]: each remote directory served by FUSE (our libfuse 3
+ * binding, filesystem.ts) at its local path. A mount point that is missing is created (and
+ * removed again after); one left stale by a crash is cleaned first; a busy or non-empty one is
+ * refused. libfuse's auto_unmount keeps a watchdog (fusermount3) that unmounts even if mproxy
+ * is killed outright, and a watchdog of ours does the same where that cannot; unmount() and
+ * the exit hook cover every other way out. A failure part-way unmounts what was already mounted.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
@@ -12,8 +13,9 @@ import type { Profile } from '../profile/schema.js';
 import type { RemoteHost } from '../remote/host.js';
 import { MproxyError, messageOf } from '../util/errors.js';
 import { parseDuration } from '../util/units.js';
-import { fuseNative, withRawOptions, type FuseInstance } from './fuse.js';
-import { MountFs } from './fuse-fs.js';
+import { MountFs } from './filesystem.js';
+import { Kernel } from './kernel.js';
+import { fuseBinding, type FuseSession } from './native.js';
 
 export interface MountSpec {
   readonly remote: string;
@@ -21,6 +23,7 @@ export interface MountSpec {
   readonly readOnly: boolean;
   readonly owner: 'local' | 'remote';
   readonly ttlMs: number;
+  readonly allowOther?: boolean;
 }
 
 const FSNAME = 'mproxy';
@@ -39,6 +42,7 @@ export function mountSpecs(profile: Profile, remoteHome: string, localHome: stri
       readOnly: m.read_only ?? false,
       owner: m.owner ?? 'local',
       ttlMs: parseDuration(m.cache_ttl ?? '1s') ?? 1000,
+      allowOther: m.allow_other ?? false,
     };
   });
 }
@@ -62,15 +66,15 @@ function mproxyMounts(): Set<string> {
 }
 
 function fusermountUnmount(point: string): boolean {
-  return spawnSync('fusermount', ['-u', '-z', point], { stdio: 'ignore' }).status === 0;
+  return spawnSync('fusermount3', ['-u', '-z', point], { stdio: 'ignore' }).status === 0;
 }
 
 /**
  * A process outside ours that unmounts `points` once mproxy is gone however it went (even
- * SIGKILL): libfuse's auto_unmount only works where fusermount did the mounting, not for root.
+ * SIGKILL), should fusermount3's own auto_unmount watcher be gone too.
  */
 function watchdog(points: readonly string[]): { stop(): void } {
-  const script = 'while kill -0 "$0" 2>/dev/null; do sleep 0.5; done; for p; do fusermount -u -z "$p" 2>/dev/null; done';
+  const script = 'while kill -0 "$0" 2>/dev/null; do sleep 0.5; done; for p; do fusermount3 -u -z "$p" 2>/dev/null; done';
   const child = spawn('/bin/sh', ['-c', script, String(process.pid), ...points], { detached: true, stdio: 'ignore' });
   child.unref();
   return {
@@ -94,7 +98,7 @@ function prepare(point: string): boolean {
       stale = (err as NodeJS.ErrnoException).code === 'ENOTCONN';
     }
     if (!stale) throw new MproxyError('E_MOUNT', `${point} is already mounted by another mproxy`, { hint: 'stop that session first, or mount somewhere else (mounts.local)' });
-    if (!fusermountUnmount(point)) throw new MproxyError('E_MOUNT', `${point} is a stale mount that could not be cleaned`, { hint: `run: fusermount -u -z ${point}` });
+    if (!fusermountUnmount(point)) throw new MproxyError('E_MOUNT', `${point} is a stale mount that could not be cleaned`, { hint: `run: fusermount3 -u -z ${point}` });
   }
   try {
     if (readdirSync(point).length > 0) throw new MproxyError('E_MOUNT', `${point} is not empty: mounting there would hide its files`, { hint: 'empty it, or set mounts.local to another directory' });
@@ -120,8 +124,51 @@ export interface MountOptions {
   readonly verbose?: (message: string) => void;
 }
 
+interface Live {
+  readonly point: string;
+  readonly session: FuseSession;
+  readonly kernel: Kernel;
+  readonly fs: MountFs;
+  readonly created: boolean;
+}
+
+function run(command: string, args: readonly string[]): Promise<boolean> {
+  return new Promise((resolveRun) => {
+    const child = spawn(command, args, { stdio: 'ignore' });
+    child.on('error', () => resolveRun(false));
+    child.on('close', (code) => resolveRun(code === 0));
+  });
+}
+
+async function until(done: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !done() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+}
+
+/**
+ * Ends one mount: writes still held go out (within the deadline), the kernel lets go while
+ * the session still answers (an unmount may send requests of its own), then the session ends.
+ */
+async function stop(m: Live, opTimeoutMs: number): Promise<void> {
+  await Promise.race([m.fs.flushAll(), new Promise((r) => setTimeout(r, opTimeoutMs).unref())]);
+  if (!(await run('fusermount3', ['-u', m.point]))) await run('fusermount3', ['-u', '-z', m.point]);
+  await until(() => m.fs.exited, 1000);
+  fuseBinding().close(m.session);
+  m.kernel.stop();
+  await m.fs.close();
+}
+
+function mountOptions(spec: MountSpec): string {
+  return ['fsname=' + FSNAME, 'subtype=' + FSNAME, 'default_permissions', 'auto_unmount', ...(spec.allowOther === true ? ['allow_other'] : []), ...(spec.readOnly ? ['ro'] : [])].join(',');
+}
+
+function mountFailure(point: string, spec: MountSpec, err: unknown): MproxyError {
+  const hints = ['is /dev/fuse there and fusermount3 installed (apt-get install fuse3)?', 'mproxy doctor checks both'];
+  if (spec.allowOther === true && process.getuid?.() !== 0) hints.unshift('allow_other needs "user_allow_other" in /etc/fuse.conf when not root');
+  return new MproxyError('E_MOUNT', `cannot mount at ${point}: ${messageOf(err)}`, { hint: hints, cause: err });
+}
+
 export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], options: MountOptions): Promise<Mounted> {
-  const done: { point: string; fuse: FuseInstance; fs: MountFs; created: boolean }[] = [];
+  const done: Live[] = [];
   const info = host.info();
   let unmounted = false;
   const points = specs.map((s, i) => options.at?.[i] ?? s.local);
@@ -136,9 +183,8 @@ export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], op
     process.off('exit', unmountNow);
     guard.stop();
     for (const m of done.reverse()) {
-      await new Promise<void>((resolveDone) => m.fuse.unmount(() => resolveDone()));
+      await stop(m, options.opTimeoutMs);
       if (mproxyMounts().has(m.point)) fusermountUnmount(m.point);
-      await m.fs.closeAll();
       if (m.created) rmdirSync(m.point, { recursive: false });
       options.verbose?.(`unmounted ${m.point}`);
     }
@@ -150,26 +196,22 @@ export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], op
         throw new MproxyError('E_MOUNT', `cannot mount ${spec.remote}: ${messageOf(err)}`, { hint: 'check mounts.remote: it must be an existing directory on the remote' });
       });
       if ((st.mode & 0o170000) !== 0o040000) throw new MproxyError('E_MOUNT', `cannot mount ${spec.remote}: not a directory on the remote`);
+      const binding = fuseBinding();
       const created = prepare(point);
-      const mapIds = spec.owner === 'local' && info.uid !== undefined && info.gid !== undefined && process.getuid !== undefined && process.getgid !== undefined ? { remoteUid: info.uid, remoteGid: info.gid, localUid: process.getuid(), localGid: process.getgid() } : undefined;
-      const fs = new MountFs(host, { remoteRoot: spec.remote, readOnly: spec.readOnly, ttlMs: spec.ttlMs, opTimeoutMs: options.opTimeoutMs, prefetch: info.tier === 'agent', ...(mapIds !== undefined ? { mapIds } : {}) });
-      const kernelTtl = Math.min(1, spec.ttlMs / 1000);
-      const Fuse = fuseNative();
-      const fuse = new Fuse(point, fs.ops, withRawOptions({ fsname: FSNAME, subtype: FSNAME, autoUnmount: true, autoCache: true, attrTimeout: kernelTtl, entryTimeout: kernelTtl, acAttrTimeout: kernelTtl }, ['big_writes', 'max_read=131072']));
-      const failed = (why: string): MproxyError => new MproxyError('E_MOUNT', `cannot mount at ${point}: ${why}`, { hint: ['is /dev/fuse there and fusermount installed (apt-get install fuse3 libfuse2)?', 'mproxy doctor checks both'] });
-      await new Promise<void>((resolveMount, reject) => {
-        const timer = setTimeout(() => reject(failed('FUSE did not start within 10s')), 10_000);
-        fuse.mount((err) => {
-          clearTimeout(timer);
-          if (err) reject(failed(err.message));
-          else resolveMount();
-        });
-      }).catch((err: unknown) => {
+      const ids = spec.owner === 'local' && info.uid !== undefined && info.gid !== undefined && process.getuid !== undefined && process.getgid !== undefined ? { remoteUid: info.uid, remoteGid: info.gid, localUid: process.getuid(), localGid: process.getgid() } : undefined;
+      let fs: MountFs | undefined;
+      let session: FuseSession;
+      try {
+        session = binding.start(point, mountOptions(spec), false, (batch) => fs?.dispatch(batch));
+      } catch (err) {
         fusermountUnmount(point);
         if (created) rmdirSync(point);
-        throw err;
-      });
-      done.push({ point, fuse, fs, created });
+        throw mountFailure(point, spec, err);
+      }
+      const kernel = new Kernel(binding, session, options.opTimeoutMs, ids);
+      fs = new MountFs(host, kernel, { remoteRoot: spec.remote, ttlS: spec.ttlMs / 1000, opTimeoutMs: options.opTimeoutMs, prefetch: info.tier === 'agent' });
+      fs.nodes.root.attr = st;
+      done.push({ point, session, kernel, fs, created });
       options.verbose?.(`mounted ${spec.remote} at ${point}`);
     }
   } catch (err) {

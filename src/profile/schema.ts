@@ -72,6 +72,11 @@ const mount = {
       default: 'local',
       description: 'local: files of the remote user appear owned by the local user (so the program may write what the remote user may). remote: the remote\'s numeric ids as they are.',
     },
+    allow_other: {
+      type: 'boolean',
+      default: false,
+      description: 'Let other local users, and containers running as them, use this mount (FUSE allow_other). Not root: /etc/fuse.conf must say user_allow_other.',
+    },
     cache_ttl: duration('How long attributes and listings are trusted without a change notice: the coherence bound agentless. With the agent, remote changes are reported and seen at once.', '1s'),
   },
 } as const;

@@ -80,7 +80,7 @@ const SHAPES: Readonly<Record<number, Readonly<Record<string, Check>>>> = {
   [T.FileOp]: { id: u32, op: str, a: list(any) },
   [T.FileResp]: { id: u32, 'r?': any, 'e?': str, 'm?': str },
   [T.Watch]: { id: u32, path: bytes },
-  [T.Invalidate]: { id: u32, name: nullable(bytes) },
+  [T.Invalidate]: { id: u32, name: nullable(bytes), 'k?': oneOf('change', 'rename') },
   [T.Unwatch]: { id: u32 },
 };
 

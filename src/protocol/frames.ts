@@ -197,7 +197,11 @@ export interface InvalidateFrame {
   readonly t: typeof T.Invalidate;
   readonly id: number;
   readonly name: Uint8Array | null;
+  /** change: the entry's contents or attributes; rename: it appeared, vanished or moved. Absent: either. */
+  readonly k?: ChangeKind;
 }
+
+export type ChangeKind = 'change' | 'rename';
 
 export interface UnwatchFrame {
   readonly t: typeof T.Unwatch;

@@ -5,7 +5,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { FileOpArgs, FileOpName, FileOpResult } from '../protocol/file-ops.js';
-import type { PathEntry, PtyRequest } from '../protocol/frames.js';
+import type { ChangeKind, PathEntry, PtyRequest } from '../protocol/frames.js';
 
 export interface ExecRequest {
   readonly argv: readonly string[];
@@ -60,8 +60,11 @@ export interface RemoteInfo {
 
 export type LimitedFeature = 'extra-fds' | 'inodes' | 'sparse-files' | 'non-utf8-paths' | 'pty' | 'watch';
 
-/** Told the name of an entry that changed in a watched directory; null: anything may have. */
-export type WatchListener = (name: Uint8Array | null) => void;
+/**
+ * Told the name of an entry that changed in a watched directory (null: anything may have), and
+ * how, where the tier says: its contents or attributes (change), or the name itself (rename).
+ */
+export type WatchListener = (name: Uint8Array | null, kind?: ChangeKind) => void;
 
 export interface RemoteWatch {
   close(): void;

@@ -75,7 +75,7 @@ describe('mproxy up: a failed or interrupted start undoes itself', () => {
   test('bwrap is missing: said plainly with how to install it', () => {
     const bin = join(work, 'bin');
     mkdirSync(bin, { recursive: true });
-    for (const tool of ['fusermount', 'sh']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
+    for (const tool of ['fusermount3', 'sh']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
     const r = up(profile('ok', mounted()), ['/bin/true'], { PATH: bin });
     assert.equal(r.status, 125, r.stderr);
     assert.match(r.stderr, /bwrap \(bubblewrap\) is not installed/);

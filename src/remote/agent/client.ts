@@ -148,8 +148,8 @@ export class AgentClient implements RemoteHost {
     [T.Log]: (f) => this.options.onLog?.(f.level, f.msg),
     // PathInfo {t:10, id, entries}: answer to PathQuery id.
     [T.PathInfo]: (f) => this.settle(f.id, f.entries),
-    // Invalidate {t:15, id, name}: entry `name` (null: anything) changed in watched directory id.
-    [T.Invalidate]: (f) => this.watchers.get(f.id)?.(f.name),
+    // Invalidate {t:15, id, name, k?}: entry `name` (null: anything) changed in watched directory id; k: change | rename.
+    [T.Invalidate]: (f) => this.watchers.get(f.id)?.(f.name, f.k),
     // FileResp {t:12, id, r | e, m}: answer to FileOp or Watch id.
     [T.FileResp]: (f) => this.settle(f.id, f.r, f.e === undefined ? undefined : new RemoteFsError(f.e, f.m ?? f.e, this.pending.get(f.id)?.what ?? 'file operation')),
   };

@@ -12,7 +12,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { MPROXY_BIN, runMproxy, testEnv } from '../../helpers/cli.js';
 import { tempTree } from '../../helpers/tmp.js';
 
-const fuseMissing = !existsSync('/dev/fuse') ? '/dev/fuse is missing' : spawnSync('sh', ['-c', 'command -v fusermount']).status !== 0 ? 'fusermount is missing (apt-get install fuse3)' : undefined;
+const fuseMissing = !existsSync('/dev/fuse') ? '/dev/fuse is missing' : spawnSync('sh', ['-c', 'command -v fusermount3']).status !== 0 ? 'fusermount is missing (apt-get install fuse3)' : undefined;
 
 function mountedAt(point: string): boolean {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === point);
@@ -30,7 +30,7 @@ function setup(t: TestContext): { root: string; profile: string; point: string }
   const profile = join(root, 'ws.toml');
   writeFileSync(profile, `[target]\nuri = "local"\n\n[[mounts]]\nremote = "${root}/remote"\nlocal = "${point}"\n`);
   // Whatever happens, nothing stays mounted over the temp tree being removed.
-  t.after(() => void spawnSync('fusermount', ['-u', '-z', point]));
+  t.after(() => void spawnSync('fusermount3', ['-u', '-z', point]));
   return { root, profile, point };
 }
 

@@ -1,0 +1,288 @@
+/*
+ * The low-level operations as libfuse calls them on the loop thread. Most become a request for
+ * JS (queue.c); what needs no knowledge of the filesystem is answered here:
+ *   OPEN, OPENDIR  ENOSYS: the kernel stops sending them (and RELEASE) for the whole mount, so
+ *                  a warm open/read/close of a cached file never leaves the kernel.
+ *   FLUSH          0 when JS holds no unsettled write to the inode, else JS answers.
+ *   RELEASE*, FSYNCDIR  0.   xattrs  ENOSYS (the kernel stops asking).   FORGET  no reply.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session.h"
+
+static struct mp_req *new_req(int op, fuse_ino_t ino) {
+  struct mp_req *r = calloc(1, sizeof(*r));
+  if (r == NULL) abort();
+  r->op = op;
+  r->ino = ino;
+  return r;
+}
+
+static char *dup_name(const char *name) {
+  char *copy = strdup(name);
+  if (copy == NULL) abort();
+  return copy;
+}
+
+static void to_js(fuse_req_t req, struct mp_req *r) {
+  mp_enqueue(fuse_req_userdata(req), r, req);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn) {
+  struct mp_session *s = userdata;
+  /* Always READDIRPLUS (a walk is one request per directory batch, attributes included). */
+  if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
+  conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+  /* O_TRUNC must reach us as a SETATTR: with no OPEN sent, an atomic one would be lost. */
+  conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+  conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
+  conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
+  if (conn->capable & FUSE_CAP_PARALLEL_DIROPS) conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+  if (conn->capable & FUSE_CAP_ASYNC_READ) conn->want |= FUSE_CAP_ASYNC_READ;
+  if (conn->capable & FUSE_CAP_CACHE_SYMLINKS) conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+  if (s->writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE)) conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+  conn->max_write = 1u << 20;
+  conn->max_readahead = 1u << 20;
+  conn->max_background = 64;
+  conn->congestion_threshold = 48;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+  struct mp_req *r = new_req(MP_LOOKUP, parent);
+  r->name = dup_name(name);
+  to_js(req, r);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  struct mp_req *r = new_req(MP_FORGET, ino);
+  r->ino2 = nlookup;
+  mp_enqueue(fuse_req_userdata(req), r, NULL);
+  fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets) {
+  struct mp_session *s = fuse_req_userdata(req);
+  for (size_t i = 0; i < count; i++) {
+    struct mp_req *r = new_req(MP_FORGET, forgets[i].ino);
+    r->ino2 = forgets[i].nlookup;
+    mp_enqueue(s, r, NULL);
+  }
+  fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  (void)fi;
+  to_js(req, new_req(MP_GETATTR, ino));
+}
+
+static double time_ms(const struct timespec *t) {
+  return (double)t->tv_sec * 1000.0 + (double)t->tv_nsec / 1e6;
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi) {
+  (void)fi;
+  struct mp_req *r = new_req(MP_SETATTR, ino);
+  r->flags = (uint32_t)to_set;
+  r->mode = attr->st_mode;
+  r->uid = attr->st_uid;
+  r->gid = attr->st_gid;
+  r->size = (uint64_t)attr->st_size;
+  r->atime_ms = (to_set & FUSE_SET_ATTR_ATIME_NOW) ? -1 : time_ms(&attr->st_atim);
+  r->mtime_ms = (to_set & FUSE_SET_ATTR_MTIME_NOW) ? -1 : time_ms(&attr->st_mtim);
+  to_js(req, r);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
+  to_js(req, new_req(MP_READLINK, ino));
+}
+
+static void named(fuse_req_t req, int op, fuse_ino_t parent, const char *name, uint32_t mode) {
+  struct mp_req *r = new_req(op, parent);
+  r->name = dup_name(name);
+  r->mode = mode;
+  to_js(req, r);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev) {
+  (void)rdev;
+  named(req, MP_MKNOD, parent, name, mode);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode) {
+  named(req, MP_MKDIR, parent, name, mode);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name) {
+  named(req, MP_UNLINK, parent, name, 0);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name) {
+  named(req, MP_RMDIR, parent, name, 0);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name) {
+  struct mp_req *r = new_req(MP_SYMLINK, parent);
+  r->name = dup_name(name);
+  r->name2 = dup_name(link);
+  to_js(req, r);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname, unsigned int flags) {
+  struct mp_req *r = new_req(MP_RENAME, parent);
+  r->name = dup_name(name);
+  r->ino2 = newparent;
+  r->name2 = dup_name(newname);
+  r->flags = flags;
+  to_js(req, r);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname) {
+  struct mp_req *r = new_req(MP_LINK, ino);
+  r->ino2 = newparent;
+  r->name = dup_name(newname);
+  to_js(req, r);
+}
+
+static void op_enosys(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  (void)ino;
+  (void)fi;
+  fuse_reply_err(req, ENOSYS);
+}
+
+static void op_ok(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  (void)ino;
+  (void)fi;
+  fuse_reply_err(req, 0);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+  (void)fi;
+  struct mp_req *r = new_req(MP_READ, ino);
+  r->size = size;
+  r->off = (uint64_t)off;
+  to_js(req, r);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
+  (void)fi;
+  struct mp_req *r = new_req(MP_WRITE, ino);
+  r->data = malloc(size > 0 ? size : 1);
+  if (r->data == NULL) abort();
+  memcpy(r->data, buf, size);
+  r->data_len = size;
+  r->off = (uint64_t)off;
+  to_js(req, r);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  (void)fi;
+  if (mp_dirty_count(fuse_req_userdata(req), ino) == 0) fuse_reply_err(req, 0);
+  else to_js(req, new_req(MP_FLUSH, ino));
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi) {
+  (void)fi;
+  struct mp_req *r = new_req(MP_FSYNC, ino);
+  r->flags = (uint32_t)datasync;
+  to_js(req, r);
+}
+
+static void dir_request(fuse_req_t req, int op, fuse_ino_t ino, size_t size, off_t off) {
+  struct mp_req *r = new_req(op, ino);
+  r->size = size;
+  r->off = (uint64_t)off;
+  to_js(req, r);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+  (void)fi;
+  dir_request(req, MP_READDIR, ino, size, off);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+  (void)fi;
+  dir_request(req, MP_READDIRPLUS, ino, size, off);
+}
+
+static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi) {
+  (void)ino;
+  (void)datasync;
+  (void)fi;
+  fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino) {
+  to_js(req, new_req(MP_STATFS, ino));
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi) {
+  struct mp_req *r = new_req(MP_CREATE, parent);
+  r->name = dup_name(name);
+  r->mode = mode;
+  r->flags = (uint32_t)fi->flags;
+  to_js(req, r);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size) {
+  (void)ino;
+  (void)name;
+  (void)size;
+  fuse_reply_err(req, ENOSYS);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  (void)ino;
+  (void)size;
+  fuse_reply_err(req, ENOSYS);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size, int flags) {
+  (void)ino;
+  (void)name;
+  (void)value;
+  (void)size;
+  (void)flags;
+  fuse_reply_err(req, ENOSYS);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name) {
+  (void)ino;
+  (void)name;
+  fuse_reply_err(req, ENOSYS);
+}
+
+const struct fuse_lowlevel_ops mp_ops = {
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .setattr = op_setattr,
+    .readlink = op_readlink,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .unlink = op_unlink,
+    .rmdir = op_rmdir,
+    .symlink = op_symlink,
+    .rename = op_rename,
+    .link = op_link,
+    .open = op_enosys,
+    .read = op_read,
+    .write = op_write,
+    .flush = op_flush,
+    .release = op_ok,
+    .fsync = op_fsync,
+    .opendir = op_enosys,
+    .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
+    .releasedir = op_ok,
+    .fsyncdir = op_fsyncdir,
+    .statfs = op_statfs,
+    .create = op_create,
+    .getxattr = op_getxattr,
+    .listxattr = op_listxattr,
+    .setxattr = op_setxattr,
+    .removexattr = op_removexattr,
+};

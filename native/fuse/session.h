@@ -1,0 +1,122 @@
+/*
+ * mproxy's libfuse 3 low-level binding: what the request loop, the JS bridge and the notifier
+ * share. libfuse reads requests on a thread of its own (fuse_session_loop); each request that
+ * needs the filesystem's logic becomes an mp_req on a queue, and JS is woken once per batch
+ * through one napi_threadsafe_function call. JS answers through reply functions that write to
+ * /dev/fuse directly (fuse_reply_* are thread-safe). Requests that need no logic (FLUSH of a
+ * clean inode, RELEASE, FORGET's reply, xattrs) are answered on the loop thread.
+ */
+#ifndef MPROXY_FUSE_SESSION_H
+#define MPROXY_FUSE_SESSION_H
+
+#define FUSE_USE_VERSION 35
+#include <fuse_lowlevel.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <stdint.h>
+
+/* Request kinds as JS sees them (src/mount/native.ts mirrors these numbers). */
+enum mp_op {
+  MP_LOOKUP = 1,
+  MP_FORGET = 2, /* ino, n: no reply; batch_forget arrives as several */
+  MP_GETATTR = 3,
+  MP_SETATTR = 4,
+  MP_READLINK = 5,
+  MP_MKNOD = 6,
+  MP_MKDIR = 7,
+  MP_UNLINK = 8,
+  MP_RMDIR = 9,
+  MP_SYMLINK = 10,
+  MP_RENAME = 11,
+  MP_LINK = 12,
+  MP_READ = 13,
+  MP_WRITE = 14,
+  MP_FLUSH = 15,
+  MP_FSYNC = 16,
+  MP_READDIRPLUS = 17,
+  MP_STATFS = 18,
+  MP_CREATE = 19,
+  MP_READDIR = 20,
+  MP_EXITED = 99 /* the loop ended (unmounted, or the connection was aborted) */
+};
+
+struct mp_req {
+  struct mp_req *next;
+  int op;
+  double id; /* slot reference for replies; 0 when none is expected */
+  uint64_t ino;
+  uint64_t ino2; /* rename: new parent; link: new parent; forget: nlookup */
+  uint64_t off;
+  uint64_t size;
+  uint32_t flags; /* open flags, rename flags, setattr to_set, fsync datasync */
+  uint32_t mode;
+  uint32_t uid, gid; /* setattr */
+  double atime_ms, mtime_ms; /* setattr; -1 = now */
+  char *name;
+  char *name2; /* rename: new name; symlink: target */
+  void *data; /* write payload (owned; handed to JS as an external buffer) */
+  size_t data_len;
+};
+
+struct mp_session {
+  struct fuse_session *se;
+  char *mountpoint;
+  pthread_t loop_thread;
+  int loop_started;
+  napi_threadsafe_function tsfn;
+
+  pthread_mutex_t lock; /* guards the queue, the slots and the dirty counts */
+  struct mp_req *head, *tail;
+  int wake_pending;
+
+  /* Outstanding requests by slot: a reply names its slot and generation, so an answer that
+   * comes after the deadline already answered EIO finds the slot moved on and is dropped. */
+  struct mp_slot { fuse_req_t req; uint32_t gen; } *slots;
+  uint32_t nslots;
+  uint32_t *free_slots;
+  uint32_t nfree;
+
+  /* Inodes with writes JS has accepted but not yet settled on the remote: a FLUSH of any other
+   * inode is answered here, without waking JS. Open addressing, keyed by ino. */
+  struct mp_dirty { uint64_t ino; uint32_t count; } *dirty;
+  uint32_t ndirty_cap, ndirty_used;
+
+  /* The notifier: invalidations are written to /dev/fuse from a thread of their own, never
+   * from one that must answer a request the kernel may hold a lock for. */
+  pthread_t notify_thread;
+  pthread_cond_t notify_cond;
+  struct mp_note *notes_head, *notes_tail;
+  int notify_stop;
+
+  double entry_timeout, attr_timeout;
+  int writeback;
+};
+
+struct mp_note {
+  struct mp_note *next;
+  int kind; /* 1 inval_entry, 2 inval_inode, 3 delete */
+  uint64_t parent, ino;
+  int64_t off, len;
+  char *name;
+};
+
+/* queue.c */
+void mp_enqueue(struct mp_session *s, struct mp_req *r, fuse_req_t req);
+struct mp_req *mp_take_all(struct mp_session *s);
+fuse_req_t mp_claim(struct mp_session *s, double id);
+void mp_free_req(struct mp_req *r);
+void mp_dirty_add(struct mp_session *s, uint64_t ino, int32_t delta);
+uint32_t mp_dirty_count(struct mp_session *s, uint64_t ino);
+
+/* ops.c */
+extern const struct fuse_lowlevel_ops mp_ops;
+
+/* notify.c */
+int mp_notify_start(struct mp_session *s);
+void mp_notify_push(struct mp_session *s, struct mp_note *n);
+void mp_notify_stop(struct mp_session *s);
+
+/* js.c: the batch delivered to JS */
+void mp_call_js(napi_env env, napi_value js_cb, void *context, void *data);
+
+#endif

@@ -1,0 +1,393 @@
+/**
+ * One mount's filesystem over the RemoteHost's file operations, as the kernel's FUSE requests
+ * arrive (native.ts): entries and attributes answered from what is known while it is known to
+ * be true (invalidation.ts), listings with attributes (READDIRPLUS), file contents by node
+ * (node-io.ts; small files whole, in one round trip, and read ahead of a directory walk). The
+ * requests that change the namespace are in changes.ts. Every request has a deadline
+ * (kernel.ts); a handler's failure is the remote's errno, or EIO.
+ */
+import { constants } from 'node:fs';
+import type { FileOpArgs, FileOpName, FileOpResult, WireStat } from '../protocol/file-ops.js';
+import type { RemoteHost } from '../remote/host.js';
+import { changeHandlers } from './changes.js';
+import { ContentCache, SMALL_FILE } from './content-cache.js';
+import { E, negErrno, withDeadline } from './errno.js';
+import { Invalidation } from './invalidation.js';
+import type { Kernel } from './kernel.js';
+import { Op, type DirEntry, type FuseRequest } from './native.js';
+import { NodeIo } from './node-io.js';
+import { NodeTable, type FsNode } from './nodes.js';
+import { Prefetcher } from './prefetch.js';
+
+export interface MountFsOptions {
+  /** Absolute directory on the remote. */
+  readonly remoteRoot: string;
+  /** How long entries are trusted without change notices (s). */
+  readonly ttlS: number;
+  readonly opTimeoutMs: number;
+  /** Fetch small files of listed directories ahead (where file operations are cheap: the agent). */
+  readonly prefetch: boolean;
+}
+
+export type Handler = (req: FuseRequest) => Promise<void>;
+
+type Listing = Map<string, WireStat>;
+type Snapshot = readonly (readonly [string, WireStat])[];
+
+/** Listings held for directory reads in progress (the kernel reads a big one in several requests). */
+const SNAPSHOTS = 64;
+const IO_IDLE_MS = 5000;
+/** Subdirectories listed ahead of a walk at once, and the largest directory a lookup lists instead of stat'ing one name. */
+const AHEAD = 8;
+const LIST_FOR_LOOKUP = 10_000;
+
+export class MountFs {
+  readonly nodes = new NodeTable();
+  readonly content = new ContentCache();
+  readonly invalidation: Invalidation;
+  readonly prefetcher: Prefetcher | undefined;
+  private readonly ios = new Map<number, NodeIo>();
+  private readonly snapshots = new Map<number, Snapshot>();
+  private readonly listing = new Map<number, Promise<Listing>>();
+  private readonly ahead: FsNode[] = [];
+  private aheadRunning = 0;
+  private readonly root: Buffer;
+  private readonly handlers: Readonly<Partial<Record<number, Handler>>>;
+  private readonly idleTimer: NodeJS.Timeout;
+  exited = false;
+
+  constructor(
+    readonly host: RemoteHost,
+    readonly kernel: Kernel,
+    private readonly opts: MountFsOptions,
+  ) {
+    this.root = Buffer.from(opts.remoteRoot.replace(/\/+$/, '') || '/');
+    this.invalidation = new Invalidation(host, this.nodes, kernel, (n, name) => this.remote(n, name), opts.ttlS, { contentsChanged: (n) => this.contentsChanged(n) });
+    this.prefetcher = opts.prefetch ? new Prefetcher(host.fs, this.content, (p) => this.remotePath(p)) : undefined;
+    this.handlers = { ...this.readHandlers(), ...changeHandlers(this) };
+    this.idleTimer = setInterval(() => this.closeIdle(), IO_IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  remotePath(path: string): Buffer {
+    if (path === '/') return this.root;
+    return this.root.length === 1 ? Buffer.from(path) : Buffer.concat([this.root, Buffer.from(path)]);
+  }
+
+  remote(node: FsNode, name?: string): Buffer {
+    const path = this.nodes.path(node);
+    return this.remotePath(name === undefined ? path : path === '/' ? `/${name}` : `${path}/${name}`);
+  }
+
+  call<K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> {
+    return withDeadline(this.host.fs.call(op, ...args), this.opts.opTimeoutMs, op);
+  }
+
+  node(ino: number): FsNode {
+    const node = this.nodes.get(ino);
+    if (node === undefined) throw Object.assign(new Error('ESTALE'), { code: 'ESTALE' });
+    return node;
+  }
+
+  /** Lifetime (s) of `node`'s entry and attributes: its directory's. */
+  ttlOf(node: FsNode): number {
+    return node.parent === undefined ? this.opts.ttlS : this.invalidation.ttlOf(node.parent);
+  }
+
+  setAttr(node: FsNode, st: WireStat): void {
+    node.attr = st;
+    node.attrUntil = Date.now() + this.ttlOf(node) * 1000;
+    const listing = node.parent?.listing;
+    if (listing?.has(node.name) === true && !node.detached) listing.set(node.name, st);
+  }
+
+  /**
+   * Answers an entry request with `name` in `parent` holding a file with attributes `st`; for
+   * CREATE, `create` carries the write handle opened with it (if any).
+   */
+  reply(id: number, parent: FsNode, name: string, st: WireStat, create?: { readonly handle: number | undefined }): FsNode {
+    const node = this.nodes.ensure(parent, name, st);
+    this.setAttr(node, st);
+    const ttl = this.ttlOf(node);
+    if (create?.handle !== undefined) this.io(node).adoptWriter(create.handle);
+    const sent = create === undefined ? this.kernel.entry(id, node.ino, st, ttl, ttl) : this.kernel.created(id, node.ino, st, ttl, ttl);
+    if (sent) node.lookups++;
+    else this.nodes.dropIfUnused(node);
+    return node;
+  }
+
+  io(node: FsNode): NodeIo {
+    let io = this.ios.get(node.ino);
+    if (io === undefined) {
+      const ino = node.ino;
+      io = new NodeIo({
+        call: (op, ...args) => this.call(op, ...args),
+        remote: () => this.remote(node),
+        generation: () => this.host.generation ?? 0,
+        settle: (n) => this.kernel.settleWrites(ino, n),
+      });
+      this.ios.set(ino, io);
+    }
+    return io;
+  }
+
+  /** What is written to `node` and not yet on the remote is sent first (the size is the remote's to say). */
+  async settled(node: FsNode): Promise<void> {
+    await this.ios.get(node.ino)?.flush();
+  }
+
+  contentsChanged(node: FsNode): void {
+    this.content.drop(this.nodes.path(node));
+    this.ios.get(node.ino)?.forgetContents();
+  }
+
+  /** The remote's attributes of `node`, asked afresh. */
+  async fetchAttr(node: FsNode): Promise<WireStat> {
+    const st = await this.call('lstat', this.remote(node));
+    this.setAttr(node, st);
+    return st;
+  }
+
+  dispatch = (batch: FuseRequest[]): void => {
+    for (const req of batch) {
+      if (req.op === Op.Forget) this.forget(req.ino, req.n ?? 0);
+      else if (req.op === Op.Exited) this.exited = true;
+      else {
+        const handler = this.handlers[req.op];
+        if (handler === undefined) {
+          this.kernel.err(req.id, E.ENOSYS);
+          continue;
+        }
+        this.kernel.accept(req.id);
+        handler(req).catch((err: unknown) => this.kernel.err(req.id, negErrno(err)));
+      }
+    }
+  };
+
+  private forget(ino: number, n: number): void {
+    const node = this.nodes.forget(ino, n);
+    if (node === undefined) return;
+    this.invalidation.forgotten(node);
+    this.snapshots.delete(ino);
+    const io = this.ios.get(ino);
+    this.ios.delete(ino);
+    void io?.close().catch(() => undefined);
+  }
+
+  private closeIdle(): void {
+    const before = Date.now() - IO_IDLE_MS;
+    for (const [ino, io] of this.ios) {
+      if (io.lastUsed > before || !io.clean) continue;
+      this.ios.delete(ino);
+      void io.close().catch(() => undefined);
+    }
+  }
+
+  /** The directory's entries: held while known current, else asked for (once, however many wait). */
+  list(dir: FsNode): Promise<Listing> {
+    if (dir.listing !== undefined && dir.listingUntil > Date.now()) return Promise.resolve(dir.listing);
+    let pending = this.listing.get(dir.ino);
+    if (pending === undefined) {
+      pending = this.fetchListing(dir).finally(() => this.listing.delete(dir.ino));
+      this.listing.set(dir.ino, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * The directory's entries with attributes, asked afresh — with its watch up first, so they
+   * may be trusted long — and its subdirectories listed ahead (a walk finds them in memory).
+   * Names FUSE cannot carry are left out.
+   */
+  private async fetchListing(dir: FsNode): Promise<Listing> {
+    const [entries] = await Promise.all([this.call('readdir', this.remote(dir)), this.invalidation.ensure(dir)]);
+    const out: [string, WireStat][] = [];
+    for (const e of entries) {
+      const name = Buffer.from(e.name).toString();
+      if (e.st === undefined || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) continue;
+      if (!Buffer.from(name).equals(Buffer.from(e.name))) continue;
+      out.push([name, e.st]);
+    }
+    const listing = new Map(out);
+    dir.listing = listing;
+    dir.listingUntil = Date.now() + this.invalidation.ttlOf(dir) * 1000;
+    const path = this.nodes.path(dir);
+    this.prefetcher?.listed(path, out.map(([name, st]) => ({ path: path === '/' ? `/${name}` : `${path}/${name}`, st })));
+    if (this.opts.prefetch) {
+      for (const [name, st] of out) if ((st.mode & constants.S_IFMT) === constants.S_IFDIR) this.ahead.push(this.nodes.ensure(dir, name, st));
+      this.listAhead();
+    }
+    return listing;
+  }
+
+  /** Lists queued subdirectories in the background, a few at a time, newest first (the walk is there). */
+  private listAhead(): void {
+    while (this.aheadRunning < AHEAD && this.ahead.length > 0) {
+      const dir = this.ahead.pop() as FsNode;
+      if (this.listing.has(dir.ino) || (dir.listing !== undefined && dir.listingUntil > Date.now())) continue;
+      this.aheadRunning++;
+      void this.list(dir)
+        .catch(() => undefined)
+        .finally(() => {
+          this.aheadRunning--;
+          this.listAhead();
+        });
+    }
+    // Bounded: what the walk left behind long ago is not worth listing.
+    if (this.ahead.length > 4096) this.ahead.splice(0, this.ahead.length - 4096);
+  }
+
+  private async readdir(req: FuseRequest, plus: boolean): Promise<void> {
+    const dir = this.node(req.ino);
+    const off = req.off ?? 0;
+    const size = req.size ?? 4096;
+    let listing = off === 0 ? undefined : this.snapshots.get(dir.ino);
+    if (listing === undefined) {
+      listing = [...(await this.list(dir))];
+      this.snapshots.delete(dir.ino);
+      this.snapshots.set(dir.ino, listing);
+      for (const key of this.snapshots.keys()) if (this.snapshots.size > SNAPSHOTS) this.snapshots.delete(key);
+    }
+    const ttl = this.invalidation.ttlOf(dir);
+    const self = this.kernel.attr(dir.attr ?? (await this.fetchAttr(dir)), dir.ino);
+    const most = Math.floor(size / (plus ? 160 : 32)) + 1;
+    const end = Math.min(listing.length + 2, off + most);
+    // A file known better than the listing knows it: its own attributes if current, else asked
+    // afresh (we wrote it since) — never the listing's older size handed to the kernel.
+    const now = Date.now();
+    const fresher = new Map<string, Promise<WireStat | undefined>>();
+    for (let i = Math.max(off, 2); plus && i < end; i++) {
+      const [name] = listing[i - 2] as readonly [string, WireStat];
+      const known = dir.children?.get(name);
+      if (known?.attr !== undefined && known.attrUntil <= now) fresher.set(name, this.fetchAttr(known).catch(() => undefined));
+    }
+    const out: DirEntry[] = [];
+    const made: (FsNode | undefined)[] = [];
+    for (let i = off; i < end; i++) {
+      const e = listing[i - 2];
+      if (e === undefined) {
+        out.push([i === 0 ? '.' : '..', 0, self, i + 1]);
+        made.push(undefined);
+        continue;
+      }
+      const [name, listed] = e;
+      const known = plus ? dir.children?.get(name) : undefined;
+      const st = (await fresher.get(name)) ?? (known?.attr !== undefined && known.attrUntil > now ? known.attr : listed);
+      const node = plus ? this.nodes.ensure(dir, name, st) : undefined;
+      if (node !== undefined && node.attr !== st) this.setAttr(node, st);
+      out.push([name, node?.ino ?? 0, this.kernel.attr(st, node?.ino ?? dir.children?.get(name)?.ino ?? 1), i + 1]);
+      made.push(node);
+    }
+    const fit = this.kernel.dir(req.id, size, plus, out, ttl, ttl);
+    made.forEach((node, k) => {
+      if (node === undefined) return;
+      if (k < fit) node.lookups++;
+      else this.nodes.dropIfUnused(node);
+    });
+  }
+
+  private readHandlers(): Record<number, Handler> {
+    return {
+      [Op.Lookup]: async (req) => {
+        const parent = this.node(req.ino);
+        const name = req.name ?? '';
+        const now = Date.now();
+        const child = parent.children?.get(name);
+        let st: WireStat | null | undefined = child !== undefined && child.attrUntil > now ? child.attr : undefined;
+        // Where listings are cheap (the agent), one listing answers this and every later lookup in
+        // the directory. A known file whose attributes went stale (we wrote it) is asked alone.
+        const listable = this.opts.prefetch && (parent.listing?.size ?? 0) <= LIST_FOR_LOOKUP;
+        if (st === undefined && child === undefined && (listable || (parent.listing !== undefined && parent.listingUntil > now))) {
+          st = (await this.list(parent)).get(name) ?? null;
+        }
+        if (st === undefined) {
+          st = await this.call('lstat', this.remote(parent, name)).catch((err: unknown) => {
+            if ((err as { code?: string }).code === 'ENOENT') return null;
+            throw err;
+          });
+        }
+        if (st === null) this.kernel.negative(req.id, this.invalidation.ttlOf(parent));
+        else this.reply(req.id, parent, name, st);
+      },
+      [Op.Getattr]: async (req) => {
+        const node = this.node(req.ino);
+        await this.settled(node);
+        const st = node.attr !== undefined && node.attrUntil > Date.now() ? node.attr : await this.fetchAttr(node);
+        this.kernel.attrReply(req.id, node.ino, st, this.ttlOf(node));
+      },
+      [Op.Readlink]: async (req) => {
+        const target = await this.call('readlink', this.remote(this.node(req.ino)));
+        this.kernel.readlink(req.id, Buffer.from(target).toString());
+      },
+      [Op.Readdirplus]: (req) => this.readdir(req, true),
+      [Op.Readdir]: (req) => this.readdir(req, false),
+      [Op.Statfs]: async (req) => {
+        const s = await this.call('statfs', this.root);
+        this.kernel.statfs(req.id, [s.bsize, s.blocks, s.bfree, s.bavail, s.files, s.ffree, 255]);
+      },
+      [Op.Read]: async (req) => this.kernel.data(req.id, await this.read(this.node(req.ino), req.off ?? 0, req.size ?? 0)),
+      [Op.Write]: async (req) => {
+        const node = this.node(req.ino);
+        const data = req.data ?? Buffer.alloc(0);
+        try {
+          await this.io(node).write(req.off ?? 0, data);
+        } catch (err) {
+          this.kernel.settleWrites(node.ino, 1);
+          throw err;
+        }
+        this.wrote(node);
+        this.kernel.written(req.id, data.length);
+      },
+      [Op.Flush]: async (req) => {
+        await this.settled(this.node(req.ino));
+        this.kernel.ok(req.id);
+      },
+      [Op.Fsync]: async (req) => {
+        await this.ios.get(req.ino)?.sync();
+        this.kernel.ok(req.id);
+      },
+    };
+  }
+
+  /** `node` was written here: its size and times are the remote's to say again, and other names of it are stale. */
+  wrote(node: FsNode): void {
+    if (node.parent !== undefined) this.invalidation.mine(node.parent, node.name);
+    node.attrUntil = 0;
+    this.content.drop(this.nodes.path(node));
+    for (const other of this.nodes.sameFile(node)) {
+      other.attrUntil = 0;
+      this.contentsChanged(other);
+      this.kernel.invalInode(other.ino, true);
+    }
+  }
+
+  private async read(node: FsNode, off: number, size: number): Promise<Uint8Array> {
+    const st = node.attr;
+    const io = this.ios.get(node.ino);
+    if (st === undefined || (st.mode & constants.S_IFMT) !== constants.S_IFREG || st.size > SMALL_FILE || (io !== undefined && !io.clean)) return this.io(node).read(off, size);
+    // Small: the whole file in one round trip, kept for the next reader.
+    const path = this.nodes.path(node);
+    let data = this.content.get(path, st) ?? (await this.prefetcher?.pending(path));
+    if (data === undefined) {
+      this.prefetcher?.reading(node.parent === undefined ? '/' : this.nodes.path(node.parent));
+      data = Buffer.from(await this.call('readFile', this.remote(node), st.size + 1));
+      if (data.length > st.size) return this.io(node).read(off, size);
+      // Kept only where change notices say when it goes stale: over SFTP inode numbers are 0 and
+      // times whole seconds, so (ino, mtime, size) cannot tell a same-size rewrite.
+      if (data.length === st.size && this.opts.prefetch) this.content.put(path, st, data);
+    }
+    return data.subarray(off, off + size);
+  }
+
+  /** Sends every write still held (the flush at unmount). */
+  async flushAll(): Promise<void> {
+    await Promise.all([...this.ios.values()].map((io) => io.flush().catch(() => undefined)));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.idleTimer);
+    this.invalidation.closeAll();
+    await Promise.all([...this.ios.values()].map((io) => io.close().catch(() => undefined)));
+    this.ios.clear();
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Keeping the kernel's caches true. Where the tier offers change notices (the agent's inotify),
+ * every directory the kernel learns entries of is watched, and its entries are given long
+ * lifetimes; when the remote says a name changed, what the kernel and the mount hold of that
+ * name, of the file behind it and of the directory's listing is dropped at once. Without
+ * notices (agentless), or past the watch limit, entries live `ttl` only. A watch that ends
+ * (the connection went, the directory vanished) drops everything it covered.
+ *
+ * Notices of our own changes come back too. Dropping on each would throw away what the kernel
+ * just learnt from us (a tar of 2,000 files would look every one up again), so a notice about
+ * a name we changed in the last seconds is checked first: the remote is asked, and only what
+ * differs from what we know is dropped. The limit of that check: a remote write racing our own
+ * write to the same file within the window drops its attributes, not its cached pages.
+ */
+import type { WireStat } from '../protocol/file-ops.js';
+import type { ChangeKind } from '../protocol/frames.js';
+import type { RemoteHost, RemoteWatch } from '../remote/host.js';
+import type { Kernel } from './kernel.js';
+import type { FsNode, NodeTable } from './nodes.js';
+
+/** Lifetime (s) of what a live watch covers: a missed notice is the only way it could be wrong. */
+export const WATCHED_TTL_S = 3600;
+/** How long after our own change of a name its notices are checked rather than obeyed. */
+const OURS_MS = 2000;
+
+function sameFile(a: WireStat, b: WireStat): boolean {
+  return a.ino === b.ino && a.mode === b.mode && a.size === b.size && a.mtimeMs === b.mtimeMs && a.nlink === b.nlink && a.uid === b.uid && a.gid === b.gid;
+}
+
+export interface InvalidationHooks {
+  /** `node`'s contents may have changed on the remote (drop read-ahead and held contents). */
+  contentsChanged(node: FsNode): void;
+}
+
+export class Invalidation {
+  private readonly live = new Map<number, RemoteWatch | Promise<void>>();
+  /** "dir ino/name" → when we last changed it. */
+  private readonly ours = new Map<string, number>();
+
+  constructor(
+    private readonly host: RemoteHost,
+    private readonly nodes: NodeTable,
+    private readonly kernel: Kernel,
+    private readonly remotePath: (node: FsNode, name?: string) => Buffer,
+    private readonly ttlS: number,
+    private readonly hooks: InvalidationHooks,
+    private readonly limit = 8192,
+  ) {}
+
+  private get available(): boolean {
+    return this.host.watch !== undefined && this.host.info().capabilities.includes('watch');
+  }
+
+  /** Lifetime (s) of entries of `dir` and of their attributes. */
+  ttlOf(dir: FsNode): number {
+    const w = this.live.get(dir.ino);
+    return w !== undefined && !(w instanceof Promise) ? WATCHED_TTL_S : this.ttlS;
+  }
+
+  /**
+   * Starts watching `dir` (once); resolves when the watch is up or could not be made. Entries
+   * answered before then get the short lifetime.
+   */
+  ensure(dir: FsNode): Promise<void> {
+    const known = this.live.get(dir.ino);
+    if (known instanceof Promise) return known;
+    if (known !== undefined || !this.available || this.host.watch === undefined) return Promise.resolve();
+    const ino = dir.ino;
+    const starting = this.host.watch(this.remotePath(dir), (name, kind) => this.changed(ino, name === null ? null : Buffer.from(name).toString(), kind)).then(
+      (w) => {
+        if (this.live.get(ino) === starting) this.live.set(ino, w);
+        else w.close();
+        this.trim();
+      },
+      () => void (this.live.get(ino) === starting && this.live.delete(ino)),
+    );
+    this.live.set(ino, starting);
+    return starting;
+  }
+
+  /** We are changing `name` in `dir`: its notices for a while are likely echoes of that. */
+  mine(dir: FsNode, name: string): void {
+    const now = Date.now();
+    if (this.ours.size > 10_000) for (const [key, at] of this.ours) if (at < now - OURS_MS) this.ours.delete(key);
+    this.ours.set(`${dir.ino}/${name}`, now);
+  }
+
+  /** The remote says `name` in directory `ino` changed (null: anything in it may have, and the watch ended). */
+  changed(ino: number, name: string | null, kind?: ChangeKind): void {
+    if (name === null) this.live.delete(ino);
+    const at = name === null ? undefined : this.ours.get(`${ino}/${name}`);
+    if (name !== null && at !== undefined && at > Date.now() - OURS_MS) void this.check(ino, name, kind);
+    else this.drop(ino, name, kind);
+  }
+
+  /** A notice about a name we changed: dropped only where the remote differs from what we know. */
+  private async check(ino: number, name: string, kind: ChangeKind | undefined): Promise<void> {
+    const dir = this.nodes.get(ino);
+    if (dir === undefined) return;
+    let st: WireStat | null;
+    try {
+      st = await this.host.fs.call('lstat', this.remotePath(dir, name));
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ENOENT') return this.drop(ino, name, kind);
+      st = null;
+    }
+    const child = dir.children?.get(name);
+    const known = child?.attr ?? dir.listing?.get(name);
+    if (st === null) {
+      if (child !== undefined || dir.listing?.has(name) === true) this.drop(ino, name, 'rename');
+      return;
+    }
+    if (known === undefined || known.ino !== st.ino || (known.mode & 0o170000) !== (st.mode & 0o170000)) return this.drop(ino, name, 'rename');
+    if (child === undefined || sameFile(known, st)) return;
+    // Our own write or attribute change, most likely: what the kernel holds of it is attributes only.
+    child.attr = st;
+    child.attrUntil = Date.now() + this.ttlOf(dir) * 1000;
+    if (dir.listing?.has(name) === true) dir.listing.set(name, st);
+    this.kernel.invalInode(child.ino, false);
+  }
+
+  private drop(ino: number, name: string | null, kind: ChangeKind | undefined): void {
+    const dir = this.nodes.get(ino);
+    if (dir === undefined) return;
+    const child = name === null ? undefined : dir.children?.get(name);
+    if (kind === 'change' && child !== undefined) {
+      // Contents or attributes: the name and the directory's listing stand.
+      child.attrUntil = 0;
+      this.hooks.contentsChanged(child);
+      this.kernel.invalInode(child.ino, true);
+      return;
+    }
+    dir.listing = undefined;
+    dir.attrUntil = 0;
+    this.kernel.invalInode(dir.ino, true);
+    const names = name === null ? [...(dir.children?.keys() ?? [])] : [name];
+    for (const n of names) {
+      this.kernel.invalEntry(dir.ino, n);
+      const child = dir.children?.get(n);
+      if (child === undefined) continue;
+      child.attrUntil = 0;
+      this.hooks.contentsChanged(child);
+      this.kernel.invalInode(child.ino, true);
+    }
+  }
+
+  /** A node the kernel forgot: its watch goes too. */
+  forgotten(node: FsNode): void {
+    const w = this.live.get(node.ino);
+    this.live.delete(node.ino);
+    if (w !== undefined && !(w instanceof Promise)) w.close();
+  }
+
+  /** Past the limit the oldest watches end, and what they covered falls back to short lifetimes. */
+  private trim(): void {
+    for (const [ino, w] of this.live) {
+      if (this.live.size <= this.limit) break;
+      if (w instanceof Promise) continue;
+      w.close();
+      this.changed(ino, null);
+    }
+  }
+
+  closeAll(): void {
+    for (const w of this.live.values()) if (!(w instanceof Promise)) w.close();
+    this.live.clear();
+  }
+}
