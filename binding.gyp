@@ -55,6 +55,7 @@
     {
       "target_name": "mproxy_fuse",
       "sources": [
+        "native/fuse/attrs.c",
         "native/fuse/binding.c",
         "native/fuse/js.c",
         "native/fuse/ops.c",

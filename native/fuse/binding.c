@@ -170,6 +170,7 @@ static napi_value close_session(napi_env env, napi_callback_info info) {
   fuse_session_unmount(s->se);
   fuse_session_destroy(s->se);
   s->se = NULL;
+  mp_attr_clear(s);
   napi_release_threadsafe_function(s->tsfn, napi_tsfn_abort);
   return NULL;
 }
@@ -196,6 +197,7 @@ static napi_value reply_entry(napi_env env, napi_callback_info info) {
   if (req == NULL) return ret_bool(env, 0);
   struct fuse_entry_param e;
   entry_param(env, argv[2], argv[3], argv[4], argv[5], &e);
+  if (e.ino != 0) mp_attr_put(s, e.ino, &e.attr, e.attr_timeout);
   fuse_reply_entry(req, &e);
   return ret_bool(env, 1);
 }
@@ -210,18 +212,21 @@ static napi_value reply_create(napi_env env, napi_callback_info info) {
   struct fuse_file_info fi;
   memset(&fi, 0, sizeof(fi));
   fi.keep_cache = 1;
+  mp_attr_put(s, e.ino, &e.attr, e.attr_timeout);
   fuse_reply_create(req, &e, &fi);
   return ret_bool(env, 1);
 }
 
-/* replyAttr(session, id, attr, timeout) */
+/* replyAttr(session, id, attr, timeout, ino) */
 static napi_value reply_attr(napi_env env, napi_callback_info info) {
-  ARGS(4)
+  ARGS(5)
   fuse_req_t req = claim(env, s, argv[1]);
   if (req == NULL) return ret_bool(env, 0);
   struct stat st;
   read_attr(env, argv[2], &st);
-  fuse_reply_attr(req, &st, num(env, argv[3]));
+  double timeout = num(env, argv[3]);
+  mp_attr_put(s, (uint64_t)num(env, argv[4]), &st, timeout);
+  fuse_reply_attr(req, &st, timeout);
   return ret_bool(env, 1);
 }
 
@@ -321,6 +326,7 @@ static napi_value reply_dir(napi_env env, napi_callback_info info) {
       struct fuse_entry_param ep;
       entry_param(env, v[1], v[2], argv[5], argv[6], &ep);
       need = fuse_add_direntry_plus(req, buf + used, size - used, name, &ep, next);
+      if (need <= size - used && ep.ino != 0) mp_attr_put(s, ep.ino, &ep.attr, ep.attr_timeout);
     } else {
       struct stat st;
       read_attr(env, v[2], &st);
@@ -334,6 +340,13 @@ static napi_value reply_dir(napi_env env, napi_callback_info info) {
   free(buf);
   napi_create_uint32(env, fit, &count);
   return count;
+}
+
+/* dropAttr(session, ino): what JS knows of ino's attributes changed; GETATTR goes to JS. */
+static napi_value drop_attr(napi_env env, napi_callback_info info) {
+  ARGS(2)
+  mp_attr_drop(s, (uint64_t)num(env, argv[1]));
+  return NULL;
 }
 
 /* settleWrites(session, ino, n): n writes to ino are settled on the remote (or reported). */
@@ -365,6 +378,7 @@ static napi_value notify_inval_inode(napi_env env, napi_callback_info info) {
   ARGS(4)
   struct mp_note *n = note(2);
   n->ino = (uint64_t)num(env, argv[1]);
+  mp_attr_drop(s, n->ino);
   n->off = (int64_t)num(env, argv[2]);
   n->len = (int64_t)num(env, argv[3]);
   mp_notify_push(s, n);
@@ -396,6 +410,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"replyStatfs", NULL, reply_statfs, NULL, NULL, NULL, napi_default, NULL},
       {"replyDir", NULL, reply_dir, NULL, NULL, NULL, napi_default, NULL},
       {"settleWrites", NULL, settle_writes, NULL, NULL, NULL, napi_default, NULL},
+      {"dropAttr", NULL, drop_attr, NULL, NULL, NULL, napi_default, NULL},
       {"notifyInvalEntry", NULL, notify_inval_entry, NULL, NULL, NULL, napi_default, NULL},
       {"notifyInvalInode", NULL, notify_inval_inode, NULL, NULL, NULL, napi_default, NULL},
       {"notifyDelete", NULL, notify_delete, NULL, NULL, NULL, napi_default, NULL},

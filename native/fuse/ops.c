@@ -5,6 +5,9 @@
  *                  a warm open/read/close of a cached file never leaves the kernel.
  *   FLUSH          0 when JS holds no unsettled write to the inode, else JS answers.
  *   RELEASE*, FSYNCDIR  0.   xattrs  ENOSYS (the kernel stops asking).   FORGET  no reply.
+ *   GETATTR        from attrs.c while the attributes given last are current and no write is
+ *                  unsettled, else JS.
+ * Requests that change an inode or a directory's entries drop their cached attributes first.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,7 +30,29 @@ static char *dup_name(const char *name) {
 }
 
 static void to_js(fuse_req_t req, struct mp_req *r) {
-  mp_enqueue(fuse_req_userdata(req), r, req);
+  struct mp_session *s = fuse_req_userdata(req);
+  switch (r->op) {
+    case MP_SETATTR:
+    case MP_WRITE:
+      mp_attr_drop(s, r->ino);
+      break;
+    case MP_MKNOD:
+    case MP_MKDIR:
+    case MP_UNLINK:
+    case MP_RMDIR:
+    case MP_SYMLINK:
+    case MP_CREATE:
+      mp_attr_drop(s, r->ino); /* the parent: its times and size change */
+      break;
+    case MP_RENAME:
+    case MP_LINK:
+      mp_attr_drop(s, r->ino);
+      mp_attr_drop(s, r->ino2);
+      break;
+    default:
+      break;
+  }
+  mp_enqueue(s, r, req);
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn) {
@@ -56,9 +81,11 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  struct mp_session *s = fuse_req_userdata(req);
   struct mp_req *r = new_req(MP_FORGET, ino);
   r->ino2 = nlookup;
-  mp_enqueue(fuse_req_userdata(req), r, NULL);
+  mp_attr_drop(s, ino);
+  mp_enqueue(s, r, NULL);
   fuse_reply_none(req);
 }
 
@@ -67,6 +94,7 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
   for (size_t i = 0; i < count; i++) {
     struct mp_req *r = new_req(MP_FORGET, forgets[i].ino);
     r->ino2 = forgets[i].nlookup;
+    mp_attr_drop(s, forgets[i].ino);
     mp_enqueue(s, r, NULL);
   }
   fuse_reply_none(req);
@@ -74,7 +102,11 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   (void)fi;
-  to_js(req, new_req(MP_GETATTR, ino));
+  struct mp_session *s = fuse_req_userdata(req);
+  struct stat st;
+  double remaining;
+  if (mp_dirty_count(s, ino) == 0 && mp_attr_get(s, ino, &st, &remaining)) fuse_reply_attr(req, &st, remaining);
+  else to_js(req, new_req(MP_GETATTR, ino));
 }
 
 static double time_ms(const struct timespec *t) {

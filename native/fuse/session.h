@@ -88,7 +88,10 @@ struct mp_session {
   struct mp_note *notes_head, *notes_tail;
   int notify_stop;
 
-  double entry_timeout, attr_timeout;
+  /* attrs.c: attributes last given to the kernel, by inode */
+  struct mp_attr_entry **attr_buckets;
+  uint32_t attr_nbuckets, attr_count;
+
   int writeback;
 };
 
@@ -107,6 +110,12 @@ fuse_req_t mp_claim(struct mp_session *s, double id);
 void mp_free_req(struct mp_req *r);
 void mp_dirty_add(struct mp_session *s, uint64_t ino, int32_t delta);
 uint32_t mp_dirty_count(struct mp_session *s, uint64_t ino);
+
+/* attrs.c */
+void mp_attr_put(struct mp_session *s, uint64_t ino, const struct stat *st, double timeout);
+int mp_attr_get(struct mp_session *s, uint64_t ino, struct stat *st, double *remaining);
+void mp_attr_drop(struct mp_session *s, uint64_t ino);
+void mp_attr_clear(struct mp_session *s);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops mp_ops;

@@ -113,7 +113,10 @@ export function changeHandlers(fs: MountFs): Record<number, Handler> {
       const gone = fs.nodes.child(parent, name);
       if (gone !== undefined) {
         fs.contentsChanged(gone);
-        for (const other of fs.nodes.sameFile(gone)) other.attrUntil = 0;
+        for (const other of fs.nodes.sameFile(gone)) {
+          fs.staleAttr(other);
+          fs.kernel.invalInode(other.ino, false);
+        }
       }
       fs.nodes.detach(parent, name);
       fs.kernel.ok(req.id);
@@ -151,7 +154,7 @@ export function changeHandlers(fs: MountFs): Record<number, Handler> {
       if (replaced !== undefined) fs.contentsChanged(replaced);
       if (fromPath !== undefined) fs.content.dropBelow(fromPath), fs.content.drop(fromPath);
       fs.nodes.rename(parent, name, newParent, newName);
-      if (moving !== undefined) moving.attrUntil = 0;
+      if (moving !== undefined) fs.staleAttr(moving);
       fs.kernel.ok(req.id);
     },
     [Op.Link]: async (req) => {
@@ -162,7 +165,7 @@ export function changeHandlers(fs: MountFs): Record<number, Handler> {
       fs.invalidation.mine(newParent, name);
       if (node.parent !== undefined) fs.invalidation.mine(node.parent, node.name);
       await fs.call('link', fs.remote(node), path);
-      node.attrUntil = 0;
+      fs.staleAttr(node);
       fs.kernel.invalInode(node.ino, false);
       const st = await fs.call('lstat', path);
       touched(newParent, name, st);

@@ -131,6 +131,12 @@ export class MountFs {
     return io;
   }
 
+  /** What we know of `node`'s attributes is out of date: asked again at the next need. */
+  staleAttr(node: FsNode): void {
+    node.attrUntil = 0;
+    this.kernel.dropAttr(node.ino);
+  }
+
   /** What is written to `node` and not yet on the remote is sent first (the size is the remote's to say). */
   async settled(node: FsNode): Promise<void> {
     await this.ios.get(node.ino)?.flush();
@@ -183,21 +189,28 @@ export class MountFs {
     }
   }
 
-  /** The directory's entries: held while known current, else asked for (once, however many wait). */
-  list(dir: FsNode): Promise<Listing> {
-    if (dir.listing !== undefined && dir.listingUntil > Date.now()) return Promise.resolve(dir.listing);
+  /**
+   * The directory's entries: held while known current, else asked for (once, however many
+   * wait). `walking`: the kernel is reading this directory, so its subdirectories are listed
+   * ahead (one level: what a listing ahead finds is not listed ahead in turn).
+   */
+  list(dir: FsNode, walking = false): Promise<Listing> {
+    if (dir.listing !== undefined && dir.listingUntil > Date.now()) {
+      if (walking) this.listSubdirectories(dir, dir.listing);
+      return Promise.resolve(dir.listing);
+    }
     let pending = this.listing.get(dir.ino);
     if (pending === undefined) {
       pending = this.fetchListing(dir).finally(() => this.listing.delete(dir.ino));
       this.listing.set(dir.ino, pending);
     }
+    if (walking) void pending.then((listing) => this.listSubdirectories(dir, listing), () => undefined);
     return pending;
   }
 
   /**
    * The directory's entries with attributes, asked afresh — with its watch up first, so they
-   * may be trusted long — and its subdirectories listed ahead (a walk finds them in memory).
-   * Names FUSE cannot carry are left out.
+   * may be trusted long. Names FUSE cannot carry are left out.
    */
   private async fetchListing(dir: FsNode): Promise<Listing> {
     const [entries] = await Promise.all([this.call('readdir', this.remote(dir)), this.invalidation.ensure(dir)]);
@@ -213,11 +226,14 @@ export class MountFs {
     dir.listingUntil = Date.now() + this.invalidation.ttlOf(dir) * 1000;
     const path = this.nodes.path(dir);
     this.prefetcher?.listed(path, out.map(([name, st]) => ({ path: path === '/' ? `/${name}` : `${path}/${name}`, st })));
-    if (this.opts.prefetch) {
-      for (const [name, st] of out) if ((st.mode & constants.S_IFMT) === constants.S_IFDIR) this.ahead.push(this.nodes.ensure(dir, name, st));
-      this.listAhead();
-    }
     return listing;
+  }
+
+  private listSubdirectories(dir: FsNode, listing: Listing): void {
+    if (!this.opts.prefetch || dir.walked) return;
+    dir.walked = true;
+    for (const [name, st] of listing) if ((st.mode & constants.S_IFMT) === constants.S_IFDIR) this.ahead.push(this.nodes.ensure(dir, name, st));
+    this.listAhead();
   }
 
   /** Lists queued subdirectories in the background, a few at a time, newest first (the walk is there). */
@@ -243,7 +259,7 @@ export class MountFs {
     const size = req.size ?? 4096;
     let listing = off === 0 ? undefined : this.snapshots.get(dir.ino);
     if (listing === undefined) {
-      listing = [...(await this.list(dir))];
+      listing = [...(await this.list(dir, true))];
       this.snapshots.delete(dir.ino);
       this.snapshots.set(dir.ino, listing);
       for (const key of this.snapshots.keys()) if (this.snapshots.size > SNAPSHOTS) this.snapshots.delete(key);
@@ -352,10 +368,10 @@ export class MountFs {
   /** `node` was written here: its size and times are the remote's to say again, and other names of it are stale. */
   wrote(node: FsNode): void {
     if (node.parent !== undefined) this.invalidation.mine(node.parent, node.name);
-    node.attrUntil = 0;
+    this.staleAttr(node);
     this.content.drop(this.nodes.path(node));
     for (const other of this.nodes.sameFile(node)) {
-      other.attrUntil = 0;
+      this.staleAttr(other);
       this.contentsChanged(other);
       this.kernel.invalInode(other.ino, true);
     }

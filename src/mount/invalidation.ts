@@ -22,6 +22,8 @@ import type { FsNode, NodeTable } from './nodes.js';
 export const WATCHED_TTL_S = 3600;
 /** How long after our own change of a name its notices are checked rather than obeyed. */
 const OURS_MS = 2000;
+/** A notice often comes before the answer to the change that caused it: the check waits for that. */
+const CHECK_DELAY_MS = 100;
 
 function sameFile(a: WireStat, b: WireStat): boolean {
   return a.ino === b.ino && a.mode === b.mode && a.size === b.size && a.mtimeMs === b.mtimeMs && a.nlink === b.nlink && a.uid === b.uid && a.gid === b.gid;
@@ -36,6 +38,8 @@ export class Invalidation {
   private readonly live = new Map<number, RemoteWatch | Promise<void>>();
   /** "dir ino/name" → when we last changed it. */
   private readonly ours = new Map<string, number>();
+  /** Checks scheduled, by the same key, with the strongest kind of change noticed meanwhile. */
+  private readonly checks = new Map<string, ChangeKind | undefined>();
 
   constructor(
     private readonly host: RemoteHost,
@@ -88,9 +92,20 @@ export class Invalidation {
   /** The remote says `name` in directory `ino` changed (null: anything in it may have, and the watch ended). */
   changed(ino: number, name: string | null, kind?: ChangeKind): void {
     if (name === null) this.live.delete(ino);
-    const at = name === null ? undefined : this.ours.get(`${ino}/${name}`);
-    if (name !== null && at !== undefined && at > Date.now() - OURS_MS) void this.check(ino, name, kind);
-    else this.drop(ino, name, kind);
+    const key = `${ino}/${name}`;
+    const at = name === null ? undefined : this.ours.get(key);
+    if (name === null || at === undefined || at <= Date.now() - OURS_MS) return this.drop(ino, name, kind);
+    // One check answers every notice of the same name that comes meanwhile (a tar sends six).
+    if (this.checks.has(key)) {
+      if (kind !== 'change') this.checks.set(key, kind);
+      return;
+    }
+    this.checks.set(key, kind);
+    setTimeout(() => {
+      const strongest = this.checks.get(key);
+      this.checks.delete(key);
+      void this.check(ino, name, strongest);
+    }, CHECK_DELAY_MS);
   }
 
   /** A notice about a name we changed: dropped only where the remote differs from what we know. */
@@ -131,6 +146,7 @@ export class Invalidation {
       return;
     }
     dir.listing = undefined;
+    dir.walked = false;
     dir.attrUntil = 0;
     this.kernel.invalInode(dir.ino, true);
     const names = name === null ? [...(dir.children?.keys() ?? [])] : [name];

@@ -103,7 +103,7 @@ export class Kernel {
 
   attrReply(id: number, ino: number, st: WireStat, timeout: number): void {
     this.answered(id);
-    this.binding.replyAttr(this.session, id, this.attr(st, ino), timeout);
+    this.binding.replyAttr(this.session, id, this.attr(st, ino), timeout, ino);
   }
 
   data(id: number, bytes: Uint8Array): void {
@@ -129,6 +129,11 @@ export class Kernel {
   dir(id: number, size: number, plus: boolean, entries: readonly DirEntry[], entryTimeout: number, attrTimeout: number): number {
     this.answered(id);
     return this.binding.replyDir(this.session, id, size, plus, entries, entryTimeout, attrTimeout);
+  }
+
+  /** Our knowledge of `ino`'s attributes went stale (the kernel's copy may still be used until it expires). */
+  dropAttr(ino: number): void {
+    this.binding.dropAttr(this.session, ino);
   }
 
   settleWrites(ino: number, n: number): void {

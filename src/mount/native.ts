@@ -79,7 +79,8 @@ export interface FuseBinding {
   replyErr(s: FuseSession, id: number, errno: number): boolean;
   replyEntry(s: FuseSession, id: number, ino: number, attr: FuseAttr, entryTimeout: number, attrTimeout: number): boolean;
   replyCreate(s: FuseSession, id: number, ino: number, attr: FuseAttr, entryTimeout: number, attrTimeout: number): boolean;
-  replyAttr(s: FuseSession, id: number, attr: FuseAttr, timeout: number): boolean;
+  /** Also kept by the binding, which answers GETATTR of `ino` itself while they are current. */
+  replyAttr(s: FuseSession, id: number, attr: FuseAttr, timeout: number, ino: number): boolean;
   replyBuf(s: FuseSession, id: number, data: Uint8Array): boolean;
   replyReadlink(s: FuseSession, id: number, target: string): boolean;
   replyWrite(s: FuseSession, id: number, count: number): boolean;
@@ -88,6 +89,8 @@ export interface FuseBinding {
   /** How many of `entries` fit in `size` bytes (and were sent). */
   replyDir(s: FuseSession, id: number, size: number, plus: boolean, entries: readonly DirEntry[], entryTimeout: number, attrTimeout: number): number;
   settleWrites(s: FuseSession, ino: number, n: number): void;
+  /** What the binding holds of `ino`'s attributes is stale: its GETATTRs come to JS again. */
+  dropAttr(s: FuseSession, ino: number): void;
   notifyInvalEntry(s: FuseSession, parent: number, name: string): void;
   /** off -1: the attributes only; 0, 0: attributes and every cached page. */
   notifyInvalInode(s: FuseSession, ino: number, off: number, len: number): void;

@@ -24,12 +24,14 @@ export interface FsNode {
   /** Directories: the last full listing (name → attributes), trusted until `listingUntil`. */
   listing: Map<string, WireStat> | undefined;
   listingUntil: number;
+  /** Directories: its subdirectories were listed ahead of a walk (once per listing). */
+  walked: boolean;
   /** Unlinked or replaced on the remote: kept only until the kernel forgets it. */
   detached: boolean;
 }
 
 function makeNode(ino: number, parent: FsNode | undefined, name: string): FsNode {
-  return { ino, parent, name, lookups: 0, attr: undefined, attrUntil: 0, children: undefined, listing: undefined, listingUntil: 0, detached: false };
+  return { ino, parent, name, lookups: 0, attr: undefined, attrUntil: 0, children: undefined, listing: undefined, listingUntil: 0, walked: false, detached: false };
 }
 
 export class NodeTable {
