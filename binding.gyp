@@ -60,7 +60,8 @@
         "native/fuse/js.c",
         "native/fuse/ops.c",
         "native/fuse/queue.c",
-        "native/fuse/notify.c"
+        "native/fuse/notify.c",
+        "native/fuse/replies.c"
       ],
       "cflags": [
         "-O2",

@@ -141,6 +141,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   sa.sa_handler = on_wake_signal;
   sigaction(WAKE_SIGNAL, &sa, NULL);
   mp_notify_start(s);
+  mp_replies_start(s);
   if (pthread_create(&s->loop_thread, NULL, loop_main, s) != 0) {
     fuse_session_unmount(s->se);
     fuse_session_destroy(s->se);
@@ -167,6 +168,7 @@ static napi_value close_session(napi_env env, napi_callback_info info) {
     usleep(5000);
   }
   mp_notify_stop(s);
+  mp_replies_stop(s);
   fuse_session_unmount(s->se);
   fuse_session_destroy(s->se);
   s->se = NULL;
@@ -230,23 +232,26 @@ static napi_value reply_attr(napi_env env, napi_callback_info info) {
   return ret_bool(env, 1);
 }
 
-/* replyBuf(session, id, buffer) — read data, straight from the Buffer's memory. */
+/* replyBuf(session, id, bytes) — read data; copied, and written to /dev/fuse by replies.c. */
 static napi_value reply_buf(napi_env env, napi_callback_info info) {
   ARGS(3)
   fuse_req_t req = claim(env, s, argv[1]);
   if (req == NULL) return ret_bool(env, 0);
   void *data = NULL;
   size_t len = 0;
-  bool is_buf = false;
-  napi_is_buffer(env, argv[2], &is_buf);
-  if (is_buf) napi_get_buffer_info(env, argv[2], &data, &len);
-  else {
-    napi_typedarray_type type;
-    napi_value ab;
-    size_t off;
-    napi_get_typedarray_info(env, argv[2], &type, &len, &data, &ab, &off);
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, argv[2], &type, &len, &data, &ab, &off) != napi_ok) {
+    fuse_reply_err(req, EIO);
+    return ret_bool(env, 1);
   }
-  fuse_reply_buf(req, data, len);
+  struct mp_reply *r = malloc(sizeof(*r) + len);
+  if (r == NULL) abort();
+  r->req = req;
+  r->len = len;
+  memcpy(r->data, data, len);
+  mp_replies_push(s, r);
   return ret_bool(env, 1);
 }
 

@@ -3,7 +3,9 @@
  * JS (queue.c); what needs no knowledge of the filesystem is answered here:
  *   OPEN, OPENDIR  ENOSYS: the kernel stops sending them (and RELEASE) for the whole mount, so
  *                  a warm open/read/close of a cached file never leaves the kernel.
- *   FLUSH          0 when JS holds no unsettled write to the inode, else JS answers.
+ *   FLUSH          with the kernel's writeback cache: ENOSYS, and it is not sent again (close
+ *                  still waits for the kernel's own writes, which JS answers only once they
+ *                  are on the remote). Without: 0 when JS holds no unsettled write, else JS.
  *   RELEASE*, FSYNCDIR  0.   xattrs  ENOSYS (the kernel stops asking).   FORGET  no reply.
  *   GETATTR        from attrs.c while the attributes given last are current and no write is
  *                  unsettled, else JS.
@@ -68,6 +70,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
   if (conn->capable & FUSE_CAP_ASYNC_READ) conn->want |= FUSE_CAP_ASYNC_READ;
   if (conn->capable & FUSE_CAP_CACHE_SYMLINKS) conn->want |= FUSE_CAP_CACHE_SYMLINKS;
   if (s->writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE)) conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+  else s->writeback = 0;
   conn->max_write = 1u << 20;
   conn->max_readahead = 1u << 20;
   conn->max_background = 64;
@@ -210,7 +213,9 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   (void)fi;
-  if (mp_dirty_count(fuse_req_userdata(req), ino) == 0) fuse_reply_err(req, 0);
+  struct mp_session *s = fuse_req_userdata(req);
+  if (s->writeback) fuse_reply_err(req, ENOSYS);
+  else if (mp_dirty_count(s, ino) == 0) fuse_reply_err(req, 0);
   else to_js(req, new_req(MP_FLUSH, ino));
 }
 

@@ -92,7 +92,20 @@ struct mp_session {
   struct mp_attr_entry **attr_buckets;
   uint32_t attr_nbuckets, attr_count;
 
+  /* replies.c: READ data written to /dev/fuse by a thread of its own */
+  pthread_t reply_thread;
+  pthread_cond_t reply_cond;
+  struct mp_reply *replies_head, *replies_tail;
+  int reply_stop;
+
   int writeback;
+};
+
+struct mp_reply {
+  struct mp_reply *next;
+  fuse_req_t req;
+  size_t len;
+  char data[];
 };
 
 struct mp_note {
@@ -110,6 +123,11 @@ fuse_req_t mp_claim(struct mp_session *s, double id);
 void mp_free_req(struct mp_req *r);
 void mp_dirty_add(struct mp_session *s, uint64_t ino, int32_t delta);
 uint32_t mp_dirty_count(struct mp_session *s, uint64_t ino);
+
+/* replies.c */
+int mp_replies_start(struct mp_session *s);
+void mp_replies_push(struct mp_session *s, struct mp_reply *r);
+void mp_replies_stop(struct mp_session *s);
 
 /* attrs.c */
 void mp_attr_put(struct mp_session *s, uint64_t ino, const struct stat *st, double timeout);

@@ -27,6 +27,11 @@ export interface MountFsOptions {
   readonly opTimeoutMs: number;
   /** Fetch small files of listed directories ahead (where file operations are cheap: the agent). */
   readonly prefetch: boolean;
+  /**
+   * The kernel's writeback cache (where change notices exist: it keeps sizes and times of
+   * regular files itself, so a file the remote changes gets a new node to be seen).
+   */
+  readonly writeback: boolean;
 }
 
 export type Handler = (req: FuseRequest) => Promise<void>;
@@ -62,7 +67,7 @@ export class MountFs {
     private readonly opts: MountFsOptions,
   ) {
     this.root = Buffer.from(opts.remoteRoot.replace(/\/+$/, '') || '/');
-    this.invalidation = new Invalidation(host, this.nodes, kernel, (n, name) => this.remote(n, name), opts.ttlS, { contentsChanged: (n) => this.contentsChanged(n) });
+    this.invalidation = new Invalidation(host, this.nodes, kernel, (n, name) => this.remote(n, name), opts.ttlS, { contentsChanged: (n) => this.contentsChanged(n), retireFiles: opts.writeback });
     this.prefetcher = opts.prefetch ? new Prefetcher(host.fs, this.content, (p) => this.remotePath(p)) : undefined;
     this.handlers = { ...this.readHandlers(), ...changeHandlers(this) };
     this.idleTimer = setInterval(() => this.closeIdle(), IO_IDLE_MS);
@@ -121,6 +126,7 @@ export class MountFs {
     if (io === undefined) {
       const ino = node.ino;
       io = new NodeIo({
+        writeThrough: this.opts.writeback,
         call: (op, ...args) => this.call(op, ...args),
         remote: () => this.remote(node),
         generation: () => this.host.generation ?? 0,
@@ -232,14 +238,17 @@ export class MountFs {
   private listSubdirectories(dir: FsNode, listing: Listing): void {
     if (!this.opts.prefetch || dir.walked) return;
     dir.walked = true;
-    for (const [name, st] of listing) if ((st.mode & constants.S_IFMT) === constants.S_IFDIR) this.ahead.push(this.nodes.ensure(dir, name, st));
+    const subdirs: FsNode[] = [];
+    for (const [name, st] of listing) if ((st.mode & constants.S_IFMT) === constants.S_IFDIR) subdirs.push(this.nodes.ensure(dir, name, st));
+    // The walk goes into these next, in this order (a depth-first walk before older ones).
+    this.ahead.unshift(...subdirs);
     this.listAhead();
   }
 
-  /** Lists queued subdirectories in the background, a few at a time, newest first (the walk is there). */
+  /** Lists queued subdirectories in the background, a few at a time, those of the latest directory read first. */
   private listAhead(): void {
     while (this.aheadRunning < AHEAD && this.ahead.length > 0) {
-      const dir = this.ahead.pop() as FsNode;
+      const dir = this.ahead.shift() as FsNode;
       if (this.listing.has(dir.ino) || (dir.listing !== undefined && dir.listingUntil > Date.now())) continue;
       this.aheadRunning++;
       void this.list(dir)
@@ -250,7 +259,7 @@ export class MountFs {
         });
     }
     // Bounded: what the walk left behind long ago is not worth listing.
-    if (this.ahead.length > 4096) this.ahead.splice(0, this.ahead.length - 4096);
+    if (this.ahead.length > 4096) this.ahead.length = 4096;
   }
 
   private async readdir(req: FuseRequest, plus: boolean): Promise<void> {

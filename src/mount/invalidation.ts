@@ -32,6 +32,11 @@ function sameFile(a: WireStat, b: WireStat): boolean {
 export interface InvalidationHooks {
   /** `node`'s contents may have changed on the remote (drop read-ahead and held contents). */
   contentsChanged(node: FsNode): void;
+  /**
+   * With the kernel's writeback cache it never takes a regular file's size or times from us
+   * again: a file changed on the remote is given a new node (the next lookup makes it).
+   */
+  readonly retireFiles: boolean;
 }
 
 export class Invalidation {
@@ -126,18 +131,42 @@ export class Invalidation {
       return;
     }
     if (known === undefined || known.ino !== st.ino || (known.mode & 0o170000) !== (st.mode & 0o170000)) return this.drop(ino, name, 'rename');
-    if (child === undefined || sameFile(known, st)) return;
-    // Our own write or attribute change, most likely: what the kernel holds of it is attributes only.
+    if (sameFile(known, st)) return;
+    if (dir.listing?.has(name) === true) dir.listing.set(name, st);
+    if (child === undefined) return;
+    // Changed since we last knew it — by us or by someone else, the attributes cannot tell.
+    if (this.retires(child)) return this.retire(dir, name, child);
     child.attr = st;
     child.attrUntil = Date.now() + this.ttlOf(dir) * 1000;
-    if (dir.listing?.has(name) === true) dir.listing.set(name, st);
+    this.hooks.contentsChanged(child);
+    this.kernel.invalInode(child.ino, true);
+  }
+
+  private retires(node: FsNode): boolean {
+    return this.hooks.retireFiles && ((node.attr?.mode ?? 0) & 0o170000) === 0o100000;
+  }
+
+  /**
+   * A regular file changed under the kernel's writeback cache: its node is set aside (a
+   * program holding it open keeps its view, as after a replace) and the name is looked up
+   * afresh, as a new inode with the remote's size and times.
+   */
+  private retire(dir: FsNode, name: string, child: FsNode): void {
+    this.hooks.contentsChanged(child);
     this.kernel.invalInode(child.ino, false);
+    this.nodes.detach(dir, name);
+    this.kernel.invalEntry(dir.ino, name);
   }
 
   private drop(ino: number, name: string | null, kind: ChangeKind | undefined): void {
     const dir = this.nodes.get(ino);
     if (dir === undefined) return;
     const child = name === null ? undefined : dir.children?.get(name);
+    if (name !== null && child !== undefined && this.retires(child)) {
+      // What the listing says of it is old too: the next lookup lists afresh.
+      dir.listing = undefined;
+      return this.retire(dir, name, child);
+    }
     if (kind === 'change' && child !== undefined) {
       // Contents or attributes: the name and the directory's listing stand.
       child.attrUntil = 0;

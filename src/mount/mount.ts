@@ -7,7 +7,7 @@
  * the exit hook cover every other way out. A failure part-way unmounts what was already mounted.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Profile } from '../profile/schema.js';
 import type { RemoteHost } from '../remote/host.js';
@@ -157,6 +157,20 @@ async function stop(m: Live, opTimeoutMs: number): Promise<void> {
   await m.fs.close();
 }
 
+/**
+ * Sequential reads come as requests of the readahead window: the default 128 KiB makes a
+ * remote stream a quarter as fast as 1 MiB ones. Raised where permitted (root); else left.
+ */
+function widenReadahead(point: string): void {
+  try {
+    const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === point);
+    const dev = line?.split(' ')[2];
+    if (dev !== undefined && /^\d+:\d+$/.test(dev)) writeFileSync(`/sys/class/bdi/${dev}/read_ahead_kb`, '4096');
+  } catch {
+    // Not root, or no sysfs: reads stay at the kernel's default window.
+  }
+}
+
 function mountOptions(spec: MountSpec): string {
   return ['fsname=' + FSNAME, 'subtype=' + FSNAME, 'default_permissions', 'auto_unmount', ...(spec.allowOther === true ? ['allow_other'] : []), ...(spec.readOnly ? ['ro'] : [])].join(',');
 }
@@ -201,16 +215,19 @@ export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], op
       const ids = spec.owner === 'local' && info.uid !== undefined && info.gid !== undefined && process.getuid !== undefined && process.getgid !== undefined ? { remoteUid: info.uid, remoteGid: info.gid, localUid: process.getuid(), localGid: process.getgid() } : undefined;
       let fs: MountFs | undefined;
       let session: FuseSession;
+      // The kernel's writeback cache where change notices say when a file changed remotely.
+      const writeback = info.tier === 'agent' && info.capabilities.includes('watch');
       try {
-        session = binding.start(point, mountOptions(spec), false, (batch) => fs?.dispatch(batch));
+        session = binding.start(point, mountOptions(spec), writeback, (batch) => fs?.dispatch(batch));
       } catch (err) {
         fusermountUnmount(point);
         if (created) rmdirSync(point);
         throw mountFailure(point, spec, err);
       }
       const kernel = new Kernel(binding, session, options.opTimeoutMs, ids);
-      fs = new MountFs(host, kernel, { remoteRoot: spec.remote, ttlS: spec.ttlMs / 1000, opTimeoutMs: options.opTimeoutMs, prefetch: info.tier === 'agent' });
+      fs = new MountFs(host, kernel, { remoteRoot: spec.remote, ttlS: spec.ttlMs / 1000, opTimeoutMs: options.opTimeoutMs, prefetch: info.tier === 'agent', writeback });
       fs.nodes.root.attr = st;
+      widenReadahead(point);
       done.push({ point, session, kernel, fs, created });
       options.verbose?.(`mounted ${spec.remote} at ${point}`);
     }

@@ -34,7 +34,7 @@ export const Op = {
 } as const;
 
 /** FUSE_SET_ATTR_* bits of a SETATTR's `valid`. */
-export const SetAttr = { Mode: 1, Uid: 2, Gid: 4, Size: 8, Atime: 16, Mtime: 32 } as const;
+export const SetAttr = { Mode: 1, Uid: 2, Gid: 4, Size: 8, Atime: 16, Mtime: 32, AtimeNow: 128, MtimeNow: 256, Ctime: 1024 } as const;
 
 /** One request as the binding hands it over; which fields are set depends on `op`. */
 export interface FuseRequest {
