@@ -8,7 +8,7 @@
  */
 import { constants } from 'node:fs';
 import type { FileOpArgs, FileOpName, FileOpResult, WireStat } from '../protocol/file-ops.js';
-import type { RemoteHost } from '../remote/host.js';
+import { RemoteFsError, type RemoteHost } from '../remote/host.js';
 import { changeHandlers } from './changes.js';
 import { ContentCache, SMALL_FILE } from './content-cache.js';
 import { E, negErrno, withDeadline } from './errno.js';
@@ -56,6 +56,9 @@ export class MountFs {
   private readonly listing = new Map<number, Promise<Listing>>();
   private readonly ahead: FsNode[] = [];
   private aheadRunning = 0;
+  /** Remote calls awaiting an answer, and when the remote last answered one (or the first was sent). */
+  private inFlight = 0;
+  private progressAt = 0;
   private readonly root: Buffer;
   private readonly handlers: Readonly<Partial<Record<number, Handler>>>;
   private readonly idleTimer: NodeJS.Timeout;
@@ -84,8 +87,24 @@ export class MountFs {
     return this.remotePath(name === undefined ? path : path === '/' ? `/${name}` : `${path}/${name}`);
   }
 
+  /**
+   * A remote file operation under the deadline. While the remote has left a call unanswered
+   * for longer than the deadline, new ones fail at once: the kernel retries a failed read page
+   * by page, and each retry must not wait the whole deadline again.
+   */
   call<K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> {
-    return withDeadline(this.host.fs.call(op, ...args), this.opts.opTimeoutMs, op);
+    const now = Date.now();
+    if (this.inFlight > 0 && now - this.progressAt > this.opts.opTimeoutMs) {
+      return Promise.reject(new RemoteFsError('EIO', `the remote has not answered for ${((now - this.progressAt) / 1000).toFixed(1)}s`, op));
+    }
+    if (this.inFlight++ === 0) this.progressAt = now;
+    const answered = (): void => {
+      this.inFlight--;
+      this.progressAt = Date.now();
+    };
+    const pending = this.host.fs.call(op, ...args);
+    pending.then(answered, answered);
+    return withDeadline(pending, this.opts.opTimeoutMs, op);
   }
 
   node(ino: number): FsNode {
