@@ -114,9 +114,17 @@ export class NodeIo {
     return parts.length === 1 ? (parts[0] ?? Buffer.alloc(0)) : Buffer.concat(parts);
   }
 
-  private async direct(pos: number, len: number): Promise<Buffer> {
-    const { h } = await this.handle('reader');
-    const got = await this.ctx.call('read', h, pos, len);
+  private async direct(pos: number, len: number, again = true): Promise<Buffer> {
+    const reader = await this.handle('reader');
+    let got: Uint8Array;
+    try {
+      got = await this.ctx.call('read', reader.h, pos, len);
+    } catch (err) {
+      // A handle sent as the connection was replaced names nothing on the new one: open again, once.
+      if (!again || !(err instanceof RemoteFsError) || err.code !== 'EBADF') throw err;
+      if (this.reader !== undefined && (await this.reader.catch(() => undefined)) === reader) this.reader = undefined;
+      return this.direct(pos, len, false);
+    }
     return Buffer.isBuffer(got) ? got : Buffer.from(got.buffer, got.byteOffset, got.byteLength);
   }
 

@@ -17,13 +17,20 @@ export interface ReconnectOptions {
   readonly verbose?: (message: string) => void;
 }
 
+/** File operations on a handle: a handle numbers a file on the connection that opened it only. */
+const HANDLE_OPS: ReadonlySet<FileOpName> = new Set<FileOpName>(['close', 'read', 'write', 'fstat', 'ftruncate', 'fsync']);
+
 export class ReconnectingHost implements RemoteHost {
   private pending: Promise<RemoteHost> | undefined;
   private closed = false;
   private reconnects = 0;
 
   readonly fs = {
-    call: async <K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> => (await this.host()).fs.call(op, ...args),
+    call: async <K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> => {
+      // Sent on a new connection, an old handle would name nothing there — or another file.
+      if (HANDLE_OPS.has(op) && this.current.isLost) throw new RemoteFsError('EBADF', 'the file handle belonged to a connection that was lost', op);
+      return (await this.host()).fs.call(op, ...args);
+    },
   };
 
   constructor(
