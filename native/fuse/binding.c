@@ -390,6 +390,26 @@ static napi_value notify_inval_inode(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* notifyStore(session, ino, off, bytes): contents for the kernel's page cache (copied). */
+static napi_value notify_store(napi_env env, napi_callback_info info) {
+  ARGS(4)
+  void *data = NULL;
+  size_t len = 0;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, argv[3], &type, &len, &data, &ab, &off) != napi_ok || len == 0) return NULL;
+  struct mp_note *n = note(4);
+  n->ino = (uint64_t)num(env, argv[1]);
+  n->off = (int64_t)num(env, argv[2]);
+  n->len = (int64_t)len;
+  n->data = malloc(len);
+  if (n->data == NULL) abort();
+  memcpy(n->data, data, len);
+  mp_notify_push(s, n);
+  return NULL;
+}
+
 /* notifyDelete(session, parent, child, name) */
 static napi_value notify_delete(napi_env env, napi_callback_info info) {
   ARGS(4)
@@ -419,6 +439,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"notifyInvalEntry", NULL, notify_inval_entry, NULL, NULL, NULL, napi_default, NULL},
       {"notifyInvalInode", NULL, notify_inval_inode, NULL, NULL, NULL, napi_default, NULL},
       {"notifyDelete", NULL, notify_delete, NULL, NULL, NULL, napi_default, NULL},
+      {"notifyStore", NULL, notify_store, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

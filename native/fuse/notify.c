@@ -3,13 +3,15 @@
  * the directory's lock in the kernel, and inval_inode may write dirty pages back (a WRITE that
  * JS must answer): called on the JS thread or the loop thread, either could wait for itself.
  * JS queues them here and goes on at once; ENOENT (nothing cached) is the common answer.
+ * Stores put contents fetched ahead straight into the kernel's page cache: the program's read
+ * of them never becomes a READ (nor leaves the atime invalidation a READ does).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "session.h"
 
-enum { NOTE_INVAL_ENTRY = 1, NOTE_INVAL_INODE = 2, NOTE_DELETE = 3 };
+enum { NOTE_INVAL_ENTRY = 1, NOTE_INVAL_INODE = 2, NOTE_DELETE = 3, NOTE_STORE = 4 };
 
 static void deliver(struct mp_session *s, struct mp_note *n) {
   switch (n->kind) {
@@ -22,6 +24,12 @@ static void deliver(struct mp_session *s, struct mp_note *n) {
     case NOTE_DELETE:
       fuse_lowlevel_notify_delete(s->se, n->parent, n->ino, n->name, strlen(n->name));
       break;
+    case NOTE_STORE: {
+      struct fuse_bufvec bufv = FUSE_BUFVEC_INIT((size_t)n->len);
+      bufv.buf[0].mem = n->data;
+      fuse_lowlevel_notify_store(s->se, n->ino, n->off, &bufv, 0);
+      break;
+    }
     default:
       break;
   }
@@ -41,6 +49,7 @@ static void *notify_main(void *arg) {
     /* Past the stop, the session may be going: what is left is dropped, not written. */
     if (!stopping) deliver(s, n);
     free(n->name);
+    free(n->data);
     free(n);
     pthread_mutex_lock(&s->lock);
   }
@@ -59,6 +68,7 @@ void mp_notify_push(struct mp_session *s, struct mp_note *n) {
   if (s->notify_stop) {
     pthread_mutex_unlock(&s->lock);
     free(n->name);
+    free(n->data);
     free(n);
     return;
   }

@@ -110,10 +110,11 @@ struct mp_reply {
 
 struct mp_note {
   struct mp_note *next;
-  int kind; /* 1 inval_entry, 2 inval_inode, 3 delete */
+  int kind; /* 1 inval_entry, 2 inval_inode, 3 delete, 4 store */
   uint64_t parent, ino;
   int64_t off, len;
   char *name;
+  void *data; /* store: len bytes for the page cache at off */
 };
 
 /* queue.c */

@@ -71,7 +71,7 @@ export class MountFs {
   ) {
     this.root = Buffer.from(opts.remoteRoot.replace(/\/+$/, '') || '/');
     this.invalidation = new Invalidation(host, this.nodes, kernel, (n, name) => this.remote(n, name), opts.ttlS, { contentsChanged: (n) => this.contentsChanged(n), retireFiles: opts.writeback });
-    this.prefetcher = opts.prefetch ? new Prefetcher(host.fs, this.content, (p) => this.remotePath(p)) : undefined;
+    this.prefetcher = opts.prefetch ? new Prefetcher(host.fs, this.content, (p) => this.remotePath(p), (p, st, data) => this.storeAhead(p, st, data)) : undefined;
     this.handlers = { ...this.readHandlers(), ...changeHandlers(this) };
     this.idleTimer = setInterval(() => this.closeIdle(), IO_IDLE_MS);
     this.idleTimer.unref();
@@ -165,6 +165,19 @@ export class MountFs {
   /** What is written to `node` and not yet on the remote is sent first (the size is the remote's to say). */
   async settled(node: FsNode): Promise<void> {
     await this.ios.get(node.ino)?.flush();
+  }
+
+  /**
+   * Contents fetched ahead go into the kernel's page cache while the file is still as listed:
+   * the program's read of it is answered there, without a READ reaching us.
+   */
+  private storeAhead(path: string, st: WireStat, data: Buffer): void {
+    let node: FsNode | undefined = this.nodes.root;
+    for (const name of path.split('/').slice(1)) node = node?.children?.get(name);
+    const known = node?.attr;
+    if (node === undefined || node.detached || data.length === 0 || known === undefined) return;
+    if (known.ino !== st.ino || known.size !== st.size || known.mtimeMs !== st.mtimeMs || this.ios.get(node.ino)?.clean === false) return;
+    this.kernel.store(node.ino, data);
   }
 
   contentsChanged(node: FsNode): void {

@@ -144,6 +144,11 @@ export class Kernel {
     this.binding.notifyInvalEntry(this.session, parent, name);
   }
 
+  /** Hands the kernel `ino`'s contents ahead of any read: its page cache answers the reads itself. */
+  store(ino: number, data: Uint8Array): void {
+    this.binding.notifyStore(this.session, ino, 0, data);
+  }
+
   /** Drops what the kernel holds of `ino`: attributes, and with `pages` its cached contents too. */
   invalInode(ino: number, pages: boolean): void {
     this.binding.notifyInvalInode(this.session, ino, pages ? 0 : -1, 0);

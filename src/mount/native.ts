@@ -95,6 +95,8 @@ export interface FuseBinding {
   /** off -1: the attributes only; 0, 0: attributes and every cached page. */
   notifyInvalInode(s: FuseSession, ino: number, off: number, len: number): void;
   notifyDelete(s: FuseSession, parent: number, child: number, name: string): void;
+  /** Puts `data` at `off` into the kernel's page cache of `ino` (copied; written by the notifier). */
+  notifyStore(s: FuseSession, ino: number, off: number, data: Uint8Array): void;
 }
 
 let loaded: FuseBinding | undefined;

@@ -26,6 +26,8 @@ export class Prefetcher {
     private readonly fs: RemoteFs,
     private readonly content: ContentCache,
     private readonly remote: (path: string) => Buffer,
+    /** A file fetched ahead, still as listed: handed on (to the kernel's page cache). */
+    private readonly fetched: (path: string, st: WireStat, data: Buffer) => void = () => undefined,
   ) {}
 
   /** Remembers the small files of a fresh listing of `dir`. */
@@ -79,6 +81,7 @@ export class Prefetcher {
     const data = Buffer.from(await this.fs.call('readFile', this.remote(path), st.size + 1));
     if (data.length !== st.size) return undefined;
     this.content.put(path, st, data);
+    this.fetched(path, st, data);
     return data;
   }
 }
