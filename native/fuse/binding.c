@@ -183,11 +183,15 @@ static fuse_req_t claim(napi_env env, struct mp_session *s, napi_value id) {
   return mp_claim(s, num(env, id));
 }
 
+/* The request named by argv[1], or return false: it was answered already (the deadline came first). */
+#define CLAIM_OR_FALSE                           \
+  fuse_req_t req = claim(env, s, argv[1]);       \
+  if (req == NULL) return ret_bool(env, 0);
+
 /* replyErr(session, id, errno) — errno 0 is success for ops that return nothing. */
 static napi_value reply_err(napi_env env, napi_callback_info info) {
   ARGS(3)
-  fuse_req_t req = claim(env, s, argv[1]);
-  if (req == NULL) return ret_bool(env, 0);
+  CLAIM_OR_FALSE
   fuse_reply_err(req, (int)num(env, argv[2]));
   return ret_bool(env, 1);
 }
@@ -195,8 +199,7 @@ static napi_value reply_err(napi_env env, napi_callback_info info) {
 /* replyEntry(session, id, ino, attr, entryTimeout, attrTimeout) — ino 0: a cached negative entry. */
 static napi_value reply_entry(napi_env env, napi_callback_info info) {
   ARGS(6)
-  fuse_req_t req = claim(env, s, argv[1]);
-  if (req == NULL) return ret_bool(env, 0);
+  CLAIM_OR_FALSE
   struct fuse_entry_param e;
   entry_param(env, argv[2], argv[3], argv[4], argv[5], &e);
   if (e.ino != 0) mp_attr_put(s, e.ino, &e.attr, e.attr_timeout);
@@ -207,8 +210,7 @@ static napi_value reply_entry(napi_env env, napi_callback_info info) {
 /* replyCreate(session, id, ino, attr, entryTimeout, attrTimeout) */
 static napi_value reply_create(napi_env env, napi_callback_info info) {
   ARGS(6)
-  fuse_req_t req = claim(env, s, argv[1]);
-  if (req == NULL) return ret_bool(env, 0);
+  CLAIM_OR_FALSE
   struct fuse_entry_param e;
   entry_param(env, argv[2], argv[3], argv[4], argv[5], &e);
   struct fuse_file_info fi;
@@ -222,8 +224,7 @@ static napi_value reply_create(napi_env env, napi_callback_info info) {
 /* replyAttr(session, id, attr, timeout, ino) */
 static napi_value reply_attr(napi_env env, napi_callback_info info) {
   ARGS(5)
-  fuse_req_t req = claim(env, s, argv[1]);
-  if (req == NULL) return ret_bool(env, 0);
+  CLAIM_OR_FALSE
   struct stat st;
   read_attr(env, argv[2], &st);
   double timeout = num(env, argv[3]);
@@ -235,8 +236,7 @@ static napi_value reply_attr(napi_env env, napi_callback_info info) {
 /* replyBuf(session, id, bytes) — read data; copied, and written to /dev/fuse by replies.c. */
 static napi_value reply_buf(napi_env env, napi_callback_info info) {
   ARGS(3)
-  fuse_req_t req = claim(env, s, argv[1]);
-  if (req == NULL) return ret_bool(env, 0);
+  CLAIM_OR_FALSE
   void *data = NULL;
   size_t len = 0;
   napi_typedarray_type type;
@@ -258,8 +258,7 @@ static napi_value reply_buf(napi_env env, napi_callback_info info) {
 /* replyReadlink(session, id, target) */
 static napi_value reply_readlink(napi_env env, napi_callback_info info) {
   ARGS(3)
-  fuse_req_t req = claim(env, s, argv[1]);
-  if (req == NULL) return ret_bool(env, 0);
+  CLAIM_OR_FALSE
   char *target = str(env, argv[2]);
   fuse_reply_readlink(req, target != NULL ? target : "");
   free(target);
@@ -269,8 +268,7 @@ static napi_value reply_readlink(napi_env env, napi_callback_info info) {
 /* replyWrite(session, id, count) */
 static napi_value reply_write(napi_env env, napi_callback_info info) {
   ARGS(3)
-  fuse_req_t req = claim(env, s, argv[1]);
-  if (req == NULL) return ret_bool(env, 0);
+  CLAIM_OR_FALSE
   fuse_reply_write(req, (size_t)num(env, argv[2]));
   return ret_bool(env, 1);
 }
@@ -278,8 +276,7 @@ static napi_value reply_write(napi_env env, napi_callback_info info) {
 /* replyStatfs(session, id, [bsize, blocks, bfree, bavail, files, ffree, namemax]) */
 static napi_value reply_statfs(napi_env env, napi_callback_info info) {
   ARGS(3)
-  fuse_req_t req = claim(env, s, argv[1]);
-  if (req == NULL) return ret_bool(env, 0);
+  CLAIM_OR_FALSE
   double f[7] = {0};
   for (uint32_t i = 0; i < 7; i++) {
     napi_value e;

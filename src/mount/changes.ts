@@ -47,6 +47,25 @@ export function changeHandlers(fs: MountFs): Record<number, Handler> {
     fs.reply(req.id, parent, name, st);
   };
 
+  /** unlink(2) or rmdir(2): the node lives on unnamed until forgotten; other names of a file see nlink drop. */
+  const remove = async (req: FuseRequest, op: 'unlink' | 'rmdir'): Promise<void> => {
+    const parent = fs.node(req.ino);
+    const name = req.name ?? '';
+    fs.invalidation.mine(parent, name);
+    await fs.call(op, fs.remote(parent, name));
+    touched(parent, name, null);
+    const gone = fs.nodes.child(parent, name);
+    if (gone !== undefined) {
+      fs.contentsChanged(gone);
+      for (const other of fs.nodes.sameFile(gone)) {
+        fs.staleAttr(other);
+        fs.kernel.invalInode(other.ino, false);
+      }
+    }
+    fs.nodes.detach(parent, name);
+    fs.kernel.ok(req.id);
+  };
+
   const setattr = async (req: FuseRequest): Promise<void> => {
     const node = fs.node(req.ino);
     const path = fs.remote(node);
@@ -104,32 +123,8 @@ export function changeHandlers(fs: MountFs): Record<number, Handler> {
       fs.content.drop(fs.nodes.path(parent) === '/' ? `/${name}` : `${fs.nodes.path(parent)}/${name}`);
       fs.reply(req.id, parent, name, st, { handle: readOnly ? undefined : h });
     },
-    [Op.Unlink]: async (req) => {
-      const parent = fs.node(req.ino);
-      const name = req.name ?? '';
-      fs.invalidation.mine(parent, name);
-      await fs.call('unlink', fs.remote(parent, name));
-      touched(parent, name, null);
-      const gone = fs.nodes.child(parent, name);
-      if (gone !== undefined) {
-        fs.contentsChanged(gone);
-        for (const other of fs.nodes.sameFile(gone)) {
-          fs.staleAttr(other);
-          fs.kernel.invalInode(other.ino, false);
-        }
-      }
-      fs.nodes.detach(parent, name);
-      fs.kernel.ok(req.id);
-    },
-    [Op.Rmdir]: async (req) => {
-      const parent = fs.node(req.ino);
-      const name = req.name ?? '';
-      fs.invalidation.mine(parent, name);
-      await fs.call('rmdir', fs.remote(parent, name));
-      touched(parent, name, null);
-      fs.nodes.detach(parent, name);
-      fs.kernel.ok(req.id);
-    },
+    [Op.Unlink]: (req) => remove(req, 'unlink'),
+    [Op.Rmdir]: (req) => remove(req, 'rmdir'),
     [Op.Rename]: async (req) => {
       const parent = fs.node(req.ino);
       const newParent = fs.node(req.newParent ?? 0);

@@ -5,51 +5,31 @@
  * the remote directly (not through the mount) and must be seen within a second.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { mountAll, type Mounted } from '../../src/mount/mount.js';
-import type { RemoteHost } from '../../src/remote/host.js';
-import { connectLocal } from '../../src/target/local.js';
+import { describe, test } from 'node:test';
 import { local } from '../conformance/mount-cases.js';
+import { localMount } from '../helpers/local-mount.js';
 
 const HOUR = 3_600_000;
 const BOUND_MS = 1000;
 
 describe('a mount with hour-long lifetimes sees remote changes through invalidation', () => {
-  let host: RemoteHost | undefined;
-  let mounted: Mounted | undefined;
-  /** Temporary directories made here; '' until made. */
-  let base = '';
-  let remote = '';
-  let mnt = '';
-  before(async () => {
-    host = await connectLocal();
-    base = mkdtempSync(join(tmpdir(), 'mproxy-inval-'));
-    remote = join(base, 'remote');
-    mnt = join(base, 'mnt');
-    mkdirSync(join(remote, 'dir'), { recursive: true });
+  const mount = localMount('inval', HOUR, 20_000, (remote) => {
+    mkdirSync(join(remote, 'dir'));
     writeFileSync(join(remote, 'dir', 'same-size.txt'), 'aaaa\n');
     writeFileSync(join(remote, 'dir', 'grows.txt'), 'first\n');
     writeFileSync(join(remote, 'dir', 'old-name.txt'), 'moving\n');
     writeFileSync(join(remote, 'dir', 'doomed.txt'), 'doomed\n');
-    mounted = await mountAll(host, [{ remote, local: mnt, readOnly: false, owner: 'local', ttlMs: HOUR }], { opTimeoutMs: 20_000 });
   });
-  after(async () => {
-    await mounted?.unmount();
-    await host?.close();
-    // Only the temporary directory made above, once the mount is gone from it.
-    if (base !== '' && remote !== '') rmSync(remote, { recursive: true, force: true });
-    if (base !== '') rmdirSync(base);
-  });
+  const remote = (): string => mount.remote();
 
   /** Runs `script` in the mount until it prints `want`; how long that took (ms), or fails past the bound. */
   async function seenWithin(script: string, want: string): Promise<number> {
     const started = Date.now();
     let got = '';
     while (Date.now() - started <= BOUND_MS + 500) {
-      got = (await local(script, mnt)).out;
+      got = (await local(script, mount.mnt())).out;
       if (got === want) return Date.now() - started;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
@@ -58,34 +38,34 @@ describe('a mount with hour-long lifetimes sees remote changes through invalidat
 
   test('cached contents and attributes, then a same-size rewrite and an append on the remote', async () => {
     // Read everything first: contents, sizes, the listing, a name that does not exist yet.
-    const before = await local('cat dir/same-size.txt dir/grows.txt && stat -c %s dir/grows.txt && ls dir && test ! -e dir/born.txt', mnt);
+    const before = await local('cat dir/same-size.txt dir/grows.txt && stat -c %s dir/grows.txt && ls dir && test ! -e dir/born.txt', mount.mnt());
     assert.equal(before.code, 0, before.err);
     assert.equal(before.out, 'aaaa\nfirst\n6\ndoomed.txt\ngrows.txt\nold-name.txt\nsame-size.txt\n');
-    writeFileSync(join(remote, 'dir', 'same-size.txt'), 'bbbb\n');
-    appendFileSync(join(remote, 'dir', 'grows.txt'), 'second line\n');
+    writeFileSync(join(remote(), 'dir', 'same-size.txt'), 'bbbb\n');
+    appendFileSync(join(remote(), 'dir', 'grows.txt'), 'second line\n');
     const ms = await seenWithin('cat dir/same-size.txt dir/grows.txt && stat -c %s dir/grows.txt', 'bbbb\nfirst\nsecond line\n18\n');
     assert.ok(ms <= BOUND_MS, `seen after ${ms} ms`);
   });
 
   test('a name created, renamed and removed on the remote is seen at once', async () => {
-    assert.equal((await local('cat dir/old-name.txt dir/doomed.txt && test ! -e dir/born.txt && ls dir | wc -l', mnt)).out, 'moving\ndoomed\n4\n');
-    writeFileSync(join(remote, 'dir', 'born.txt'), 'born\n');
-    renameSync(join(remote, 'dir', 'old-name.txt'), join(remote, 'dir', 'new-name.txt'));
-    unlinkSync(join(remote, 'dir', 'doomed.txt'));
+    assert.equal((await local('cat dir/old-name.txt dir/doomed.txt && test ! -e dir/born.txt && ls dir | wc -l', mount.mnt())).out, 'moving\ndoomed\n4\n');
+    writeFileSync(join(remote(), 'dir', 'born.txt'), 'born\n');
+    renameSync(join(remote(), 'dir', 'old-name.txt'), join(remote(), 'dir', 'new-name.txt'));
+    unlinkSync(join(remote(), 'dir', 'doomed.txt'));
     const ms = await seenWithin('cat dir/born.txt dir/new-name.txt; test -e dir/old-name.txt || echo old-gone; test -e dir/doomed.txt || echo doomed-gone; ls dir', 'born\nmoving\nold-gone\ndoomed-gone\nborn.txt\ngrows.txt\nnew-name.txt\nsame-size.txt\n');
     assert.ok(ms <= BOUND_MS, `seen after ${ms} ms`);
   });
 
   test('a directory made on the remote, and a file in it, appear; our own writes read back without a remote trip', async () => {
-    mkdirSync(join(remote, 'dir', 'sub'));
-    writeFileSync(join(remote, 'dir', 'sub', 'inner.txt'), 'inner\n');
+    mkdirSync(join(remote(), 'dir', 'sub'));
+    writeFileSync(join(remote(), 'dir', 'sub', 'inner.txt'), 'inner\n');
     const ms = await seenWithin('cat dir/sub/inner.txt', 'inner\n');
     assert.ok(ms <= BOUND_MS, `seen after ${ms} ms`);
-    const ours = await local('printf "written here\\n" > dir/ours.txt && cat dir/ours.txt', mnt);
+    const ours = await local('printf "written here\\n" > dir/ours.txt && cat dir/ours.txt', mount.mnt());
     assert.equal(ours.out, 'written here\n', ours.err);
     // The remote changes it after our write: seen too, though our own notices were being checked.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    writeFileSync(join(remote, 'dir', 'ours.txt'), 'changed remotely, longer\n');
+    writeFileSync(join(remote(), 'dir', 'ours.txt'), 'changed remotely, longer\n');
     const later = await seenWithin('cat dir/ours.txt', 'changed remotely, longer\n');
     assert.ok(later <= BOUND_MS + 200, `seen after ${later} ms`);
   });
