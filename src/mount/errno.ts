@@ -24,11 +24,14 @@ export const E = {
   EACCES: -(ERRNO['EACCES'] ?? 13),
 } as const;
 
+/** EIO because the remote did not answer in time (not because it said EIO). */
+export class MissedDeadline extends RemoteFsError {}
+
 /** `promise`, or EIO once `ms` have passed: no FUSE call ever hangs. */
 export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RemoteFsError('EIO', `no answer within ${ms / 1000}s`, what)), ms);
+    timer = setTimeout(() => reject(new MissedDeadline('EIO', `no answer within ${ms / 1000}s`, what)), ms);
   });
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }

@@ -11,7 +11,7 @@ import type { FileOpArgs, FileOpName, FileOpResult, WireStat } from '../protocol
 import { RemoteFsError, type RemoteHost } from '../remote/host.js';
 import { changeHandlers } from './changes.js';
 import { ContentCache, SMALL_FILE } from './content-cache.js';
-import { E, negErrno, withDeadline } from './errno.js';
+import { E, MissedDeadline, negErrno, withDeadline } from './errno.js';
 import { Invalidation } from './invalidation.js';
 import type { Kernel } from './kernel.js';
 import { Op, type DirEntry, type FuseRequest } from './native.js';
@@ -59,6 +59,8 @@ export class MountFs {
   /** Remote calls awaiting an answer, and when the remote last answered one (or the first was sent). */
   private inFlight = 0;
   private progressAt = 0;
+  /** A deadline passed while calls were unanswered: the remote is stalled until it answers one. */
+  private stalled = false;
   private readonly root: Buffer;
   private readonly handlers: Readonly<Partial<Record<number, Handler>>>;
   private readonly idleTimer: NodeJS.Timeout;
@@ -73,6 +75,9 @@ export class MountFs {
     this.invalidation = new Invalidation(host, this.nodes, kernel, (n, name) => this.remote(n, name), opts.ttlS, { contentsChanged: (n) => this.contentsChanged(n), retireFiles: opts.writeback });
     this.prefetcher = opts.prefetch ? new Prefetcher(host.fs, this.content, (p) => this.remotePath(p), (p, st, data) => this.storeAhead(p, st, data)) : undefined;
     this.handlers = { ...this.readHandlers(), ...changeHandlers(this) };
+    kernel.onExpired = () => {
+      if (this.inFlight > 0) this.stalled = true;
+    };
     this.idleTimer = setInterval(() => this.closeIdle(), IO_IDLE_MS);
     this.idleTimer.unref();
   }
@@ -94,17 +99,21 @@ export class MountFs {
    */
   call<K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> {
     const now = Date.now();
-    if (this.inFlight > 0 && now - this.progressAt > this.opts.opTimeoutMs) {
+    if (this.inFlight > 0 && (this.stalled || now - this.progressAt > this.opts.opTimeoutMs)) {
       return Promise.reject(new RemoteFsError('EIO', `the remote has not answered for ${((now - this.progressAt) / 1000).toFixed(1)}s`, op));
     }
     if (this.inFlight++ === 0) this.progressAt = now;
     const answered = (): void => {
       this.inFlight--;
       this.progressAt = Date.now();
+      this.stalled = false;
     };
     const pending = this.host.fs.call(op, ...args);
     pending.then(answered, answered);
-    return withDeadline(pending, this.opts.opTimeoutMs, op);
+    return withDeadline(pending, this.opts.opTimeoutMs, op).catch((err: unknown) => {
+      if (this.inFlight > 0 && err instanceof MissedDeadline) this.stalled = true;
+      throw err;
+    });
   }
 
   node(ino: number): FsNode {

@@ -21,6 +21,8 @@ export class Kernel {
   /** Deadline (ms since epoch) of every request awaiting an answer, by id. */
   private readonly deadlines = new Map<number, number>();
   private readonly sweeper: NodeJS.Timeout;
+  /** Told when a request's deadline passed unanswered. */
+  onExpired: () => void = () => undefined;
 
   constructor(
     readonly binding: FuseBinding,
@@ -43,6 +45,7 @@ export class Kernel {
       if (until > now) continue;
       this.deadlines.delete(id);
       this.binding.replyErr(this.session, id, -E.EIO);
+      this.onExpired();
     }
   }
 
