@@ -98,18 +98,26 @@ const OPS: Readonly<Record<FileOpName, Op>> = {
     return { bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
   },
   getwd: async () => Buffer.from(process.cwd()),
-  readFile: async ([p, limit]) => {
-    const fh = await fs.open(path(p), 'r');
-    try {
-      const buf = Buffer.allocUnsafe(Math.min(n(limit), MAX_IO));
-      let got = 0;
-      for (let r = 1; r > 0 && got < buf.length; got += r) r = (await fh.read(buf, got, buf.length - got, got)).bytesRead;
-      return buf.subarray(0, got);
-    } finally {
-      await fh.close();
-    }
+  readFile: async ([p, limit]) => readFirst(path(p), n(limit)),
+  readFiles: async ([dir, names, limit]) => {
+    if (!Array.isArray(names)) throw new ArgumentError('expected a list of names');
+    const base = path(dir);
+    return Promise.all(names.map((name) => readFirst(Buffer.concat([base, Buffer.from('/'), path(name)]), n(limit)).catch(() => null)));
   },
 };
+
+/** The first `limit` bytes (at most MAX_IO) of a file: open, read, close. */
+async function readFirst(p: Buffer, limit: number): Promise<Buffer> {
+  const fh = await fs.open(p, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(limit, MAX_IO));
+    let got = 0;
+    for (let r = 1; r > 0 && got < buf.length; got += r) r = (await fh.read(buf, got, buf.length - got, got)).bytesRead;
+    return buf.subarray(0, got);
+  } finally {
+    await fh.close();
+  }
+}
 
 export function isFileOp(name: string): name is FileOpName {
   return (FILE_OP_NAMES as readonly string[]).includes(name);

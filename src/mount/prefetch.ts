@@ -1,6 +1,7 @@
 /**
  * Reading ahead of a directory walk: once a file of a listed directory is read, the other
- * small regular files of that listing are fetched in the background, several at a time, into
+ * small regular files of that listing are fetched in the background, a batch per round trip
+ * (readFiles), several batches at a time, into
  * the content cache — so a tool that reads every file it lists (grep -r, a compiler) finds
  * them there, while one that only stats them (find, git status) costs nothing extra. A read
  * that arrives while its fetch is under way waits for that fetch instead of starting another.
@@ -13,7 +14,10 @@ import type { ContentCache } from './content-cache.js';
 /** Files up to this size are fetched ahead; a listing's fetches stop at `PER_DIRECTORY` bytes. */
 const PREFETCH_MAX = 64 * 1024;
 const PER_DIRECTORY = 8 * 1024 * 1024;
-const CONCURRENCY = 16;
+/** Fetches under way at once, and how many files (bytes) one round trip carries at most. */
+const CONCURRENCY = 8;
+const BATCH_FILES = 32;
+const BATCH_BYTES = 1024 * 1024;
 
 export class Prefetcher {
   private readonly inFlight = new Map<string, Promise<Buffer | undefined>>();
@@ -41,18 +45,36 @@ export class Prefetcher {
     }
   }
 
-  /** A file in `dir` is being read: fetch its siblings. */
+  /** A file in `dir` is being read: fetch its siblings, a batch of them per round trip. */
   reading(dir: string): void {
     const entries = this.candidates.get(dir);
     if (entries === undefined) return;
     this.candidates.delete(dir);
     let budget = PER_DIRECTORY;
-    for (const { path, st } of entries) {
+    let batch: { readonly path: string; readonly st: WireStat }[] = [];
+    let batchBytes = 0;
+    const send = (): void => {
+      if (batch.length === 0) return;
+      const files = batch;
+      const fetching = this.schedule(() => this.fetchBatch(dir, files));
+      files.forEach(({ path }, i) => {
+        const one = fetching.then((got) => got[i]);
+        this.inFlight.set(path, one);
+        void one.finally(() => this.inFlight.get(path) === one && this.inFlight.delete(path));
+      });
+      batch = [];
+      batchBytes = 0;
+    };
+    for (const entry of entries) {
+      const { path, st } = entry;
       if (budget < st.size) continue;
       if (this.inFlight.has(path) || this.content.get(path, st) !== undefined) continue;
       budget -= st.size;
-      this.inFlight.set(path, this.schedule(path, st));
+      if (batch.length >= BATCH_FILES || batchBytes + st.size > BATCH_BYTES) send();
+      batch.push(entry);
+      batchBytes += st.size;
     }
+    send();
   }
 
   /** The fetch of `path` under way, if there is one. */
@@ -60,28 +82,35 @@ export class Prefetcher {
     return this.inFlight.get(path);
   }
 
-  private schedule(path: string, st: WireStat): Promise<Buffer | undefined> {
+  /** Runs `work` once fewer than CONCURRENCY fetches are under way; its failure is no contents. */
+  private schedule<T>(work: () => Promise<T[]>): Promise<(T | undefined)[]> {
     return new Promise<void>((resolve) => {
       if (this.running < CONCURRENCY) {
         this.running++;
         resolve();
       } else this.queue.push(resolve);
     })
-      .then(() => this.fetch(path, st))
-      .catch(() => undefined)
+      .then(work)
+      .catch((): (T | undefined)[] => [])
       .finally(() => {
-        this.inFlight.delete(path);
         const next = this.queue.shift();
         if (next !== undefined) next();
         else this.running--;
       });
   }
 
-  private async fetch(path: string, st: WireStat): Promise<Buffer | undefined> {
-    const data = Buffer.from(await this.fs.call('readFile', this.remote(path), st.size + 1));
-    if (data.length !== st.size) return undefined;
-    this.content.put(path, st, data);
-    this.fetched(path, st, data);
-    return data;
+  /** Files of one directory in one round trip (readFiles); each kept only if still as listed. */
+  private async fetchBatch(dir: string, files: readonly { readonly path: string; readonly st: WireStat }[]): Promise<(Buffer | undefined)[]> {
+    const limit = Math.max(...files.map(({ st }) => st.size)) + 1;
+    const names = files.map(({ path }) => Buffer.from(path.slice(path.lastIndexOf('/') + 1)));
+    const got = await this.fs.call('readFiles', this.remote(dir), names, limit);
+    return files.map(({ path, st }, i) => {
+      const bytes = got[i];
+      if (bytes === null || bytes === undefined || bytes.length !== st.size) return undefined;
+      const data = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.content.put(path, st, data);
+      this.fetched(path, st, data);
+      return data;
+    });
   }
 }

@@ -66,6 +66,11 @@ export interface FileOps {
   getwd: [[], Uint8Array];
   /** The first `limit` bytes (at most MAX_IO) of a file, in one round trip: open, read, close. */
   readFile: [[path: Path, limit: number], Uint8Array];
+  /**
+   * The first `limit` bytes (at most MAX_IO) of each named file in `dir`, in one round trip;
+   * null for one that cannot be read. The caller keeps names × limit within a frame.
+   */
+  readFiles: [[dir: Path, names: Path[], limit: number], (Uint8Array | null)[]];
 }
 
 export type FileOpName = keyof FileOps;
@@ -75,8 +80,15 @@ export type FileOpResult<K extends FileOpName> = FileOps[K][1];
 export const FILE_OP_NAMES: readonly FileOpName[] = [
   'open', 'close', 'read', 'write', 'fstat', 'ftruncate', 'fsync', 'stat', 'lstat', 'readdir', 'mkdir', 'mkdirAll',
   'unlink', 'rmdir', 'remove', 'rename', 'chmod', 'chown', 'truncate', 'utimes', 'readlink', 'symlink', 'link',
-  'realpath', 'statfs', 'getwd', 'readFile',
+  'realpath', 'statfs', 'getwd', 'readFile', 'readFiles',
 ];
+
+/** readFiles by one readFile each, for backends with nothing better. */
+export function readFilesEach(dir: Uint8Array, names: readonly Uint8Array[], limit: number, readFile: (path: Uint8Array, limit: number) => Promise<Uint8Array>): Promise<(Uint8Array | null)[]> {
+  const base = Buffer.from(dir);
+  const prefix = base.at(-1) === 0x2f ? base : Buffer.concat([base, Buffer.from('/')]);
+  return Promise.all(names.map((name) => readFile(Buffer.concat([prefix, Buffer.from(name)]), limit).catch(() => null)));
+}
 
 /** Largest read or write in one operation; the client splits larger ones. */
 export const MAX_IO = 1024 * 1024;

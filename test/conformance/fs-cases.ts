@@ -172,6 +172,16 @@ export function fsCases(b: Backend): void {
     assert.equal(await errnoOf(fs().call('readFile', p(at('rf-dir')), 10)), 'EISDIR');
   });
 
+  test('readFiles: several files of a directory in one call, null for what cannot be read', async () => {
+    await fs().call('mkdir', p(at('rfs')), 0o755);
+    await writeFile(fs(), at('rfs/one'), 'first file');
+    await writeFile(fs(), at('rfs/two'), '2');
+    await fs().call('mkdir', p(at('rfs/sub')), 0o755);
+    const names = ['one', 'missing', 'two', 'sub'].map((n) => Buffer.from(n));
+    const got = await fs().call('readFiles', p(at('rfs')), names, 5);
+    assert.deepEqual(got.map((d) => (d === null ? null : Buffer.from(d).toString())), ['first', null, '2', null]);
+  });
+
   test('statfs and realpath', async () => {
     const s = await fs().call('statfs', p(b.scratch()));
     assert.ok(s.blocks > 0 && s.bsize > 0);

@@ -7,7 +7,7 @@
  * runs sh on the remote, as do directories whose names did not survive decoding.
  */
 import { constants } from 'node:fs';
-import type { FileOpArgs, FileOpName, FileOpResult, WireDirEntry, WireStat } from '../../protocol/file-ops.js';
+import { readFilesEach, type FileOpArgs, type FileOpName, type FileOpResult, type WireDirEntry, type WireStat } from '../../protocol/file-ops.js';
 import { RemoteFsError, type RemoteFs } from '../host.js';
 import type { SftpWrapper } from '../../target/ssh/ssh2.js';
 
@@ -229,6 +229,8 @@ export class SftpFs implements RemoteFs {
           await this.dispatch('close', [h]).catch(() => undefined);
         }
       }
+      case 'readFiles':
+        return readFilesEach(path(0), a[1] as Uint8Array[], num(2), async (p, limit) => (await this.dispatch('readFile', [p, limit])) as Uint8Array);
     }
   }
 

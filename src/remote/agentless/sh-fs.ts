@@ -5,7 +5,7 @@
  * explicit marker or the tool's message, and ENOENT under a file component becomes ENOTDIR.
  */
 import { constants } from 'node:fs';
-import { MAX_IO, type FileOpArgs, type FileOpName, type FileOpResult, type WireDirEntry, type WireStat, type WireStatfs } from '../../protocol/file-ops.js';
+import { MAX_IO, readFilesEach, type FileOpArgs, type FileOpName, type FileOpResult, type WireDirEntry, type WireStat, type WireStatfs } from '../../protocol/file-ops.js';
 import { RemoteFsError, type RemoteFs } from '../host.js';
 import { SCRIPTS, script } from './sh-fs-scripts.js';
 
@@ -177,6 +177,8 @@ export class ShellFs implements RemoteFs {
         return line(await this.sh(op, SCRIPTS.getwd(), []));
       case 'readFile':
         return this.sh(op, SCRIPTS.readFile(Math.min(num(1), MAX_IO)), [path(0)]);
+      case 'readFiles':
+        return readFilesEach(path(0), a[1] as Uint8Array[], num(2), async (p, limit) => (await this.dispatch('readFile', [p, limit])) as Uint8Array);
     }
   }
 
