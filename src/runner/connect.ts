@@ -4,6 +4,7 @@ import type { Profile } from '../profile/schema.js';
 import type { RemoteHost } from '../remote/host.js';
 import { connectDocker } from '../target/docker/index.js';
 import { connectLocal } from '../target/local.js';
+import { parseDuration } from '../util/units.js';
 import { connectSsh, sshOptions } from '../target/ssh/index.js';
 import { userInfo } from 'node:os';
 import { MproxyError } from '../util/errors.js';
@@ -27,7 +28,7 @@ export async function connect(profile: Profile, options: ConnectOptions): Promis
   switch (target.kind) {
     case 'local':
       options.verbose?.('target local: starting the agent as a child process');
-      return connectLocal({ onLog: (level, msg) => options.verbose?.(`agent ${level}: ${msg}`) });
+      return connectLocal({ onLog: (level, msg) => options.verbose?.(`agent ${level}: ${msg}`), opTimeoutMs: parseDuration(profile.target.op_timeout) ?? 20_000 });
     case 'ssh': {
       const ctx = { home: options.home, localUser: userInfo().username, env: options.env, ...(options.verbose !== undefined ? { verbose: options.verbose } : {}) };
       return connectSsh(target, profile, sshOptions(profile, ctx));

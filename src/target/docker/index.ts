@@ -12,6 +12,7 @@ import { deployAgent, probeRemote } from '../../remote/agent/boot-scripts.js';
 import { AgentClient } from '../../remote/agent/client.js';
 import type { RemoteHost } from '../../remote/host.js';
 import { MproxyError } from '../../util/errors.js';
+import { parseDuration } from '../../util/units.js';
 import { DockerAgentlessHost } from './agentless.js';
 import { dockerExec, runDockerScript } from './exec-stream.js';
 import { composeProjectName } from './compose-project.js';
@@ -99,7 +100,7 @@ export async function connectDocker(target: Extract<Target, { kind: 'docker' | '
         await Promise.race([agent.exitCode, new Promise((r) => setTimeout(r, 2000).unref())]);
         agent.stdin.destroy();
       },
-    });
+    }, { opTimeoutMs: parseDuration(profile.target.op_timeout) ?? 20_000 });
   } catch (err) {
     // An agent that will not start (or speaks another protocol) is not worth failing over under "auto".
     if (profile.target.agent !== 'auto' || !(err instanceof MproxyError) || err.code !== 'E_AGENT_START') throw err;

@@ -28,6 +28,8 @@ export interface SshOptions {
   readonly hostKeyPolicy: 'strict' | 'accept-new';
   readonly connectTimeoutMs: number;
   readonly keepaliveMs: number;
+  /** target.op_timeout: the agent's deadline for each file operation and query. */
+  readonly opTimeoutMs?: number;
   /** The first is where accept-new records keys. */
   readonly knownHostsFiles: readonly string[];
   readonly sshConfigFiles: readonly string[];

@@ -33,6 +33,7 @@ export function sshOptions(profile: Profile, ctx: SshContext): SshOptions {
     hostKeyPolicy: t.host_key_policy,
     connectTimeoutMs: parseDuration(t.connect_timeout) ?? 10_000,
     keepaliveMs: parseDuration(t.keepalive) ?? 15_000,
+    opTimeoutMs: parseDuration(t.op_timeout) ?? 20_000,
     knownHostsFiles: [join(ctx.home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'],
     sshConfigFiles: [join(ctx.home, '.ssh', 'config'), '/etc/ssh/ssh_config'],
     askPassphrase: (path) => askSecret(`Enter passphrase for key ${path}: `),
@@ -83,6 +84,7 @@ async function startTier(conn: SshConnection, agent: Profile['target']['agent'],
   say?.(`ssh: tier agent on ${conn.description} (node found${status.kind === 'ready' ? ', agent already cached' : ''})`);
   try {
     return await startAgent(conn.client, conn.description, start, {
+      ...(options.opTimeoutMs !== undefined ? { opTimeoutMs: options.opTimeoutMs } : {}),
       ...(say !== undefined ? { onLog: (level: string, msg: string) => say(`agent ${level}: ${msg}`), stderr: (text: string) => say(`agent stderr: ${text.trimEnd()}`) } : {}),
     });
   } catch (err) {
