@@ -56,6 +56,7 @@
       "target_name": "mproxy_fuse",
       "sources": [
         "native/fuse/attrs.c",
+        "native/fuse/answers.c",
         "native/fuse/binding.c",
         "native/fuse/js.c",
         "native/fuse/ops.c",

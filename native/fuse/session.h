@@ -144,6 +144,9 @@ int mp_notify_start(struct mp_session *s);
 void mp_notify_push(struct mp_session *s, struct mp_note *n);
 void mp_notify_stop(struct mp_session *s);
 
+/* answers.c: the reply and notify entry points */
+void mp_define_answers(napi_env env, napi_value exports);
+
 /* js.c: the batch delivered to JS */
 void mp_call_js(napi_env env, napi_value js_cb, void *context, void *data);
 

@@ -120,7 +120,7 @@ export function changeHandlers(fs: MountFs): Record<number, Handler> {
       }
       if (readOnly) await fs.call('close', h).catch(() => undefined);
       touched(parent, name, st);
-      fs.content.drop(fs.nodes.path(parent) === '/' ? `/${name}` : `${fs.nodes.path(parent)}/${name}`);
+      fs.content.drop(fs.nodes.childPath(parent, name));
       fs.reply(req.id, parent, name, st, { handle: readOnly ? undefined : h });
     },
     [Op.Unlink]: (req) => remove(req, 'unlink'),

@@ -3,21 +3,24 @@
  * arrive (native.ts): entries and attributes answered from what is known while it is known to
  * be true (invalidation.ts), listings with attributes (READDIRPLUS), file contents by node
  * (node-io.ts; small files whole, in one round trip, and read ahead of a directory walk). The
- * requests that change the namespace are in changes.ts. Every request has a deadline
- * (kernel.ts); a handler's failure is the remote's errno, or EIO.
+ * requests that change the namespace are in changes.ts, listings in listings.ts. Every request
+ * has a deadline (kernel.ts), every remote call too (remote-calls.ts); a handler's failure is
+ * the remote's errno, or EIO.
  */
 import { constants } from 'node:fs';
 import type { FileOpArgs, FileOpName, FileOpResult, WireStat } from '../protocol/file-ops.js';
-import { RemoteFsError, type RemoteHost } from '../remote/host.js';
+import type { RemoteHost } from '../remote/host.js';
 import { changeHandlers } from './changes.js';
 import { ContentCache, SMALL_FILE } from './content-cache.js';
-import { E, MissedDeadline, negErrno, withDeadline } from './errno.js';
+import { E, negErrno } from './errno.js';
 import { Invalidation } from './invalidation.js';
+import { Listings } from './listings.js';
 import type { Kernel } from './kernel.js';
 import { Op, type DirEntry, type FuseRequest } from './native.js';
 import { NodeIo } from './node-io.js';
 import { NodeTable, type FsNode } from './nodes.js';
 import { Prefetcher } from './prefetch.js';
+import { RemoteCalls } from './remote-calls.js';
 
 export interface MountFsOptions {
   /** Absolute directory on the remote. */
@@ -36,14 +39,12 @@ export interface MountFsOptions {
 
 export type Handler = (req: FuseRequest) => Promise<void>;
 
-type Listing = Map<string, WireStat>;
 type Snapshot = readonly (readonly [string, WireStat])[];
 
 /** Listings held for directory reads in progress (the kernel reads a big one in several requests). */
 const SNAPSHOTS = 64;
 const IO_IDLE_MS = 5000;
-/** Subdirectories listed ahead of a walk at once, and the largest directory a lookup lists instead of stat'ing one name. */
-const AHEAD = 8;
+/** The largest directory a lookup lists instead of stat'ing one name. */
 const LIST_FOR_LOOKUP = 10_000;
 
 export class MountFs {
@@ -53,14 +54,8 @@ export class MountFs {
   readonly prefetcher: Prefetcher | undefined;
   private readonly ios = new Map<number, NodeIo>();
   private readonly snapshots = new Map<number, Snapshot>();
-  private readonly listing = new Map<number, Promise<Listing>>();
-  private readonly ahead: FsNode[] = [];
-  private aheadRunning = 0;
-  /** Remote calls awaiting an answer, and when the remote last answered one (or the first was sent). */
-  private inFlight = 0;
-  private progressAt = 0;
-  /** A deadline passed while calls were unanswered: the remote is stalled until it answers one. */
-  private stalled = false;
+  private readonly calls: RemoteCalls;
+  private readonly listings: Listings;
   private readonly root: Buffer;
   private readonly handlers: Readonly<Partial<Record<number, Handler>>>;
   private readonly idleTimer: NodeJS.Timeout;
@@ -72,12 +67,12 @@ export class MountFs {
     private readonly opts: MountFsOptions,
   ) {
     this.root = Buffer.from(opts.remoteRoot.replace(/\/+$/, '') || '/');
+    this.calls = new RemoteCalls(host.fs, opts.opTimeoutMs);
+    kernel.onExpired = () => this.calls.expired();
     this.invalidation = new Invalidation(host, this.nodes, kernel, (n, name) => this.remote(n, name), opts.ttlS, { contentsChanged: (n) => this.contentsChanged(n), retireFiles: opts.writeback });
     this.prefetcher = opts.prefetch ? new Prefetcher(host.fs, this.content, (p) => this.remotePath(p), (p, st, data) => this.storeAhead(p, st, data)) : undefined;
+    this.listings = new Listings({ nodes: this.nodes, invalidation: this.invalidation, prefetcher: this.prefetcher, ahead: opts.prefetch, call: (op, ...args) => this.call(op, ...args), remote: (n) => this.remote(n) });
     this.handlers = { ...this.readHandlers(), ...changeHandlers(this) };
-    kernel.onExpired = () => {
-      if (this.inFlight > 0) this.stalled = true;
-    };
     this.idleTimer = setInterval(() => this.closeIdle(), IO_IDLE_MS);
     this.idleTimer.unref();
   }
@@ -88,32 +83,11 @@ export class MountFs {
   }
 
   remote(node: FsNode, name?: string): Buffer {
-    const path = this.nodes.path(node);
-    return this.remotePath(name === undefined ? path : path === '/' ? `/${name}` : `${path}/${name}`);
+    return this.remotePath(name === undefined ? this.nodes.path(node) : this.nodes.childPath(node, name));
   }
 
-  /**
-   * A remote file operation under the deadline. While the remote has left a call unanswered
-   * for longer than the deadline, new ones fail at once: the kernel retries a failed read page
-   * by page, and each retry must not wait the whole deadline again.
-   */
   call<K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> {
-    const now = Date.now();
-    if (this.inFlight > 0 && (this.stalled || now - this.progressAt > this.opts.opTimeoutMs)) {
-      return Promise.reject(new RemoteFsError('EIO', `the remote has not answered for ${((now - this.progressAt) / 1000).toFixed(1)}s`, op));
-    }
-    if (this.inFlight++ === 0) this.progressAt = now;
-    const answered = (): void => {
-      this.inFlight--;
-      this.progressAt = Date.now();
-      this.stalled = false;
-    };
-    const pending = this.host.fs.call(op, ...args);
-    pending.then(answered, answered);
-    return withDeadline(pending, this.opts.opTimeoutMs, op).catch((err: unknown) => {
-      if (this.inFlight > 0 && err instanceof MissedDeadline) this.stalled = true;
-      throw err;
-    });
+    return this.calls.call(op, ...args);
   }
 
   node(ino: number): FsNode {
@@ -236,80 +210,13 @@ export class MountFs {
     }
   }
 
-  /**
-   * The directory's entries: held while known current, else asked for (once, however many
-   * wait). `walking`: the kernel is reading this directory, so its subdirectories are listed
-   * ahead (one level: what a listing ahead finds is not listed ahead in turn).
-   */
-  list(dir: FsNode, walking = false): Promise<Listing> {
-    if (dir.listing !== undefined && dir.listingUntil > Date.now()) {
-      if (walking) this.listSubdirectories(dir, dir.listing);
-      return Promise.resolve(dir.listing);
-    }
-    let pending = this.listing.get(dir.ino);
-    if (pending === undefined) {
-      pending = this.fetchListing(dir).finally(() => this.listing.delete(dir.ino));
-      this.listing.set(dir.ino, pending);
-    }
-    if (walking) void pending.then((listing) => this.listSubdirectories(dir, listing), () => undefined);
-    return pending;
-  }
-
-  /**
-   * The directory's entries with attributes, asked afresh — with its watch up first, so they
-   * may be trusted long. Names FUSE cannot carry are left out.
-   */
-  private async fetchListing(dir: FsNode): Promise<Listing> {
-    const [entries] = await Promise.all([this.call('readdir', this.remote(dir)), this.invalidation.ensure(dir)]);
-    const out: [string, WireStat][] = [];
-    for (const e of entries) {
-      const name = Buffer.from(e.name).toString();
-      if (e.st === undefined || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) continue;
-      if (!Buffer.from(name).equals(Buffer.from(e.name))) continue;
-      out.push([name, e.st]);
-    }
-    const listing = new Map(out);
-    dir.listing = listing;
-    dir.listingUntil = Date.now() + this.invalidation.ttlOf(dir) * 1000;
-    const path = this.nodes.path(dir);
-    this.prefetcher?.listed(path, out.map(([name, st]) => ({ path: path === '/' ? `/${name}` : `${path}/${name}`, st })));
-    return listing;
-  }
-
-  private listSubdirectories(dir: FsNode, listing: Listing): void {
-    if (!this.opts.prefetch || dir.walked) return;
-    dir.walked = true;
-    const subdirs: FsNode[] = [];
-    for (const [name, st] of listing) if ((st.mode & constants.S_IFMT) === constants.S_IFDIR) subdirs.push(this.nodes.ensure(dir, name, st));
-    // The walk goes into these next, in this order (a depth-first walk before older ones).
-    this.ahead.unshift(...subdirs);
-    this.listAhead();
-  }
-
-  /** Lists queued subdirectories in the background, a few at a time, those of the latest directory read first. */
-  private listAhead(): void {
-    while (this.aheadRunning < AHEAD && this.ahead.length > 0) {
-      const dir = this.ahead.shift() as FsNode;
-      if (this.listing.has(dir.ino) || (dir.listing !== undefined && dir.listingUntil > Date.now())) continue;
-      this.aheadRunning++;
-      void this.list(dir)
-        .catch(() => undefined)
-        .finally(() => {
-          this.aheadRunning--;
-          this.listAhead();
-        });
-    }
-    // Bounded: what the walk left behind long ago is not worth listing.
-    if (this.ahead.length > 4096) this.ahead.length = 4096;
-  }
-
   private async readdir(req: FuseRequest, plus: boolean): Promise<void> {
     const dir = this.node(req.ino);
     const off = req.off ?? 0;
     const size = req.size ?? 4096;
     let listing = off === 0 ? undefined : this.snapshots.get(dir.ino);
     if (listing === undefined) {
-      listing = [...(await this.list(dir, true))];
+      listing = [...(await this.listings.list(dir, true))];
       this.snapshots.delete(dir.ino);
       this.snapshots.set(dir.ino, listing);
       for (const key of this.snapshots.keys()) if (this.snapshots.size > SNAPSHOTS) this.snapshots.delete(key);
@@ -364,7 +271,7 @@ export class MountFs {
         // the directory. A known file whose attributes went stale (we wrote it) is asked alone.
         const listable = this.opts.prefetch && (parent.listing?.size ?? 0) <= LIST_FOR_LOOKUP;
         if (st === undefined && child === undefined && (listable || (parent.listing !== undefined && parent.listingUntil > now))) {
-          st = (await this.list(parent)).get(name) ?? null;
+          st = (await this.listings.list(parent)).get(name) ?? null;
         }
         if (st === undefined) {
           st = await this.call('lstat', this.remote(parent, name)).catch((err: unknown) => {

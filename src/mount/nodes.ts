@@ -59,6 +59,12 @@ export class NodeTable {
     return `/${parts.reverse().join('/')}`;
   }
 
+  /** The path of `name` in the directory `parent`. */
+  childPath(parent: FsNode, name: string): string {
+    const path = this.path(parent);
+    return path === '/' ? `/${name}` : `${path}/${name}`;
+  }
+
   /**
    * The node named `name` in `parent` for a file with attributes `st`, made if new. A name now
    * holding another file (another st_ino or type) gets a new node: the kernel must not mix
