@@ -14,6 +14,8 @@ export interface ConnectOptions {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly verbose?: (message: string) => void;
+  /** Said whatever the verbosity (a host key recorded under accept-new). */
+  readonly warn?: (message: string) => void;
 }
 
 export function targetOf(profile: Profile): Target {
@@ -30,7 +32,7 @@ export async function connect(profile: Profile, options: ConnectOptions): Promis
       options.verbose?.('target local: starting the agent as a child process');
       return connectLocal({ onLog: (level, msg) => options.verbose?.(`agent ${level}: ${msg}`), opTimeoutMs: parseDuration(profile.target.op_timeout) ?? 20_000 });
     case 'ssh': {
-      const ctx = { home: options.home, localUser: userInfo().username, env: options.env, ...(options.verbose !== undefined ? { verbose: options.verbose } : {}) };
+      const ctx = { home: options.home, localUser: userInfo().username, env: options.env, ...(options.verbose !== undefined ? { verbose: options.verbose } : {}), ...(options.warn !== undefined ? { warn: options.warn } : {}) };
       return connectSsh(target, profile, sshOptions(profile, ctx));
     }
     case 'docker':

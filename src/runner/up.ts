@@ -65,7 +65,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
     {
       title: `Connect to ${o.profile.target.uri}`,
       run: async (_, title) => {
-        const pending = connect(o.profile, { home: o.home, cwd: o.cwd, env: o.env, ...(o.verbose !== undefined ? { verbose: o.verbose } : {}) });
+        const pending = connect(o.profile, { home: o.home, cwd: o.cwd, env: o.env, warn: o.warn, ...(o.verbose !== undefined ? { verbose: o.verbose } : {}) });
         // Should Ctrl-C win the race, a connection that arrives later is closed (not waited for).
         teardown.add(() => void pending.then((h) => h.close(), () => undefined));
         s.host = await pending;

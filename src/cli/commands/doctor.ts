@@ -15,7 +15,7 @@ async function targetChecks(arg: string | undefined, io: CommandIO): Promise<Che
   if (loaded.profile === undefined) return [{ name: 'profile', status: 'fail', detail: `${loaded.file} is not valid`, fix: 'fix the problems above (mproxy validate)' }];
   const results: CheckResult[] = [{ name: 'profile', status: 'ok', detail: loaded.file }];
   try {
-    const host = await connect(loaded.profile, { home: io.home, cwd: io.cwd, env: io.env });
+    const host = await connect(loaded.profile, { home: io.home, cwd: io.cwd, env: io.env, warn: (message) => io.stderr(`mproxy: warning: ${message}\n`) });
     const info = host.info();
     await host.close();
     results.push({ name: 'target', status: 'ok', detail: `${loaded.profile.target.uri}: ${info.platform}/${info.arch}, user ${info.user}, tier ${info.tier}` });

@@ -29,7 +29,7 @@ export const execCommand: Command = {
     if (args.positionals.length > 1) throw new MproxyError('E_USAGE', `exec takes one PROFILE before --, got ${args.positionals.length}`, { hint: 'put the command after --' });
     const loaded = loadProfileArg(args.positionals[0], io, args.values['set'] as string[] | undefined);
     if (loaded.profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`);
-    const host = await connect(loaded.profile, { home: io.home, cwd: io.cwd, env: io.env, ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
+    const host = await connect(loaded.profile, { home: io.home, cwd: io.cwd, env: io.env, warn: (message) => io.stderr(`mproxy: warning: ${message}\n`), ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
     try {
       const tty = localTerminal(args.values['no-tty'] === true ? false : args.values['tty'] === true ? true : undefined, io.env);
       return await runRemoteCommand(host, loaded.profile, args.rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, tty);

@@ -32,7 +32,7 @@ export const mountCommand: Command = {
     const stop = interruption();
     const teardown = new Teardown();
     try {
-      const connecting = connect(profile, { home: io.home, cwd: io.cwd, env: io.env, ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
+      const connecting = connect(profile, { home: io.home, cwd: io.cwd, env: io.env, warn: (message) => io.stderr(`mproxy: warning: ${message}\n`), ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
       teardown.add(() => connecting.then((h) => h.close(), () => undefined));
       const host = await Promise.race([connecting, stop.promise]);
       const mounting = mountAll(host, mountSpecs(profile, host.info().home, io.home), {

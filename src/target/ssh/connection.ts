@@ -35,6 +35,8 @@ export interface SshOptions {
   readonly sshConfigFiles: readonly string[];
   readonly askPassphrase?: (keyPath: string) => Promise<string | undefined>;
   readonly verbose?: (message: string) => void;
+  /** Said on stderr whatever the verbosity (as ssh says "Permanently added"): a new host key recorded. */
+  readonly warn?: (message: string) => void;
 }
 
 export interface SshConnection {
@@ -193,7 +195,7 @@ function handshakeError(err: Error & { level?: string }, hostKeyError: MproxyErr
 function checkHostKey(blob: Buffer, ctx: HandshakeContext): MproxyError | undefined {
   const key = { type: keyTypeOf(blob), blob };
   const verdict = verifyHostKey(ctx.options.knownHostsFiles, ctx.host, ctx.port, key);
-  const name = hostPattern(ctx.host, ctx.port);
+  const name = hostPattern(ctx.host.toLowerCase(), ctx.port);
   const fp = fingerprint(blob);
   switch (verdict.kind) {
     case 'known':
@@ -208,7 +210,7 @@ function checkHostKey(blob: Buffer, ctx: HandshakeContext): MproxyError | undefi
       if (ctx.options.hostKeyPolicy === 'accept-new') {
         const file = ctx.options.knownHostsFiles[0];
         if (file !== undefined) recordHostKey(file, ctx.host, ctx.port, key);
-        ctx.options.verbose?.(`ssh: recorded the new host key of ${name} (${key.type} ${fp}) in ${file ?? '(nowhere)'}`);
+        ctx.options.warn?.(`permanently added the host key of ${name} (${key.type} ${fp}) in ${file ?? '(nowhere)'}`);
         return undefined;
       }
       return new MproxyError('E_HOST_KEY_UNKNOWN', `${name} is not a known host; its ${key.type} key is ${fp}`, {

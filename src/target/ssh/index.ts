@@ -19,6 +19,7 @@ export interface SshContext {
   readonly localUser: string;
   readonly env: NodeJS.ProcessEnv;
   readonly verbose?: (message: string) => void;
+  readonly warn?: (message: string) => void;
 }
 
 export function sshOptions(profile: Profile, ctx: SshContext): SshOptions {
@@ -38,6 +39,7 @@ export function sshOptions(profile: Profile, ctx: SshContext): SshOptions {
     sshConfigFiles: [join(ctx.home, '.ssh', 'config'), '/etc/ssh/ssh_config'],
     askPassphrase: (path) => askSecret(`Enter passphrase for key ${path}: `),
     ...(ctx.verbose !== undefined ? { verbose: ctx.verbose } : {}),
+    ...(ctx.warn !== undefined ? { warn: ctx.warn } : {}),
   };
 }
 

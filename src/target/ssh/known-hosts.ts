@@ -50,10 +50,17 @@ export function hostFieldMatches(field: string, name: string): boolean {
   return matched;
 }
 
-export function verifyHostKey(files: readonly string[], host: string, port: number, key: HostKey): Verdict {
-  const name = hostPattern(host, port);
-  const otherTypes: string[] = [];
-  let changed: Verdict | undefined;
+interface Entry {
+  readonly file: string;
+  readonly line: number;
+  readonly marker: string | undefined;
+  readonly type: string;
+  readonly data: string;
+}
+
+/** The lines of every file whose host field names `name`, in order. */
+function entriesFor(files: readonly string[], name: string): Entry[] {
+  const out: Entry[] = [];
   for (const file of files) {
     let text: string;
     try {
@@ -61,25 +68,36 @@ export function verifyHostKey(files: readonly string[], host: string, port: numb
     } catch {
       continue;
     }
-    const lines = text.split('\n');
-    for (const [i, raw] of lines.entries()) {
+    for (const [i, raw] of text.split('\n').entries()) {
       const line = raw.trim();
       if (line === '' || line.startsWith('#')) continue;
       const fields = line.split(/\s+/);
       const marker = fields[0]?.startsWith('@') === true ? fields.shift() : undefined;
       const [hosts = '', type = '', data = ''] = fields;
       if (marker === '@cert-authority' || !hostFieldMatches(hosts, name)) continue;
-      const same = type === key.type && data === key.blob.toString('base64');
-      if (marker === '@revoked') {
-        if (same) return { kind: 'revoked', file, line: i + 1 };
-        continue;
-      }
-      if (same) return { kind: 'known', file, line: i + 1 };
-      if (type === key.type) changed ??= { kind: 'changed', file, line: i + 1, recordedType: type };
-      else otherTypes.push(type);
+      out.push({ file, line: i + 1, marker, type, data });
     }
   }
-  return changed ?? { kind: 'unknown', otherTypes };
+  return out;
+}
+
+/**
+ * OpenSSH's order: a key marked `@revoked` in any file is refused before any line may accept
+ * it; then the first line holding the key; then a line holding another key of the same type.
+ * Host names are compared lower-cased, as ssh does (hashed entries hash the lower-cased name).
+ */
+export function verifyHostKey(files: readonly string[], host: string, port: number, key: HostKey): Verdict {
+  const entries = entriesFor(files, hostPattern(host.toLowerCase(), port));
+  const data = key.blob.toString('base64');
+  const same = (e: Entry): boolean => e.type === key.type && e.data === data;
+  const revoked = entries.find((e) => e.marker === '@revoked' && same(e));
+  if (revoked !== undefined) return { kind: 'revoked', file: revoked.file, line: revoked.line };
+  const plain = entries.filter((e) => e.marker === undefined);
+  const known = plain.find(same);
+  if (known !== undefined) return { kind: 'known', file: known.file, line: known.line };
+  const changed = plain.find((e) => e.type === key.type);
+  if (changed !== undefined) return { kind: 'changed', file: changed.file, line: changed.line, recordedType: changed.type };
+  return { kind: 'unknown', otherTypes: plain.map((e) => e.type) };
 }
 
 /** Record a newly accepted host key, as OpenSSH's accept-new does. */
@@ -88,6 +106,6 @@ export function recordHostKey(file: string, host: string, port: number, key: Hos
   const exists = existsSync(file);
   const text = exists ? readFileSync(file, 'utf8') : '';
   const lead = text === '' || text.endsWith('\n') ? '' : '\n';
-  appendFileSync(file, `${lead}${hostPattern(host, port)} ${key.type} ${key.blob.toString('base64')}\n`, { mode: 0o600 });
+  appendFileSync(file, `${lead}${hostPattern(host.toLowerCase(), port)} ${key.type} ${key.blob.toString('base64')}\n`, { mode: 0o600 });
   if (!exists) chmodSync(file, 0o600);
 }

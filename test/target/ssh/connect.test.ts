@@ -1,6 +1,7 @@
 /** The ssh target against a real sshd: host keys, auth, unreachable servers, jump hosts, faults. */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -42,6 +43,44 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     const host = await connectHarness(sshd, home, 'auto', { hostKeyPolicy: 'accept-new' });
     await host.close();
     assert.equal(readFileSync(home.knownHosts, 'utf8').trim(), `[127.0.0.1]:${sshd.port} ${sshd.hostKeyLine}`);
+  });
+
+  test('accept-new says on stderr that it recorded a key, without --verbose', async () => {
+    const home = clientHome(sshd);
+    writeFileSync(home.knownHosts, '');
+    const said: string[] = [];
+    const host = await connectHarness(sshd, home, 'none', { hostKeyPolicy: 'accept-new', warn: (m) => said.push(m) });
+    await host.close();
+    assert.equal(said.length, 1, said.join('\n'));
+    assert.match(said[0] ?? '', new RegExp(`permanently added the host key of \\[127\\.0\\.0\\.1\\]:${sshd.port} \\(ssh-ed25519 SHA256:.*known_hosts`));
+  });
+
+  test('@revoked refuses the key even after a line that accepts it, in any file', async () => {
+    const home = clientHome(sshd);
+    const system = join(home.home, 'ssh_known_hosts');
+    writeFileSync(home.knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostKeyLine}\n`);
+    writeFileSync(system, `# the system file\n@revoked * ${sshd.hostKeyLine}\n`);
+    for (const policy of ['strict', 'accept-new'] as const) {
+      await assert.rejects(
+        connectHarness(sshd, home, 'none', { hostKeyPolicy: policy, knownHostsFiles: [home.knownHosts, system] }),
+        errorCode('E_HOST_KEY_CHANGED', new RegExp(`marked @revoked at ${system}:2`)),
+      );
+    }
+  });
+
+  test('a hashed entry matches the host name in any case: a different key there is refused, nothing recorded', async () => {
+    const home = clientHome(sshd);
+    const salt = randomBytes(20);
+    const hashedName = createHmac('sha1', salt).update(`[localhost]:${sshd.port}`).digest('base64');
+    const other = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBiXwN9sRzZ2Zkmy3i0cp6hQ0f0wHMYz2yrcbcx3AcJX';
+    const before = `|1|${salt.toString('base64')}|${hashedName} ${other}\n`;
+    writeFileSync(home.knownHosts, before);
+    const profile = profileFrom(`[target]\nuri = "ssh://${sshd.user}@LOCALHOST:${sshd.port}"\nagent = "none"\nhost_key_policy = "accept-new"\n`);
+    await assert.rejects(
+      connectSsh({ user: sshd.user, host: 'LOCALHOST', port: sshd.port }, profile, optionsFor(home, { hostKeyPolicy: 'accept-new', identityFile: sshd.clientKey })),
+      errorCode('E_HOST_KEY_CHANGED', /HAS CHANGED.*known_hosts:1/),
+    );
+    assert.equal(readFileSync(home.knownHosts, 'utf8'), before, 'accept-new recorded nothing');
   });
 
   test('a changed host key is refused under strict and accept-new, naming the file and line', async () => {

@@ -56,3 +56,22 @@ test('accept-new records the key privately, and it is then known', (t) => {
   assert.match(readFileSync(file, 'utf8'), /^\[127\.0\.0\.1\]:2200 ssh-ed25519 /);
   assert.equal(verifyHostKey([file], '127.0.0.1', 2200, KEY).kind, 'known');
 });
+
+test('@revoked in a later file wins over an accepting line in an earlier one', (t) => {
+  const root = tempTree(t, {
+    user: `[h]:2222 ${KEY.type} ${KEY.blob.toString('base64')}\n`,
+    system: `@revoked * ${KEY.type} ${KEY.blob.toString('base64')}\n`,
+  });
+  const files = [join(root, 'user'), join(root, 'system')];
+  assert.deepEqual(verifyHostKey(files, 'h', 2222, KEY), { kind: 'revoked', file: files[1], line: 1 });
+  assert.deepEqual(verifyHostKey(files.slice(0, 1), 'h', 2222, KEY), { kind: 'known', file: files[0], line: 1 });
+});
+
+test('host names are matched lower-cased, hashed entries too; keys are recorded lower-cased', (t) => {
+  const root = tempTree(t, { known_hosts: `${hashed('[localhost]:2222')} ${KEY.type} ${OTHER.toString('base64')}\n` });
+  const file = join(root, 'known_hosts');
+  assert.deepEqual(verifyHostKey([file], 'LOCALHOST', 2222, KEY), { kind: 'changed', file, line: 1, recordedType: KEY.type });
+  recordHostKey(file, 'Build01', 22, KEY);
+  assert.match(readFileSync(file, 'utf8'), /\nbuild01 ssh-ed25519 /);
+  assert.equal(verifyHostKey([file], 'BUILD01', 22, KEY).kind, 'known');
+});
