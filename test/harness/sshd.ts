@@ -64,6 +64,8 @@ export interface SshdOptions {
   readonly loginChatter?: string;
   /** A nearly full ~/.cache for the test user (uploads fail with ENOSPC). */
   readonly fullCache?: boolean;
+  /** No sha256sum on the remote (busybox boxes, minimal images). */
+  readonly withoutSha256sum?: boolean;
 }
 
 function freePort(): Promise<number> {
@@ -163,6 +165,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     `printf '#!/bin/sh\\necho "${REMOTE_TOOL_OUTPUT}"\\n' > /usr/games/${REMOTE_TOOL} && chmod 755 /usr/games/${REMOTE_TOOL}`,
     options.withoutNode === true ? `mount --bind ${join(dir, 'no-node')} "$(command -v node)"` : ':',
     options.loginChatter !== undefined ? `mount --bind ${join(dir, 'chatty-sh')} /bin/sh` : ':',
+    options.withoutSha256sum === true ? 'mount --bind /dev/null "$(command -v sha256sum)"' : ':',
     options.fullCache === true ? `mkdir -p /home/${TEST_USER}/.cache && mount -t tmpfs -o size=16k,mode=777 none /home/${TEST_USER}/.cache` : ':',
     `exec /usr/sbin/sshd -D -e -f ${join(dir, 'sshd_config')}`,
   ].join('\n');

@@ -19,21 +19,40 @@ export interface Probe {
 
 const MARK = 'MPROXY-BOOT:';
 const SYS = 'MPROXY-BOOT-SYS:';
+const HELPER = 'MPROXY-BOOT-HELPER:';
 const CACHE = '"$HOME/.cache/mproxy"';
+/** What a start script prints (then exits 1) when a cached file is not what its name says. */
+export const REFUSED = 'mproxy-boot: refusing to run';
+
+/**
+ * `sum FILE` prints FILE's sha256 in hex: with sha256sum where it works, else with node (every
+ * remote that runs the agent has it), so no file is ever trusted unchecked.
+ */
+const SUM = [
+  'sum() {',
+  '  s=$(sha256sum < "$1" 2>/dev/null); s=${s%% *}',
+  '  [ ${#s} -eq 64 ] || s=$(node -e "process.stdout.write(require(\\"crypto\\").createHash(\\"sha256\\").update(require(\\"fs\\").readFileSync(process.argv[1])).digest(\\"hex\\"))" "$1" 2>/dev/null)',
+  '  echo "$s"',
+  '}',
+].join('\n');
+
+/** A shell test: is the cached `file` present with the content its name promises? */
+function intact(path: string, file: Payload): string {
+  return `[ -f ${path} ] && [ "$(sum ${path})" = ${file.sha256} ]`;
+}
 
 export function probeScript(): string {
   const helper = ptyHelper();
   return [
     `d=${CACHE}`,
-    `h=${helper !== undefined ? `"$d/${helper.cacheName}"` : '/nonexistent'}`,
-    `if [ -x "$h" ]; then h=cached; else h=missing; fi`,
-    `echo "${SYS}$(uname -s) $(uname -m) $h"`,
+    SUM,
+    `echo "${SYS}$(uname -s) $(uname -m)"`,
     `command -v node >/dev/null 2>&1 || { echo ${MARK}no-node; exit 0; }`,
     'v=$(node --version 2>/dev/null)',
     `case "$v" in v1[89].*|v[2-9][0-9].*) ;; *) echo "${MARK}old-node $v"; exit 0;; esac`,
-    `f="$d/${agentBundle().cacheName}"`,
-    // A cached agent whose bytes are not what its name says (a damaged disk) is replaced.
-    `if [ -f "$f" ] && { ! command -v sha256sum >/dev/null 2>&1 || [ "$(sha256sum < "$f" | cut -c1-64)" = ${agentBundle().sha256} ]; }; then echo ${MARK}ready; else echo ${MARK}need-upload; fi`,
+    // A cached file whose bytes are not what its name says (a damaged disk, a tampered cache) is replaced.
+    helper !== undefined ? `if [ -x "$d/${helper.cacheName}" ] && ${intact(`"$d/${helper.cacheName}"`, helper)}; then echo ${HELPER}cached; fi` : ':',
+    `if ${intact(`"$d/${agentBundle().cacheName}"`, agentBundle())}; then echo ${MARK}ready; else echo ${MARK}need-upload; fi`,
   ].join('\n');
 }
 
@@ -41,31 +60,46 @@ export function probeScript(): string {
 export function parseProbe(stdout: string): Probe | undefined {
   const lines = stdout.split('\n');
   const line = lines.find((l) => l.startsWith(MARK))?.slice(MARK.length).trim();
-  const [system = '', machine = '', helper = ''] = (lines.find((l) => l.startsWith(SYS))?.slice(SYS.length) ?? '').trim().split(' ');
+  const [system = '', machine = ''] = (lines.find((l) => l.startsWith(SYS))?.slice(SYS.length) ?? '').trim().split(' ');
   let node: NodeStatus;
   if (line === 'ready' || line === 'need-upload' || line === 'no-node') node = { kind: line };
   else if (line?.startsWith('old-node') === true) node = { kind: 'old-node', version: line.slice('old-node'.length).trim() || 'unknown' };
   else return undefined;
-  return { node, system, machine, helperCached: helper === 'cached' };
+  return { node, system, machine, helperCached: lines.some((l) => l.trim() === `${HELPER}cached`) };
 }
 
-/** Reads a file on stdin into a temporary name and renames it into place (atomic, no ETXTBSY). */
+/**
+ * Reads a file on stdin into a temporary name, checks its sha256 and renames it into place
+ * (atomic, no ETXTBSY): a transfer cut short or damaged never takes the cached name.
+ */
 export function uploadScript(file: Payload, mode: '600' | '700'): string {
   return [
     'umask 077',
     `d=${CACHE}`,
+    SUM,
     'mkdir -p "$d" || exit 1',
     't="$d/.upload.$$"',
-    `cat > "$t" && [ "$(wc -c < "$t")" -eq ${file.bytes.length} ] && chmod ${mode} "$t" && mv -f "$t" "$d/${file.cacheName}" && exit 0`,
+    'cat > "$t" || { rc=$?; rm -f "$t"; exit $rc; }',
+    `${intact('"$t"', file)} || { rm -f "$t"; echo "the uploaded file arrived damaged (its sha256 is not ${file.sha256})" >&2; exit 1; }`,
+    `chmod ${mode} "$t" && mv -f "$t" "$d/${file.cacheName}" && exit 0`,
     'rc=$?; rm -f "$t"; exit $rc',
   ].join('\n');
 }
 
-/** Starts the agent; it is told where the pty helper is when there is one. */
+/**
+ * Starts the agent; it is told where the pty helper is when there is one. The same shell that
+ * execs them checks both files first, and refuses (saying so on stdout, exit 1) what does not
+ * match: nothing replaced between the probe and the start is ever run.
+ */
 export function startScript(withHelper: boolean): string {
-  const helper = ptyHelper();
-  const arg = withHelper && helper !== undefined ? ` "$HOME/.cache/mproxy/${helper.cacheName}"` : '';
-  return `exec node "$HOME/.cache/mproxy/${agentBundle().cacheName}"${arg}`;
+  const helper = withHelper ? ptyHelper() : undefined;
+  const files = [agentBundle(), ...(helper !== undefined ? [helper] : [])];
+  return [
+    `d=${CACHE}`,
+    SUM,
+    ...files.map((f) => `${intact(`"$d/${f.cacheName}"`, f)} || { echo "${REFUSED} $d/${f.cacheName}: its sha256 is not ${f.sha256}"; exit 1; }`),
+    `exec node "$d/${agentBundle().cacheName}"${helper !== undefined ? ` "$d/${helper.cacheName}"` : ''}`,
+  ].join('\n');
 }
 
 /** How a transport runs a short script with some stdin and collects what it printed. */

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { agentBundle } from '../../../src/remote/agent/bundle.js';
+import { agentBundle, ptyHelper } from '../../../src/remote/agent/bundle.js';
 import { collect } from '../../conformance/run.js';
 import { connectSsh } from '../../../src/target/ssh/index.js';
 import { profileFrom } from '../../harness/profile.js';
@@ -264,6 +264,28 @@ describe('ssh target: remotes that cannot run the agent', { skip: missing !== un
       const host = await connectHarness(sshd, clientHome(sshd), 'auto', { verbose: (m) => said.push(m) });
       assert.equal(host.info().tier, 'agentless');
       assert.match(said.join('\n'), /tier agentless on .* \(the remote has no node\)/);
+      await host.close();
+    } finally {
+      await sshd.stop();
+    }
+  });
+
+  test('a remote without sha256sum: a damaged cached agent and pty helper are still found and replaced', async (t) => {
+    if (!requireOrSkip(t, missing)) return;
+    const sshd = await startSshd({ withoutSha256sum: true });
+    try {
+      const home = clientHome(sshd);
+      await (await connectHarness(sshd, home)).close();
+      const dir = `/home/${TEST_USER}/.cache/mproxy`;
+      const helper = ptyHelper();
+      const cached = [agentBundle(), ...(helper !== undefined ? [helper] : [])];
+      for (const f of cached) writeFileSync(join(dir, f.cacheName), 'garbage that is not what its name says', { mode: 0o700 });
+      const said: string[] = [];
+      const host = await connectHarness(sshd, home, 'auto', { verbose: (m) => said.push(m) });
+      assert.equal(host.info().tier, 'agent');
+      assert.match(said.join('\n'), /uploading the agent/);
+      if (helper !== undefined) assert.match(said.join('\n'), /uploading the pty helper/);
+      for (const f of cached) assert.ok(readFileSync(join(dir, f.cacheName)).equals(f.bytes), `${f.cacheName} replaced`);
       await host.close();
     } finally {
       await sshd.stop();
