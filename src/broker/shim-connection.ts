@@ -4,13 +4,12 @@
  * carried both ways until it exits. The frame handlers are in one table, each under its wire
  * format (native/shim/main.c is the other end).
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { RemoteHost, RemoteProcess } from '../remote/host.js';
 import { isMproxyError, messageOf } from '../util/errors.js';
 import type { Decision } from './policy.js';
-import { exitFrame, FrameReader, frameHeader, FromShim, parseRequest, textFrame, ToShim, type ShimRequest } from './wire.js';
+import { exitFrame, FrameReader, frameHeader, FromShim, parseRequest, textFrame, tokenMatches, ToShim, type ShimRequest } from './wire.js';
 import { signalName, signalNumber } from './signals.js';
 
 /** What the broker lets a connection do; shared by every connection of the session. */
@@ -21,6 +20,7 @@ export interface BrokerContext {
   /** The environment of a remote command, from the shim's (filtered here, once). */
   readonly remoteEnv: (env: Readonly<Record<string, string>>) => Record<string, string>;
   readonly observer?: CommandObserver;
+  readonly verbose?: (message: string) => void;
 }
 
 /** Told about every remote command (a recording): its start, each stdio chunk (fd 0 in), its end. */
@@ -31,6 +31,8 @@ export interface CommandObserver {
 }
 
 const KILL_AFTER_HANGUP_MS = 2000;
+/** Frames a shim may send while its request is decided (signals, a resize): more is not a shim. */
+const MAX_EARLY_FRAMES = 64;
 
 export class ShimConnection {
   private readonly reader = new FrameReader();
@@ -45,8 +47,14 @@ export class ShimConnection {
     private readonly ctx: BrokerContext,
   ) {
     socket.setNoDelay?.(true);
+    // A connection that speaks anything but the shim's protocol is closed, alone: the session
+    // and every other command go on.
     socket.on('data', (chunk: Buffer) => {
-      for (const frame of this.reader.push(chunk)) this.handle(frame.type, frame.payload);
+      try {
+        for (const frame of this.reader.push(chunk)) this.handle(frame.type, frame.payload);
+      } catch (err) {
+        this.refuse(`broker: closed a connection: ${messageOf(err)}`);
+      }
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.hangUp());
@@ -54,7 +62,9 @@ export class ShimConnection {
 
   private readonly handlers: Readonly<Record<number, (payload: Buffer) => void>> = {
     // REQUEST: NUL-terminated token, path, cwd, shebang, tty, fds, argc, argv..., env...
-    [FromShim.Request]: (payload) => void this.start(payload),
+    [FromShim.Request]: (payload) => {
+      this.start(payload).catch((err: unknown) => this.refuse(`broker: a command failed to start: ${messageOf(err)}`));
+    },
     // DATA: u8 fd, bytes — what the command reads on that fd.
     [FromShim.Data]: (payload) => {
       const fd = payload[0] ?? -1;
@@ -79,8 +89,17 @@ export class ShimConnection {
   };
 
   private handle(type: number, payload: Buffer): void {
-    if (type !== FromShim.Request && this.early !== undefined) this.early.push({ type, payload });
-    else if (type === FromShim.Request || this.proc !== undefined) this.handlers[type]?.(payload);
+    if (!this.requested && type !== FromShim.Request) throw new Error(`frame type ${type} before the request`);
+    if (type !== FromShim.Request && this.early !== undefined) {
+      if (this.early.length >= MAX_EARLY_FRAMES) throw new Error('input before the command started');
+      this.early.push({ type, payload });
+    } else if (type === FromShim.Request || this.proc !== undefined) this.handlers[type]?.(payload);
+  }
+
+  /** Closes this connection only (its command, if any, is hung up on); says why when verbose. */
+  private refuse(why: string): void {
+    this.ctx.verbose?.(why);
+    this.socket.destroy();
   }
 
   private inputOf(fd: number): Writable | undefined {
@@ -92,9 +111,8 @@ export class ShimConnection {
     if (this.requested) return;
     this.requested = true;
     const req = parseRequest(payload);
-    const tokenOk = req !== undefined && req.token.length === this.ctx.token.length * 2 && timingSafeEqual(Buffer.from(req.token, 'hex'), this.ctx.token);
-    if (req === undefined || !tokenOk) {
-      this.socket.destroy();
+    if (req === undefined || !tokenMatches(req.token, this.ctx.token)) {
+      this.refuse('broker: refused a connection without the session token');
       return;
     }
     let decision: Decision;

@@ -3,6 +3,8 @@
  * little-endian length of what follows, a u8 type, then the payload.
  */
 
+import { timingSafeEqual } from 'node:crypto';
+
 /** Frame types, shim → broker. */
 export const FromShim = { Request: 1, Data: 2, Eof: 3, Signal: 4, Resize: 5 } as const;
 /**
@@ -16,7 +18,20 @@ export interface ShimFrame {
   readonly payload: Buffer;
 }
 
-/** Splits a byte stream into frames; `push` returns the whole frames completed so far. */
+/**
+ * The largest frame a shim sends: a REQUEST carries argv and environment, which the kernel caps
+ * far below this (ARG_MAX); DATA frames are 64 KiB.
+ */
+export const MAX_SHIM_FRAME = 16 * 1024 * 1024;
+
+export class WireError extends Error {
+  override readonly name = 'WireError';
+}
+
+/**
+ * Splits a byte stream into frames; `push` returns the whole frames completed so far, or throws
+ * a WireError for a length no shim sends (nothing that long is ever buffered).
+ */
 export class FrameReader {
   private pending: Buffer = Buffer.alloc(0);
 
@@ -24,8 +39,9 @@ export class FrameReader {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const frames: ShimFrame[] = [];
     let at = 0;
-    while (this.pending.length - at >= 5) {
+    while (this.pending.length - at >= 4) {
       const len = this.pending.readUInt32LE(at);
+      if (len < 1 || len > MAX_SHIM_FRAME) throw new WireError(`a frame of ${len} bytes (the limit is ${MAX_SHIM_FRAME})`);
       if (this.pending.length - at - 4 < len) break;
       frames.push({ type: this.pending[at + 4] ?? 0, payload: this.pending.subarray(at + 5, at + 4 + len) });
       at += 4 + len;
@@ -69,6 +85,12 @@ export interface ShimRequest {
   readonly fds: readonly { readonly fd: number; readonly dir: 'r' | 'w' }[];
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+}
+
+/** Is `token` (as the shim sends it: hex) the session's token? Constant-time; never throws. */
+export function tokenMatches(token: string, expected: Buffer): boolean {
+  if (token.length !== expected.length * 2 || !/^[0-9a-f]*$/i.test(token)) return false;
+  return timingSafeEqual(Buffer.from(token, 'hex'), expected);
 }
 
 export function parseRequest(payload: Buffer): ShimRequest | undefined {

@@ -97,6 +97,22 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// The last resort: an error nothing caught (a bug, a library's stray throw) ends the session as
+// SIGTERM does — the program told to stop, mounts unmounted, the session directory removed —
+// instead of killing mproxy with everything half up.
+let ending = false;
+function lastResort(err: unknown): void {
+  process.stderr.write(`mproxy: internal error: ${messageOf(err)}; ending the session\n`);
+  if (process.argv.includes('--debug') && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
+  if (ending) return;
+  ending = true;
+  process.exitCode = 125;
+  if (process.listenerCount('SIGTERM') === 0) process.exit(125);
+  process.kill(process.pid, 'SIGTERM');
+}
+process.on('uncaughtException', lastResort);
+process.on('unhandledRejection', lastResort);
+
 const io: CommandIO = {
   cwd: process.cwd(),
   env: process.env,
