@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,25 @@ static void on_signal(int sig) {
   errno = saved;
 }
 
+static int catchable(int s) {
+  return !(s == SIGKILL || s == SIGSTOP || s == SIGCHLD || s == SIGTTIN || s == SIGTTOU || s == SIGSEGV || s == SIGBUS || s == SIGFPE || s == SIGILL || s == SIGTRAP);
+}
+
+static int ignored(int s) {
+  struct sigaction old;
+  return sigaction(s, NULL, &old) == 0 && old.sa_handler == SIG_IGN;
+}
+
+/* The signals this process was started with ignored ("1 2 "): `nohup`, `trap '' INT`, the
+ * background jobs of a non-interactive shell. They stay ignored here and on the remote. */
+void ignored_signals(char *list, size_t size) {
+  size_t at = 0;
+  list[0] = 0;
+  for (int s = 1; s < 32 && at + 4 < size; s++) {
+    if (catchable(s) && ignored(s)) at += (size_t)snprintf(list + at, size - at, "%d ", s);
+  }
+}
+
 void catch_signals(void) {
   if (sig_read_fd < 0) {
     int p[2];
@@ -47,8 +67,7 @@ void catch_signals(void) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal; /* no SA_RESTART: a blocked write returns to the loop */
   for (int s = 1; s < 32; s++) {
-    if (s == SIGKILL || s == SIGSTOP || s == SIGCHLD || s == SIGTTIN || s == SIGTTOU || s == SIGSEGV || s == SIGBUS || s == SIGFPE || s == SIGILL || s == SIGTRAP) continue;
-    sigaction(s, &sa, NULL);
+    if (catchable(s) && !ignored(s)) sigaction(s, &sa, NULL);
   }
 }
 
@@ -171,6 +190,14 @@ void write_all(int fd, const char *p, size_t n) {
       /* Handle the signal now: Ctrl-C must reach a command whose output is being written. */
       drain_signals();
       flush_out(0);
+    } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      /* A non-blocking output (a Node parent's pipe) that is full: wait until it takes more,
+       * handling signals meanwhile. POLLERR/POLLHUP end the wait; the next write says why. */
+      struct pollfd p[2] = { { fd, POLLOUT, 0 }, { sig_read_fd, POLLIN, 0 } };
+      if (poll(p, 2, -1) > 0 && p[1].revents) {
+        drain_signals();
+        flush_out(0);
+      }
     } else {
       /* The reader went away: the remote writer learns it as it would here. */
       send_signal(SIGPIPE);

@@ -20,6 +20,7 @@ extern struct termios saved_tty;
 
 void fail(const char *what);
 void catch_signals(void);
+void ignored_signals(char *list, size_t size);
 void enter_raw(void);
 void leave_raw(void);
 void send_frame(uint8_t type, const void *a, size_t alen, const void *b, size_t blen);

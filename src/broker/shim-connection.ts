@@ -10,7 +10,7 @@ import type { RemoteHost, RemoteProcess } from '../remote/host.js';
 import { isMproxyError, messageOf } from '../util/errors.js';
 import type { Decision } from './policy.js';
 import { exitFrame, FrameReader, frameHeader, FromShim, parseRequest, textFrame, tokenMatches, ToShim, type ShimRequest } from './wire.js';
-import { signalName, signalNumber } from './signals.js';
+import { signalName, signalNumber, startIgnoring } from './signals.js';
 
 /** What the broker lets a connection do; shared by every connection of the session. */
 export interface BrokerContext {
@@ -131,7 +131,7 @@ export class ShimConnection {
     const env = this.ctx.remoteEnv(req.env);
     const fds = req.fds.map((f) => f.fd);
     const proc = this.ctx.host.exec({
-      argv: decision.argv,
+      argv: startIgnoring(decision.argv, req.ignored),
       env,
       cwd: decision.cwd,
       ...(fds.length > 0 ? { fds, fdModes: req.fds.map((f) => f.dir).join('') } : {}),

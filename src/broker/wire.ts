@@ -83,6 +83,8 @@ export interface ShimRequest {
   readonly shebang: string;
   readonly tty?: { readonly rows: number; readonly cols: number };
   readonly fds: readonly { readonly fd: number; readonly dir: 'r' | 'w' }[];
+  /** Signals (numbers) the command was started with ignored: `nohup`, `trap '' INT`. */
+  readonly ignored: readonly number[];
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
 }
@@ -96,11 +98,12 @@ export function tokenMatches(token: string, expected: Buffer): boolean {
 export function parseRequest(payload: Buffer): ShimRequest | undefined {
   const parts = payload.toString('utf8').split('\0');
   if (parts.at(-1) === '') parts.pop();
-  const [token, path, cwd, shebang, tty, fds, count] = parts;
+  const [token, path, cwd, shebang, tty, fds, ignored, count] = parts;
   const argc = Number(count);
-  if (token === undefined || path === undefined || cwd === undefined || shebang === undefined || tty === undefined || fds === undefined || !Number.isInteger(argc) || argc < 1 || parts.length < 7 + argc) return undefined;
+  const head = 8;
+  if (token === undefined || path === undefined || cwd === undefined || shebang === undefined || tty === undefined || fds === undefined || ignored === undefined || !Number.isInteger(argc) || argc < 1 || parts.length < head + argc) return undefined;
   const env: Record<string, string> = {};
-  for (const entry of parts.slice(7 + argc)) {
+  for (const entry of parts.slice(head + argc)) {
     const eq = entry.indexOf('=');
     if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
@@ -112,7 +115,8 @@ export function parseRequest(payload: Buffer): ShimRequest | undefined {
     shebang,
     ...(rows !== undefined && cols !== undefined && rows > 0 && cols > 0 ? { tty: { rows, cols } } : {}),
     fds: fds === '' ? [] : fds.split(' ').map((f) => ({ fd: Number(f.slice(0, -1)), dir: f.endsWith('r') ? ('r' as const) : ('w' as const) })),
-    argv: parts.slice(7, 7 + argc),
+    ignored: ignored.split(' ').filter((n) => /^\d+$/.test(n)).map(Number),
+    argv: parts.slice(head, head + argc),
     env,
   };
 }

@@ -25,7 +25,7 @@ test('the program a #! line names: the interpreter, or what env runs', () => {
   assert.equal(shebangTarget('#!'), undefined);
 });
 
-const request = (over: Partial<ShimRequest>): ShimRequest => ({ token: '', path: '/usr/bin/git', cwd: '/home/me/fw/src', shebang: '', fds: [], argv: ['git', 'status'], env: { PATH: '/usr/bin:/bin' }, ...over });
+const request = (over: Partial<ShimRequest>): ShimRequest => ({ token: '', path: '/usr/bin/git', cwd: '/home/me/fw/src', shebang: '', fds: [], ignored: [], argv: ['git', 'status'], env: { PATH: '/usr/bin:/bin' }, ...over });
 
 test('default remote: listed commands stay local, the rest go remote with cwd mapped', async () => {
   const decide = commandPolicy({ sandbox: { default: 'remote', local_commands: ['node', '/usr/bin/jq', '/^\\/opt\\/local\\//'], remote_commands: [] }, mounts, stubDir: '/s/bin', workspace: '/home/builder/fw' });

@@ -1,7 +1,7 @@
 /** The shim ↔ broker frames: split from a byte stream however it arrives; the request parsed. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { exitFrame, FrameReader, frameHeader, FromShim, parseRequest, ToShim } from '../../src/broker/wire.js';
+import { exitFrame, FrameReader, frameHeader, FromShim, parseRequest, tokenMatches, ToShim } from '../../src/broker/wire.js';
 
 const frame = (type: number, payload: Buffer): Buffer => Buffer.concat([frameHeader(type, payload.length), payload]);
 
@@ -17,8 +17,8 @@ test('frames split across and within chunks come out whole, in order', () => {
   }
 });
 
-test('a request: fields, tty, extra fds, argv and env', () => {
-  const fields = ['ab'.repeat(32), '/usr/bin/git', '/home/me/fw', '#!/bin/sh', '40 120', '3r 63w', '2', 'git', 'log', 'TERM=xterm', 'EMPTY=', 'WITH=EQ=UALS'];
+test('a request: fields, tty, extra fds, ignored signals, argv and env', () => {
+  const fields = ['ab'.repeat(32), '/usr/bin/git', '/home/me/fw', '#!/bin/sh', '40 120', '3r 63w', '1 2 ', '2', 'git', 'log', 'TERM=xterm', 'EMPTY=', 'WITH=EQ=UALS'];
   const req = parseRequest(Buffer.from(fields.map((f) => `${f}\0`).join('')));
   assert.deepEqual(req, {
     token: 'ab'.repeat(32),
@@ -27,9 +27,26 @@ test('a request: fields, tty, extra fds, argv and env', () => {
     shebang: '#!/bin/sh',
     tty: { rows: 40, cols: 120 },
     fds: [{ fd: 3, dir: 'r' }, { fd: 63, dir: 'w' }],
+    ignored: [1, 2],
     argv: ['git', 'log'],
     env: { TERM: 'xterm', EMPTY: '', WITH: 'EQ=UALS' },
   });
-  assert.equal(parseRequest(Buffer.from('token\0/p\0/c\0\0\0\x003\0only-one\0')), undefined, 'argc larger than the argv given');
+  assert.equal(parseRequest(Buffer.from('token\0/p\0/c\0\0\0\0\x003\0only-one\0')), undefined, 'argc larger than the argv given');
   assert.equal(parseRequest(Buffer.from('')), undefined);
+});
+
+test('a length no shim sends is refused before anything is buffered', () => {
+  const huge = Buffer.alloc(8);
+  huge.writeUInt32LE(0xffffffff);
+  assert.throws(() => new FrameReader().push(huge), /a frame of 4294967295 bytes/);
+  assert.throws(() => new FrameReader().push(Buffer.alloc(4)), /a frame of 0 bytes/);
+});
+
+test('the token: hex of the right length, compared in constant time, never a throw', () => {
+  const token = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+  assert.ok(tokenMatches(token.toString('hex'), token));
+  assert.ok(tokenMatches(token.toString('hex').toUpperCase(), token));
+  assert.ok(!tokenMatches('zz'.repeat(16), token));
+  assert.ok(!tokenMatches('00', token));
+  assert.ok(!tokenMatches('0'.repeat(31) + 'g', token));
 });

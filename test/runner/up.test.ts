@@ -145,6 +145,29 @@ for (const make of UP_TARGETS) {
       assert.match(r.stdout, /^diff=1\n100000\n$/m);
     });
 
+    test('a non-blocking stdout that fills (a parent left O_NONBLOCK on the pipe): every byte arrives, no SIGPIPE', () => {
+      // A local python3 sets O_NONBLOCK on the pipe, then execs the remote command onto it; the reader is slow.
+      const nonblocking = `import os, sys, fcntl; fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | os.O_NONBLOCK); os.execvp(sys.argv[1], sys.argv[1:])`;
+      const r = bash(`/usr/bin/python3 -c '${nonblocking}' sh -c 'head -c 10000000 /dev/zero; echo status=$? >&2' | { sleep 2 </dev/null; wc -c; }; echo "pipe=\${PIPESTATUS[*]}"`, ['--set', 'sandbox.local_commands=["node", "busybox", "python3"]']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^\s*10000000\npipe=0 0$/m);
+      assert.match(r.stderr, /status=0/);
+    });
+
+    test('signals ignored here stay ignored: trap \'\' INT, a background job, and on the remote', () => {
+      const r = bash(
+        [
+          `trap '' INT`,
+          // Interrupted here: the shim must not pass on what its shell ignores.
+          `sh -c 'sleep 1; echo survived-here' & pid=$!; sleep 0.3; kill -INT $pid; wait $pid; echo "here=$?"`,
+          // Sent on the remote: the remote command inherits the ignore, as it would here.
+          `sh -c 'kill -INT $$; echo survived-there'; echo "there=$?"`,
+        ].join('\n'),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^survived-here\nhere=0\nsurvived-there\nthere=0$/m);
+    });
+
     test('a terminal: remote pty of the same size; Ctrl-C reaches the remote child', () => {
       const mproxy = `${process.execPath} ${MPROXY_BIN} up ${profile}`;
       const sized = spawnSync('script', ['-qec', `stty rows 31 cols 101; ${mproxy} -- bash -c 'tty; stty size'`, '/dev/null'], { cwd: home, env: env(), encoding: 'utf8', timeout: 60_000 });
