@@ -31,13 +31,13 @@ static void on_wake_signal(int sig) {
   (void)sig;
 }
 
-/* start(mountpoint, options, writeback, onRequests) → session. options: a -o list. */
+/* start(mountpoint, options, flags, onRequests) → session. options: a -o list; flags: MP_FLAG_*. */
 static napi_value start(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 4) {
-    napi_throw_type_error(env, NULL, "start(mountpoint, options, writeback, onRequests)");
+    napi_throw_type_error(env, NULL, "start(mountpoint, options, flags, onRequests)");
     return NULL;
   }
   struct mp_session *s = calloc(1, sizeof(*s));
@@ -45,9 +45,10 @@ static napi_value start(napi_env env, napi_callback_info info) {
   pthread_mutex_init(&s->lock, NULL);
   s->mountpoint = str(env, argv[0]);
   char *options = str(env, argv[1]);
-  bool writeback = false;
-  napi_get_value_bool(env, argv[2], &writeback);
-  s->writeback = writeback;
+  uint32_t flags = 0;
+  napi_get_value_uint32(env, argv[2], &flags);
+  s->writeback = (flags & MP_FLAG_WRITEBACK) != 0;
+  s->close_to_open = (flags & MP_FLAG_CLOSE_TO_OPEN) != 0;
 
   char *fargv[] = {"mproxy", "-o", options, NULL};
   struct fuse_args args = FUSE_ARGS_INIT(3, fargv);

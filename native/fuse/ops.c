@@ -2,7 +2,10 @@
  * The low-level operations as libfuse calls them on the loop thread. Most become a request for
  * JS (queue.c); what needs no knowledge of the filesystem is answered here:
  *   OPEN, OPENDIR  ENOSYS: the kernel stops sending them (and RELEASE) for the whole mount, so
- *                  a warm open/read/close of a cached file never leaves the kernel.
+ *                  a warm open/read/close of a cached file never leaves the kernel. Without
+ *                  change notices (MP_FLAG_CLOSE_TO_OPEN) OPEN is answered 0 without keep_cache:
+ *                  the kernel drops the file's pages at each open, so a remote rewrite that
+ *                  kept size and mtime (whole seconds over SFTP) is never served stale.
  *   FLUSH          with the kernel's writeback cache: ENOSYS, and it is not sent again (close
  *                  still waits for the kernel's own writes, which JS answers only once they
  *                  are on the remote). Without: 0 when JS holds no unsettled write, else JS.
@@ -180,6 +183,18 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
   to_js(req, r);
 }
 
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  (void)ino;
+  struct mp_session *s = fuse_req_userdata(req);
+  if (!s->close_to_open) {
+    fuse_reply_err(req, ENOSYS);
+    return;
+  }
+  fi->fh = 0;
+  fi->keep_cache = 0;
+  fuse_reply_open(req, fi);
+}
+
 static void op_enosys(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   (void)ino;
   (void)fi;
@@ -305,7 +320,7 @@ const struct fuse_lowlevel_ops mp_ops = {
     .symlink = op_symlink,
     .rename = op_rename,
     .link = op_link,
-    .open = op_enosys,
+    .open = op_open,
     .read = op_read,
     .write = op_write,
     .flush = op_flush,

@@ -40,6 +40,14 @@ enum mp_op {
   MP_EXITED = 99 /* the loop ended (unmounted, or the connection was aborted) */
 };
 
+/* start()'s flags (src/mount/native.ts mirrors them). */
+enum mp_flag {
+  MP_FLAG_WRITEBACK = 1, /* the kernel's writeback cache */
+  /* No change notices: OPEN is answered (here, at once) without keep_cache, so each open drops
+   * the file's cached pages and reads what the remote holds now (close-to-open, as NFS). */
+  MP_FLAG_CLOSE_TO_OPEN = 2
+};
+
 struct mp_req {
   struct mp_req *next;
   int op;
@@ -99,6 +107,7 @@ struct mp_session {
   int reply_stop;
 
   int writeback;
+  int close_to_open;
 };
 
 struct mp_reply {

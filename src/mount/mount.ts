@@ -15,7 +15,7 @@ import { MproxyError, messageOf } from '../util/errors.js';
 import { parseDuration } from '../util/units.js';
 import { MountFs } from './filesystem.js';
 import { Kernel } from './kernel.js';
-import { fuseBinding, type FuseSession } from './native.js';
+import { fuseBinding, StartFlag, type FuseSession } from './native.js';
 
 export interface MountSpec {
   readonly remote: string;
@@ -215,10 +215,13 @@ export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], op
       const ids = spec.owner === 'local' && info.uid !== undefined && info.gid !== undefined && process.getuid !== undefined && process.getgid !== undefined ? { remoteUid: info.uid, remoteGid: info.gid, localUid: process.getuid(), localGid: process.getgid() } : undefined;
       let fs: MountFs | undefined;
       let session: FuseSession;
-      // The kernel's writeback cache where change notices say when a file changed remotely.
-      const writeback = info.tier === 'agent' && info.capabilities.includes('watch');
+      // The kernel's writeback cache where change notices say when a file changed remotely;
+      // without them, close-to-open: what a file held at its last open may be stale.
+      const noticed = info.capabilities.includes('watch');
+      const writeback = info.tier === 'agent' && noticed;
+      const flags = (writeback ? StartFlag.Writeback : 0) | (noticed ? 0 : StartFlag.CloseToOpen);
       try {
-        session = binding.start(point, mountOptions(spec), writeback, (batch) => fs?.dispatch(batch));
+        session = binding.start(point, mountOptions(spec), flags, (batch) => fs?.dispatch(batch));
       } catch (err) {
         fusermountUnmount(point);
         if (created) rmdirSync(point);

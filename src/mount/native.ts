@@ -69,12 +69,20 @@ export type FuseAttr = readonly [number, number, number, number, number, number,
 /** [name, node id (0: none), attributes, offset of the next entry] */
 export type DirEntry = readonly [string, number, FuseAttr, number];
 
+/** start()'s flags (native/fuse/session.h). */
+export const StartFlag = {
+  /** The kernel's writeback cache. */
+  Writeback: 1,
+  /** No change notices: each open drops the file's cached pages (OPEN answered in C). */
+  CloseToOpen: 2,
+} as const;
+
 export interface FuseSession {
   readonly __brand: 'FuseSession';
 }
 
 export interface FuseBinding {
-  start(mountpoint: string, options: string, writeback: boolean, onRequests: (batch: FuseRequest[]) => void): FuseSession;
+  start(mountpoint: string, options: string, flags: number, onRequests: (batch: FuseRequest[]) => void): FuseSession;
   close(s: FuseSession): void;
   replyErr(s: FuseSession, id: number, errno: number): boolean;
   replyEntry(s: FuseSession, id: number, ino: number, attr: FuseAttr, entryTimeout: number, attrTimeout: number): boolean;

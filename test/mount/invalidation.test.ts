@@ -5,10 +5,17 @@
  * the remote directly (not through the mount) and must be seen within a second.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { mountAll, type Mounted } from '../../src/mount/mount.js';
+import type { RemoteHost } from '../../src/remote/host.js';
 import { local } from '../conformance/mount-cases.js';
+import { sh } from '../conformance/run.js';
+import { clientHome, connectHarness } from '../harness/ssh-client.js';
+import { startSshd, type Sshd } from '../harness/sshd.js';
+import { requireOrSkip, sshdMissing } from '../harness/system.js';
 import { localMount } from '../helpers/local-mount.js';
 
 const HOUR = 3_600_000;
@@ -68,5 +75,41 @@ describe('a mount with hour-long lifetimes sees remote changes through invalidat
     writeFileSync(join(remote(), 'dir', 'ours.txt'), 'changed remotely, longer\n');
     const later = await seenWithin('cat dir/ours.txt', 'changed remotely, longer\n');
     assert.ok(later <= BOUND_MS + 200, `seen after ${later} ms`);
+  });
+});
+
+describe('without change notices (SFTP): each open reads what the remote holds now', { skip: sshdMissing() !== undefined && process.env['CI'] !== 'true' ? sshdMissing() : false }, () => {
+  let sshd: Sshd | undefined;
+  let host: RemoteHost | undefined;
+  let mounted: Mounted | undefined;
+  let base = '';
+  let mnt = '';
+  let remote = '';
+  const TTL = 300;
+  before(async (t) => {
+    if (!requireOrSkip(t as never, sshdMissing())) return;
+    sshd = await startSshd();
+    host = await connectHarness(sshd, clientHome(sshd), 'none');
+    remote = `/home/${sshd.user}/close-to-open`;
+    assert.equal((await sh(host, `rm -rf ${remote}; mkdir -p ${remote} && printf 'aaaa\\n' > ${remote}/f`)).code, 0);
+    base = mkdtempSync(join(tmpdir(), 'mproxy-cto-'));
+    mnt = join(base, 'mnt');
+    mounted = await mountAll(host, [{ remote, local: mnt, readOnly: false, owner: 'local', ttlMs: TTL }], { opTimeoutMs: 10_000 });
+  });
+  after(async () => {
+    await mounted?.unmount();
+    if (base !== '') rmdirSync(base);
+    await host?.close();
+    await sshd?.stop();
+  });
+
+  test('a rewrite that keeps the size and the mtime (whole seconds over SFTP) is not served from the page cache', async () => {
+    assert.ok(host !== undefined);
+    assert.equal((await local('cat f', mnt)).out, 'aaaa\n');
+    const rewrite = await sh(host, `cd ${remote} && m=$(stat -c %Y f) && printf 'bbbb\\n' > f && touch -d @$m f && stat -c '%s %Y' f`);
+    assert.equal(rewrite.code, 0, rewrite.stderr.toString());
+    await new Promise((resolve) => setTimeout(resolve, TTL * 3));
+    assert.equal((await local('stat -c "%s %Y" f', mnt)).out, rewrite.stdout.toString(), 'the attributes did not change');
+    assert.equal((await local('cat f', mnt)).out, 'bbbb\n');
   });
 });

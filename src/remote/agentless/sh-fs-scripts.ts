@@ -52,7 +52,9 @@ export const SCRIPTS = {
     "printf '%s\\000' \"$#\"",
     '[ $# -eq 0 ] && exit 0',
     "printf '%s\\000' \"$@\"",
-    `stat -c '${STAT_FORMAT}' -- "$@" 2>/dev/null || for f; do stat -c '${STAT_FORMAT}' -- "$f" 2>/dev/null || echo -; done`,
+    // One stat for all; when one entry vanished meanwhile, its output is dropped (a line short,
+    // the rest would pair with the wrong names) and each is asked alone, '-' for the gone.
+    `if s=$(stat -c '${STAT_FORMAT}' -- "$@" 2>/dev/null); then printf '%s\\n' "$s"; else for f; do stat -c '${STAT_FORMAT}' -- "$f" 2>/dev/null || echo -; done; fi`,
   ].join('\n'),
   open: (o: OpenCheck) => [
     'if ! here "$p"; then',
