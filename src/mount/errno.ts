@@ -4,6 +4,7 @@
  */
 import { constants } from 'node:os';
 import { RemoteFsError } from '../remote/host.js';
+import { withTimeout } from '../util/deadline.js';
 
 const ERRNO = constants.errno as Readonly<Record<string, number>>;
 
@@ -29,9 +30,5 @@ export class MissedDeadline extends RemoteFsError {}
 
 /** `promise`, or EIO once `ms` have passed: no FUSE call ever hangs. */
 export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new MissedDeadline('EIO', `no answer within ${ms / 1000}s`, what)), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+  return withTimeout(promise, ms, () => new MissedDeadline('EIO', `no answer within ${ms / 1000}s`, what));
 }

@@ -64,6 +64,10 @@ export interface SshdOptions {
   readonly loginChatter?: string;
   /** A nearly full ~/.cache for the test user (uploads fail with ENOSPC). */
   readonly fullCache?: boolean;
+  /** The test user's shell hangs before running what sshd asks (a login script waiting for input). */
+  readonly stallingLogin?: boolean;
+  /** sshd's MaxSessions (sessions per connection); 100 unless given. */
+  readonly maxSessions?: number;
   /** No sha256sum on the remote (busybox boxes, minimal images). */
   readonly withoutSha256sum?: boolean;
 }
@@ -119,6 +123,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   chmodSync(join(dir, 'authorized_keys'), 0o644);
   writeFileSync(join(dir, 'os-release'), `PRETTY_NAME="${REMOTE_OS}"\nNAME="mproxy-test"\nID=mproxytest\n`);
   writeFileSync(join(dir, 'no-node'), '');
+  if (options.stallingLogin === true) {
+    const realShell = join(dir, 'real-sh');
+    copyFileSync(realpathSync('/bin/sh'), realShell);
+    writeFileSync(join(dir, 'stalling-sh'), `#!${realShell}\ncase "$(cat /proc/$PPID/comm 2>/dev/null)" in sshd*) sleep 3600;; esac\nexec ${realShell} "$@"\n`, { mode: 0o755 });
+  }
   if (options.loginChatter !== undefined) {
     // sshd runs `sh -c CMD` for exec requests; ENV is not read then, so the chatter comes from a wrapper shell.
     // Binding over /bin/sh replaces the file it links to, so the wrapper runs a copy of the real shell.
@@ -148,7 +157,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     'UsePAM no',
     'StrictModes no',
     'PrintMotd no',
-    'MaxSessions 100',
+    `MaxSessions ${options.maxSessions ?? 100}`,
     'MaxStartups 100:30:200',
     'Subsystem sftp internal-sftp',
     'LogLevel ERROR',
@@ -165,6 +174,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     `printf '#!/bin/sh\\necho "${REMOTE_TOOL_OUTPUT}"\\n' > /usr/games/${REMOTE_TOOL} && chmod 755 /usr/games/${REMOTE_TOOL}`,
     options.withoutNode === true ? `mount --bind ${join(dir, 'no-node')} "$(command -v node)"` : ':',
     options.loginChatter !== undefined ? `mount --bind ${join(dir, 'chatty-sh')} /bin/sh` : ':',
+    options.stallingLogin === true ? `mount --bind ${join(dir, 'stalling-sh')} /bin/sh` : ':',
     options.withoutSha256sum === true ? 'mount --bind /dev/null "$(command -v sha256sum)"' : ':',
     options.fullCache === true ? `mkdir -p /home/${TEST_USER}/.cache && mount -t tmpfs -o size=16k,mode=777 none /home/${TEST_USER}/.cache` : ':',
     `exec /usr/sbin/sshd -D -e -f ${join(dir, 'sshd_config')}`,

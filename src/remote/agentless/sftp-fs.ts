@@ -10,6 +10,7 @@ import { constants } from 'node:fs';
 import { readFilesEach, type FileOpArgs, type FileOpName, type FileOpResult, type WireDirEntry, type WireStat } from '../../protocol/file-ops.js';
 import { RemoteFsError, type RemoteFs } from '../host.js';
 import type { SftpWrapper } from '../../target/ssh/ssh2.js';
+import { withTimeout } from '../../util/deadline.js';
 
 interface SftpAttrs {
   readonly mode: number;
@@ -62,6 +63,8 @@ export class SftpFs implements RemoteFs {
 
   constructor(
     private readonly sftp: SftpWrapper,
+    /** Each operation's deadline: a stalled server fails it with ETIMEDOUT, never a hang. */
+    private readonly opTimeoutMs: number,
     private readonly fallback?: SftpFallback,
   ) {}
 
@@ -120,7 +123,7 @@ export class SftpFs implements RemoteFs {
     const byHandle = typeof a[0] === 'number' && op !== 'open' && this.fallback?.owns(a[0]) === true;
     const binary = a.some((x) => x instanceof Uint8Array && op !== 'write' && !isUtf8(x));
     if (this.fallback !== undefined && (byHandle || binary)) return this.fallback.call(op, ...args);
-    const result = await this.dispatch(op, a);
+    const result = await withTimeout(this.dispatch(op, a), this.opTimeoutMs, () => new RemoteFsError('ETIMEDOUT', `no answer from the SFTP server within ${this.opTimeoutMs / 1000}s`, op));
     return result as FileOpResult<K>;
   }
 

@@ -2,11 +2,13 @@
  * RemoteHost for SSH remotes without the agent: processes on exec channels, files over SFTP,
  * PATH from the login environment. sshd allows ten sessions per connection by default
  * (MaxSessions), so channels are spread over a small pool of connections, opened as needed,
- * and requests beyond the pool's capacity wait their turn instead of failing.
+ * and requests beyond the pool's capacity wait their turn instead of failing. One session of each
+ * connection is kept for signals, and a connection that closes leaves the pool.
  */
 import type { PathEntry, PtyRequest } from '../../protocol/frames.js';
 import { closeConnection, type SshConnection } from '../../target/ssh/connection.js';
-import { collectChannel, openExec, runScript, shWrapped } from '../../target/ssh/exec-channel.js';
+import { collectWithin, openExec, runScript, scriptDeadline, shWrapped } from '../../target/ssh/exec-channel.js';
+import { withTimeout } from '../../util/deadline.js';
 import type { ClientChannel, SftpWrapper } from '../../target/ssh/ssh2.js';
 import { MproxyError } from '../../util/errors.js';
 import type { ExecRequest, RemoteHost, RemoteInfo } from '../host.js';
@@ -19,6 +21,8 @@ import { octalCommand, sshBoot, sshTransport } from './ssh-process.js';
 
 const SESSIONS_PER_CONNECTION = 10;
 const MAX_CONNECTIONS = 8;
+/** Sessions of each connection kept for signals: Ctrl-C must reach a command even when every other session is busy. */
+const RESERVED_FOR_SIGNALS = 1;
 const MARK = 'MPROXY-INFO:';
 /** Handles of the sh fallback are numbered from here, apart from SFTP's. */
 const SHELL_HANDLES = 2 ** 30;
@@ -46,6 +50,8 @@ export class AgentlessSshHost implements RemoteHost {
   private readonly slots: Slot[];
   private readonly waiting: (() => void)[] = [];
   private opening: Promise<void> | undefined;
+  /** The connection for signals when the pool has no session left (opened on first need). */
+  private signals: Promise<SshConnection> | undefined;
   private closed = false;
   private lost = false;
 
@@ -54,6 +60,7 @@ export class AgentlessSshHost implements RemoteHost {
     private readonly connectMore: () => Promise<SshConnection>,
     private readonly remote: RemoteInfo,
     readonly fs: SftpFs,
+    private readonly opTimeoutMs: number,
   ) {
     // The SFTP session holds one of the first connection's sessions.
     this.slots = [{ conn: first, open: 1, limit: SESSIONS_PER_CONNECTION }];
@@ -65,18 +72,23 @@ export class AgentlessSshHost implements RemoteHost {
     return this.lost || this.closed;
   }
 
-  static async start(first: SshConnection, connectMore: () => Promise<SshConnection>): Promise<AgentlessSshHost> {
-    const probe = await runScript(first.client, ['printf "%s%s\\n" MPROXY-INFO: "$HOME"', 'printf "%s%s\\n" MPROXY-INFO: "$(id -un)"', 'printf "%s%s\\n" MPROXY-INFO: "$PATH"', 'printf "%s%s\\n" MPROXY-INFO: "${SHELL:-/bin/sh}"', 'printf "%s%s\\n" MPROXY-INFO: "$(uname -s) $(uname -m)"', 'printf "%s%s\\n" MPROXY-INFO: "$(id -u) $(id -g)"'].join('\n'), first.description);
+  /** `opTimeoutMs`: the deadline of each file operation, script and session opened. */
+  static async start(first: SshConnection, connectMore: () => Promise<SshConnection>, opTimeoutMs: number): Promise<AgentlessSshHost> {
+    const probe = await runScript(first.client, ['printf "%s%s\\n" MPROXY-INFO: "$HOME"', 'printf "%s%s\\n" MPROXY-INFO: "$(id -un)"', 'printf "%s%s\\n" MPROXY-INFO: "$PATH"', 'printf "%s%s\\n" MPROXY-INFO: "${SHELL:-/bin/sh}"', 'printf "%s%s\\n" MPROXY-INFO: "$(uname -s) $(uname -m)"', 'printf "%s%s\\n" MPROXY-INFO: "$(id -u) $(id -g)"'].join('\n'), first.description, opTimeoutMs);
     const [home = '/', user = '', path = '/usr/bin:/bin', shell = '/bin/sh', system = '', ids = ''] = probe.stdout.split('\n').filter((l) => l.startsWith(MARK)).map((l) => l.slice(MARK.length));
     const [platform = 'unknown', arch = 'unknown'] = system.split(' ');
-    const sftp = await new Promise<SftpWrapper>((resolve, reject) =>
-      first.client.sftp((err, s) => (err ? reject(new MproxyError('E_SSH_CONNECT', `${first.description} has no SFTP subsystem: ${err.message}`, { hint: 'enable `Subsystem sftp` in the server\'s sshd_config, or install node >= 18 there for the agent' })) : resolve(s))),
+    const sftp = await withTimeout(
+      new Promise<SftpWrapper>((resolve, reject) =>
+        first.client.sftp((err, s) => (err ? reject(new MproxyError('E_SSH_CONNECT', `${first.description} has no SFTP subsystem: ${err.message}`, { hint: 'enable `Subsystem sftp` in the server\'s sshd_config, or install node >= 18 there for the agent' })) : resolve(s))),
+      ),
+      opTimeoutMs,
+      () => new MproxyError('E_TIMEOUT', `${first.description} did not start its SFTP subsystem within ${opTimeoutMs / 1000}s`, { hint: 'target.op_timeout sets this deadline' }),
     );
     const info: RemoteInfo = { tier: 'agentless', platform: platform.toLowerCase(), arch, home, user, path, shell, ...numericIds(ids), capabilities: ['exec', 'fs', 'path', 'signals', 'pty'], limitations: AGENTLESS_SSH_LIMITS };
     let host: AgentlessSshHost | undefined;
     // What SFTP cannot carry (paths that are not UTF-8) goes through sh on exec channels.
     const viaSh = new ShellFs((script, stdin) => (host !== undefined ? host.runShell(script, stdin) : Promise.reject(new Error('not started'))), SHELL_HANDLES);
-    host = new AgentlessSshHost(first, connectMore, info, new SftpFs(sftp, viaSh));
+    host = new AgentlessSshHost(first, connectMore, info, new SftpFs(sftp, opTimeoutMs, viaSh), opTimeoutMs);
     return host;
   }
 
@@ -86,7 +98,7 @@ export class AgentlessSshHost implements RemoteHost {
    */
   private async runShell(script: string, stdin?: Uint8Array): Promise<ShellResult> {
     const marked = `printf '\\000mproxy:start\\n'; printf '\\000mproxy:start\\n' >&2\n${script}`;
-    const r = await collectChannel(await this.channel(octalCommand(marked)), stdin);
+    const r = await collectWithin(await this.channel(octalCommand(marked)), stdin, scriptDeadline(this.opTimeoutMs, stdin), `a file operation on ${this.slots[0]?.conn.description ?? 'the remote'}`);
     const afterMarker = (all: Buffer): Buffer => {
       const at = all.indexOf(`${START}\n`, 0, 'latin1');
       return at < 0 ? all : all.subarray(at + START.length + 1);
@@ -109,7 +121,7 @@ export class AgentlessSshHost implements RemoteHost {
   private signalGroup(pid: number, signal: string): void {
     const script = killScript(pid, signal);
     if (script === undefined) return;
-    this.channel(shWrapped(script)).then(
+    this.signalChannel(shWrapped(script)).then(
       (channel) => {
         channel.resume();
         channel.stderr.resume();
@@ -119,11 +131,33 @@ export class AgentlessSshHost implements RemoteHost {
     );
   }
 
-  /** An exec channel on a connection with a free session, opening or waiting for one. */
-  private async channel(command: string, pty?: PtyRequest): Promise<ClientChannel> {
+  /**
+   * A channel for a signal, never waiting behind busy commands: a connection's reserved session,
+   * or, when a server allowing fewer sessions than assumed has them all taken, a connection kept
+   * for signals alone.
+   */
+  private async signalChannel(command: string): Promise<ClientChannel> {
+    if (this.slots.some((s) => s.open < s.limit)) return this.channel(command, undefined, true);
+    if (this.signals === undefined) {
+      const opening = this.connectMore();
+      this.signals = opening;
+      opening.then(
+        (conn) => conn.client.once('close', () => this.signals === opening && (this.signals = undefined)),
+        () => this.signals === opening && (this.signals = undefined),
+      );
+    }
+    const conn = await this.signals;
+    return openExec(conn.client, command, conn.description);
+  }
+
+  /**
+   * An exec channel on a connection with a free session, opening or waiting for one. `forSignal`:
+   * may take a connection's reserved session.
+   */
+  private async channel(command: string, pty?: PtyRequest, forSignal = false): Promise<ClientChannel> {
     for (;;) {
       if (this.closed) throw new MproxyError('E_CONNECTION_LOST', 'the connection was closed');
-      const slot = this.slots.find((s) => s.open < s.limit);
+      const slot = this.slots.find((s) => s.open < s.limit - (forSignal ? 0 : RESERVED_FOR_SIGNALS));
       if (slot !== undefined) {
         slot.open++;
         try {
@@ -141,7 +175,14 @@ export class AgentlessSshHost implements RemoteHost {
       if (this.slots.length < MAX_CONNECTIONS) {
         this.opening ??= this.connectMore().then(
           (conn) => {
-            this.slots.push({ conn, open: 0, limit: SESSIONS_PER_CONNECTION });
+            const slot: Slot = { conn, open: 0, limit: SESSIONS_PER_CONNECTION };
+            this.slots.push(slot);
+            // A connection that drops leaves the pool (its channels close with it); the next request opens another.
+            conn.client.once('close', () => {
+              const at = this.slots.indexOf(slot);
+              if (at > 0) this.slots.splice(at, 1);
+              this.waiting.shift()?.();
+            });
             this.opening = undefined;
           },
           (err: unknown) => {
@@ -169,5 +210,6 @@ export class AgentlessSshHost implements RemoteHost {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w();
     for (const s of this.slots) closeConnection(s.conn);
+    this.signals?.then(closeConnection, () => undefined);
   }
 }

@@ -43,16 +43,18 @@ export class DockerAgentlessHost implements RemoteHost {
     private readonly container: Dockerode.Container,
     private readonly description: string,
     private readonly remote: RemoteInfo,
+    private readonly opTimeoutMs: number,
   ) {
     this.fs = new ShellFs((script, stdin) => this.script(script, stdin));
   }
 
-  static async start(docker: Dockerode, container: Dockerode.Container, description: string): Promise<DockerAgentlessHost> {
-    const probe = await runDockerScript(docker, container, ['HOME', '$(id -un 2>/dev/null)', 'PATH', 'SHELL:-/bin/sh', '$(uname -s) $(uname -m)', '$(id -u) $(id -g)'].map((v) => `printf '%s%s\\n' ${MARK} "${v.startsWith('$') ? v : `\${${v}}`}"`).join('\n'), description);
+  /** `opTimeoutMs`: the deadline of each script (file operations, signals, the probe). */
+  static async start(docker: Dockerode, container: Dockerode.Container, description: string, opTimeoutMs: number): Promise<DockerAgentlessHost> {
+    const probe = await runDockerScript(docker, container, ['HOME', '$(id -un 2>/dev/null)', 'PATH', 'SHELL:-/bin/sh', '$(uname -s) $(uname -m)', '$(id -u) $(id -g)'].map((v) => `printf '%s%s\\n' ${MARK} "${v.startsWith('$') ? v : `\${${v}}`}"`).join('\n'), description, opTimeoutMs);
     const [home = '/', user = '', path = '/usr/bin:/bin', shell = '/bin/sh', system = '', ids = ''] = probe.stdout.toString().split('\n').filter((l) => l.startsWith(MARK)).map((l) => l.slice(MARK.length));
     const [platform = 'unknown', arch = 'unknown'] = system.split(' ');
     const info: RemoteInfo = { tier: 'agentless', platform: platform.toLowerCase(), arch, home, user: user || 'root', path, shell, ...numericIds(ids), capabilities: ['exec', 'fs', 'path', 'signals', 'pty'], limitations: LIMITS };
-    return new DockerAgentlessHost(docker, container, description, info);
+    return new DockerAgentlessHost(docker, container, description, info, opTimeoutMs);
   }
 
   get isLost(): boolean {
@@ -66,7 +68,7 @@ export class DockerAgentlessHost implements RemoteHost {
   private async script(script: string, stdin?: Uint8Array): Promise<{ code: number | null; stdout: Buffer; stderr: Buffer }> {
     if (this.closed) throw new MproxyError('E_CONNECTION_LOST', `the connection to ${this.description} was closed`);
     try {
-      return await runDockerScript(this.docker, this.container, script, this.description, stdin);
+      return await runDockerScript(this.docker, this.container, script, this.description, this.opTimeoutMs, stdin);
     } catch (err) {
       await this.checkGone();
       throw err;
@@ -95,7 +97,7 @@ export class DockerAgentlessHost implements RemoteHost {
 
   private signalGroup(pid: number, signal: string): void {
     const script = killScript(pid, signal);
-    if (script !== undefined && !this.closed) void runDockerScript(this.docker, this.container, script, this.description).catch(() => undefined);
+    if (script !== undefined && !this.closed) void runDockerScript(this.docker, this.container, script, this.description, this.opTimeoutMs).catch(() => undefined);
   }
 
   pathQuery(dirs: readonly string[] = []): Promise<PathEntry[]> {

@@ -7,6 +7,7 @@ import { PassThrough, type Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import type { PtyRequest } from '../../protocol/frames.js';
+import { withTimeout } from '../../util/deadline.js';
 import { MproxyError } from '../../util/errors.js';
 
 export interface DockerExec {
@@ -73,13 +74,16 @@ export interface ScriptOutput {
 }
 
 /** Runs a POSIX sh script in the container with `input` on stdin, and collects its output. */
-export async function runDockerScript(docker: Dockerode, container: Dockerode.Container, script: string, description: string, input?: Uint8Array): Promise<ScriptOutput> {
-  const e = await dockerExec(docker, container, ['/bin/sh', '-c', script], description);
+/** A short script in the container, within `timeoutMs` (plus time for its input); a late one is abandoned with E_TIMEOUT. */
+export async function runDockerScript(docker: Dockerode, container: Dockerode.Container, script: string, description: string, timeoutMs: number, input?: Uint8Array): Promise<ScriptOutput> {
+  const timeout = (): MproxyError => new MproxyError('E_TIMEOUT', `a shell command in ${description} did not finish within ${(ms / 1000).toFixed(0)}s`, { hint: ['is the container paused or overloaded? (docker ps shows it)', 'target.op_timeout sets this deadline'] });
+  const ms = timeoutMs + Math.ceil(((input?.length ?? 0) / 65536) * 1000);
+  const e = await withTimeout(dockerExec(docker, container, ['/bin/sh', '-c', script], description), ms, timeout);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   e.stdout.on('data', (d: Buffer) => out.push(d));
   e.stderr.on('data', (d: Buffer) => err.push(d));
   e.stdin.end(input);
-  const code = await e.exitCode;
+  const code = await withTimeout(e.exitCode, ms, timeout, () => e.stdin.destroy());
   return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
 }

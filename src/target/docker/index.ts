@@ -66,15 +66,16 @@ export async function connectDocker(target: Extract<Target, { kind: 'docker' | '
   const description = `container ${state.Name.replace(/^\//, '')}`;
   if (!state.State.Running) throw new MproxyError('E_DOCKER', `${description} is not running (${state.State.Status})`, { hint: `start it: docker start ${state.Name.replace(/^\//, '')}` });
   const say = ctx.verbose;
+  const opTimeoutMs = parseDuration(profile.target.op_timeout) ?? 20_000;
   if (profile.target.agent === 'none') {
     say?.(`docker: tier agentless in ${description} (agent = "none")`);
-    return DockerAgentlessHost.start(docker, container, description);
+    return DockerAgentlessHost.start(docker, container, description, opTimeoutMs);
   }
 
   const remote = {
     description,
     run: async (script: string, input?: Buffer) => {
-      const r = await runDockerScript(docker, container, script, description, input);
+      const r = await runDockerScript(docker, container, script, description, opTimeoutMs, input);
       return { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
     },
   };
@@ -84,7 +85,7 @@ export async function connectDocker(target: Extract<Target, { kind: 'docker' | '
     const why = status.kind === 'no-node' ? `${description} has no node` : `${description} has node ${status.version}, older than 18`;
     if (profile.target.agent === 'node') throw new MproxyError('E_AGENT_START', `agent = "node", but ${why}`, { hint: 'use an image with node >= 18, or set agent = "auto" to work without the agent' });
     say?.(`docker: tier agentless (${why})`);
-    return DockerAgentlessHost.start(docker, container, description);
+    return DockerAgentlessHost.start(docker, container, description, opTimeoutMs);
   }
   const start = await deployAgent(remote, probe, say && ((m) => say(`docker: ${m}`)));
   ctx.verbose?.(`docker: tier agent in ${description}`);
@@ -100,11 +101,11 @@ export async function connectDocker(target: Extract<Target, { kind: 'docker' | '
         await Promise.race([agent.exitCode, new Promise((r) => setTimeout(r, 2000).unref())]);
         agent.stdin.destroy();
       },
-    }, { opTimeoutMs: parseDuration(profile.target.op_timeout) ?? 20_000 });
+    }, { opTimeoutMs });
   } catch (err) {
     // An agent that will not start (or speaks another protocol) is not worth failing over under "auto".
     if (profile.target.agent !== 'auto' || !(err instanceof MproxyError) || err.code !== 'E_AGENT_START') throw err;
     say?.(`docker: tier agentless in ${description} (the agent did not start: ${err.message})`);
-    return DockerAgentlessHost.start(docker, container, description);
+    return DockerAgentlessHost.start(docker, container, description, opTimeoutMs);
   }
 }

@@ -9,8 +9,8 @@ import type { ScriptRunner } from '../../remote/agent/boot-scripts.js';
 import { openExec, runScript, shWrapped } from './exec-channel.js';
 
 /** The boot scripts' runner over SSH exec channels. */
-export function sshRunner(client: Client, description: string): ScriptRunner {
-  return { description, run: (script, input) => runScript(client, script, description, input) };
+export function sshRunner(client: Client, description: string, timeoutMs: number): ScriptRunner {
+  return { description, run: (script, input) => runScript(client, script, description, timeoutMs, input) };
 }
 
 export async function startAgent(client: Client, description: string, startScript: string, options: AgentClientOptions & { readonly stderr?: (text: string) => void }): Promise<AgentClient> {

@@ -7,6 +7,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Client, type SshClient } from './ssh2.js';
+import { withTimeout } from '../../util/deadline.js';
 import { MproxyError } from '../../util/errors.js';
 import { parseSshAuthority } from '../../profile/target-uri.js';
 import { planAuth } from './auth.js';
@@ -74,7 +75,7 @@ export async function openSsh(dest: SshDestination, options: SshOptions, through
       via = await openSsh(parsed.value, hopOptions, via, depth + 1);
     }
   }
-  const sock = via === undefined ? await openTcp(host, port, options.connectTimeoutMs) : await forward(via, host, port, description);
+  const sock = via === undefined ? await openTcp(host, port, options.connectTimeoutMs) : await forward(via, host, port, description, options.connectTimeoutMs);
   const client = await handshake(sock, { host, port, user, description, cfg, options });
   return { client, description, via: via === undefined ? [] : [...via.via, via.client] };
 }
@@ -113,13 +114,14 @@ function tcpError(err: NodeJS.ErrnoException, host: string, port: number): Mprox
   }
 }
 
-function forward(via: SshConnection, host: string, port: number, description: string): Promise<Duplex> {
-  return new Promise((resolve, reject) => {
+function forward(via: SshConnection, host: string, port: number, description: string, timeoutMs: number): Promise<Duplex> {
+  const opening = new Promise<Duplex>((resolve, reject) => {
     via.client.forwardOut('127.0.0.1', 0, host, port, (err: Error | undefined, stream: Duplex) => {
       if (err !== undefined && err !== null) reject(new MproxyError('E_SSH_CONNECT', `the jump host ${via.description} could not reach ${description}: ${err.message}`, { cause: err }));
       else resolve(stream);
     });
   });
+  return withTimeout(opening, timeoutMs, () => new MproxyError('E_SSH_CONNECT', `the jump host ${via.description} did not reach ${description} within ${timeoutMs / 1000}s`, { hint: 'target.connect_timeout sets this deadline' }));
 }
 
 interface HandshakeContext {

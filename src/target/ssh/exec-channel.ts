@@ -5,6 +5,7 @@
  */
 import type { PtyRequest } from '../../protocol/frames.js';
 import type { SshClient as Client, ClientChannel } from './ssh2.js';
+import { withTimeout } from '../../util/deadline.js';
 import { MproxyError } from '../../util/errors.js';
 
 export function shWrapped(script: string): string {
@@ -43,8 +44,27 @@ export function collectChannel(channel: ClientChannel, input?: Uint8Array): Prom
   });
 }
 
-/** Run a short script, feeding `input`, and collect its output. */
-export async function runScript(client: Client, script: string, description: string, input?: Buffer): Promise<ScriptResult> {
-  const r = await collectChannel(await openExec(client, shWrapped(script), description), input);
+/** How long a script may take: `baseMs`, plus time for its input at a slow link's 64 KiB/s. */
+export function scriptDeadline(baseMs: number, input?: Uint8Array): number {
+  return baseMs + Math.ceil(((input?.length ?? 0) / 65536) * 1000);
+}
+
+/**
+ * `collectChannel` under a deadline: a remote that does not finish in time (a login script
+ * waiting for input, a stalled server) has its channel closed and is named in an E_TIMEOUT.
+ */
+export async function collectWithin(channel: ClientChannel, input: Uint8Array | undefined, ms: number, what: string): Promise<{ code: number | null; stdout: Buffer; stderr: Buffer }> {
+  return withTimeout(
+    collectChannel(channel, input),
+    ms,
+    () => new MproxyError('E_TIMEOUT', `${what} did not finish within ${(ms / 1000).toFixed(0)}s`, { hint: ['does a login script on the remote wait for input, or is the server overloaded?', 'target.op_timeout sets this deadline'] }),
+    () => channel.close(),
+  );
+}
+
+/** Run a short script, feeding `input`, and collect its output; within `timeoutMs` (plus time for the input). */
+export async function runScript(client: Client, script: string, description: string, timeoutMs: number, input?: Buffer): Promise<ScriptResult> {
+  const channel = await withTimeout(openExec(client, shWrapped(script), description), timeoutMs, () => new MproxyError('E_TIMEOUT', `${description} did not open a session within ${timeoutMs / 1000}s`));
+  const r = await collectWithin(channel, input, scriptDeadline(timeoutMs, input), `a shell command on ${description}`);
   return { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }

@@ -69,18 +69,19 @@ async function connectSshOnce(dest: SshDestination, profile: Profile, options: S
 
 async function startTier(conn: SshConnection, agent: Profile['target']['agent'], options: SshOptions, connectMore: () => Promise<SshConnection>): Promise<RemoteHost> {
   const say = options.verbose;
+  const opTimeoutMs = options.opTimeoutMs ?? 20_000;
   if (agent === 'none') {
     say?.(`ssh: tier agentless on ${conn.description} (agent = "none")`);
-    return AgentlessSshHost.start(conn, connectMore);
+    return AgentlessSshHost.start(conn, connectMore, opTimeoutMs);
   }
-  const remote = sshRunner(conn.client, conn.description);
+  const remote = sshRunner(conn.client, conn.description, opTimeoutMs);
   const probe = await probeRemote(remote);
   const status = probe.node;
   if (status.kind === 'no-node' || status.kind === 'old-node') {
     const why = status.kind === 'no-node' ? 'the remote has no node' : `the remote's node is ${status.version}, older than 18`;
     if (agent === 'node') throw new MproxyError('E_AGENT_START', `agent = "node", but ${why}`, { hint: 'install Node.js >= 18 on the remote, or set agent = "auto" to work without the agent' });
     say?.(`ssh: tier agentless on ${conn.description} (${why})`);
-    return AgentlessSshHost.start(conn, connectMore);
+    return AgentlessSshHost.start(conn, connectMore, opTimeoutMs);
   }
   const start = await deployAgent(remote, probe, say && ((m) => say(`ssh: ${m}`)));
   say?.(`ssh: tier agent on ${conn.description} (node found${status.kind === 'ready' ? ', agent already cached' : ''})`);
@@ -93,6 +94,6 @@ async function startTier(conn: SshConnection, agent: Profile['target']['agent'],
     // An agent that will not start (or speaks another protocol) is not worth failing over under "auto".
     if (agent !== 'auto' || !(err instanceof MproxyError) || err.code !== 'E_AGENT_START') throw err;
     say?.(`ssh: tier agentless on ${conn.description} (the agent did not start: ${err.message})`);
-    return AgentlessSshHost.start(conn, connectMore);
+    return AgentlessSshHost.start(conn, connectMore, opTimeoutMs);
   }
 }

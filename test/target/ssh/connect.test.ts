@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { agentBundle, ptyHelper } from '../../../src/remote/agent/bundle.js';
-import { collect } from '../../conformance/run.js';
+import { collect, sh } from '../../conformance/run.js';
 import { connectSsh } from '../../../src/target/ssh/index.js';
 import { profileFrom } from '../../harness/profile.js';
 import { clientHome, connectHarness, optionsFor } from '../../harness/ssh-client.js';
@@ -239,6 +239,26 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     await host.close();
   });
 
+  test('agentless: a stalled SFTP server fails a file operation at op_timeout, then serves again', async () => {
+    const host = await connectHarness(sshd, clientHome(sshd), 'none', { opTimeoutMs: 1500 });
+    try {
+      const home = Buffer.from(`/home/${sshd.user}`);
+      assert.equal((await host.fs.call('lstat', home)).mode & 0o170000, 0o040000);
+      assert.ok(sshd.signalBelow('SIGSTOP', /@internal-sftp/) > 0, 'the sftp server was found and stopped');
+      const started = Date.now();
+      try {
+        const outcome = await Promise.race([host.fs.call('lstat', home).then(() => 'answered', (err: Error & { code?: string }) => err.code), sleep(10_000).then(() => 'still waiting after 10 s')]);
+        assert.equal(outcome, 'ETIMEDOUT');
+        assert.ok(Date.now() - started < 1500 + 1000, `failed after ${Date.now() - started} ms`);
+      } finally {
+        sshd.signalBelow('SIGCONT', /@internal-sftp/);
+      }
+      assert.equal((await host.fs.call('lstat', home)).mode & 0o170000, 0o040000);
+    } finally {
+      await host.close();
+    }
+  });
+
   test('the agentless tier reconnects too', async () => {
     const home = clientHome(sshd);
     const host = await connectHarness(sshd, home, 'none');
@@ -288,6 +308,51 @@ describe('ssh target: remotes that cannot run the agent', { skip: missing !== un
       for (const f of cached) assert.ok(readFileSync(join(dir, f.cacheName)).equals(f.bytes), `${f.cacheName} replaced`);
       await host.close();
     } finally {
+      await sshd.stop();
+    }
+  });
+
+  test('a login shell that never runs the command: connecting fails at op_timeout, on both tiers', async (t) => {
+    if (!requireOrSkip(t, missing)) return;
+    const sshd = await startSshd({ stallingLogin: true });
+    try {
+      for (const agent of ['auto', 'none'] as const) {
+        const started = Date.now();
+        await assert.rejects(connectHarness(sshd, clientHome(sshd), agent, { opTimeoutMs: 1500 }), errorCode('E_TIMEOUT', /did not finish within 2s.*login script/s));
+        assert.ok(Date.now() - started < 1500 + 3000, `${agent}: failed after ${Date.now() - started} ms`);
+      }
+    } finally {
+      sshd.signalBelow('SIGKILL', /sleep 3600/);
+      await sshd.stop();
+    }
+  });
+
+  test('agentless, every session busy: Ctrl-C still reaches a command', async (t) => {
+    if (!requireOrSkip(t, missing)) return;
+    // Two sessions per connection: 8 connections hold 16 commands at most.
+    const sshd = await startSshd({ maxSessions: 2 });
+    const host = await connectHarness(sshd, clientHome(sshd), 'none');
+    try {
+      const procs = Array.from({ length: 16 }, (_, i) => {
+        const p = host.exec({ argv: ['sh', '-c', `echo started ${i}; sleep 30`], env: {}, cwd: '/' });
+        p.stdin.end();
+        return p;
+      });
+      const first = procs[0];
+      assert.ok(first !== undefined);
+      await new Promise<void>((resolve) => first.stdout.once('data', () => resolve()));
+      await sleep(1000);
+      const started = Date.now();
+      first.signal('SIGINT');
+      const outcome = await Promise.race([first.exited, sleep(10_000).then(() => 'still running after 10 s')]);
+      assert.deepEqual(outcome, { code: null, signal: 'SIGINT' });
+      assert.ok(Date.now() - started < 5000, `ended after ${Date.now() - started} ms`);
+      for (const p of procs.slice(1)) p.signal('SIGKILL');
+      await Promise.all(procs.slice(1).map((p) => Promise.race([p.exited.catch(() => undefined), sleep(15_000)])));
+      const r = await sh(host, 'echo the pool is free again');
+      assert.equal(r.stdout.toString().trim(), 'the pool is free again');
+    } finally {
+      await host.close();
       await sshd.stop();
     }
   });
