@@ -56,20 +56,48 @@ export function redactArgv(argv: readonly string[], rules: readonly ArgRule[]): 
   return { argv: out, taken };
 }
 
-/** Cuts known secret values out of captured chunks (a chunk boundary through a value is not caught). */
+/**
+ * Cuts known secret values out of captured stdio. Each stream (a command's fd) is scrubbed as
+ * one text: the end of a chunk that could begin a secret is held back until the next chunk (or
+ * the stream's end) shows whether it does, so a value split across chunks is still cut.
+ */
 export class StdioScrubber {
+  /** Secrets as latin1 text of their UTF-8 bytes: every byte maps to one char and back. */
   private readonly secrets = new Set<string>();
+  private readonly held = new Map<string, string>();
 
   add(value: string): void {
-    if (value.length >= MIN_SECRET) this.secrets.add(value);
+    if (value.length >= MIN_SECRET) this.secrets.add(Buffer.from(value).toString('latin1'));
   }
 
-  scrub(chunk: Buffer): Buffer {
-    let out = chunk;
+  /** `chunk` of stream `key` with secrets cut, less what is held back for the next one. */
+  scrub(key: string, chunk: Buffer): Buffer {
+    let text = (this.held.get(key) ?? '') + chunk.toString('latin1');
+    for (const secret of this.secrets) if (text.includes(secret)) text = text.split(secret).join(REDACTED);
+    const keep = this.heldBack(text);
+    if (keep > 0) this.held.set(key, text.slice(text.length - keep));
+    else this.held.delete(key);
+    return Buffer.from(text.slice(0, text.length - keep), 'latin1');
+  }
+
+  /** What is still held back of stream `key`, at its end (it begins no whole secret). */
+  flush(key: string): Buffer {
+    const rest = this.held.get(key) ?? '';
+    this.held.delete(key);
+    return Buffer.from(rest, 'latin1');
+  }
+
+  /** The longest end of `text` that is the start of a secret (and not the whole of one). */
+  private heldBack(text: string): number {
+    let keep = 0;
     for (const secret of this.secrets) {
-      if (!out.includes(secret)) continue;
-      out = Buffer.from(out.toString('latin1').split(Buffer.from(secret).toString('latin1')).join(REDACTED), 'latin1');
+      for (let n = Math.min(secret.length - 1, text.length); n > keep; n--) {
+        if (text.endsWith(secret.slice(0, n))) {
+          keep = n;
+          break;
+        }
+      }
     }
-    return out;
+    return keep;
   }
 }

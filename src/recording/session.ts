@@ -6,7 +6,7 @@
  * `redact`, flags in `redact_args`) are cut out of argv, env and captured stdio (redact.ts).
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { CommandObserver } from '../broker/shim-connection.js';
@@ -23,6 +23,8 @@ export interface SessionRecording extends CommandObserver {
   /** Writes the footer and waits until every record is in the file. */
   close(): Promise<void>;
 }
+
+const isStdio = (fd: number): fd is 0 | 1 | 2 => fd === 0 || fd === 1 || fd === 2;
 
 function stamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -58,6 +60,19 @@ export function pruneRecordings(template: string, name: string, keep: number): v
   for (const old of listRecordings(template, name).slice(keep)) unlinkSync(old);
 }
 
+/**
+ * Recordings hold what commands printed: the directory they go to gets a .gitignore of `*` when
+ * mproxy makes it, or when it holds recordings only, so none is ever committed by accident. A
+ * directory holding anything else (a recording path pointed at the repository itself) is left
+ * alone.
+ */
+function keepOutOfGit(dir: string): void {
+  const ignore = join(dir, '.gitignore');
+  if (existsSync(ignore)) return;
+  const made = mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined;
+  if (made || readdirSync(dir).every((name) => name.endsWith('.cbor'))) writeFileSync(ignore, '# mproxy recordings: what remote commands printed. Never committed.\n*\n', { mode: 0o644 });
+}
+
 export function openRecording(profile: Profile, name: string, profileFile: string, warn: (message: string) => void): SessionRecording | undefined {
   const rec = profile.recording;
   if (rec.mode === 'off') return undefined;
@@ -67,6 +82,7 @@ export function openRecording(profile: Profile, name: string, profileFile: strin
   const onError = (err: Error): void => warn(`recording to ${path} stopped: ${err.message}; the session goes on unrecorded`);
   let writer: RecordingWriter;
   try {
+    keepOutOfGit(dirname(path));
     writer = new RecordingWriter(path, { redact: (n) => redacts.some((r) => r(n)), maxBytes: parseSize(rec.max_size) ?? 512 * 1024 ** 2, onError });
   } catch (err) {
     throw new MproxyError('E_RECORDING', `cannot create the recording ${path}: ${messageOf(err)}`, {
@@ -103,11 +119,17 @@ export function openRecording(profile: Profile, name: string, profileFile: strin
       if (c === undefined) return;
       if (fd === 0) c.in += chunk.length;
       else c.out += chunk.length;
-      if (full && (fd === 0 || fd === 1 || fd === 2)) writer.io(id, fd, scrubber.scrub(chunk));
+      if (!full || !isStdio(fd)) return;
+      const clean = scrubber.scrub(`${id}:${fd}`, chunk);
+      if (clean.length > 0) writer.io(id, fd, clean);
     },
     ended(id, code, signal) {
       const c = counts.get(id) ?? { in: 0, out: 0 };
       counts.delete(id);
+      for (const fd of [0, 1, 2] as const) {
+        const rest = scrubber.flush(`${id}:${fd}`);
+        if (full && rest.length > 0) writer.io(id, fd, rest);
+      }
       writer.end({ seq: id, t: Date.now(), code, signal, bytesIn: c.in, bytesOut: c.out });
     },
     close: () => writer.close(),

@@ -42,13 +42,15 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
       'head -c 300000 /dev/urandom > blob.bin; cat blob.bin > /dev/null',
       'for i in $(seq 1 50); do sh -c "for j in 1 2 3 4 5 6 7 8; do echo cmd-$i-line-\\$j; done" > out-$i.txt & done; wait',
       'env > /dev/null',
+      // The secret printed in two writes, apart: two chunks of captured output.
+      `sh -c 'v=$MY_API_TOKEN; printf "%s" "\${v%%-*}"; sleep 0.3; printf "%s\\n" "-\${v#*-}"'`,
       '/bin/echo --password=pw-value-1234 --token tok-value-5678 -pshort-pw-9012',
       'mkdir -p made/by-mkdir',
     ].join('\n');
     const r = mproxy(['up', 'box', '--', 'bash', '-c', script]);
     assert.equal(r.status, 0, r.stderr.toString());
     assert.deepEqual(leftovers(sessions), []);
-    const files = readdirSync(recordings);
+    const files = readdirSync(recordings).filter((f) => f.endsWith('.cbor'));
     assert.equal(files.length, 1, files.join(','));
     recording = join(recordings, files[0] ?? '');
   });
@@ -60,16 +62,21 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
     return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   };
 
-  test('the file is private and named after the profile', () => {
+  test('the file is private and named after the profile; the directory is never committed', () => {
     assert.equal(statSync(recording).mode & 0o777, 0o600);
     assert.match(recording, /box-\d{8}T\d{6}Z\.cbor$/);
+    assert.match(readFileSync(join(recordings, '.gitignore'), 'utf8'), /^\*$/m);
+    const git = (...args: string[]) => spawnSync('git', args, { cwd: project, encoding: 'utf8' });
+    assert.equal(git('init', '-q').status, 0);
+    assert.equal(git('add', '-A').status, 0);
+    assert.doesNotMatch(git('status', '--porcelain').stdout, /recordings/, 'git add -A leaves recordings out');
   });
 
   test('every remote command is listed with its exit status', () => {
     const cmds = listed();
     const argv = (c: Record<string, unknown>): string => (c['argv'] as string[]).join(' ');
     // printf is bash's own: sh, head, cat, seq, 50 × sh, env, echo, mkdir.
-    assert.equal(cmds.length, 1 + 2 + 1 + 50 + 1 + 2, cmds.map(argv).join('\n'));
+    assert.equal(cmds.length, 1 + 2 + 1 + 50 + 1 + 1 + 2, cmds.map(argv).join('\n'));
     const failing = cmds.find((c) => argv(c).startsWith('sh -c echo to-stderr'));
     assert.equal(failing?.['exitCode'], 3);
     assert.ok(cmds.every((c) => typeof c['durationMs'] === 'number' && typeof c['seq'] === 'number'));
@@ -92,8 +99,10 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
     }
   });
 
-  test('a variable matching redact never reaches the file, not even in captured output', () => {
-    assert.ok(!readFileSync(recording).includes('supersecret-value'));
+  test('a variable matching redact never reaches the file, not even in captured output split across chunks', () => {
+    assert.ok(!readFileSync(recording).includes('supersecret'));
+    const split = listed().find((c) => (c['argv'] as string[]).join(' ').includes('sleep 0.3'));
+    assert.equal(mproxy(['log', recording, '--show', String(split?.['seq'])]).stdout.toString(), '[redacted]\n');
     const envCmd = listed().find((c) => (c['argv'] as string[])[0] === 'env');
     assert.equal((envCmd?.['env'] as Record<string, string>)['MY_API_TOKEN'], '[redacted]');
   });
@@ -186,7 +195,7 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
     mkdirSync(elsewhere);
     const r = mproxy(['up', 'local', '--set', 'recording.mode=commands', '--', 'sh', '-c', '/bin/echo hi'], elsewhere);
     assert.equal(r.status, 0, r.stderr.toString());
-    const made = readdirSync(join(elsewhere, '.mproxy', 'recordings'));
+    const made = readdirSync(join(elsewhere, '.mproxy', 'recordings')).filter((f) => f.endsWith('.cbor'));
     assert.equal(made.length, 1, 'in the directory the session ran from');
     const listed = mproxy(['log', 'local', '--json'], elsewhere);
     assert.equal(listed.status, 0, listed.stderr.toString());
@@ -198,7 +207,7 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
       spawnSync('sleep', ['1.1']); // {time} has one-second resolution
       assert.equal(mproxy(['up', 'box', '--', 'true']).status, 0);
     }
-    const files = readdirSync(recordings);
+    const files = readdirSync(recordings).filter((f) => f.endsWith('.cbor'));
     assert.equal(files.length, 2, files.join(','));
     assert.ok(!files.includes(recording.slice(recordings.length + 1)), 'the oldest went');
     rmdirSync(sessions);
