@@ -1,7 +1,7 @@
 /**
  * Which environment variables reach a remote command: those matching `keep`, or changed by the
- * program (when a baseline is given), minus those matching `remove` (remove beats keep), plus
- * `set`. Applied once, where a command leaves for the remote.
+ * program (when a baseline is given), minus those matching `remove` (remove beats keep; matched
+ * ignoring case), plus `set`. Applied once, where a command leaves for the remote.
  */
 import { compileNamePattern } from '../util/patterns.js';
 
@@ -13,9 +13,9 @@ export interface EnvPolicy {
 
 export type EnvFilter = (env: NodeJS.ProcessEnv, baseline?: NodeJS.ProcessEnv) => Record<string, string>;
 
-function matcher(patterns: readonly string[]): (name: string) => boolean {
+function matcher(patterns: readonly string[], ignoreCase = false): (name: string) => boolean {
   const tests = patterns.map((p) => {
-    const c = compileNamePattern(p);
+    const c = compileNamePattern(p, { ignoreCase });
     // Profiles are validated before use; a pattern that does not compile matches nothing.
     return c.ok ? c.value : () => false;
   });
@@ -24,7 +24,8 @@ function matcher(patterns: readonly string[]): (name: string) => boolean {
 
 export function envFilter(policy: EnvPolicy): EnvFilter {
   const keep = matcher(policy.keep);
-  const remove = matcher(policy.remove);
+  // What must not leave is matched in any case: `github_token` is as secret as `GITHUB_TOKEN`.
+  const remove = matcher(policy.remove, true);
   return (env, baseline) => {
     const out: Record<string, string> = {};
     for (const [name, value] of Object.entries(env)) {

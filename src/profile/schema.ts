@@ -38,10 +38,11 @@ const commandList = (description: string) =>
  */
 export const DEFAULT_ENV_KEEP = ['TERM', 'COLORTERM', 'LANG', 'LANGUAGE', 'LC_*', 'TZ', 'EDITOR', 'VISUAL', 'PAGER'] as const;
 
-export const DEFAULT_ENV_REMOVE = [
-  'LD_PRELOAD', 'LD_LIBRARY_PATH', 'SSH_AUTH_SOCK', '*_TOKEN', '*_SECRET*', '*_KEY', '*PASSWORD*',
-  'AWS_*', '/^ANTHROPIC_/', '/^OPENAI_/',
-] as const;
+/** Secrets by name (matched ignoring case): tokens, keys, passwords, credentials. */
+export const SECRET_NAMES = ['*TOKEN', '*_TOKEN_*', '*_SECRET*', '*_KEY', '*APIKEY*', '*API_KEY*', '*PASSWORD*', '*PASSWD*', '*_PASS', '*_PWD', '*_PAT', '*CREDENTIAL*'] as const;
+
+/** What never leaves by default: the secrets, cloud and AI provider logins, and what would change how remote programs load. */
+export const DEFAULT_ENV_REMOVE = ['LD_PRELOAD', 'LD_LIBRARY_PATH', 'SSH_AUTH_SOCK', ...SECRET_NAMES, 'AWS_*', '/^ANTHROPIC_/', '/^OPENAI_/'] as const;
 
 const mount = {
   type: 'object',
@@ -180,7 +181,7 @@ export const profileSchema = {
       default: {},
       properties: {
         keep: patternList('Local variables passed to remote commands. Remote commands start from the remote\'s own HOME, USER, LOGNAME, SHELL and PATH; kept and set variables override them. Replaces the default list when set.', DEFAULT_ENV_KEEP),
-        remove: patternList('Variables never passed, even if kept or set by the program; remove beats keep.', DEFAULT_ENV_REMOVE),
+        remove: patternList('Variables never passed, even if kept or set by the program; remove beats keep. Matched ignoring case.', DEFAULT_ENV_REMOVE),
         set: {
           type: 'object',
           description: 'Variables set for every remote command.',
@@ -207,7 +208,7 @@ export const profileSchema = {
           default: '.mproxy/recordings/{profile}-{time}.cbor',
           description: 'Recording file; a relative path starts at the project root (the directory holding .mproxy/). {profile}, {time} and {pid} are filled in.',
         },
-        redact: patternList('Environment variables whose values are written as "[redacted]".', ['*_TOKEN', '*_SECRET*', '*PASSWORD*', '*_KEY']),
+        redact: patternList('Environment variables whose values are written as "[redacted]" (and cut from captured output). Matched ignoring case.', SECRET_NAMES),
         redact_args: {
           type: 'array',
           description:

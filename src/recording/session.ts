@@ -78,7 +78,7 @@ export function openRecording(profile: Profile, name: string, profileFile: strin
   if (rec.mode === 'off') return undefined;
   const now = new Date();
   const path = recordingPath(rec.path, name, now, process.pid);
-  const redacts = rec.redact.map((p) => compileNamePattern(p)).map((c) => (c.ok ? c.value : () => false));
+  const redacts = rec.redact.map((p) => compileNamePattern(p, { ignoreCase: true })).map((c) => (c.ok ? c.value : () => false));
   const onError = (err: Error): void => warn(`recording to ${path} stopped: ${err.message}; the session goes on unrecorded`);
   let writer: RecordingWriter;
   try {

@@ -19,3 +19,48 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, expired: () => E
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * A deadline that stops counting while paused: the time a person takes to answer a prompt (a
+ * key's passphrase) is not the remote's to spend.
+ */
+export class PausableDeadline {
+  private timer: NodeJS.Timeout | undefined;
+  private remaining: number;
+  private startedAt = 0;
+  private paused = 0;
+  private done = false;
+
+  constructor(
+    ms: number,
+    private readonly onExpire: () => void,
+  ) {
+    this.remaining = ms;
+    this.run();
+  }
+
+  pause(): void {
+    if (this.done || this.paused++ > 0) return;
+    clearTimeout(this.timer);
+    this.remaining -= Date.now() - this.startedAt;
+  }
+
+  resume(): void {
+    if (this.done || this.paused === 0 || --this.paused > 0) return;
+    this.run();
+  }
+
+  stop(): void {
+    this.done = true;
+    clearTimeout(this.timer);
+  }
+
+  private run(): void {
+    this.startedAt = Date.now();
+    this.timer = setTimeout(() => {
+      this.done = true;
+      this.onExpire();
+    }, Math.max(0, this.remaining));
+    this.timer.unref();
+  }
+}

@@ -52,10 +52,14 @@ function escapeRegex(c: string): string {
 }
 
 /** A name pattern: glob or /regex/. */
-export function compileNamePattern(pattern: string): Compiled<(name: string) => boolean> {
+/**
+ * A name pattern: glob or /regex/. `ignoreCase` for patterns that keep secrets in (env.remove,
+ * recording.redact): `github_token` is as secret as `GITHUB_TOKEN`.
+ */
+export function compileNamePattern(pattern: string, options: { readonly ignoreCase?: boolean } = {}): Compiled<(name: string) => boolean> {
   const compiled = isRegexPattern(pattern) ? compileRegex(pattern) : compileGlob(pattern);
   if (!compiled.ok) return compiled;
-  const re = compiled.value;
+  const re = options.ignoreCase === true ? new RegExp(compiled.value.source, compiled.value.flags + 'i') : compiled.value;
   return { ok: true, value: (name) => re.test(name) };
 }
 

@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +15,8 @@ export const CONTAINER_OS = 'mproxy test container';
 
 export interface Dockerd {
   readonly host: string;
+  /** The same daemon on TCP with TLS: DOCKER_HOST and DOCKER_CERT_PATH for it. */
+  readonly tls: { readonly host: string; readonly certPath: string };
   /** Start a container from `image` that sleeps; returns its name. */
   runContainer(image: 'busybox' | 'node', name: string, labels?: Record<string, string>): string;
   docker(...args: string[]): { code: number | null; stdout: string; stderr: string };
@@ -57,11 +60,46 @@ function rootfs(dir: string, withNode: boolean): void {
   if (node !== '/usr/bin/node') symlinkSync(node, join(dir, 'usr/bin/node'));
 }
 
+/** A CA, a server certificate for 127.0.0.1 and a client certificate, as `docker --tlsverify` wants them. */
+function makeCerts(dir: string): { server: string[]; client: string } {
+  const client = join(dir, 'client');
+  mkdirSync(client, { recursive: true });
+  const ec = '-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes';
+  const script = [
+    `cd ${dir}`,
+    `openssl req -x509 ${ec} -keyout ca-key.pem -out ca.pem -days 2 -subj /CN=mproxy-test-ca`,
+    `openssl req ${ec} -keyout server-key.pem -out server.csr -subj /CN=127.0.0.1`,
+    `printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > server.ext`,
+    'openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out server-cert.pem -days 2 -extfile server.ext',
+    `openssl req ${ec} -keyout client/key.pem -out client.csr -subj /CN=mproxy-test-client`,
+    `printf 'extendedKeyUsage=clientAuth\n' > client.ext`,
+    'openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out client/cert.pem -days 2 -extfile client.ext',
+    'cp ca.pem client/ca.pem',
+  ].join(' && ');
+  const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
+  return { server: ['--tlsverify', `--tlscacert=${join(dir, 'ca.pem')}`, `--tlscert=${join(dir, 'server-cert.pem')}`, `--tlskey=${join(dir, 'server-key.pem')}`], client };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
 export async function startDockerd(): Promise<Dockerd> {
   const dir = mkdtempSync(join(tmpdir(), 'mproxy-dockerd-'));
   const sock = join(dir, 'docker.sock');
   const host = `unix://${sock}`;
-  const child = spawn('dockerd', ['--iptables=false', '--ip6tables=false', '--bridge=none', `--host=${host}`, `--data-root=${join(dir, 'data')}`, `--exec-root=${join(dir, 'exec')}`, `--pidfile=${join(dir, 'docker.pid')}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Also on TCP with TLS (client certificates required), as a remote daemon is reached.
+  const certs = makeCerts(join(dir, 'certs'));
+  const tcpPort = await freePort();
+  const child = spawn('dockerd', ['--iptables=false', '--ip6tables=false', '--bridge=none', `--host=${host}`, `--host=tcp://127.0.0.1:${tcpPort}`, ...certs.server, `--data-root=${join(dir, 'data')}`, `--exec-root=${join(dir, 'exec')}`, `--pidfile=${join(dir, 'docker.pid')}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
   const docker = (...args: string[]) => run('docker', ['-H', host, ...args]);
@@ -78,6 +116,7 @@ export async function startDockerd(): Promise<Dockerd> {
   }
   return {
     host,
+    tls: { host: `tcp://127.0.0.1:${tcpPort}`, certPath: certs.client },
     docker,
     runContainer(image, name, labels = {}) {
       const r = docker('run', '-d', '--network=none', '--name', name, ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), `mproxy-test/${image}:latest`, 'sleep', '999999');

@@ -4,14 +4,16 @@
  * container to ~/.cache/mproxy by content). Failures say which: daemon unreachable, no such
  * container, container stopped, several replicas.
  */
-import { basename } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join } from 'node:path';
 import Dockerode from 'dockerode';
 import type { Target } from '../../profile/target-uri.js';
 import type { Profile } from '../../profile/schema.js';
 import { deployAgent, probeRemote } from '../../remote/agent/boot-scripts.js';
 import { AgentClient } from '../../remote/agent/client.js';
 import type { RemoteHost } from '../../remote/host.js';
-import { MproxyError } from '../../util/errors.js';
+import { MproxyError, messageOf } from '../../util/errors.js';
 import { parseDuration } from '../../util/units.js';
 import { DockerAgentlessHost } from './agentless.js';
 import { dockerExec, runDockerScript } from './exec-stream.js';
@@ -26,8 +28,24 @@ export interface DockerContext {
 export function dockerClient(dockerHost: string | undefined, env: NodeJS.ProcessEnv): { docker: Dockerode; address: string } {
   const address = dockerHost ?? env['DOCKER_HOST'] ?? 'unix:///var/run/docker.sock';
   const tcp = /^tcp:\/\/([^:/]+)(?::(\d+))?/.exec(address);
-  if (tcp !== null) return { docker: new Dockerode({ host: tcp[1] ?? 'localhost', port: Number(tcp[2] ?? 2375) }), address };
+  if (tcp !== null) return { docker: new Dockerode({ host: tcp[1] ?? 'localhost', ...tcpSecurity(Number(tcp[2] ?? 2375), env) }), address };
   return { docker: new Dockerode({ socketPath: address.replace(/^unix:\/\//, '') }), address };
+}
+
+/**
+ * TLS for a tcp:// daemon as the docker CLI decides it: DOCKER_TLS_VERIFY (or port 2376) means
+ * https, checked against DOCKER_CERT_PATH's ca.pem with its cert.pem and key.pem (default
+ * ~/.docker), as `docker --tlsverify` does.
+ */
+function tcpSecurity(port: number, env: NodeJS.ProcessEnv): { port: number; protocol: 'http' | 'https'; ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  const verify = (env['DOCKER_TLS_VERIFY'] ?? '') !== '' || port === 2376;
+  if (!verify) return { port, protocol: 'http' };
+  const dir = env['DOCKER_CERT_PATH'] ?? join(env['HOME'] ?? homedir(), '.docker');
+  try {
+    return { port, protocol: 'https', ca: readFileSync(join(dir, 'ca.pem')), cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
+  } catch (err) {
+    throw new MproxyError('E_DOCKER', `DOCKER_TLS_VERIFY is set, but the TLS files are not in ${dir}: ${messageOf(err)}`, { hint: 'set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem (as for docker --tlsverify)', cause: err });
+  }
 }
 
 async function findContainer(docker: Dockerode, address: string, target: Extract<Target, { kind: 'docker' | 'compose' }>, ctx: DockerContext): Promise<{ id: string; name: string }> {

@@ -7,7 +7,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Client, type SshClient } from './ssh2.js';
-import { withTimeout } from '../../util/deadline.js';
+import { PausableDeadline, withTimeout } from '../../util/deadline.js';
 import { MproxyError } from '../../util/errors.js';
 import { parseSshAuthority } from '../../profile/target-uri.js';
 import { planAuth } from './auth.js';
@@ -135,6 +135,22 @@ interface HandshakeContext {
 
 function handshake(sock: Duplex, ctx: HandshakeContext): Promise<SshClient> {
   const { options } = ctx;
+  // connect_timeout bounds the handshake and authentication, but not a passphrase prompt: the
+  // clock stops while the user types.
+  let expire: () => void = () => undefined;
+  const clock = new PausableDeadline(options.connectTimeoutMs, () => expire());
+  const ask = options.askPassphrase;
+  const askPassphrase =
+    ask === undefined
+      ? undefined
+      : async (path: string): Promise<string | undefined> => {
+          clock.pause();
+          try {
+            return await ask(path);
+          } finally {
+            clock.resume();
+          }
+        };
   const auth = planAuth({
     username: ctx.user,
     home: options.home,
@@ -142,7 +158,7 @@ function handshake(sock: Duplex, ctx: HandshakeContext): Promise<SshClient> {
     configIdentityFiles: ctx.cfg.identityFiles,
     identitiesOnly: ctx.cfg.identitiesOnly === true,
     ...(options.agentSocket !== undefined ? { agentSocket: options.agentSocket } : {}),
-    ...(options.askPassphrase !== undefined ? { askPassphrase: options.askPassphrase } : {}),
+    ...(askPassphrase !== undefined ? { askPassphrase } : {}),
   });
   let hostKeyError: MproxyError | undefined;
   const hostVerifier = (blob: Buffer): boolean => {
@@ -154,8 +170,16 @@ function handshake(sock: Duplex, ctx: HandshakeContext): Promise<SshClient> {
     let settled = false;
     client.once('ready', () => {
       settled = true;
+      clock.stop();
       resolve(client);
     });
+    expire = () => {
+      if (settled) return;
+      settled = true;
+      sock.destroy();
+      client.end();
+      reject(handshakeError(Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' }), hostKeyError, auth.tried, ctx));
+    };
     // ssh2 may emit several errors (a timeout, then the lost socket), and more after 'ready'
     // when the link drops: the first before 'ready' decides; later ones surface as closed
     // channels, so they are only reported, never left to crash the process.
@@ -165,6 +189,7 @@ function handshake(sock: Duplex, ctx: HandshakeContext): Promise<SshClient> {
         return;
       }
       settled = true;
+      clock.stop();
       sock.destroy();
       reject(handshakeError(err, hostKeyError, auth.tried, ctx));
     });
@@ -173,7 +198,7 @@ function handshake(sock: Duplex, ctx: HandshakeContext): Promise<SshClient> {
       username: ctx.user,
       hostVerifier,
       authHandler: auth.handler,
-      readyTimeout: options.connectTimeoutMs,
+      readyTimeout: 0, // the clock above, which a passphrase prompt pauses
       keepaliveInterval: options.keepaliveMs,
       keepaliveCountMax: 3,
     });

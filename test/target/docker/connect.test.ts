@@ -45,6 +45,22 @@ describe('docker target', { skip: missing !== undefined && process.env['CI'] !==
     await assert.rejects(connect({ kind: 'docker', container: 'dev' }, 'unix:///nonexistent/docker.sock'), code('E_DOCKER', /cannot reach the Docker daemon at unix:\/\/\/nonexistent/));
   });
 
+  test('a tcp:// daemon with TLS: DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are honoured as by the docker CLI', async () => {
+    const profile = profileFrom(`[target]\nuri = "docker://dev"\nagent = "none"\n`);
+    const env = { DOCKER_HOST: dockerd.tls.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dockerd.tls.certPath };
+    const host = await connectDocker({ kind: 'docker', container: 'dev' }, profile, { env, cwd: '/' });
+    try {
+      const p = host.exec({ argv: ['cat', '/etc/os-release'], env: {}, cwd: '/' });
+      p.stdin.end();
+      assert.match((await collect(p.stdout)).toString(), new RegExp(CONTAINER_OS));
+    } finally {
+      await host.close();
+    }
+    // Without the TLS settings the daemon is not reached (it wants a client certificate), and that is said.
+    await assert.rejects(connectDocker({ kind: 'docker', container: 'dev' }, profile, { env: { DOCKER_HOST: dockerd.tls.host }, cwd: '/' }), code('E_DOCKER', /cannot reach the Docker daemon at tcp:/));
+    await assert.rejects(connectDocker({ kind: 'docker', container: 'dev' }, profile, { env: { ...env, DOCKER_CERT_PATH: '/nonexistent' }, cwd: '/' }), code('E_DOCKER', /TLS files are not in \/nonexistent/));
+  });
+
   test('no such container, and a stopped one', async () => {
     await assert.rejects(connect({ kind: 'docker', container: 'nope' }), code('E_DOCKER', /no such container: nope/));
     await assert.rejects(connect({ kind: 'docker', container: 'stopped' }), code('E_DOCKER', /container stopped is not running \(exited\)/));

@@ -117,6 +117,9 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     const host = await connectHarness(sshd, home, 'auto', { identityFile: locked, askPassphrase: async (path) => (asked.push(path), 'secret phrase') });
     assert.deepEqual(asked, [locked]);
     await host.close();
+    // A person slower than connect_timeout at the prompt: the time spent typing does not count.
+    const slow = await connectHarness(sshd, home, 'none', { identityFile: locked, connectTimeoutMs: 1000, askPassphrase: async () => (await sleep(2000), 'secret phrase') });
+    await slow.close();
   });
 
   test('ssh-agent: its key logs in with no key file; an agent with no key the server takes is named', async () => {
