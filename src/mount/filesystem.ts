@@ -35,6 +35,8 @@ export interface MountFsOptions {
    * regular files itself, so a file the remote changes gets a new node to be seen).
    */
   readonly writeback: boolean;
+  /** Problems worth saying that do not stop the mount (names left out of a listing). */
+  readonly warn?: (message: string) => void;
 }
 
 export type Handler = (req: FuseRequest) => Promise<void>;
@@ -71,7 +73,7 @@ export class MountFs {
     kernel.onExpired = () => this.calls.expired();
     this.invalidation = new Invalidation(host, this.nodes, kernel, (n, name) => this.remote(n, name), opts.ttlS, { contentsChanged: (n) => this.contentsChanged(n), retireFiles: opts.writeback });
     this.prefetcher = opts.prefetch ? new Prefetcher(host.fs, this.content, (p) => this.remotePath(p), (p, st, data) => this.storeAhead(p, st, data)) : undefined;
-    this.listings = new Listings({ nodes: this.nodes, invalidation: this.invalidation, prefetcher: this.prefetcher, ahead: opts.prefetch, call: (op, ...args) => this.call(op, ...args), remote: (n) => this.remote(n) });
+    this.listings = new Listings({ nodes: this.nodes, invalidation: this.invalidation, prefetcher: this.prefetcher, ahead: opts.prefetch, call: (op, ...args) => this.call(op, ...args), remote: (n) => this.remote(n), ...(opts.warn !== undefined ? { warn: opts.warn } : {}) });
     this.handlers = { ...this.readHandlers(), ...changeHandlers(this) };
     this.idleTimer = setInterval(() => this.closeIdle(), IO_IDLE_MS);
     this.idleTimer.unref();

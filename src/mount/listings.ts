@@ -24,12 +24,15 @@ export interface ListingsContext {
   readonly ahead: boolean;
   call<K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>>;
   remote(node: FsNode): Buffer;
+  /** Said once per directory: names it listed that cannot be files here. */
+  readonly warn?: (message: string) => void;
 }
 
 export class Listings {
   private readonly pending = new Map<number, Promise<Listing>>();
   private readonly queue: FsNode[] = [];
   private running = 0;
+  private readonly warned = new Set<string>();
 
   constructor(private readonly ctx: ListingsContext) {}
 
@@ -56,16 +59,28 @@ export class Listings {
     const { nodes, invalidation } = this.ctx;
     const [entries] = await Promise.all([this.ctx.call('readdir', this.ctx.remote(dir)), invalidation.ensure(dir)]);
     const listing: Listing = new Map();
+    const refused: string[] = [];
     for (const e of entries) {
       const name = Buffer.from(e.name).toString();
-      if (e.st === undefined || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) continue;
-      if (!Buffer.from(name).equals(Buffer.from(e.name))) continue;
-      listing.set(name, e.st);
+      // SFTP lists the directory itself and its parent; they are no entries of it.
+      if (e.st === undefined || name === '.' || name === '..') continue;
+      // A slash or NUL cannot be in a file name here (a remote that sends one is broken or
+      // hostile); names that are not UTF-8 cannot be told apart once decoded.
+      if (name.includes('/') || name.includes('\0') || !Buffer.from(name).equals(Buffer.from(e.name))) refused.push(JSON.stringify(Buffer.from(e.name).toString('latin1')));
+      else listing.set(name, e.st);
     }
+    if (refused.length > 0) this.refused(nodes.path(dir), refused);
     dir.listing = listing;
     dir.listingUntil = Date.now() + invalidation.ttlOf(dir) * 1000;
     this.ctx.prefetcher?.listed(nodes.path(dir), [...listing].map(([name, st]) => ({ path: nodes.childPath(dir, name), st })));
     return listing;
+  }
+
+  private refused(path: string, names: readonly string[]): void {
+    if (this.warned.has(path)) return;
+    this.warned.add(path);
+    const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? ` and ${names.length - 3} more` : '');
+    this.ctx.warn?.(`the remote listed ${names.length === 1 ? 'a name' : `${names.length} names`} in ${path || '/'} that cannot be a file name here (a slash, a NUL, or not UTF-8), left out of the mount: ${shown}`);
   }
 
   private listSubdirectories(dir: FsNode, listing: Listing): void {

@@ -122,6 +122,8 @@ export interface MountOptions {
   /** Where to serve each mount instead of its local path (`mproxy up` binds them there in the sandbox). */
   readonly at?: readonly string[];
   readonly verbose?: (message: string) => void;
+  /** Said whatever the verbosity: problems that do not stop a mount. */
+  readonly warn?: (message: string) => void;
 }
 
 interface Live {
@@ -228,7 +230,7 @@ export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], op
         throw mountFailure(point, spec, err);
       }
       const kernel = new Kernel(binding, session, options.opTimeoutMs, ids);
-      fs = new MountFs(host, kernel, { remoteRoot: spec.remote, ttlS: spec.ttlMs / 1000, opTimeoutMs: options.opTimeoutMs, prefetch: info.tier === 'agent', writeback });
+      fs = new MountFs(host, kernel, { remoteRoot: spec.remote, ttlS: spec.ttlMs / 1000, opTimeoutMs: options.opTimeoutMs, prefetch: info.tier === 'agent', writeback, ...(options.warn !== undefined ? { warn: options.warn } : {}) });
       fs.nodes.root.attr = st;
       widenReadahead(point);
       done.push({ point, session, kernel, fs, created });

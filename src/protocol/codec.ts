@@ -95,7 +95,7 @@ export function checkFrame(raw: unknown): Frame {
   if (!record(any)(raw)) throw new ProtocolError('malformed frame: not a CBOR map');
   const t = (raw as Record<string, unknown>)['t'];
   const fields = typeof t === 'number' ? SHAPES[t] : undefined;
-  if (fields === undefined) throw new ProtocolError(`unknown frame type ${JSON.stringify(t)}`);
+  if (fields === undefined) throw new ProtocolError(`unknown frame type ${typeof t === 'bigint' ? `${t}n` : JSON.stringify(t) ?? String(t)}`);
   for (const [key, check] of Object.entries(fields)) {
     const optional = key.endsWith('?');
     const name = optional ? key.slice(0, -1) : key;

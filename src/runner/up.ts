@@ -90,6 +90,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
         const pending = mountAll(host(), specs, {
           opTimeoutMs: parseDuration(o.profile.target.op_timeout ?? '20s') ?? 20_000,
           at: specs.map((_, i) => dir().mountPoint(i)),
+          warn: o.warn,
           ...(o.verbose !== undefined ? { verbose: o.verbose } : {}),
         });
         teardown.add(() => pending.then((m) => m.unmount(), () => undefined));

@@ -37,6 +37,7 @@ export const mountCommand: Command = {
       const host = await Promise.race([connecting, stop.promise]);
       const mounting = mountAll(host, mountSpecs(profile, host.info().home, io.home), {
         opTimeoutMs: parseDuration(profile.target.op_timeout ?? '20s') ?? 20_000,
+        warn: (message) => io.stderr(`mproxy: warning: ${message}\n`),
         ...(io.verbose !== undefined ? { verbose: io.verbose } : {}),
       });
       teardown.add(() => mounting.then((m) => m.unmount(), () => undefined));

@@ -4,13 +4,22 @@
  * window's worth is unacknowledged.
  */
 import { Readable, Writable } from 'node:stream';
+import { ProtocolError } from '../../protocol/codec.js';
 import { ACK_BATCH, MAX_CHUNK, T, WINDOW, type Frame } from '../../protocol/frames.js';
 
 export type Send = (frame: Frame) => void;
 
-/** What the remote process writes on stream `s`. */
+/** The agent checks its credit after each chunk it reads: the last may pass the window by one read. */
+const OVERSHOOT = 1024 * 1024;
+
+/**
+ * What the remote process writes on stream `s`. A remote that ignores the window (more than
+ * WINDOW unacknowledged) or sends after its Eof breaks the protocol: a ProtocolError, never
+ * unbounded memory or a push after EOF.
+ */
 export class RemoteOutput extends Readable {
   private unacked = 0;
+  private ended = false;
 
   constructor(
     private readonly send: Send,
@@ -29,11 +38,14 @@ export class RemoteOutput extends Readable {
   }
 
   deliver(data: Uint8Array): void {
+    if (this.ended) throw new ProtocolError(`data on stream ${this.s} of process ${this.id} after its end`);
     this.unacked += data.length;
+    if (this.unacked > WINDOW + OVERSHOOT) throw new ProtocolError(`the remote sent ${this.unacked} bytes on stream ${this.s} of process ${this.id} without an acknowledgement (the window is ${WINDOW})`);
     if (this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))) this._read();
   }
 
   finish(): void {
+    this.ended = true;
     this.push(null);
   }
 }
