@@ -37,6 +37,8 @@ export interface MountFsOptions {
   readonly writeback: boolean;
   /** Problems worth saying that do not stop the mount (names left out of a listing). */
   readonly warn?: (message: string) => void;
+  /** The kernel ended the session (an unmount, by us or from outside). */
+  readonly onExited?: () => void;
 }
 
 export type Handler = (req: FuseRequest) => Promise<void>;
@@ -180,7 +182,10 @@ export class MountFs {
   dispatch = (batch: FuseRequest[]): void => {
     for (const req of batch) {
       if (req.op === Op.Forget) this.forget(req.ino, req.n ?? 0);
-      else if (req.op === Op.Exited) this.exited = true;
+      else if (req.op === Op.Exited) {
+        this.exited = true;
+        this.opts.onExited?.();
+      }
       else {
         const handler = this.handlers[req.op];
         if (handler === undefined) {

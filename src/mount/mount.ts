@@ -124,6 +124,8 @@ export interface MountOptions {
   readonly verbose?: (message: string) => void;
   /** Said whatever the verbosity: problems that do not stop a mount. */
   readonly warn?: (message: string) => void;
+  /** A mount ended without unmount() (`fusermount -u` by a user, a script, the system). */
+  readonly onLost?: (point: string) => void;
 }
 
 interface Live {
@@ -230,7 +232,9 @@ export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], op
         throw mountFailure(point, spec, err);
       }
       const kernel = new Kernel(binding, session, options.opTimeoutMs, ids);
-      fs = new MountFs(host, kernel, { remoteRoot: spec.remote, ttlS: spec.ttlMs / 1000, opTimeoutMs: options.opTimeoutMs, prefetch: info.tier === 'agent', writeback, ...(options.warn !== undefined ? { warn: options.warn } : {}) });
+      fs = new MountFs(host, kernel, { remoteRoot: spec.remote, ttlS: spec.ttlMs / 1000, opTimeoutMs: options.opTimeoutMs, prefetch: info.tier === 'agent', writeback, ...(options.warn !== undefined ? { warn: options.warn } : {}), onExited: () => {
+        if (!unmounted) options.onLost?.(point);
+      } });
       fs.nodes.root.attr = st;
       widenReadahead(point);
       done.push({ point, session, kernel, fs, created });

@@ -91,6 +91,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
           opTimeoutMs: parseDuration(o.profile.target.op_timeout ?? '20s') ?? 20_000,
           at: specs.map((_, i) => dir().mountPoint(i)),
           warn: o.warn,
+          onLost: (point) => o.warn(`the mount served at ${point} was unmounted from outside mproxy: the program no longer sees the remote there`),
           ...(o.verbose !== undefined ? { verbose: o.verbose } : {}),
         });
         teardown.add(() => pending.then((m) => m.unmount(), () => undefined));

@@ -16,6 +16,8 @@ export const mountCommand: Command = {
     'until Ctrl-C, SIGTERM or SIGHUP; then unmounts. If mproxy dies anyway, a watchdog',
     'unmounts, and a mount left stale by a crash is cleaned at the next start. Without the',
     'sandbox, so other programs see the mounts too. A mount point that is not empty is refused.',
+    'A mount unmounted from outside (fusermount -u) ends the command: the others are unmounted',
+    'and it exits 1, saying which.',
   ],
   options: {
     set: { type: 'string', multiple: true, valueName: 'KEY.PATH=VALUE', description: 'override a profile key for this run' },
@@ -35,7 +37,10 @@ export const mountCommand: Command = {
       const connecting = connect(profile, { home: io.home, cwd: io.cwd, env: io.env, warn: (message) => io.stderr(`mproxy: warning: ${message}\n`), ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
       teardown.add(() => connecting.then((h) => h.close(), () => undefined));
       const host = await Promise.race([connecting, stop.promise]);
+      let lost: (point: string) => void = () => undefined;
+      const unmountedOutside = new Promise<string>((resolve) => (lost = resolve));
       const mounting = mountAll(host, mountSpecs(profile, host.info().home, io.home), {
+        onLost: (point) => lost(point),
         opTimeoutMs: parseDuration(profile.target.op_timeout ?? '20s') ?? 20_000,
         warn: (message) => io.stderr(`mproxy: warning: ${message}\n`),
         ...(io.verbose !== undefined ? { verbose: io.verbose } : {}),
@@ -44,8 +49,13 @@ export const mountCommand: Command = {
       const mounted = await Promise.race([mounting, stop.promise]);
       for (const [i, point] of mounted.points.entries()) io.stderr(`mproxy: ${profile.mounts?.[i]?.remote ?? ''} mounted at ${point}\n`);
       io.stderr('mproxy: press Ctrl-C to unmount\n');
-      await stop.promise.catch(() => io.verbose?.('stopping: unmounting'));
-      return 0;
+      const outside = await Promise.race([unmountedOutside, stop.promise.catch(() => undefined)]);
+      if (outside === undefined) {
+        io.verbose?.('stopping: unmounting');
+        return 0;
+      }
+      io.stderr(`mproxy: ${outside} was unmounted from outside mproxy; unmounting the rest and exiting\n`);
+      return 1;
     } finally {
       await teardown.run();
       stop.done();

@@ -85,6 +85,20 @@ describe('mproxy mount', { skip: fuseMissing !== undefined && process.env['CI'] 
     assert.ok(await until(() => !mountedAt(point)), 'unmounted after mproxy was killed');
   });
 
+  test('unmounted from outside (fusermount -u): it says so, cleans up and exits 1 at once', async (t) => {
+    const { root, profile, point } = setup(t);
+    const child = await start(profile, root);
+    let said = '';
+    child.stderr?.on('data', (d: Buffer) => (said += d.toString()));
+    const started = Date.now();
+    assert.equal(spawnSync('fusermount3', ['-u', point]).status, 0);
+    const code = await Promise.race([exited(child), sleep(10_000).then(() => 'still running after 10 s')]);
+    assert.equal(code, 1, said);
+    assert.ok(Date.now() - started < 5000, `ended after ${Date.now() - started} ms`);
+    assert.match(said, new RegExp(`${point} was unmounted from outside mproxy`));
+    assert.equal(existsSync(point), false, 'the mount point mproxy created is gone');
+  });
+
   test('a stale mount left by a crash (watchers dead too) is cleaned at the next start', async (t) => {
     const { root, profile, point } = setup(t);
     const child = await start(profile, root);
