@@ -6,7 +6,7 @@
 import { realpath } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Profile } from '../profile/schema.js';
-import { findExecutable, isWithin } from '../util/paths.js';
+import { canonicalPath, findExecutable, isWithin, normalizeAbsolute } from '../util/paths.js';
 import { compileCommandPattern } from '../util/patterns.js';
 import type { ShimRequest } from './wire.js';
 
@@ -37,8 +37,20 @@ function matcher(patterns: readonly string[] | undefined): (path: string) => boo
   return (path) => tests.some((t) => t(path));
 }
 
-/** The remote path of a local one inside a mount; undefined outside every mount. */
+/**
+ * The mounts as given and, where a local path runs through a symlink, as the kernel names it
+ * too (getcwd() and the tracer see resolved paths): both map to the same remote directory.
+ */
+export function withCanonical(mounts: readonly PathMap[]): PathMap[] {
+  return mounts.flatMap((m) => {
+    const canonical = canonicalPath(m.local);
+    return canonical === normalizeAbsolute(m.local) ? [m] : [m, { ...m, local: canonical }];
+  });
+}
+
+/** The remote path of a local one inside a mount (`..` resolved first); undefined outside every mount. */
 export function toRemote(path: string, mounts: readonly PathMap[]): string | undefined {
+  path = normalizeAbsolute(path);
   let best: PathMap | undefined;
   for (const m of mounts) {
     if (isWithin(path, m.local) && (best === undefined || m.local.length > best.local.length)) best = m;

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { envFilter } from '../broker/env-filter.js';
-import { commandPolicy, toRemote } from '../broker/policy.js';
+import { commandPolicy, toRemote, withCanonical } from '../broker/policy.js';
 import { startBroker } from '../broker/server.js';
 import { signalNumber } from '../broker/signals.js';
 import { openRecording } from '../recording/session.js';
@@ -124,7 +124,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
         const broker = await startBroker(dir().socket, {
           host: host(),
           token: dir().token,
-          decide: commandPolicy({ sandbox: o.profile.sandbox, mounts: specs, stubDir: dir().stubs, workspace }),
+          decide: commandPolicy({ sandbox: o.profile.sandbox, mounts: withCanonical(specs), stubDir: dir().stubs, workspace }),
           remoteEnv: (cmdEnv) => {
             const baseline: Record<string, string | undefined> = { ...env };
             for (const k of NOT_SENT_FOR_CHANGING) baseline[k] = cmdEnv[k];
@@ -133,7 +133,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
           ...(recording !== undefined ? { observer: recording } : {}),
         });
         teardown.add(() => broker.close());
-        const inMount = toRemote(o.cwd, specs) !== undefined;
+        const inMount = toRemote(o.cwd, withCanonical(specs)) !== undefined;
         const chdir = o.profile.sandbox.working_dir ?? (inMount ? o.cwd : (specs[0]?.local ?? o.cwd));
         const launcher = requireNativeTool('mproxy-trace');
         const command = interception === 'trace' ? [launcher, dir().shim, dir().pending, '--', programPath, ...o.program.slice(1)] : [launcher, '--no-trace', '--', programPath, ...o.program.slice(1)];

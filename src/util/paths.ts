@@ -1,5 +1,6 @@
 /** Local path helpers: `~` expansion and containment, POSIX semantics. */
 import { access, constants } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
 import { posix } from 'node:path';
 
 /** `~` and `~/x` against `home`; everything else unchanged. `~user` is not supported. */
@@ -18,6 +19,22 @@ export function isWithin(inner: string, outer: string): boolean {
 export function normalizeAbsolute(path: string): string {
   const normal = posix.normalize(path);
   return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
+}
+
+/**
+ * `path` with its symlinks resolved as far as it exists, the rest (not made yet) appended as
+ * is: `/home/me/ws` on Fedora Silverblue is `/var/home/me/ws`, which is what getcwd() says.
+ */
+export function canonicalPath(path: string): string {
+  const rest: string[] = [];
+  for (let head = normalizeAbsolute(path); ; head = posix.dirname(head)) {
+    try {
+      return posix.join(realpathSync(head), ...rest.reverse());
+    } catch {
+      if (head === '/') return normalizeAbsolute(path);
+      rest.push(posix.basename(head));
+    }
+  }
 }
 
 /**
