@@ -4,7 +4,8 @@
  * [sandbox] lists say so. Startup steps undo themselves on failure or Ctrl-C; the session ends
  * with the program, and everything is undone then too.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { envFilter } from '../broker/env-filter.js';
 import { commandPolicy, toRemote, withCanonical } from '../broker/policy.js';
 import { startBroker } from '../broker/server.js';
@@ -19,6 +20,7 @@ import { createSessionDir, type SessionDir } from '../sandbox/session-dir.js';
 import { writeStubs } from '../sandbox/stubs.js';
 import { MproxyError } from '../util/errors.js';
 import { findExecutable } from '../util/paths.js';
+import { ownProcessGroup, processStopped } from '../util/process.js';
 import { parseDuration } from '../util/units.js';
 import { connect } from './connect.js';
 import { remoteLoginEnv } from './exec.js';
@@ -143,6 +145,33 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
   ];
 }
 
+/**
+ * Stops this process once the sandbox has stopped (within 2 s; a program that handles Ctrl-Z
+ * itself and runs on keeps mproxy running, as its mounts must be served).
+ */
+async function stopWithJob(child: ChildProcess): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  for (const end = Date.now() + 2000; Date.now() < end; await sleep(20)) {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (processStopped(pid)) {
+      process.kill(process.pid, 'SIGSTOP');
+      return;
+    }
+  }
+}
+
+/** SIGCONT to the job (the sandbox and everything in it, stopped or not); to bwrap alone without one. */
+function continueJob(child: ChildProcess): void {
+  const group = ownProcessGroup();
+  try {
+    if (group !== undefined && group === process.pid) process.kill(-group, 'SIGCONT');
+    else child.kill('SIGCONT');
+  } catch {
+    // Gone already.
+  }
+}
+
 /** Runs bwrap in the foreground; its exit status (128+N for a signal) is the session's. */
 function runProgram(bwrap: string, args: readonly string[], env: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -151,14 +180,23 @@ function runProgram(bwrap: string, args: readonly string[], env: Record<string, 
     const child = spawn(bwrap, args, { stdio: 'inherit', env, cwd: '/' });
     // The terminal's signals reach the program directly; mproxy waits for it to end.
     const ignore = (): void => undefined;
-    const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
-    const quiet: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTSTP'];
+    // SIGTERM/SIGHUP are passed on, with SIGCONT after: a stopped job would hold them forever.
+    const forward = (signal: NodeJS.Signals): void => {
+      child.kill(signal);
+      continueJob(child);
+    };
+    // Ctrl-Z stops the program and the sandbox (the terminal signals the whole job); mproxy
+    // stops with them, so the shell gets its prompt back, and `fg` continues all of it.
+    const suspend = (): void => void stopWithJob(child);
+    const quiet: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
     const passed: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
     for (const sig of quiet) process.on(sig, ignore);
     for (const sig of passed) process.on(sig, forward);
+    process.on('SIGTSTP', suspend);
     const done = (): void => {
       for (const sig of quiet) process.off(sig, ignore);
       for (const sig of passed) process.off(sig, forward);
+      process.off('SIGTSTP', suspend);
     };
     child.once('error', (err) => {
       done();

@@ -1,15 +1,13 @@
 /**
- * Is a process still the one we knew? A pid alone can be reused, so the process's start time
- * (Linux /proc) is compared with when it was known to run.
+ * Processes as /proc tells them: is a process still the one we knew (a pid alone can be reused,
+ * so its start time is compared with when it was known to run), and is it stopped.
  */
 import { readFileSync } from 'node:fs';
 
 /** When process `pid` started, in ms since the epoch; undefined when it does not exist or /proc cannot tell. */
 export function processStartMs(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // Fields after the command name (which may hold spaces and parentheses): state is field 3.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(pid) ?? [];
     const ticks = Number(fields[19]); // field 22, starttime, in clock ticks after boot
     const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'))?.[1];
     if (!Number.isFinite(ticks) || btime === undefined) return undefined;
@@ -24,4 +22,26 @@ export function processGone(pid: number, knownAt: number): boolean {
   const started = processStartMs(pid);
   // btime has one-second resolution: allow for it.
   return started === undefined || started > knownAt + 2000;
+}
+
+/** The fields of /proc/PID/stat after the command name (field 3, the state, first); undefined when gone. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `pid` is stopped by a signal (job control) or a tracer. */
+export function processStopped(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state === 'T' || state === 't';
+}
+
+/** This process's process group (its job, when a shell with job control started it). */
+export function ownProcessGroup(): number | undefined {
+  const pgrp = Number(statFields(process.pid)?.[2]);
+  return Number.isInteger(pgrp) && pgrp > 0 ? pgrp : undefined;
 }

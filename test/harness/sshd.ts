@@ -4,7 +4,7 @@
  * there, and so does the command mproxy-remote-tool (in /usr/games, on sshd's default PATH).
  * A test user whose login shell is /bin/sh; a client key and a known_hosts file to use.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -126,7 +126,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   if (options.stallingLogin === true) {
     const realShell = join(dir, 'real-sh');
     copyFileSync(realpathSync('/bin/sh'), realShell);
-    writeFileSync(join(dir, 'stalling-sh'), `#!${realShell}\ncase "$(cat /proc/$PPID/comm 2>/dev/null)" in sshd*) sleep 3600;; esac\nexec ${realShell} "$@"\n`, { mode: 0o755 });
+    writeFileSync(join(dir, 'stalling-sh'), `#!${realShell}\ncase "$(cat /proc/$PPID/comm 2>/dev/null)" in sshd*) exec ${realShell} -c 'while :; do sleep 1; done' ${dir}-stalled;; esac\nexec ${realShell} "$@"\n`, { mode: 0o755 });
   }
   if (options.loginChatter !== undefined) {
     // sshd runs `sh -c CMD` for exec requests; ENV is not read then, so the chatter comes from a wrapper shell.
@@ -210,6 +210,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         child.kill('SIGTERM');
         await new Promise((resolve) => child.once('exit', resolve));
       }
+      // Sessions sshd left behind (their shells outlive a closed channel): every process naming this server's directory.
+      spawnSync('pkill', ['-9', '-f', dir]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

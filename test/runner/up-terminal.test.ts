@@ -4,7 +4,8 @@
  * works (jobs lists it stopped; fg continues it to its end).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,38 @@ describe('mproxy up on a terminal', { skip: spawnSync('script', ['--version']).s
     assert.match(out.slice(typedJobs, typedFg), /Stopped\s+sh -c[^]*\nlisted/, `jobs lists it stopped: ${out}`);
     assert.ok(!out.slice(0, typedFg).includes('slept-42'), `nothing ran on while stopped: ${out}`);
     assert.match(out.slice(typedFg), /slept-42/, `fg ran it to its end: ${out}`);
+    assert.deepEqual(leftovers(sessions), []);
+  });
+
+  test('Ctrl-Z on mproxy up itself, a job of an interactive shell: the prompt comes back, fg runs it to its end', () => {
+    const typed = `${mproxy} -- bash -c "sleep 4; echo slept-\\$((6*7))"`;
+    const keys = `sleep 1; printf '%s\\n' '${typed}'; sleep 3; printf '\\032'; sleep 2; printf 'echo prompt""back\\n'; sleep 1; printf 'fg\\n'; sleep 7; printf 'exit\\n'`;
+    const r = spawnSync('sh', ['-c', `(${keys}) | script -qec "bash --norc --noprofile -i" /dev/null`], { cwd: work, env, encoding: 'utf8', timeout: 60_000 });
+    const out = r.stdout.replace(/\r/g, '');
+    const back = out.indexOf('promptback');
+    assert.ok(back > 0, `the shell got its prompt back: ${out}`);
+    assert.match(out.slice(0, back), /Stopped\s+\S+ \S+ up /, `the job stopped: ${out}`);
+    assert.ok(!out.slice(0, back).includes('slept-42'), `nothing ran on while stopped: ${out}`);
+    assert.match(out.slice(back), /slept-42/, `fg ran it to its end: ${out}`);
+    assert.deepEqual(leftovers(sessions), []);
+  });
+
+  test('SIGTERM to mproxy while the sandbox is stopped: passed on with SIGCONT, it ends at once, nothing left', async () => {
+    const child = spawn(process.execPath, [MPROXY_BIN, 'up', profile, '--', 'bash', '-c', 'echo started; sleep 30; echo not""killed'], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    for (const end = Date.now() + 20_000; !out.includes('started'); await sleep(50)) assert.ok(Date.now() < end, 'the program started');
+    const bwrap = spawnSync('pgrep', ['-P', String(child.pid), 'bwrap'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] ?? '';
+    assert.match(bwrap, /^\d+$/, 'found the sandbox');
+    process.kill(Number(bwrap), 'SIGSTOP');
+    const started = Date.now();
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, sleep(10_000).then(() => 'still running after 10 s')]);
+    if (typeof code === 'string') process.kill(Number(bwrap), 'SIGCONT');
+    assert.equal(code, 143);
+    assert.ok(Date.now() - started < 5000, `ended after ${Date.now() - started} ms`);
+    assert.doesNotMatch(out, /notkilled/);
     assert.deepEqual(leftovers(sessions), []);
   });
 });
