@@ -18,8 +18,11 @@
  *   - the file is not an executable (the kernel fails the exec as it would anyway: execvp's
  *     PATH walk goes on to the next directory).
  * Otherwise the exec is rewritten to exec the shim with the same argv and envp; the path that
- * would have run is left in PENDING-DIR/PID (pid does not change across exec), where the shim
- * reads it. execveat is turned into execve of the shim.
+ * would have run is left in PENDING-DIR/PID (the process's pid, also for an exec from another
+ * thread: the process keeps it across exec), where the shim reads it. execveat is turned into
+ * execve of the shim. When that cannot be arranged (the tracee's memory unreadable or not
+ * writable, the hand-off not written) the exec fails (EFAULT, EPERM): nothing runs here that
+ * should have gone through the policy.
  *
  * Exit status: the program's, or 128+N when a signal ended it. Stopped processes stay stopped
  * (PTRACE_LISTEN) so job control works as without the tracer. Tracees are killed if the tracer
@@ -129,15 +132,45 @@ static int resolve(pid_t pid, long dirfd, const char *path, long flags, char *ou
   return 0;
 }
 
+/* The process (thread group) of thread `tid`: an exec from any thread leaves the process with
+ * the group's pid, which is what the shim reads its hand-off under. */
+static pid_t thread_group(pid_t tid) {
+  char file[64], buf[1024];
+  snprintf(file, sizeof file, "/proc/%d/status", tid);
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return tid;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return tid;
+  buf[n] = 0;
+  const char *line = strstr(buf, "\nTgid:");
+  return line == NULL ? tid : (pid_t)strtol(line + 6, NULL, 10);
+}
+
+static void pending_file(pid_t pid, char *file, size_t cap) {
+  snprintf(file, cap, "%s/%d", pending_dir, thread_group(pid));
+}
+
 static int write_pending(pid_t pid, const char *path) {
   char file[PATH_MAX];
-  snprintf(file, sizeof file, "%s/%d", pending_dir, pid);
+  pending_file(pid, file, sizeof file);
   int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return -1;
   size_t len = strlen(path);
   ssize_t n = write(fd, path, len);
   close(fd);
   return n == (ssize_t)len ? 0 : -1;
+}
+
+/* The exec fails with -err instead of running: when interception cannot be arranged, nothing
+ * runs unseen here (fail closed). */
+static void refuse_exec(pid_t pid, struct user_regs_struct *regs, int err) {
+  char file[PATH_MAX];
+  pending_file(pid, file, sizeof file);
+  unlink(file);
+  regs->orig_rax = (unsigned long long)-1; /* skip the syscall */
+  regs->rax = (unsigned long long)-err;
+  ptrace(PTRACE_SETREGS, pid, 0, regs);
 }
 
 /* Decide one trapped exec; rewrite it to the shim when it is to go through the policy. */
@@ -166,21 +199,22 @@ static void on_exec(pid_t pid) {
     if (pid == root_pid && strcmp(base_name(exe), "env") == 0) return;
   }
   char path[PATH_MAX], resolved[PATH_MAX];
-  if (read_string(pid, path_addr, path, sizeof path) != 0) return;
+  /* An unreadable path: the kernel would fail it with EFAULT; so does this, never a guess. */
+  if (read_string(pid, path_addr, path, sizeof path) != 0) { refuse_exec(pid, &regs, EFAULT); return; }
   if (resolve(pid, dirfd, path, flags, resolved, sizeof resolved) != 0) return;
   if (strcmp(resolved, shim_path) == 0) return;
   char seen[PATH_MAX + 32];
   /* As the tracee would see it: /proc/PID/root keeps its mount namespace and root. */
   snprintf(seen, sizeof seen, "/proc/%d/root%s", pid, resolved);
   if (access(seen, X_OK) != 0) return;
-  if (write_pending(pid, resolved) != 0) return;
+  if (write_pending(pid, resolved) != 0) { refuse_exec(pid, &regs, EPERM); return; }
 
   /* The shim's path goes below the red zone of the tracee's stack; argv and envp stay. */
   size_t len = strlen(shim_path) + 1;
   unsigned long at = (regs.rsp - 128 - len - 64) & ~15UL;
   struct iovec local = { (void *)shim_path, len };
   struct iovec remote = { (void *)at, len };
-  if (process_vm_writev(pid, &local, 1, &remote, 1, 0) != (ssize_t)len) return;
+  if (process_vm_writev(pid, &local, 1, &remote, 1, 0) != (ssize_t)len) { refuse_exec(pid, &regs, EPERM); return; }
   regs.orig_rax = __NR_execve;
   regs.rdi = at;
   regs.rsi = argv;

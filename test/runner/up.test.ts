@@ -154,6 +154,15 @@ for (const make of UP_TARGETS) {
       assert.match(r.stderr, /status=0/);
     });
 
+    test('an exec from a thread other than the main one goes through the policy by its path, not its argv[0]', () => {
+      // A local python3 execs /bin/cat from a second thread, naming it renamed-cat.
+      const threaded = `import os, threading; threading.Thread(target=lambda: os.execv("/bin/cat", ["renamed-cat", "/etc/os-release"])).start(); threading.Event().wait(10)`;
+      const r = bash(`/usr/bin/python3 -c '${threaded}' | grep PRETTY_NAME; echo "status=\${PIPESTATUS[0]}"`, ['--set', 'sandbox.local_commands=["node", "busybox", "python3"]']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.includes(target.remoteOs), r.stdout + r.stderr);
+      assert.match(r.stdout, /^status=0$/m);
+    });
+
     test('signals ignored here stay ignored: trap \'\' INT, a background job, and on the remote', () => {
       const r = bash(
         [
