@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FileOpArgs, FileOpName, FileOpResult } from '../protocol/file-ops.js';
 import type { PathEntry } from '../protocol/frames.js';
-import { MproxyError, messageOf } from '../util/errors.js';
+import { isMproxyError, MproxyError, messageOf } from '../util/errors.js';
 import { RemoteFsError, type ExecRequest, type ExitStatus, type RemoteHost, type RemoteInfo, type RemoteProcess, type RemoteWatch, type WatchListener } from './host.js';
 
 export interface ReconnectOptions {
@@ -15,6 +15,8 @@ export interface ReconnectOptions {
   /** How long to keep trying before giving up. */
   readonly deadlineMs?: number;
   readonly verbose?: (message: string) => void;
+  /** A failure no retry can mend (a refused key, a container that was stopped): give up at once. */
+  readonly permanent?: (err: unknown) => boolean;
 }
 
 /** File operations on a handle: a handle numbers a file on the connection that opened it only. */
@@ -23,6 +25,8 @@ const HANDLE_OPS: ReadonlySet<FileOpName> = new Set<FileOpName>(['close', 'read'
 export class ReconnectingHost implements RemoteHost {
   private pending: Promise<RemoteHost> | undefined;
   private closed = false;
+  /** Why reconnecting was given up: every later call fails with it. */
+  private gaveUp: MproxyError | undefined;
   private reconnects = 0;
 
   readonly fs = {
@@ -40,7 +44,7 @@ export class ReconnectingHost implements RemoteHost {
   ) {}
 
   get isLost(): boolean {
-    return this.closed;
+    return this.closed || this.gaveUp !== undefined;
   }
 
   get generation(): number {
@@ -50,6 +54,7 @@ export class ReconnectingHost implements RemoteHost {
   /** The live host, reconnecting first when the link was lost. */
   private host(): Promise<RemoteHost> {
     if (this.closed) return Promise.reject(new MproxyError('E_CONNECTION_LOST', `the connection to ${this.options.description} was closed`));
+    if (this.gaveUp !== undefined) return Promise.reject(this.gaveUp);
     if (!this.current.isLost) return Promise.resolve(this.current);
     this.pending ??= this.reconnect().finally(() => (this.pending = undefined));
     return this.pending;
@@ -65,8 +70,10 @@ export class ReconnectingHost implements RemoteHost {
         this.reconnects++;
         return this.current;
       } catch (err) {
-        if (Date.now() + delay > deadline || (err instanceof MproxyError && (err.code === 'E_HOST_KEY_CHANGED' || err.code === 'E_SSH_AUTH'))) {
-          throw new MproxyError('E_CONNECTION_LOST', `the connection to ${this.options.description} was lost and could not be restored: ${messageOf(err)}`, { cause: err, hint: 'check the network and the remote, then run again' });
+        const hopeless = err instanceof MproxyError && (err.code === 'E_HOST_KEY_CHANGED' || err.code === 'E_SSH_AUTH');
+        if (Date.now() + delay > deadline || hopeless || this.options.permanent?.(err) === true) {
+          this.gaveUp = new MproxyError('E_CONNECTION_LOST', `the connection to ${this.options.description} was lost and could not be restored: ${messageOf(err)}`, { cause: err, hint: isMproxyError(err) && err.hints.length > 0 ? err.hints : 'check the network and the remote, then run again' });
+          throw this.gaveUp;
         }
         await sleep(delay);
         delay = Math.min(delay * 2, 4000);

@@ -3,7 +3,7 @@
  * bridge: containers get --network=none), and test images made offline with `docker import`:
  * busybox only (the agentless case) and busybox plus this machine's node (the agent case).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,8 @@ export const CONTAINER_OS = 'mproxy test container';
 
 export interface Dockerd {
   readonly host: string;
+  /** Stops the daemon and starts it again (containers run on: live-restore). */
+  restart(): Promise<void>;
   /** The same daemon on TCP with TLS: DOCKER_HOST and DOCKER_CERT_PATH for it. */
   readonly tls: { readonly host: string; readonly certPath: string };
   /** Start a container from `image` that sleeps; returns its name. */
@@ -99,15 +101,24 @@ export async function startDockerd(): Promise<Dockerd> {
   // Also on TCP with TLS (client certificates required), as a remote daemon is reached.
   const certs = makeCerts(join(dir, 'certs'));
   const tcpPort = await freePort();
-  const child = spawn('dockerd', ['--iptables=false', '--ip6tables=false', '--bridge=none', `--host=${host}`, `--host=tcp://127.0.0.1:${tcpPort}`, ...certs.server, `--data-root=${join(dir, 'data')}`, `--exec-root=${join(dir, 'exec')}`, `--pidfile=${join(dir, 'docker.pid')}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // live-restore: containers run on while the daemon restarts (as on servers that update docker).
+  const args = ['--iptables=false', '--ip6tables=false', '--bridge=none', '--live-restore', `--host=${host}`, `--host=tcp://127.0.0.1:${tcpPort}`, ...certs.server, `--data-root=${join(dir, 'data')}`, `--exec-root=${join(dir, 'exec')}`, `--pidfile=${join(dir, 'docker.pid')}`];
   let log = '';
-  child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-  const docker = (...args: string[]) => run('docker', ['-H', host, ...args]);
-  for (let i = 0; ; i++) {
-    if (docker('version', '--format', '{{.Server.Version}}').code === 0) break;
-    if (child.exitCode !== null || i > 150) throw new Error(`dockerd did not start: ${log}`);
-    await sleep(200);
-  }
+  const docker = (...a: string[]) => run('docker', ['-H', host, ...a]);
+  const launch = async (): Promise<ChildProcess> => {
+    const daemon = spawn('dockerd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    daemon.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+    for (let i = 0; ; i++) {
+      if (docker('version', '--format', '{{.Server.Version}}').code === 0) return daemon;
+      if (daemon.exitCode !== null || i > 150) throw new Error(`dockerd did not start: ${log}`);
+      await sleep(200);
+    }
+  };
+  const halt = async (daemon: ChildProcess): Promise<void> => {
+    daemon.kill('SIGTERM');
+    await Promise.race([new Promise((r) => daemon.once('exit', r)), sleep(10_000)]);
+  };
+  let child = await launch();
   for (const [name, withNode] of [['busybox', false], ['node', true]] as const) {
     const fs = join(dir, `rootfs-${name}`);
     rootfs(fs, withNode);
@@ -123,10 +134,13 @@ export async function startDockerd(): Promise<Dockerd> {
       if (r.code !== 0) throw new Error(`docker run: ${r.stderr}`);
       return name;
     },
+    async restart() {
+      await halt(child);
+      child = await launch();
+    },
     async stop() {
       docker('rm', '-f', ...docker('ps', '-aq').stdout.split('\n').filter((x) => x !== ''));
-      child.kill('SIGTERM');
-      await Promise.race([new Promise((r) => child.once('exit', r)), sleep(10_000)]);
+      await halt(child);
       run('umount', ['-R', join(dir, 'data')]);
       rmSync(dir, { recursive: true, force: true });
     },

@@ -15,6 +15,7 @@ import { AgentClient } from '../../remote/agent/client.js';
 import type { RemoteHost } from '../../remote/host.js';
 import { MproxyError, messageOf } from '../../util/errors.js';
 import { parseDuration } from '../../util/units.js';
+import { ReconnectingHost } from '../../remote/reconnecting.js';
 import { DockerAgentlessHost } from './agentless.js';
 import { dockerExec, runDockerScript } from './exec-stream.js';
 import { composeProjectName } from './compose-project.js';
@@ -71,7 +72,18 @@ async function findContainer(docker: Dockerode, address: string, target: Extract
   return { id: first.Id, name: (first.Names[0] ?? first.Id).replace(/^\//, '') };
 }
 
+/**
+ * A docker or compose target that reconnects after the link drops (the daemon restarted: with
+ * live-restore its containers run on). A container that is gone or stopped is not retried.
+ */
 export async function connectDocker(target: Extract<Target, { kind: 'docker' | 'compose' }>, profile: Profile, ctx: DockerContext): Promise<RemoteHost> {
+  const first = await connectDockerOnce(target, profile, ctx);
+  const description = target.kind === 'docker' ? `container ${target.container}` : `service ${target.service}`;
+  const permanent = (err: unknown): boolean => err instanceof MproxyError && err.code === 'E_DOCKER' && /not running|no such container|no container of service/.test(err.message);
+  return new ReconnectingHost(first, () => connectDockerOnce(target, profile, ctx), { description, permanent, ...(ctx.verbose !== undefined ? { verbose: ctx.verbose } : {}) });
+}
+
+async function connectDockerOnce(target: Extract<Target, { kind: 'docker' | 'compose' }>, profile: Profile, ctx: DockerContext): Promise<RemoteHost> {
   const { docker, address } = dockerClient(profile.target.docker_host, ctx.env);
   const found = await findContainer(docker, address, target, ctx);
   const container = docker.getContainer(found.id);
