@@ -134,7 +134,7 @@ export const profileSchema = {
         },
         connect_timeout: duration('Give up connecting after this long.', '10s'),
         keepalive: duration('Probe an idle connection this often; three missed probes drop it.', '15s'),
-        op_timeout: duration('Deadline of every remote operation: a file operation past it fails (EIO in a mount) instead of hanging.', '20s'),
+        op_timeout: duration('Deadline of every remote operation, on every tier: a file operation, a query, a script or an upload past it fails (EIO in a mount) instead of hanging.', '20s'),
         docker_host: {
           type: 'string',
           minLength: 1,
