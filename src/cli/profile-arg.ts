@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { resolveProfileArg } from '../profile/discover.js';
-import { loadProfile, type LoadResult } from '../profile/load.js';
+import type { LoadResult } from '../profile/load.js';
 import { isMproxyError } from '../util/errors.js';
 import { parseSetFlags } from './args.js';
 import type { CommandIO } from './command.js';
@@ -24,9 +24,10 @@ function locate(arg: string | undefined, cwd: string): string {
   }
 }
 
-/** `set`: the --set KEY.PATH=VALUE flags given. */
-export function loadProfileArg(arg: string | undefined, io: CommandIO, set?: readonly (string | boolean)[]): LoadResult {
+/** `set`: the --set KEY.PATH=VALUE flags given. The loader (and its schema) is imported only now: commands start fast. */
+export async function loadProfileArg(arg: string | undefined, io: CommandIO, set?: readonly (string | boolean)[]): Promise<LoadResult> {
   const file = locate(arg, io.cwd);
+  const { loadProfile } = await import('../profile/load.js');
   const loaded = loadProfile(file, {
     cwd: io.cwd,
     env: io.env,

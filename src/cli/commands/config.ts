@@ -30,9 +30,9 @@ export const configCommand: Command = {
     set: { type: 'string', multiple: true, valueName: 'KEY.PATH=VALUE', description: 'override a key, e.g. --set target.agent=none' },
   },
   failureExit: 1,
-  run(args, io) {
+  async run(args, io) {
     if (args.positionals.length > 1) throw usage(args.positionals);
-    const result = loadProfileArg(args.positionals[0], io, args.values['set'] as string[] | undefined);
+    const result = await loadProfileArg(args.positionals[0], io, args.values['set'] as string[] | undefined);
     if (result.profile === undefined) return 1;
     const rows = flatten(result.profile, [], result.origins);
     if (args.values['json'] === true) {

@@ -3,7 +3,6 @@
  * fix; with PROFILE, also the target reached, the tier picked, and what that tier cannot do.
  */
 import { localChecks, type CheckResult } from '../../doctor/checks.js';
-import { connect } from '../../runner/connect.js';
 import { messageOf } from '../../util/errors.js';
 import type { Command, CommandIO } from '../command.js';
 import { loadProfileArg } from '../profile-arg.js';
@@ -11,10 +10,11 @@ import { loadProfileArg } from '../profile-arg.js';
 const MARK: Readonly<Record<CheckResult['status'], string>> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
 
 async function targetChecks(arg: string | undefined, io: CommandIO): Promise<CheckResult[]> {
-  const loaded = loadProfileArg(arg, io);
+  const loaded = await loadProfileArg(arg, io);
   if (loaded.profile === undefined) return [{ name: 'profile', status: 'fail', detail: `${loaded.file} is not valid`, fix: 'fix the problems above (mproxy validate)' }];
   const results: CheckResult[] = [{ name: 'profile', status: 'ok', detail: loaded.file }];
   try {
+    const { connect } = await import('../../runner/connect.js');
     const host = await connect(loaded.profile, { home: io.home, cwd: io.cwd, env: io.env, warn: (message) => io.stderr(`mproxy: warning: ${message}\n`) });
     const info = host.info();
     await host.close();

@@ -1,6 +1,4 @@
 /** `mproxy exec PROFILE -- CMD…`: one command on the target, stdio wired; its exit status is ours. */
-import { connect } from '../../runner/connect.js';
-import { localTerminal, runRemoteCommand } from '../../runner/exec.js';
 import { MproxyError } from '../../util/errors.js';
 import type { Command } from '../command.js';
 import { loadProfileArg } from '../profile-arg.js';
@@ -27,8 +25,9 @@ export const execCommand: Command = {
   async run(args, io) {
     if (args.rest.length === 0) throw new MproxyError('E_USAGE', 'no command given', { hint: 'mproxy exec PROFILE -- CMD [ARGS...]' });
     if (args.positionals.length > 1) throw new MproxyError('E_USAGE', `exec takes one PROFILE before --, got ${args.positionals.length}`, { hint: 'put the command after --' });
-    const loaded = loadProfileArg(args.positionals[0], io, args.values['set'] as string[] | undefined);
+    const loaded = await loadProfileArg(args.positionals[0], io, args.values['set'] as string[] | undefined);
     if (loaded.profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`);
+    const [{ connect }, { localTerminal, runRemoteCommand }] = await Promise.all([import('../../runner/connect.js'), import('../../runner/exec.js')]);
     const host = await connect(loaded.profile, { home: io.home, cwd: io.cwd, env: io.env, warn: (message) => io.stderr(`mproxy: warning: ${message}\n`), ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
     try {
       const tty = localTerminal(args.values['no-tty'] === true ? false : args.values['tty'] === true ? true : undefined, io.env);

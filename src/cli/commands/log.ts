@@ -50,10 +50,10 @@ function row(c: RecordedCommand, width: number): string {
 }
 
 /** A recording file, or — for a name that is not a file — the newest recording of that profile. */
-function recordingArg(arg: string, io: CommandIO): string {
+async function recordingArg(arg: string, io: CommandIO): Promise<string> {
   const path = resolve(io.cwd, arg);
   if (existsSync(path) || arg.includes('/') || arg.endsWith('.cbor')) return path;
-  const loaded = loadProfileArg(arg, io);
+  const loaded = await loadProfileArg(arg, io);
   if (loaded.profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`, { hint: `mproxy validate ${loaded.file}` });
   const template = loaded.profile.recording.path;
   const newest = listRecordings(template, basename(loaded.file, '.toml'))[0];
@@ -86,7 +86,7 @@ export const logCommand: Command = {
   failureExit: 1,
   async run(args, io) {
     if (args.positionals.length !== 1) throw new MproxyError('E_USAGE', 'log takes one RECORDING file or PROFILE', { hint: 'mproxy log .mproxy/recordings/build-box-20261124T101500Z.cbor, or mproxy log build-box for its newest' });
-    const path = recordingArg(args.positionals[0] ?? '', io);
+    const path = await recordingArg(args.positionals[0] ?? '', io);
     const grep = args.values['grep'] as string | undefined;
     const keep = (c: RecordedCommand): boolean => grep === undefined || c.argv.join(' ').includes(grep);
     const show = args.values['show'] as string | undefined;

@@ -1,6 +1,4 @@
 /** `mproxy mount PROFILE`: every [[mounts]] entry at its local path, in the foreground until Ctrl-C. */
-import { connect } from '../../runner/connect.js';
-import { mountAll, mountSpecs } from '../../mount/mount.js';
 import { interruption, Teardown } from '../../runner/startup.js';
 import { MproxyError } from '../../util/errors.js';
 import { parseDuration } from '../../util/units.js';
@@ -25,7 +23,7 @@ export const mountCommand: Command = {
   failureExit: 1,
   async run(args, io) {
     if (args.positionals.length !== 1) throw new MproxyError('E_USAGE', 'mount takes one PROFILE', { hint: 'mproxy mount .mproxy/build-box.toml' });
-    const loaded = loadProfileArg(args.positionals[0], io, args.values['set'] as string[] | undefined);
+    const loaded = await loadProfileArg(args.positionals[0], io, args.values['set'] as string[] | undefined);
     const profile = loaded.profile;
     if (profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`);
     if ((profile.mounts ?? []).length === 0) throw new MproxyError('E_USAGE', `${loaded.file} has no [[mounts]]`, { hint: 'add one: [[mounts]] remote = "/path/on/the/remote"' });
@@ -34,6 +32,7 @@ export const mountCommand: Command = {
     const stop = interruption();
     const teardown = new Teardown();
     try {
+      const [{ connect }, { mountAll, mountSpecs }] = await Promise.all([import('../../runner/connect.js'), import('../../mount/mount.js')]);
       const connecting = connect(profile, { home: io.home, cwd: io.cwd, env: io.env, warn: (message) => io.stderr(`mproxy: warning: ${message}\n`), ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
       teardown.add(() => connecting.then((h) => h.close(), () => undefined));
       const host = await Promise.race([connecting, stop.promise]);

@@ -1,6 +1,6 @@
 /** `mproxy up [PROFILE] [-- PROGRAM ARGS...]`: the product — the program here, its children there. */
 import { basename } from 'node:path';
-import { runUp, type Interception } from '../../runner/up.js';
+import type { Interception } from '../../runner/up.js';
 import { MproxyError } from '../../util/errors.js';
 import type { Command } from '../command.js';
 import { loadProfileArg } from '../profile-arg.js';
@@ -29,10 +29,12 @@ export const upCommand: Command = {
     if (args.positionals.length > 1) throw new MproxyError('E_USAGE', `up takes one PROFILE before --, got ${args.positionals.length}`, { hint: 'put the program after --: mproxy up build-box -- bash' });
     const intercept = args.values['intercept'];
     if (intercept !== undefined && intercept !== 'trace' && intercept !== 'path') throw new MproxyError('E_USAGE', `--intercept must be trace or path, not ${String(intercept)}`);
-    const loaded = loadProfileArg(args.positionals[0], io, args.values['set'] as string[] | undefined);
+    const loaded = await loadProfileArg(args.positionals[0], io, args.values['set'] as string[] | undefined);
     const profile = loaded.profile;
     if (profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`, { hint: `mproxy validate ${loaded.file}` });
     const program = args.rest.length > 0 ? args.rest : profile.run.program;
+    // The session's parts are loaded only now: --help and other commands start fast.
+    const { runUp } = await import('../../runner/up.js');
     return runUp({
       profile,
       profileName: basename(loaded.file, '.toml'),

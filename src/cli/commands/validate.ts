@@ -6,7 +6,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { findProfileDir, profilesIn } from '../../profile/discover.js';
-import { loadProfile, type LoadOptions, type LoadResult } from '../../profile/load.js';
+import type { LoadOptions, LoadResult } from '../../profile/load.js';
 import { MproxyError } from '../../util/errors.js';
 import { parseSetFlags } from '../args.js';
 import type { Command } from '../command.js';
@@ -28,9 +28,10 @@ export const validateCommand: Command = {
     set: { type: 'string', multiple: true, valueName: 'KEY.PATH=VALUE', description: 'override a key for this check, e.g. --set target.agent=none' },
   },
   failureExit: 1,
-  run(args, io) {
+  async run(args, io) {
     const flags = parseSetFlags(args.values['set'] as string[] | undefined);
     const files = collectFiles(args.positionals, io.cwd);
+    const { loadProfile } = await import('../../profile/load.js');
     const base: LoadOptions = { cwd: io.cwd, env: io.env, home: io.home, flags };
     const first = files.map((f) => loadProfile(f, { ...base, partial: isMachineConfig(f) }));
     // A file another profile extends is a base: it need not be complete on its own.
