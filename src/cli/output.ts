@@ -2,11 +2,18 @@
 import type { Diagnostic } from '../profile/diagnostics.js';
 import type { MproxyError } from '../util/errors.js';
 
+const LONGEST = 80;
+
+/** A key or value quoted in a message, cut in the middle when it would flood the terminal. */
+export function shorten(text: string): string {
+  return text.replace(/`([^`\n]{81,})`/g, (_, inner: string) => `\`${inner.slice(0, 50)}…${inner.slice(-20)}\` (${inner.length} characters)`);
+}
+
 /** `FILE:LINE:COL: error: KEY.PATH: message` then indented `hint:` lines. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const path = d.path === '' ? '' : `${d.path}: `;
-  const lines = [`${d.file}:${d.line}:${d.column}: ${d.severity}: ${path}${d.message}`];
-  for (const hint of d.hints) lines.push(...indentHint(hint));
+  const path = d.path === '' ? '' : `${d.path.length > LONGEST ? `${d.path.slice(0, 50)}…${d.path.slice(-20)}` : d.path}: `;
+  const lines = [`${d.file}:${d.line}:${d.column}: ${d.severity}: ${path}${shorten(d.message)}`];
+  for (const hint of d.hints) lines.push(...indentHint(shorten(hint)));
   return lines.join('\n');
 }
 

@@ -3,7 +3,7 @@
  * file that names them; a file reached twice is used once (first place wins); a cycle, a missing
  * file, a directory and a self-reference are located errors in the file that names them.
  */
-import { realpathSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import type { Diagnostic, Finding, Layer, Origin } from './diagnostics.js';
 import { locate } from './diagnostics.js';
@@ -76,6 +76,14 @@ export function loadChain(file: string, ctx: ChainContext, stack: readonly strin
   return [...below, layer];
 }
 
+function tomlFilesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((name) => name.endsWith('.toml')).sort();
+  } catch {
+    return [];
+  }
+}
+
 function checkTarget(target: string, ref: string, self: string, stack: readonly string[], cwd: string): Omit<Finding, 'pointer'> | undefined {
   let isDir: boolean;
   try {
@@ -83,7 +91,11 @@ function checkTarget(target: string, ref: string, self: string, stack: readonly 
   } catch {
     return { message: `\`${ref}\` does not exist (looked for ${displayName(target, cwd)})`, hints: ['paths in extends are relative to the file that contains them'] };
   }
-  if (isDir) return { message: `\`${ref}\` is a directory; extends takes a TOML file`, hints: [`did you mean \`${ref.replace(/\/$/, '')}/base.toml\` or similar?`] };
+  if (isDir) {
+    // Only files that are there: a hint never names one that does not exist.
+    const inside = tomlFilesIn(target).map((name) => `\`${ref.replace(/\/$/, '')}/${name}\``);
+    return { message: `\`${ref}\` is a directory; extends takes a TOML file`, hints: [inside.length > 0 ? `name one of the files in it: ${inside.slice(0, 5).join(', ')}` : 'it holds no .toml file; name the file to extend'] };
+  }
   const real = realPath(target);
   if (real === self) return { message: 'a profile cannot extend itself', hints: ['remove this entry'] };
   const at = stack.indexOf(real);

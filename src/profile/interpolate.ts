@@ -1,13 +1,32 @@
 /**
  * `${env:NAME}` and `${env:NAME:-default}` inside profile strings, expanded from the local
  * environment when the file is read. `$${env:NAME}` stands for the literal text `${env:NAME}`.
- * Other `${…}` text (a shell snippet in run.program, say) is left alone.
+ * Other `${…}` text (a shell snippet in run.program, say) is left alone — except what can only
+ * be a mistyped reference: `${env:` never closed, or a namespace one letter from `env`
+ * (`${evn:USER}`), which are errors rather than text that silently stays literal.
  */
+import { closest } from '../util/suggest.js';
 import type { Finding } from './diagnostics.js';
 import { pointer } from './toml-locate.js';
 
 const REFERENCE = /\$(\$?)\{env:([^}]*)\}/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `${word:` followed by a letter: a namespace (shell's `${VAR:-x}`, `${VAR:2}` are not). */
+const NAMESPACE = /(^|[^$])\$\{([A-Za-z]+):(?=[A-Za-z_])/g;
+
+/** What in `text` can only be a broken reference: an unclosed `${env:`, a misspelt namespace. */
+function brokenReferences(text: string): { message: string; hints: string[] }[] {
+  const out: { message: string; hints: string[] }[] = [];
+  const unclosed = /(^|[^$])\$\{env:(?![^}]*\})/.exec(text);
+  if (unclosed !== null) out.push({ message: `\`\${env:\` is never closed with \`}\``, hints: ['write ${env:NAME} or ${env:NAME:-default}'] });
+  for (const m of text.matchAll(NAMESPACE)) {
+    const space = m[2] ?? '';
+    if (space !== 'env' && closest(space, ['env']) !== undefined) {
+      out.push({ message: `\`\${${space}:\` is not a reference: the only namespace is env`, hints: [`did you mean \`\${env:\`?`] });
+    }
+  }
+  return out;
+}
 
 export interface Interpolated {
   readonly value: Record<string, unknown>;
@@ -20,6 +39,7 @@ export function interpolate(data: Record<string, unknown>, env: NodeJS.ProcessEn
   const findings: Finding[] = [];
 
   const expand = (text: string, path: (string | number)[]): string => {
+    for (const broken of brokenReferences(text)) findings.push({ pointer: pointer(path), ...broken });
     const used: string[] = [];
     const out = text.replace(REFERENCE, (whole, escaped: string, body: string) => {
       if (escaped === '$') return whole.slice(1);

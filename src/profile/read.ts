@@ -100,7 +100,28 @@ function syntaxDiagnostic(err: TomlError, text: string, file: string): Diagnosti
   } else if (/unfinished string/.test(message)) {
     hints.push('close the string with the same quote it opened with');
   } else if (/illegal character in key|invalid key/.test(message)) {
+    const alike = lookAlike(text.split('\n')[err.line - 1] ?? '');
+    if (alike !== undefined) {
+      return { file, line: err.line, column: err.column, path, message: `TOML syntax: ${message}: \`${alike.key}\` has ${alike.described}`, hints: [`did you mean \`${alike.ascii}\`?`], severity: 'error' };
+    }
     hints.push('write `key = value`; keys with spaces or dots need quotes');
   }
   return { file, line: err.line, column: err.column, path, message: `TOML syntax: ${message}`, hints, severity: 'error' };
+}
+
+/** Letters of other scripts that look like Latin ones (a key pasted from a chat, a keyboard layout left on). */
+const LOOK_ALIKES: Readonly<Record<string, string>> = {
+  а: 'a', в: 'b', е: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x', і: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ԛ: 'q', ԝ: 'w',
+  А: 'A', В: 'B', Е: 'E', К: 'K', М: 'M', Н: 'H', О: 'O', Р: 'P', С: 'C', Т: 'T', Х: 'X', І: 'I', Ј: 'J', Ѕ: 'S',
+  α: 'a', ο: 'o', ρ: 'p', ι: 'i', κ: 'k', ν: 'v', τ: 't', υ: 'u', χ: 'x', Α: 'A', Β: 'B', Ε: 'E', Η: 'H', Ι: 'I', Κ: 'K', Μ: 'M', Ν: 'N', Ο: 'O', Ρ: 'P', Τ: 'T', Χ: 'X', Υ: 'Y', Ζ: 'Z',
+};
+
+/** The key on `line` when a letter of it only looks Latin: which letter, and the key it was meant to be. */
+function lookAlike(line: string): { key: string; described: string; ascii: string } | undefined {
+  const key = (line.split('=')[0] ?? '').trim().replace(/^\[+|\]+$/g, '');
+  const odd = [...key].find((c) => LOOK_ALIKES[c] !== undefined);
+  if (odd === undefined) return undefined;
+  const script = /\p{Script=Cyrillic}/u.test(odd) ? 'Cyrillic' : /\p{Script=Greek}/u.test(odd) ? 'Greek' : 'another script';
+  const code = `U+${(odd.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return { key, described: `${odd} (${code}, ${script}), which only looks like the Latin ${LOOK_ALIKES[odd] ?? ''}`, ascii: [...key].map((c) => LOOK_ALIKES[c] ?? c).join('') };
 }

@@ -64,7 +64,14 @@ export function parseSshAuthority(text: string, portAllowed: boolean): Parsed<Ex
     if (after !== '') portText = after.slice(1);
   } else {
     const colons = hostPart.split(':').length - 1;
-    if (colons > 1) return fail(`\`${hostPart}\`: an IPv6 address must be in brackets`, `write ssh://[${hostPart}]:22 or user@[${hostPart}]`);
+    if (colons > 1) {
+      // The port goes after the brackets: a last group that can be a port is offered as one.
+      const last = /^(.*):(\d{1,5})$/.exec(hostPart);
+      const head = last?.[1] ?? '';
+      const who = user === undefined || user === '' ? '' : `${user}@`;
+      const asPort = last !== null && Number(last[2]) <= 65535 && !head.endsWith(':') && head.split(':').length > 2 ? `ssh://${who}[${head}]:${last[2] ?? ''} (if ${last[2] ?? ''} is the port) or ` : '';
+      return fail(`\`${hostPart}\`: an IPv6 address must be in brackets`, `write ${asPort}ssh://${who}[${hostPart}]:22`);
+    }
     const colon = hostPart.indexOf(':');
     host = colon < 0 ? hostPart : hostPart.slice(0, colon);
     if (colon >= 0) portText = hostPart.slice(colon + 1);

@@ -123,3 +123,13 @@ test('a TOML key named __proto__ is only a key', (t) => {
   assert.equal(Object.getOwnPropertyDescriptor(set, '__proto__')?.value, 'x');
   assert.deepEqual(Object.keys(set), ['__proto__']);
 });
+
+test('a reference that is broken is an error at its value, not literal text: ${env: unclosed, a misspelt namespace', (t) => {
+  const root = tempTree(t, { 'p.toml': '[target]\nuri = "ssh://${env:USER@build01"\n[env.set]\nWHO = "${evn:USER}"\nSHELLY = "${HOME:-/root} ${X:2} ${str:pos}"\n' });
+  const r = loadProfile('p.toml', options(root, { env: { USER: 'me' } }));
+  assert.equal(r.profile, undefined);
+  const messages = r.diagnostics.map((d) => `${d.line}: ${d.message} | ${(d.hints ?? []).join(' ')}`);
+  assert.equal(messages.length, 2, messages.join('\n'));
+  assert.match(messages[0] ?? '', /^2: `\$\{env:` is never closed with `\}`/);
+  assert.match(messages[1] ?? '', /^4: `\$\{evn:` is not a reference: the only namespace is env \| did you mean `\$\{env:`\?/);
+});
