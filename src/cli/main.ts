@@ -9,20 +9,11 @@ import { MproxyError, isMproxyError, messageOf } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
 import { parseCommandArgs } from './args.js';
 import type { Command, CommandIO } from './command.js';
-import { configCommand } from './commands/config.js';
-import { execCommand } from './commands/exec.js';
-import { doctorCommand } from './commands/doctor.js';
-import { mountCommand } from './commands/mount.js';
-import { logCommand } from './commands/log.js';
-import { upCommand } from './commands/up.js';
-import { schemaCommand } from './commands/schema.js';
-import { validateCommand } from './commands/validate.js';
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { commandHelp, mainHelp } from './help.js';
 import { formatError } from './output.js';
+import { COMMANDS } from './registry.js';
 
-/** In the order help lists them: the main job first. */
-const COMMANDS: readonly Command[] = [upCommand, validateCommand, execCommand, configCommand, schemaCommand, mountCommand, logCommand, doctorCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
