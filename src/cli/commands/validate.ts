@@ -15,16 +15,21 @@ import { formatDiagnostic, plural } from '../output.js';
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'check profiles against the schema and the rules; report every problem located',
-  usage: 'mproxy validate [PATH...] [--json] [--set KEY.PATH=VALUE]...',
+  usage: 'mproxy validate [PATH...] [--connect] [--json] [--set KEY.PATH=VALUE]...',
   details: [
     'PATH is a profile file or a directory (every *.toml below it; *.local.toml overlays are',
     'applied to their profile). Without PATH: the .mproxy/ directory of the repository, found',
     'from the current directory up to the git root.',
     '',
+    'With --connect each valid profile\'s target is also reached as `mproxy up` would reach it;',
+    'a failure is located at the line that configures it. Nothing is left on the remote but',
+    'the agent\'s content-addressed cache.',
+    '',
     'Exit status: 0 all valid, 1 any invalid, 2 usage error.',
   ],
   options: {
-    json: { type: 'boolean', description: 'print [{"file","valid","issues":[…]}] on stdout' },
+    json: { type: 'boolean', description: 'print [{"file","valid","issues":[…],"connect":[…]}] on stdout' },
+    connect: { type: 'boolean', description: 'also reach each target as up would: connect, authenticate, host key, tier, each mount\'s remote directory, the remote PATH' },
     set: { type: 'string', multiple: true, valueName: 'KEY.PATH=VALUE', description: 'override a key for this check, e.g. --set target.agent=none' },
   },
   failureExit: 1,
@@ -40,13 +45,28 @@ export const validateCommand: Command = {
       const self = realPath(files[i] ?? '');
       for (const s of r.sources) if (s !== self) bases.add(s);
     });
-    const results: LoadResult[] = first.map((r, i) => {
+    const loaded: LoadResult[] = first.map((r, i) => {
       const file = files[i] ?? '';
       return bases.has(realPath(file)) ? loadProfile(file, { ...base, partial: true }) : r;
     });
+    // --connect: each whole, valid profile's target reached as `up` would (bases and overlays are no targets).
+    const connected = new Map<string, string[]>();
+    const results: LoadResult[] = [];
+    for (const [i, r] of loaded.entries()) {
+      const partial = bases.has(realPath(files[i] ?? '')) || isMachineConfig(files[i] ?? '');
+      if (args.values['connect'] !== true || r.profile === undefined || partial) {
+        results.push(r);
+        continue;
+      }
+      const { checkConnection } = await import('../../runner/check.js');
+      const check = await checkConnection(r, { home: io.home, cwd: io.cwd, env: io.env, warn: (m) => io.stderr(`mproxy: warning: ${m}\n`) });
+      connected.set(r.file, check.steps);
+      if (args.values['json'] !== true) for (const step of check.steps) io.stderr(`${r.file}: ${step}\n`);
+      results.push({ ...r, diagnostics: [...r.diagnostics, ...check.diagnostics] });
+    }
     const invalid = results.filter((r) => r.diagnostics.some((d) => d.severity === 'error'));
     if (args.values['json'] === true) {
-      io.stdout(JSON.stringify(results.map(toJson), null, 2) + '\n');
+      io.stdout(JSON.stringify(results.map((r) => ({ ...toJson(r), ...(connected.has(r.file) ? { connect: connected.get(r.file) } : {}) })), null, 2) + '\n');
     } else {
       // A problem in a shared base shows once, not once per profile that extends it.
       const lines = new Set(results.flatMap((r) => r.diagnostics.map(formatDiagnostic)));
