@@ -3,15 +3,27 @@
  * finding in the user's words: "unknown key `kep`" with "did you mean `keep`?", "expected one
  * of strict, accept-new", "`15` is not a duration" — never a JSON pointer or a regex.
  */
-import AjvModule, { type ErrorObject } from 'ajv';
+import { createRequire } from 'node:module';
+import type AjvModule from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { closest } from '../util/suggest.js';
 import type { Finding, Origin } from './diagnostics.js';
 import { profileSchema } from './schema.js';
 import type { JsonSchema } from './schema-types.js';
+import { AJV_OPTIONS } from './validator-code.js';
 
-const Ajv = AjvModule.default;
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-const validateProfile = ajv.compile(profileSchema);
+/** The validator the build wrote (validator-code.ts), else compiled now (a build without that step). */
+function loadValidator(): ValidateFunction {
+  const require = createRequire(import.meta.url);
+  try {
+    return require('./profile-validator.cjs') as ValidateFunction;
+  } catch {
+    const Ajv = (require('ajv') as typeof AjvModule).default;
+    return new Ajv(AJV_OPTIONS).compile(profileSchema);
+  }
+}
+
+const validateProfile = loadValidator();
 
 /** What a value of a titled shape looks like, for pattern and format failures. */
 const SHAPES: Readonly<Record<string, { what: string; hint: string }>> = {

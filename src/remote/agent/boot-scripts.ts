@@ -5,7 +5,7 @@
  * No single quotes in the scripts: the ssh transport wraps them in some.
  */
 import { MproxyError } from '../../util/errors.js';
-import { agentBundle, helperRunsOn, ptyHelper, type Payload } from './bundle.js';
+import { agentBundle, helperMachines, helperRunsOn, ptyHelper, type Payload } from './bundle.js';
 
 export type NodeStatus = { readonly kind: 'ready' } | { readonly kind: 'need-upload' } | { readonly kind: 'no-node' } | { readonly kind: 'old-node'; readonly version: string };
 
@@ -101,6 +101,31 @@ export function startScript(withHelper: boolean): string {
     `exec node "$d/${agentBundle().cacheName}"${helper !== undefined ? ` "$d/${helper.cacheName}"` : ''}`,
   ].join('\n');
 }
+
+/**
+ * The start without a probe first, for a remote that has run this agent before: the cached
+ * agent is checked and started (with the cached pty helper where it is intact and the machine
+ * is of its kind); anything else — no node, no agent cached, a damaged file — prints NOT_READY
+ * and ends, and the caller falls back to probe, upload and start. One round trip saved per
+ * connection.
+ */
+export function quickStartScript(): string {
+  const agent = agentBundle();
+  const helper = ptyHelper();
+  const machines = helper !== undefined && process.platform === 'linux' ? helperMachines() : [];
+  return [
+    `d=${CACHE}`,
+    SUM,
+    `${intact(`"$d/${agent.cacheName}"`, agent)} && command -v node >/dev/null 2>&1 || { echo ${NOT_READY}; exit 0; }`,
+    helper !== undefined && machines.length > 0
+      ? `case "$(uname -s) $(uname -m)" in ${machines.map((m) => `"Linux ${m}"`).join('|')}) if [ -x "$d/${helper.cacheName}" ] && ${intact(`"$d/${helper.cacheName}"`, helper)}; then exec node "$d/${agent.cacheName}" "$d/${helper.cacheName}"; fi;; esac`
+      : ':',
+    `exec node "$d/${agent.cacheName}"`,
+  ].join('\n');
+}
+
+/** What the quick start prints when the remote needs the probe. */
+export const NOT_READY = 'MPROXY-BOOT:not-ready';
 
 /** How a transport runs a short script with some stdin and collects what it printed. */
 export interface ScriptRunner {

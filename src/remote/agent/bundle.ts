@@ -60,6 +60,11 @@ export function ptyHelper(): Payload | undefined {
   return helper ?? undefined;
 }
 
+/** The `uname -m` names of this machine's architecture (where the helper built here runs). */
+export function helperMachines(): readonly string[] {
+  return UNAME_ARCH[process.arch] ?? [];
+}
+
 /** Can the helper built here run on a remote that says `uname -s` = system, `uname -m` = machine? */
 export function helperRunsOn(system: string, machine: string): boolean {
   return process.platform === 'linux' && system === 'Linux' && (UNAME_ARCH[process.arch] ?? []).includes(machine);

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import Dockerode from 'dockerode';
 import type { Target } from '../../profile/target-uri.js';
 import type { Profile } from '../../profile/schema.js';
-import { deployAgent, probeRemote } from '../../remote/agent/boot-scripts.js';
+import { deployAgent, NOT_READY, probeRemote, quickStartScript } from '../../remote/agent/boot-scripts.js';
 import { AgentClient } from '../../remote/agent/client.js';
 import type { RemoteHost } from '../../remote/host.js';
 import { MproxyError, messageOf } from '../../util/errors.js';
@@ -102,6 +102,16 @@ async function connectDockerOnce(target: Extract<Target, { kind: 'docker' | 'com
     return DockerAgentlessHost.start(docker, container, description, opTimeoutMs);
   }
 
+  // A container that ran this agent before starts it at once; any other goes through the probe.
+  try {
+    const quick = await startDockerAgent(docker, container, description, quickStartScript(), opTimeoutMs, ctx.verbose);
+    say?.(`docker: tier agent in ${description} (the cached agent started)`);
+    return quick;
+  } catch (err) {
+    // Ended before its Hello (not ready: no node, no cached agent, a damaged one): the probe says why.
+    if (!(err instanceof MproxyError) || (err.code !== 'E_AGENT_START' && err.code !== 'E_CONNECTION_LOST')) throw err;
+    say?.(`docker: probing ${description} (${[err.message, ...err.hints].join(' ').includes(NOT_READY) ? 'no cached agent' : err.message})`);
+  }
   const remote = {
     description,
     run: async (script: string, input?: Buffer) => {
@@ -119,10 +129,22 @@ async function connectDockerOnce(target: Extract<Target, { kind: 'docker' | 'com
   }
   const start = await deployAgent(remote, probe, say && ((m) => say(`docker: ${m}`)));
   ctx.verbose?.(`docker: tier agent in ${description}`);
-  const agent = await dockerExec(docker, container, ['/bin/sh', '-c', start], description);
-  agent.stderr.on('data', (d: Buffer) => ctx.verbose?.(`agent stderr: ${d.toString().trimEnd()}`));
   try {
-    return await AgentClient.connect({
+    return await startDockerAgent(docker, container, description, start, opTimeoutMs, ctx.verbose);
+  } catch (err) {
+    // An agent that will not start (or speaks another protocol) is not worth failing over under "auto".
+    if (profile.target.agent !== 'auto' || !(err instanceof MproxyError) || err.code !== 'E_AGENT_START') throw err;
+    say?.(`docker: tier agentless in ${description} (the agent did not start: ${err.message})`);
+    return DockerAgentlessHost.start(docker, container, description, opTimeoutMs);
+  }
+}
+
+/** The agent started by `script` in a `docker exec`, spoken to over its stdio. */
+async function startDockerAgent(docker: Dockerode, container: Dockerode.Container, description: string, script: string, opTimeoutMs: number, verbose?: (m: string) => void): Promise<RemoteHost> {
+  const agent = await dockerExec(docker, container, ['/bin/sh', '-c', script], description);
+  agent.stderr.on('data', (d: Buffer) => verbose?.(`agent stderr: ${d.toString().trimEnd()}`));
+  return AgentClient.connect(
+    {
       input: agent.stdout,
       output: agent.stdin,
       description,
@@ -131,11 +153,7 @@ async function connectDockerOnce(target: Extract<Target, { kind: 'docker' | 'com
         await Promise.race([agent.exitCode, new Promise((r) => setTimeout(r, 2000).unref())]);
         agent.stdin.destroy();
       },
-    }, { opTimeoutMs });
-  } catch (err) {
-    // An agent that will not start (or speaks another protocol) is not worth failing over under "auto".
-    if (profile.target.agent !== 'auto' || !(err instanceof MproxyError) || err.code !== 'E_AGENT_START') throw err;
-    say?.(`docker: tier agentless in ${description} (the agent did not start: ${err.message})`);
-    return DockerAgentlessHost.start(docker, container, description, opTimeoutMs);
-  }
+    },
+    { opTimeoutMs, startTimeoutMs: opTimeoutMs },
+  );
 }

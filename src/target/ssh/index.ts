@@ -10,7 +10,7 @@ import { ReconnectingHost } from '../../remote/reconnecting.js';
 import { MproxyError } from '../../util/errors.js';
 import { askSecret } from '../../util/prompt.js';
 import { parseDuration } from '../../util/units.js';
-import { deployAgent, probeRemote } from '../../remote/agent/boot-scripts.js';
+import { deployAgent, NOT_READY, probeRemote, quickStartScript } from '../../remote/agent/boot-scripts.js';
 import { sshRunner, startAgent } from './agent-boot.js';
 import { closeConnection, openSsh, type SshConnection, type SshDestination, type SshOptions } from './connection.js';
 
@@ -74,6 +74,23 @@ async function startTier(conn: SshConnection, agent: Profile['target']['agent'],
     say?.(`ssh: tier agentless on ${conn.description} (agent = "none")`);
     return AgentlessSshHost.start(conn, connectMore, opTimeoutMs);
   }
+  const agentOptions = {
+    ...(options.opTimeoutMs !== undefined ? { opTimeoutMs: options.opTimeoutMs } : {}),
+    ...(say !== undefined ? { onLog: (level: string, msg: string) => say(`agent ${level}: ${msg}`), stderr: (text: string) => say(`agent stderr: ${text.trimEnd()}`) } : {}),
+  };
+  // A remote that ran this agent before starts it at once; any other goes through the probe.
+  try {
+    const quick = await startAgent(conn.client, conn.description, quickStartScript(), { ...agentOptions, startTimeoutMs: opTimeoutMs });
+    say?.(`ssh: tier agent on ${conn.description} (the cached agent started)`);
+    return quick;
+  } catch (err) {
+    // Ended before its Hello (not ready: no node, no cached agent, a damaged one): the probe says why.
+    if (!(err instanceof MproxyError) || (err.code !== 'E_AGENT_START' && err.code !== 'E_CONNECTION_LOST')) throw err;
+    if (/did not answer within/.test(err.message)) {
+      throw new MproxyError('E_TIMEOUT', `starting the agent on ${conn.description} did not finish within ${(opTimeoutMs / 1000).toFixed(0)}s`, { hint: ['does a login script on the remote wait for input, or is the server overloaded?', 'target.op_timeout sets this deadline'] });
+    }
+    say?.(`ssh: probing ${conn.description} (${[err.message, ...err.hints].join(' ').includes(NOT_READY) ? 'no cached agent' : err.message})`);
+  }
   const remote = sshRunner(conn.client, conn.description, opTimeoutMs);
   const probe = await probeRemote(remote);
   const status = probe.node;
@@ -86,10 +103,7 @@ async function startTier(conn: SshConnection, agent: Profile['target']['agent'],
   const start = await deployAgent(remote, probe, say && ((m) => say(`ssh: ${m}`)));
   say?.(`ssh: tier agent on ${conn.description} (node found${status.kind === 'ready' ? ', agent already cached' : ''})`);
   try {
-    return await startAgent(conn.client, conn.description, start, {
-      ...(options.opTimeoutMs !== undefined ? { opTimeoutMs: options.opTimeoutMs } : {}),
-      ...(say !== undefined ? { onLog: (level: string, msg: string) => say(`agent ${level}: ${msg}`), stderr: (text: string) => say(`agent stderr: ${text.trimEnd()}`) } : {}),
-    });
+    return await startAgent(conn.client, conn.description, start, agentOptions);
   } catch (err) {
     // An agent that will not start (or speaks another protocol) is not worth failing over under "auto".
     if (agent !== 'auto' || !(err instanceof MproxyError) || err.code !== 'E_AGENT_START') throw err;
