@@ -16,7 +16,8 @@ import { E, negErrno } from './errno.js';
 import { Invalidation } from './invalidation.js';
 import { Listings } from './listings.js';
 import type { Kernel } from './kernel.js';
-import { Op, type DirEntry, type FuseRequest } from './native.js';
+import { Op, type FuseRequest } from './native.js';
+import { DirReads } from './dir-reads.js';
 import { NodeIo } from './node-io.js';
 import { NodeTable, type FsNode } from './nodes.js';
 import { Prefetcher } from './prefetch.js';
@@ -43,13 +44,7 @@ export interface MountFsOptions {
 
 export type Handler = (req: FuseRequest) => Promise<void>;
 
-type Snapshot = readonly (readonly [string, WireStat])[];
-
-/** Listings held for directory reads in progress (the kernel reads a big one in several requests). */
-const SNAPSHOTS = 64;
 const IO_IDLE_MS = 5000;
-/** The largest directory a lookup lists instead of stat'ing one name. */
-const LIST_FOR_LOOKUP = 10_000;
 
 export class MountFs {
   readonly nodes = new NodeTable();
@@ -57,9 +52,9 @@ export class MountFs {
   readonly invalidation: Invalidation;
   readonly prefetcher: Prefetcher | undefined;
   private readonly ios = new Map<number, NodeIo>();
-  private readonly snapshots = new Map<number, Snapshot>();
   private readonly calls: RemoteCalls;
   private readonly listings: Listings;
+  private readonly dirReads: DirReads;
   private readonly root: Buffer;
   private readonly handlers: Readonly<Partial<Record<number, Handler>>>;
   private readonly idleTimer: NodeJS.Timeout;
@@ -76,6 +71,7 @@ export class MountFs {
     this.invalidation = new Invalidation(host, this.nodes, kernel, (n, name) => this.remote(n, name), opts.ttlS, { contentsChanged: (n) => this.contentsChanged(n), retireFiles: opts.writeback });
     this.prefetcher = opts.prefetch ? new Prefetcher(host.fs, this.content, (p) => this.remotePath(p), (p, st, data) => this.storeAhead(p, st, data)) : undefined;
     this.listings = new Listings({ nodes: this.nodes, invalidation: this.invalidation, prefetcher: this.prefetcher, ahead: opts.prefetch, call: (op, ...args) => this.call(op, ...args), remote: (n) => this.remote(n), ...(opts.warn !== undefined ? { warn: opts.warn } : {}) });
+    this.dirReads = new DirReads(this, this.listings, opts.prefetch);
     this.handlers = { ...this.readHandlers(), ...changeHandlers(this) };
     this.idleTimer = setInterval(() => this.closeIdle(), IO_IDLE_MS);
     this.idleTimer.unref();
@@ -202,7 +198,7 @@ export class MountFs {
     const node = this.nodes.forget(ino, n);
     if (node === undefined) return;
     this.invalidation.forgotten(node);
-    this.snapshots.delete(ino);
+    this.dirReads.forget(ino);
     const io = this.ios.get(ino);
     this.ios.delete(ino);
     void io?.close().catch(() => undefined);
@@ -217,78 +213,9 @@ export class MountFs {
     }
   }
 
-  private async readdir(req: FuseRequest, plus: boolean): Promise<void> {
-    const dir = this.node(req.ino);
-    const off = req.off ?? 0;
-    const size = req.size ?? 4096;
-    let listing = off === 0 ? undefined : this.snapshots.get(dir.ino);
-    if (listing === undefined) {
-      listing = [...(await this.listings.list(dir, true))];
-      this.snapshots.delete(dir.ino);
-      this.snapshots.set(dir.ino, listing);
-      for (const key of this.snapshots.keys()) if (this.snapshots.size > SNAPSHOTS) this.snapshots.delete(key);
-    }
-    const ttl = this.invalidation.ttlOf(dir);
-    const self = this.kernel.attr(dir.attr ?? (await this.fetchAttr(dir)), dir.ino);
-    const most = Math.floor(size / (plus ? 160 : 32)) + 1;
-    const end = Math.min(listing.length + 2, off + most);
-    // A file known better than the listing knows it: its own attributes if current, else asked
-    // afresh (we wrote it since) — never the listing's older size handed to the kernel.
-    const now = Date.now();
-    const fresher = new Map<string, Promise<WireStat | undefined>>();
-    for (let i = Math.max(off, 2); plus && i < end; i++) {
-      const [name] = listing[i - 2] as readonly [string, WireStat];
-      const known = dir.children?.get(name);
-      if (known?.attr !== undefined && known.attrUntil <= now) fresher.set(name, this.fetchAttr(known).catch(() => undefined));
-    }
-    const out: DirEntry[] = [];
-    const made: (FsNode | undefined)[] = [];
-    for (let i = off; i < end; i++) {
-      const e = listing[i - 2];
-      if (e === undefined) {
-        out.push([i === 0 ? '.' : '..', 0, self, i + 1]);
-        made.push(undefined);
-        continue;
-      }
-      const [name, listed] = e;
-      const known = plus ? dir.children?.get(name) : undefined;
-      const st = (await fresher.get(name)) ?? (known?.attr !== undefined && known.attrUntil > now ? known.attr : listed);
-      const node = plus ? this.nodes.ensure(dir, name, st) : undefined;
-      if (node !== undefined && node.attr !== st) this.setAttr(node, st);
-      out.push([name, node?.ino ?? 0, this.kernel.attr(st, node?.ino ?? dir.children?.get(name)?.ino ?? 1), i + 1]);
-      made.push(node);
-    }
-    const fit = this.kernel.dir(req.id, size, plus, out, ttl, ttl);
-    made.forEach((node, k) => {
-      if (node === undefined) return;
-      if (k < fit) node.lookups++;
-      else this.nodes.dropIfUnused(node);
-    });
-  }
-
   private readHandlers(): Record<number, Handler> {
     return {
-      [Op.Lookup]: async (req) => {
-        const parent = this.node(req.ino);
-        const name = req.name ?? '';
-        const now = Date.now();
-        const child = parent.children?.get(name);
-        let st: WireStat | null | undefined = child !== undefined && child.attrUntil > now ? child.attr : undefined;
-        // Where listings are cheap (the agent), one listing answers this and every later lookup in
-        // the directory. A known file whose attributes went stale (we wrote it) is asked alone.
-        const listable = this.opts.prefetch && (parent.listing?.size ?? 0) <= LIST_FOR_LOOKUP;
-        if (st === undefined && child === undefined && (listable || (parent.listing !== undefined && parent.listingUntil > now))) {
-          st = (await this.listings.list(parent)).get(name) ?? null;
-        }
-        if (st === undefined) {
-          st = await this.call('lstat', this.remote(parent, name)).catch((err: unknown) => {
-            if ((err as { code?: string }).code === 'ENOENT') return null;
-            throw err;
-          });
-        }
-        if (st === null) this.kernel.negative(req.id, this.invalidation.ttlOf(parent));
-        else this.reply(req.id, parent, name, st);
-      },
+      [Op.Lookup]: (req) => this.dirReads.lookup(req),
       [Op.Getattr]: async (req) => {
         const node = this.node(req.ino);
         await this.settled(node);
@@ -299,8 +226,8 @@ export class MountFs {
         const target = await this.call('readlink', this.remote(this.node(req.ino)));
         this.kernel.readlink(req.id, Buffer.from(target).toString());
       },
-      [Op.Readdirplus]: (req) => this.readdir(req, true),
-      [Op.Readdir]: (req) => this.readdir(req, false),
+      [Op.Readdirplus]: (req) => this.dirReads.read(req, true),
+      [Op.Readdir]: (req) => this.dirReads.read(req, false),
       [Op.Statfs]: async (req) => {
         const s = await this.call('statfs', this.root);
         this.kernel.statfs(req.id, [s.bsize, s.blocks, s.bfree, s.bavail, s.files, s.ffree, 255]);
