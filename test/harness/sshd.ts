@@ -32,6 +32,10 @@ export interface Sshd {
   killBelow(pattern?: RegExp): number;
   /** Send `signal` to the processes started through this server whose command line matches `pattern`. */
   signalBelow(signal: NodeJS.Signals, pattern: RegExp): number;
+  /** The server's processes (its sessions and what they run) whose command line matches. */
+  processes(pattern: RegExp): { pid: number; args: string }[];
+  /** SIGKILL to a process of the server and everything below it (a connection cut at the server). */
+  killTree(pid: number): void;
   stop(): Promise<void>;
 }
 
@@ -203,6 +207,16 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     clientKey: join(dir, 'client_key'),
     knownHosts: join(dir, 'known_hosts'),
     hostKeyLine,
+    processes: (pattern) => descendants(child.pid ?? -1).filter((p) => pattern.test(p.args)),
+    killTree: (pid) => {
+      for (const p of [{ pid }, ...descendants(pid)]) {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          // Gone already.
+        }
+      }
+    },
     killBelow: (pattern) => signalBelow('SIGKILL', pattern ?? /(?:)/),
     signalBelow: (signal, pattern) => signalBelow(signal, pattern),
     async stop() {

@@ -353,6 +353,13 @@ describe('ssh target: remotes that cannot run the agent', { skip: missing !== un
       await Promise.all(procs.slice(1).map((p) => Promise.race([p.exited.catch(() => undefined), sleep(15_000)])));
       const r = await sh(host, 'echo the pool is free again');
       assert.equal(r.stdout.toString().trim(), 'the pool is free again');
+      // Connections of the pool that drop (all but the first, which holds SFTP) leave it: the next
+      // command runs on a new one instead of failing on a dead one.
+      const connections = sshd.processes(/^sshd: \S+ \[priv\]$/).map((p) => p.pid).sort((a, b) => a - b);
+      assert.ok(connections.length >= 3, `several connections: ${connections.join(',')}`);
+      for (const pid of connections.slice(1)) sshd.killTree(pid);
+      await sleep(500);
+      for (let i = 0; i < 3; i++) assert.equal((await sh(host, `echo after the drop ${i}`)).stdout.toString().trim(), `after the drop ${i}`);
     } finally {
       await host.close();
       await sshd.stop();
