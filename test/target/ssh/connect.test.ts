@@ -329,7 +329,7 @@ describe('ssh target: remotes that cannot run the agent', { skip: missing !== un
     }
   });
 
-  test('agentless, every session busy: Ctrl-C still reaches a command', async (t) => {
+  test('agentless, every session busy: Ctrl-C still reaches a command; dropped connections leave the pool', async (t) => {
     if (!requireOrSkip(t, missing)) return;
     // Two sessions per connection: 8 connections hold 16 commands at most.
     const sshd = await startSshd({ maxSessions: 2 });
