@@ -10,10 +10,11 @@ import { mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { IN_CI } from '../harness/system.js';
 import { MPROXY_BIN, testEnv } from '../helpers/cli.js';
 import { leftovers } from './up-backends.js';
 
-describe('mproxy up on a terminal', { skip: spawnSync('script', ['--version']).status !== 0 ? 'util-linux script is missing' : false }, () => {
+describe('mproxy up on a terminal', { skip: spawnSync('script', ['--version']).status !== 0 && !IN_CI ? 'script (bsdutils) is missing' : false }, () => {
   const work = mkdtempSync(join(tmpdir(), 'mproxy-up-tty-'));
   const sessions = mkdtempSync(join(tmpdir(), 'mproxy-up-sessions-'));
   const profile = join(work, 'local.toml');

@@ -8,7 +8,7 @@ import { MPROXY_BIN, runMproxy as runMproxyIn, testEnv } from '../../helpers/cli
 import { tempTree } from '../../helpers/tmp.js';
 import { clientHome, type ClientHome } from '../../harness/ssh-client.js';
 import { REMOTE_OS, startSshd, type Sshd } from '../../harness/sshd.js';
-import { requireOrSkip, sshdMissing } from '../../harness/system.js';
+import { IN_CI, requireOrSkip, sshdMissing } from '../../harness/system.js';
 
 test('local target: stdio, exit status, 127 for a missing command, 128+N for a signal', (t) => {
   // Without mounts the command runs in the remote home, which for `local` is this HOME.
@@ -32,7 +32,7 @@ function onTerminal(shell: string, env: NodeJS.ProcessEnv, input = ''): { code: 
 
 const MPROXY = `${process.execPath} ${MPROXY_BIN}`;
 
-describe('a terminal on stdin: the command gets a pty', { skip: spawnSync('script', ['--version']).status !== 0 ? 'util-linux script is missing' : false }, () => {
+describe('a terminal on stdin: the command gets a pty', { skip: spawnSync('script', ['--version']).status !== 0 && !IN_CI ? 'script (bsdutils) is missing' : false }, () => {
   test('of the same size, and the exit status still passes through', (t) => {
     const env = testEnv({ HOME: tempTree(t, {}), TERM: 'xterm' });
     const r = onTerminal(`stty rows 30 cols 100; ${MPROXY} exec profiles/local.toml -- sh -c 'tty; stty size; echo "TERM=$TERM"; exit 4'`, env);
