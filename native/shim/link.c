@@ -85,8 +85,17 @@ void enter_raw(void) {
   if (tcsetattr(0, TCSADRAIN, &t) == 0) tty_raw = 1;
 }
 
+/* Restores the terminal even when the shell has already taken it back (Ctrl-Z: the job is
+ * stopping around us): SIGTTOU held off, as shells do, so this never stops us halfway. */
 void leave_raw(void) {
-  if (tty_raw) tcsetattr(0, TCSADRAIN, &saved_tty);
+  if (tty_raw) {
+    struct sigaction ign, old;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGTTOU, &ign, &old);
+    tcsetattr(0, TCSADRAIN, &saved_tty);
+    sigaction(SIGTTOU, &old, NULL);
+  }
   tty_raw = 0;
 }
 

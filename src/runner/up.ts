@@ -20,7 +20,7 @@ import { createSessionDir, type SessionDir } from '../sandbox/session-dir.js';
 import { writeStubs } from '../sandbox/stubs.js';
 import { MproxyError } from '../util/errors.js';
 import { findExecutable } from '../util/paths.js';
-import { ownProcessGroup, processStopped } from '../util/process.js';
+import { groupStopped, ownProcessGroup, processStopped } from '../util/process.js';
 import { parseDuration } from '../util/units.js';
 import { connect } from './connect.js';
 import { remoteLoginEnv } from './exec.js';
@@ -146,15 +146,17 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
 }
 
 /**
- * Stops this process once the sandbox has stopped (within 2 s; a program that handles Ctrl-Z
- * itself and runs on keeps mproxy running, as its mounts must be served).
+ * Stops this process once the sandbox has stopped, and with it everything else of the job (a
+ * command still stopping would find the shell holding the terminal): within 2 s. A program that
+ * handles Ctrl-Z itself and runs on keeps mproxy running, as its mounts must be served.
  */
 async function stopWithJob(child: ChildProcess): Promise<void> {
   const pid = child.pid;
+  const group = ownProcessGroup();
   if (pid === undefined) return;
   for (const end = Date.now() + 2000; Date.now() < end; await sleep(20)) {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    if (processStopped(pid)) {
+    if (processStopped(pid) && (group === undefined || group !== process.pid || groupStopped(group, process.pid))) {
       process.kill(process.pid, 'SIGSTOP');
       return;
     }

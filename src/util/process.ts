@@ -2,7 +2,7 @@
  * Processes as /proc tells them: is a process still the one we knew (a pid alone can be reused,
  * so its start time is compared with when it was known to run), and is it stopped.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** When process `pid` started, in ms since the epoch; undefined when it does not exist or /proc cannot tell. */
 export function processStartMs(pid: number): number | undefined {
@@ -44,4 +44,37 @@ export function processStopped(pid: number): boolean {
 export function ownProcessGroup(): number | undefined {
   const pgrp = Number(statFields(process.pid)?.[2]);
   return Number.isInteger(pgrp) && pgrp > 0 ? pgrp : undefined;
+}
+
+/**
+ * True when every process of process group `pgrp` but `self` has stopped, or ignores SIGTSTP
+ * (a supervisor that outlives job control): the job has come to rest.
+ */
+export function groupStopped(pgrp: number, self: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return true;
+  }
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (pid === self) continue;
+    const fields = statFields(pid);
+    if (fields === undefined || Number(fields[2]) !== pgrp) continue;
+    const state = fields[0];
+    if (state === 'T' || state === 't' || state === 'Z' || ignoresStop(pid)) continue;
+    return false;
+  }
+  return true;
+}
+
+/** Does `pid` ignore SIGTSTP (SigIgn in /proc/PID/status, signal 20 = bit 19)? */
+function ignoresStop(pid: number): boolean {
+  try {
+    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
+    return mask !== undefined && (BigInt(`0x${mask}`) & (1n << 19n)) !== 0n;
+  } catch {
+    return true;
+  }
 }

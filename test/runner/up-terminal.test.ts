@@ -63,9 +63,14 @@ describe('mproxy up on a terminal', { skip: spawnSync('script', ['--version']).s
   });
 
   test('Ctrl-Z on mproxy up itself, a job of an interactive shell: the prompt comes back, fg runs it to its end', () => {
-    const typed = `${mproxy} -- bash -c "sleep 4; echo slept-\\$((6*7))"`;
-    const keys = `sleep 1; printf '%s\\n' '${typed}'; sleep 3; printf '\\032'; sleep 2; printf 'echo prompt""back\\n'; sleep 1; printf 'fg\\n'; sleep 7; printf 'exit\\n'`;
-    const r = spawnSync('sh', ['-c', `(${keys}) | script -qec "bash --norc --noprofile -i" /dev/null`], { cwd: work, env, encoding: 'utf8', timeout: 60_000 });
+    // Ctrl-Z once the program runs (it says so with a file); fg; exit once it has printed its end.
+    const ready = join(work, 'job-ready');
+    const done = join(work, 'job-done');
+    const typed = `${mproxy} -- bash -c ": > ${ready}; sleep 4; echo slept-\\$((6*7)); : > ${done}"`;
+    const until = (file: string): string => `for i in $(seq 600); do [ -e ${file} ] && break; sleep 0.1; done`;
+    const keys = `sleep 1; printf '%s\\n' '${typed}'; ${until(ready)}; sleep 0.5; printf '\\032'; sleep 2; printf 'echo prompt""back\\n'; sleep 1; printf 'fg\\n'; ${until(done)}; sleep 1; printf 'exit\\n'`;
+    const r = spawnSync('sh', ['-c', `(${keys}) | script -qec "bash --norc --noprofile -i" /dev/null`], { cwd: work, env, encoding: 'utf8', timeout: 120_000 });
+    spawnSync('rm', ['-f', ready, done]);
     const out = r.stdout.replace(/\r/g, '');
     const back = out.indexOf('promptback');
     assert.ok(back > 0, `the shell got its prompt back: ${out}`);
