@@ -1,4 +1,4 @@
-/** The ssh target against a real sshd: host keys, auth, unreachable servers, jump hosts, faults. */
+/** The ssh target against a real sshd: host keys, auth, unreachable servers, jump hosts, the agent cache, faults. */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -7,8 +7,8 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { agentBundle, ptyHelper } from '../../../src/remote/agent/bundle.js';
-import { collect, sh } from '../../conformance/run.js';
+import { agentBundle } from '../../../src/remote/agent/bundle.js';
+import { collect } from '../../conformance/run.js';
 import { connectSsh } from '../../../src/target/ssh/index.js';
 import { profileFrom } from '../../harness/profile.js';
 import { clientHome, connectHarness, optionsFor } from '../../harness/ssh-client.js';
@@ -274,105 +274,5 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     assert.equal(status.code, 0);
     assert.equal(out.toString(), 'back\n');
     await host.close();
-  });
-});
-
-describe('ssh target: remotes that cannot run the agent', { skip: missing !== undefined && process.env['CI'] !== 'true' ? missing : false }, () => {
-  test('a remote without node: agent = "node" says so; auto works agentless', async (t) => {
-    if (!requireOrSkip(t, missing)) return;
-    const sshd = await startSshd({ withoutNode: true });
-    try {
-      await assert.rejects(connectHarness(sshd, clientHome(sshd), 'node'), errorCode('E_AGENT_START', /agent = "node", but the remote has no node/));
-      const said: string[] = [];
-      const host = await connectHarness(sshd, clientHome(sshd), 'auto', { verbose: (m) => said.push(m) });
-      assert.equal(host.info().tier, 'agentless');
-      assert.match(said.join('\n'), /tier agentless on .* \(the remote has no node\)/);
-      await host.close();
-    } finally {
-      await sshd.stop();
-    }
-  });
-
-  test('a remote without sha256sum: a damaged cached agent and pty helper are still found and replaced', async (t) => {
-    if (!requireOrSkip(t, missing)) return;
-    const sshd = await startSshd({ withoutSha256sum: true });
-    try {
-      const home = clientHome(sshd);
-      await (await connectHarness(sshd, home)).close();
-      const dir = `/home/${TEST_USER}/.cache/mproxy`;
-      const helper = ptyHelper();
-      const cached = [agentBundle(), ...(helper !== undefined ? [helper] : [])];
-      for (const f of cached) writeFileSync(join(dir, f.cacheName), 'garbage that is not what its name says', { mode: 0o700 });
-      const said: string[] = [];
-      const host = await connectHarness(sshd, home, 'auto', { verbose: (m) => said.push(m) });
-      assert.equal(host.info().tier, 'agent');
-      assert.match(said.join('\n'), /uploading the agent/);
-      if (helper !== undefined) assert.match(said.join('\n'), /uploading the pty helper/);
-      for (const f of cached) assert.ok(readFileSync(join(dir, f.cacheName)).equals(f.bytes), `${f.cacheName} replaced`);
-      await host.close();
-    } finally {
-      await sshd.stop();
-    }
-  });
-
-  test('a login shell that never runs the command: connecting fails at op_timeout, on both tiers', async (t) => {
-    if (!requireOrSkip(t, missing)) return;
-    const sshd = await startSshd({ stallingLogin: true });
-    try {
-      for (const agent of ['auto', 'none'] as const) {
-        const started = Date.now();
-        await assert.rejects(connectHarness(sshd, clientHome(sshd), agent, { opTimeoutMs: 1500 }), errorCode('E_TIMEOUT', /did not finish within 2s.*login script/s));
-        assert.ok(Date.now() - started < 1500 + 3000, `${agent}: failed after ${Date.now() - started} ms`);
-      }
-    } finally {
-      await sshd.stop();
-    }
-  });
-
-  test('agentless, every session busy: Ctrl-C still reaches a command; dropped connections leave the pool', async (t) => {
-    if (!requireOrSkip(t, missing)) return;
-    // Two sessions per connection: 8 connections hold 16 commands at most.
-    const sshd = await startSshd({ maxSessions: 2 });
-    const host = await connectHarness(sshd, clientHome(sshd), 'none');
-    try {
-      const procs = Array.from({ length: 16 }, (_, i) => {
-        const p = host.exec({ argv: ['sh', '-c', `echo started ${i}; sleep 30`], env: {}, cwd: '/' });
-        p.stdin.end();
-        return p;
-      });
-      const first = procs[0];
-      assert.ok(first !== undefined);
-      await new Promise<void>((resolve) => first.stdout.once('data', () => resolve()));
-      await sleep(1000);
-      const started = Date.now();
-      first.signal('SIGINT');
-      const outcome = await Promise.race([first.exited, sleep(10_000).then(() => 'still running after 10 s')]);
-      assert.deepEqual(outcome, { code: null, signal: 'SIGINT' });
-      assert.ok(Date.now() - started < 5000, `ended after ${Date.now() - started} ms`);
-      for (const p of procs.slice(1)) p.signal('SIGKILL');
-      await Promise.all(procs.slice(1).map((p) => Promise.race([p.exited.catch(() => undefined), sleep(15_000)])));
-      const r = await sh(host, 'echo the pool is free again');
-      assert.equal(r.stdout.toString().trim(), 'the pool is free again');
-      // Connections of the pool that drop (all but the first, which holds SFTP) leave it: the next
-      // command runs on a new one instead of failing on a dead one.
-      const connections = sshd.processes(/^sshd: \S+ \[priv\]$/).map((p) => p.pid).sort((a, b) => a - b);
-      assert.ok(connections.length >= 3, `several connections: ${connections.join(',')}`);
-      for (const pid of connections.slice(1)) sshd.killTree(pid);
-      await sleep(500);
-      for (let i = 0; i < 3; i++) assert.equal((await sh(host, `echo after the drop ${i}`)).stdout.toString().trim(), `after the drop ${i}`);
-    } finally {
-      await host.close();
-      await sshd.stop();
-    }
-  });
-
-  test('a full remote disk during upload: a clear error, no partial agent left', async (t) => {
-    if (!requireOrSkip(t, missing)) return;
-    const sshd = await startSshd({ fullCache: true });
-    try {
-      await assert.rejects(connectHarness(sshd, clientHome(sshd)), errorCode('E_AGENT_START', /uploading the agent .* failed: .*No space left on device/s));
-    } finally {
-      await sshd.stop();
-    }
   });
 });
