@@ -6,12 +6,16 @@ const LONGEST = 80;
 
 /** A key or value quoted in a message, cut in the middle when it would flood the terminal. */
 export function shorten(text: string): string {
-  return text.replace(/`([^`\n]{81,})`/g, (_, inner: string) => `\`${inner.slice(0, 50)}…${inner.slice(-20)}\` (${inner.length} characters)`);
+  return text.replace(new RegExp(`\`([^\`\\n]{${LONGEST + 1},})\``, 'g'), (_, inner: string) => `\`${cut(inner)}\` (${inner.length} characters)`);
+}
+
+function cut(text: string): string {
+  return `${text.slice(0, 50)}…${text.slice(-20)}`;
 }
 
 /** `FILE:LINE:COL: error: KEY.PATH: message` then indented `hint:` lines. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const path = d.path === '' ? '' : `${d.path.length > LONGEST ? `${d.path.slice(0, 50)}…${d.path.slice(-20)}` : d.path}: `;
+  const path = d.path === '' ? '' : `${d.path.length > LONGEST ? cut(d.path) : d.path}: `;
   const lines = [`${d.file}:${d.line}:${d.column}: ${d.severity}: ${path}${shorten(d.message)}`];
   for (const hint of d.hints) lines.push(...indentHint(shorten(hint)));
   return lines.join('\n');

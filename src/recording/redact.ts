@@ -72,6 +72,8 @@ export class StdioScrubber {
 
   /** `chunk` of stream `key` with secrets cut, less what is held back for the next one. */
   scrub(key: string, chunk: Buffer): Buffer {
+    // Nothing to look for (the usual case): the chunk as it came, not copied through a string.
+    if (this.secrets.size === 0) return chunk;
     let text = (this.held.get(key) ?? '') + chunk.toString('latin1');
     for (const secret of this.secrets) if (text.includes(secret)) text = text.split(secret).join(REDACTED);
     const keep = this.heldBack(text);

@@ -123,19 +123,22 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
           teardown.add(() => recording.close());
           o.verbose?.(`recording to ${recording.path}`);
         }
+        // The mounts as given and as the kernel names them (symlinks resolved): resolved once.
+        const maps = withCanonical(specs);
         const broker = await startBroker(dir().socket, {
           host: host(),
           token: dir().token,
-          decide: commandPolicy({ sandbox: o.profile.sandbox, mounts: withCanonical(specs), stubDir: dir().stubs, workspace }),
+          decide: commandPolicy({ sandbox: o.profile.sandbox, mounts: maps, stubDir: dir().stubs, workspace }),
           remoteEnv: (cmdEnv) => {
             const baseline: Record<string, string | undefined> = { ...env };
             for (const k of NOT_SENT_FOR_CHANGING) baseline[k] = cmdEnv[k];
             return { ...login, ...filter(cmdEnv, baseline) };
           },
           ...(recording !== undefined ? { observer: recording } : {}),
+          ...(o.verbose !== undefined ? { verbose: o.verbose } : {}),
         });
         teardown.add(() => broker.close());
-        const inMount = toRemote(o.cwd, withCanonical(specs)) !== undefined;
+        const inMount = toRemote(o.cwd, maps) !== undefined;
         const chdir = o.profile.sandbox.working_dir ?? (inMount ? o.cwd : (specs[0]?.local ?? o.cwd));
         const launcher = requireNativeTool('mproxy-trace');
         const command = interception === 'trace' ? [launcher, dir().shim, dir().pending, '--', programPath, ...o.program.slice(1)] : [launcher, '--no-trace', '--', programPath, ...o.program.slice(1)];
@@ -152,11 +155,12 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
  */
 async function stopWithJob(child: ChildProcess): Promise<void> {
   const pid = child.pid;
-  const group = ownProcessGroup();
   if (pid === undefined) return;
+  // Leading a job (a shell's): all of it, bwrap included; else bwrap alone.
+  const atRest = ownProcessGroup() === process.pid ? () => groupStopped(process.pid, process.pid) : () => processStopped(pid);
   for (const end = Date.now() + 2000; Date.now() < end; await sleep(20)) {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    if (processStopped(pid) && (group === undefined || group !== process.pid || groupStopped(group, process.pid))) {
+    if (atRest()) {
       process.kill(process.pid, 'SIGSTOP');
       return;
     }

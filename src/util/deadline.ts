@@ -20,6 +20,11 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, expired: () => E
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+/** How long a short remote script may take: `baseMs`, plus time for its input at a slow link's 64 KiB/s. */
+export function scriptDeadline(baseMs: number, input?: Uint8Array): number {
+  return baseMs + Math.ceil(((input?.length ?? 0) / 65536) * 1000);
+}
+
 /**
  * A deadline that stops counting while paused: the time a person takes to answer a prompt (a
  * key's passphrase) is not the remote's to spend.

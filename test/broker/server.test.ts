@@ -47,7 +47,7 @@ const HOSTILE = `
   })();
 `;
 
-describe('broker: hostile connections', () => {
+describe('a local up session against what breaks the broker', () => {
   const target = localTarget();
   let profile = '';
   let home = '';
@@ -57,15 +57,11 @@ describe('broker: hostile connections', () => {
     await target.stop();
     rmdirSync(sessionTmp);
   });
+  const up = (program: readonly string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [MPROXY_BIN, 'up', profile, '--', ...program], { cwd: home, env: testEnv({ HOME: home, TMPDIR: sessionTmp, ...env }), encoding: 'utf8', timeout: 60_000, input: '' });
 
   test('a bad token, a 4 GiB length, random bytes: each connection is closed, the session goes on', () => {
-    const r = spawnSync(process.execPath, [MPROXY_BIN, 'up', profile, '--', 'node', '-e', HOSTILE], {
-      cwd: home,
-      env: testEnv({ HOME: home, TMPDIR: sessionTmp, SESSIONS: sessionTmp }),
-      encoding: 'utf8',
-      timeout: 60_000,
-      input: '',
-    });
+    const r = up(['node', '-e', HOSTILE], { SESSIONS: sessionTmp });
     assert.equal(r.status, 0, r.stderr);
     for (const name of ['a token of the right length that is not hex', 'a token of the wrong length', 'a 4 GiB length header', 'random bytes', 'input before any request']) {
       assert.ok(r.stdout.includes(`closed: ${name}`), r.stdout + r.stderr);
@@ -74,32 +70,14 @@ describe('broker: hostile connections', () => {
     assert.doesNotMatch(r.stderr, /internal error/);
     assert.deepEqual(leftovers(sessionTmp), []);
   });
-});
 
-describe('the last resort: an error nothing caught inside mproxy', () => {
-  const target = localTarget();
-  let profile = '';
-  let home = '';
-  const sessionTmp = mkdtempSync(join(tmpdir(), 'mproxy-broker-sessions-'));
-  before(async () => ({ profile, home } = await target.start()));
-  after(async () => {
-    await target.stop();
-    rmdirSync(sessionTmp);
-  });
-
-  test('ends the session as SIGTERM would: said once, the program stopped, nothing left mounted', () => {
+  test('the last resort: an error nothing caught ends the session as SIGTERM would, said once, nothing left mounted', () => {
     // A fault injected into mproxy's own process (not the agent's, not the program's) 3 s in.
     const fault = join(sessionTmp, '..', `mproxy-fault-${process.pid}.cjs`);
     writeFileSync(fault, `if (/cli\\/main\\.js$/.test(process.argv[1] ?? '')) setTimeout(() => { throw new Error('injected fault'); }, 3000);\n`);
     try {
       const started = Date.now();
-      const r = spawnSync(process.execPath, [MPROXY_BIN, 'up', profile, '--', 'sh', '-c', 'sleep 30; echo finished'], {
-        cwd: home,
-        env: testEnv({ HOME: home, TMPDIR: sessionTmp, NODE_OPTIONS: `--require ${fault}` }),
-        encoding: 'utf8',
-        timeout: 60_000,
-        input: '',
-      });
+      const r = up(['sh', '-c', 'sleep 30; echo finished'], { NODE_OPTIONS: `--require ${fault}` });
       assert.ok(Date.now() - started < 20_000, `ended promptly (${Date.now() - started} ms)`);
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /mproxy: internal error: injected fault; ending the session/);

@@ -19,7 +19,13 @@ export interface LocalMount {
   mnt(): string;
 }
 
-export function localMount(name: string, ttlMs: number, opTimeoutMs: number, prepare: (remote: string) => void): LocalMount {
+export interface LocalMountOptions {
+  /** What the mount is served from, given the local agent (a host that misbehaves on purpose). */
+  readonly serve?: (agent: RemoteHost) => RemoteHost;
+  readonly warn?: (message: string) => void;
+}
+
+export function localMount(name: string, ttlMs: number, opTimeoutMs: number, prepare: (remote: string) => void, options: LocalMountOptions = {}): LocalMount {
   let host: RemoteHost | undefined;
   let mounted: Mounted | undefined;
   /** '' until made. */
@@ -29,7 +35,7 @@ export function localMount(name: string, ttlMs: number, opTimeoutMs: number, pre
     mkdirSync(join(base, 'remote'));
     prepare(join(base, 'remote'));
     host = await connectLocal();
-    mounted = await mountAll(host, [{ remote: join(base, 'remote'), local: join(base, 'mnt'), readOnly: false, owner: 'local', ttlMs }], { opTimeoutMs });
+    mounted = await mountAll(options.serve?.(host) ?? host, [{ remote: join(base, 'remote'), local: join(base, 'mnt'), readOnly: false, owner: 'local', ttlMs }], { opTimeoutMs, ...(options.warn !== undefined ? { warn: options.warn } : {}) });
   });
   after(async () => {
     await mounted?.unmount();

@@ -5,18 +5,13 @@
  * said once per directory; every other name is served.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { mountAll, type Mounted } from '../../src/mount/mount.js';
+import { test } from 'node:test';
 import type { RemoteFs, RemoteHost } from '../../src/remote/host.js';
-import { connectLocal } from '../../src/target/local.js';
 import { local } from '../conformance/mount-cases.js';
+import { localMount } from '../helpers/local-mount.js';
 
-let host: RemoteHost | undefined;
-let mounted: Mounted | undefined;
-let base = '';
 const said: string[] = [];
 
 /** The host, with every readdir answer given two impossible names. */
@@ -33,24 +28,14 @@ function hostile(real: RemoteHost): RemoteHost {
   return Object.assign(Object.create(real) as RemoteHost, { fs });
 }
 
-before(async () => {
-  base = mkdtempSync(join(tmpdir(), 'mproxy-listings-'));
-  mkdirSync(join(base, 'remote', 'dir'), { recursive: true });
-  writeFileSync(join(base, 'remote', 'dir', 'fine.txt'), 'fine\n');
-  writeFileSync(Buffer.from(`${join(base, 'remote', 'dir')}/caf\xe9`, 'latin1'), 'not utf-8\n');
-  host = await connectLocal();
-  mounted = await mountAll(hostile(host), [{ remote: join(base, 'remote'), local: join(base, 'mnt'), readOnly: false, owner: 'local', ttlMs: 200 }], { opTimeoutMs: 10_000, warn: (m) => said.push(m) });
-});
-after(async () => {
-  await mounted?.unmount();
-  await host?.close();
-  if (base === '') return;
-  rmSync(join(base, 'remote'), { recursive: true, force: true });
-  rmdirSync(base);
-});
+const mount = localMount('listings', 200, 10_000, (remote) => {
+  mkdirSync(join(remote, 'dir'));
+  writeFileSync(join(remote, 'dir', 'fine.txt'), 'fine\n');
+  writeFileSync(Buffer.from(`${join(remote, 'dir')}/caf\xe9`, 'latin1'), 'not utf-8\n');
+}, { serve: hostile, warn: (m) => said.push(m) });
 
 test('names with a slash, a NUL, or not UTF-8 are left out and said once; the rest is served', async () => {
-  const mnt = join(base, 'mnt');
+  const mnt = mount.mnt();
   for (let i = 0; i < 3; i++) {
     const r = await local('ls -a dir && cat dir/fine.txt', mnt);
     assert.equal(r.out, '.\n..\nfine.txt\nfine\n', r.err);

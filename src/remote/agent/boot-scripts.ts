@@ -127,6 +127,26 @@ export function quickStartScript(): string {
 /** What the quick start prints when the remote needs the probe. */
 export const NOT_READY = 'MPROXY-BOOT:not-ready';
 
+/**
+ * Runs `start` (the quick start on a transport) and returns its host, or undefined when the
+ * remote needs the probe: the agent ended before its Hello (no node, no cached agent, a damaged
+ * one). A start that did not answer within `timeoutMs` is a stalled remote, said as such.
+ */
+export async function tryQuickStart<H>(start: () => Promise<H>, description: string, timeoutMs: number, say?: (message: string) => void): Promise<H | undefined> {
+  try {
+    const host = await start();
+    say?.(`tier agent on ${description} (the cached agent started)`);
+    return host;
+  } catch (err) {
+    if (!(err instanceof MproxyError) || (err.code !== 'E_AGENT_START' && err.code !== 'E_CONNECTION_LOST')) throw err;
+    if (/did not answer within/.test(err.message)) {
+      throw new MproxyError('E_TIMEOUT', `starting the agent on ${description} did not finish within ${(timeoutMs / 1000).toFixed(0)}s`, { hint: ['does a login script on the remote wait for input, or is the server overloaded?', 'target.op_timeout sets this deadline'] });
+    }
+    say?.(`probing ${description} (${[err.message, ...err.hints].join(' ').includes(NOT_READY) ? 'no cached agent' : err.message})`);
+    return undefined;
+  }
+}
+
 /** How a transport runs a short script with some stdin and collects what it printed. */
 export interface ScriptRunner {
   readonly description: string;

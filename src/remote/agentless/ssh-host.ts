@@ -7,8 +7,8 @@
  */
 import type { PathEntry, PtyRequest } from '../../protocol/frames.js';
 import { closeConnection, type SshConnection } from '../../target/ssh/connection.js';
-import { collectWithin, openExec, runScript, scriptDeadline, shWrapped } from '../../target/ssh/exec-channel.js';
-import { withTimeout } from '../../util/deadline.js';
+import { collectWithin, openExec, runScript, shWrapped } from '../../target/ssh/exec-channel.js';
+import { scriptDeadline, withTimeout } from '../../util/deadline.js';
 import type { ClientChannel, SftpWrapper } from '../../target/ssh/ssh2.js';
 import { MproxyError } from '../../util/errors.js';
 import type { ExecRequest, RemoteHost, RemoteInfo } from '../host.js';

@@ -7,7 +7,7 @@ import { PassThrough, type Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import type { PtyRequest } from '../../protocol/frames.js';
-import { withTimeout } from '../../util/deadline.js';
+import { scriptDeadline, withTimeout } from '../../util/deadline.js';
 import { MproxyError } from '../../util/errors.js';
 
 export interface DockerExec {
@@ -77,7 +77,7 @@ export interface ScriptOutput {
 /** A short script in the container, within `timeoutMs` (plus time for its input); a late one is abandoned with E_TIMEOUT. */
 export async function runDockerScript(docker: Dockerode, container: Dockerode.Container, script: string, description: string, timeoutMs: number, input?: Uint8Array): Promise<ScriptOutput> {
   const timeout = (): MproxyError => new MproxyError('E_TIMEOUT', `a shell command in ${description} did not finish within ${(ms / 1000).toFixed(0)}s`, { hint: ['is the container paused or overloaded? (docker ps shows it)', 'target.op_timeout sets this deadline'] });
-  const ms = timeoutMs + Math.ceil(((input?.length ?? 0) / 65536) * 1000);
+  const ms = scriptDeadline(timeoutMs, input);
   const e = await withTimeout(dockerExec(docker, container, ['/bin/sh', '-c', script], description), ms, timeout);
   const out: Buffer[] = [];
   const err: Buffer[] = [];

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import Dockerode from 'dockerode';
 import type { Target } from '../../profile/target-uri.js';
 import type { Profile } from '../../profile/schema.js';
-import { deployAgent, NOT_READY, probeRemote, quickStartScript } from '../../remote/agent/boot-scripts.js';
+import { deployAgent, probeRemote, quickStartScript, tryQuickStart } from '../../remote/agent/boot-scripts.js';
 import { AgentClient } from '../../remote/agent/client.js';
 import type { RemoteHost } from '../../remote/host.js';
 import { MproxyError, messageOf } from '../../util/errors.js';
@@ -103,15 +103,8 @@ async function connectDockerOnce(target: Extract<Target, { kind: 'docker' | 'com
   }
 
   // A container that ran this agent before starts it at once; any other goes through the probe.
-  try {
-    const quick = await startDockerAgent(docker, container, description, quickStartScript(), opTimeoutMs, ctx.verbose);
-    say?.(`docker: tier agent in ${description} (the cached agent started)`);
-    return quick;
-  } catch (err) {
-    // Ended before its Hello (not ready: no node, no cached agent, a damaged one): the probe says why.
-    if (!(err instanceof MproxyError) || (err.code !== 'E_AGENT_START' && err.code !== 'E_CONNECTION_LOST')) throw err;
-    say?.(`docker: probing ${description} (${[err.message, ...err.hints].join(' ').includes(NOT_READY) ? 'no cached agent' : err.message})`);
-  }
+  const quick = await tryQuickStart(() => startDockerAgent(docker, container, description, quickStartScript(), opTimeoutMs, ctx.verbose), description, opTimeoutMs, say && ((m) => say(`docker: ${m}`)));
+  if (quick !== undefined) return quick;
   const remote = {
     description,
     run: async (script: string, input?: Buffer) => {

@@ -5,7 +5,7 @@
  */
 import type { PtyRequest } from '../../protocol/frames.js';
 import type { SshClient as Client, ClientChannel } from './ssh2.js';
-import { withTimeout } from '../../util/deadline.js';
+import { scriptDeadline, withTimeout } from '../../util/deadline.js';
 import { MproxyError } from '../../util/errors.js';
 
 export function shWrapped(script: string): string {
@@ -42,11 +42,6 @@ export function collectChannel(channel: ClientChannel, input?: Uint8Array): Prom
     channel.on('close', () => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
     channel.end(input);
   });
-}
-
-/** How long a script may take: `baseMs`, plus time for its input at a slow link's 64 KiB/s. */
-export function scriptDeadline(baseMs: number, input?: Uint8Array): number {
-  return baseMs + Math.ceil(((input?.length ?? 0) / 65536) * 1000);
 }
 
 /**

@@ -10,7 +10,7 @@ import { ReconnectingHost } from '../../remote/reconnecting.js';
 import { MproxyError } from '../../util/errors.js';
 import { askSecret } from '../../util/prompt.js';
 import { parseDuration } from '../../util/units.js';
-import { deployAgent, NOT_READY, probeRemote, quickStartScript } from '../../remote/agent/boot-scripts.js';
+import { deployAgent, probeRemote, quickStartScript, tryQuickStart } from '../../remote/agent/boot-scripts.js';
 import { sshRunner, startAgent } from './agent-boot.js';
 import { closeConnection, openSsh, type SshConnection, type SshDestination, type SshOptions } from './connection.js';
 
@@ -79,18 +79,8 @@ async function startTier(conn: SshConnection, agent: Profile['target']['agent'],
     ...(say !== undefined ? { onLog: (level: string, msg: string) => say(`agent ${level}: ${msg}`), stderr: (text: string) => say(`agent stderr: ${text.trimEnd()}`) } : {}),
   };
   // A remote that ran this agent before starts it at once; any other goes through the probe.
-  try {
-    const quick = await startAgent(conn.client, conn.description, quickStartScript(), { ...agentOptions, startTimeoutMs: opTimeoutMs });
-    say?.(`ssh: tier agent on ${conn.description} (the cached agent started)`);
-    return quick;
-  } catch (err) {
-    // Ended before its Hello (not ready: no node, no cached agent, a damaged one): the probe says why.
-    if (!(err instanceof MproxyError) || (err.code !== 'E_AGENT_START' && err.code !== 'E_CONNECTION_LOST')) throw err;
-    if (/did not answer within/.test(err.message)) {
-      throw new MproxyError('E_TIMEOUT', `starting the agent on ${conn.description} did not finish within ${(opTimeoutMs / 1000).toFixed(0)}s`, { hint: ['does a login script on the remote wait for input, or is the server overloaded?', 'target.op_timeout sets this deadline'] });
-    }
-    say?.(`ssh: probing ${conn.description} (${[err.message, ...err.hints].join(' ').includes(NOT_READY) ? 'no cached agent' : err.message})`);
-  }
+  const quick = await tryQuickStart(() => startAgent(conn.client, conn.description, quickStartScript(), { ...agentOptions, startTimeoutMs: opTimeoutMs }), conn.description, opTimeoutMs, say && ((m) => say(`ssh: ${m}`)));
+  if (quick !== undefined) return quick;
   const remote = sshRunner(conn.client, conn.description, opTimeoutMs);
   const probe = await probeRemote(remote);
   const status = probe.node;

@@ -14,13 +14,9 @@ import { profileFrom } from '../../harness/profile.js';
 import { clientHome, connectHarness, optionsFor } from '../../harness/ssh-client.js';
 import { startSshd, TEST_USER, type Sshd } from '../../harness/sshd.js';
 import { requireOrSkip, sshdMissing } from '../../harness/system.js';
+import { errorCode } from '../../helpers/errors.js';
 
 const missing = sshdMissing();
-const errorCode = (code: string, message?: RegExp) => (err: Error & { code?: string }) => {
-  assert.equal(err.code, code, err.message);
-  if (message !== undefined) assert.match(err.message + '\n' + String((err as { hints?: string[] }).hints), message);
-  return true;
-};
 
 describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 'true' ? missing : false }, () => {
   let sshd: Sshd;

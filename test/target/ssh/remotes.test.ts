@@ -12,13 +12,9 @@ import { sh } from '../../conformance/run.js';
 import { clientHome, connectHarness } from '../../harness/ssh-client.js';
 import { startSshd, TEST_USER } from '../../harness/sshd.js';
 import { requireOrSkip, sshdMissing } from '../../harness/system.js';
+import { errorCode } from '../../helpers/errors.js';
 
 const missing = sshdMissing();
-const errorCode = (code: string, message?: RegExp) => (err: Error & { code?: string }) => {
-  assert.equal(err.code, code, err.message);
-  if (message !== undefined) assert.match(err.message + '\n' + String((err as { hints?: string[] }).hints), message);
-  return true;
-};
 
 describe('ssh target: remotes that cannot run the agent', { skip: missing !== undefined && process.env['CI'] !== 'true' ? missing : false }, () => {
   test('a remote without node: agent = "node" says so; auto works agentless', async (t) => {
