@@ -67,24 +67,51 @@ static napi_value reply_attr(napi_env env, napi_callback_info info) {
   return ret_bool(env, 1);
 }
 
-/* replyBuf(session, id, bytes) — read data; copied, and written to /dev/fuse by replies.c. */
-static napi_value reply_buf(napi_env env, napi_callback_info info) {
-  ARGS(3)
-  CLAIM_OR_FALSE
+/* One typed array's bytes, or NULL when `v` is not one. */
+static void *typed_bytes(napi_env env, napi_value v, size_t *len) {
   void *data = NULL;
-  size_t len = 0;
   napi_typedarray_type type;
   napi_value ab;
   size_t off;
-  if (napi_get_typedarray_info(env, argv[2], &type, &len, &data, &ab, &off) != napi_ok) {
-    fuse_reply_err(req, EIO);
-    return ret_bool(env, 1);
+  if (napi_get_typedarray_info(env, v, &type, len, &data, &ab, &off) != napi_ok) return NULL;
+  return data != NULL ? data : (void *)"";
+}
+
+/*
+ * replyBuf(session, id, bytes | [bytes, ...]) — read data, whole or in the pieces it arrived in
+ * (no join in JS); copied once into the queued reply, written to /dev/fuse by replies.c.
+ */
+static napi_value reply_buf(napi_env env, napi_callback_info info) {
+  ARGS(3)
+  CLAIM_OR_FALSE
+  bool is_list = false;
+  napi_is_array(env, argv[2], &is_list);
+  uint32_t count = 1;
+  if (is_list) napi_get_array_length(env, argv[2], &count);
+  size_t total = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value e = argv[2];
+    size_t len = 0;
+    if (is_list) napi_get_element(env, argv[2], i, &e);
+    if (typed_bytes(env, e, &len) == NULL) {
+      fuse_reply_err(req, EIO);
+      return ret_bool(env, 1);
+    }
+    total += len;
   }
-  struct mp_reply *r = malloc(sizeof(*r) + len);
+  struct mp_reply *r = malloc(sizeof(*r) + total);
   if (r == NULL) abort();
   r->req = req;
-  r->len = len;
-  memcpy(r->data, data, len);
+  r->len = total;
+  size_t at = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value e = argv[2];
+    size_t len = 0;
+    if (is_list) napi_get_element(env, argv[2], i, &e);
+    void *data = typed_bytes(env, e, &len);
+    memcpy(r->data + at, data, len);
+    at += len;
+  }
   mp_replies_push(s, r);
   return ret_bool(env, 1);
 }
@@ -224,12 +251,9 @@ static napi_value notify_inval_inode(napi_env env, napi_callback_info info) {
 /* notifyStore(session, ino, off, bytes): contents for the kernel's page cache (copied). */
 static napi_value notify_store(napi_env env, napi_callback_info info) {
   ARGS(4)
-  void *data = NULL;
   size_t len = 0;
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t off;
-  if (napi_get_typedarray_info(env, argv[3], &type, &len, &data, &ab, &off) != napi_ok || len == 0) return NULL;
+  void *data = typed_bytes(env, argv[3], &len);
+  if (data == NULL || len == 0) return NULL;
   struct mp_note *n = note(4);
   n->ino = (uint64_t)num(env, argv[1]);
   n->off = (int64_t)num(env, argv[2]);

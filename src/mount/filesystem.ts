@@ -268,7 +268,7 @@ export class MountFs {
     }
   }
 
-  private async read(node: FsNode, off: number, size: number): Promise<Uint8Array> {
+  private async read(node: FsNode, off: number, size: number): Promise<Uint8Array | readonly Uint8Array[]> {
     const st = node.attr;
     const io = this.ios.get(node.ino);
     if (st === undefined || (st.mode & constants.S_IFMT) !== constants.S_IFREG || st.size > SMALL_FILE || (io !== undefined && !io.clean)) return this.io(node).read(off, size);

@@ -109,7 +109,7 @@ export class Kernel {
     this.binding.replyAttr(this.session, id, this.attr(st, ino), timeout, ino);
   }
 
-  data(id: number, bytes: Uint8Array): void {
+  data(id: number, bytes: Uint8Array | readonly Uint8Array[]): void {
     this.answered(id);
     this.binding.replyBuf(this.session, id, bytes);
   }

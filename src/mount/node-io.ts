@@ -18,6 +18,26 @@ const AHEAD = 8;
 /** Runs of writes sent and not yet acknowledged, at most. */
 const WRITES_IN_FLIGHT = 4;
 
+function lengthOf(pieces: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  return n;
+}
+
+/** Bytes [from, to) of `pieces`, as views of them (never empty pieces). */
+function slice(pieces: readonly Uint8Array[], from: number, to: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let at = 0;
+  for (const p of pieces) {
+    const lo = Math.max(from - at, 0);
+    const hi = Math.min(to - at, p.length);
+    if (hi > lo) out.push(lo === 0 && hi === p.length ? p : p.subarray(lo, hi));
+    at += p.length;
+    if (at >= to) break;
+  }
+  return out;
+}
+
 export interface NodeIoContext {
   /**
    * Each WRITE is answered once it is on the remote (the kernel's writeback cache merges and
@@ -49,7 +69,7 @@ export class NodeIo {
   private writer: Promise<Handle> | undefined;
   private lastBlock = -1;
   private sequentialReads = 0;
-  private readonly blocks = new Map<number, Promise<Buffer>>();
+  private readonly blocks = new Map<number, Promise<Uint8Array[]>>();
   private run: Run | undefined;
   private readonly sending: { readonly done: Promise<void>; readonly from: number; readonly to: number }[] = [];
   /** The first failed write since the last flush, and how many WRITEs it leaves unsettled. */
@@ -85,7 +105,8 @@ export class NodeIo {
     this.writer = Promise.resolve({ h, generation: this.ctx.generation() });
   }
 
-  async read(pos: number, len: number): Promise<Buffer> {
+  /** Bytes [pos, pos + len), in the pieces they arrived in (short at the end of the file). */
+  async read(pos: number, len: number): Promise<Uint8Array[]> {
     this.lastUsed = Date.now();
     await this.flush();
     // The kernel's readahead sends several reads at once, out of order: near is sequential enough.
@@ -101,31 +122,31 @@ export class NodeIo {
       this.blocks.set(b, ahead);
     }
     for (const b of this.blocks.keys()) if (b < first - 1) this.blocks.delete(b);
-    const parts: Buffer[] = [];
+    const parts: Uint8Array[] = [];
     for (let at = pos; at < pos + len; ) {
       const b = Math.floor(at / BLOCK);
       const block = await (this.blocks.get(b) ?? this.direct(b * BLOCK, BLOCK));
-      const part = block.subarray(at - b * BLOCK, at - b * BLOCK + (pos + len - at));
-      parts.push(part);
+      const size = lengthOf(block);
+      const part = slice(block, at - b * BLOCK, Math.min(size, pos + len - b * BLOCK));
+      parts.push(...part);
       // A short block is the end of the file.
-      if (block.length < BLOCK || part.length === 0) break;
-      at += part.length;
+      if (size < BLOCK || part.length === 0) break;
+      at = b * BLOCK + Math.min(size, pos + len - b * BLOCK);
     }
-    return parts.length === 1 ? (parts[0] ?? Buffer.alloc(0)) : Buffer.concat(parts);
+    return parts;
   }
 
-  private async direct(pos: number, len: number, again = true): Promise<Buffer> {
+  private async direct(pos: number, len: number, again = true): Promise<Uint8Array[]> {
     const reader = await this.handle('reader');
-    let got: Uint8Array;
     try {
-      got = await this.ctx.call('read', reader.h, pos, len);
+      const got = await this.ctx.call('read', reader.h, pos, len);
+      return got instanceof Uint8Array ? [got] : [...got];
     } catch (err) {
       // A handle sent as the connection was replaced names nothing on the new one: open again, once.
       if (!again || !(err instanceof RemoteFsError) || err.code !== 'EBADF') throw err;
       if (this.reader !== undefined && (await this.reader.catch(() => undefined)) === reader) this.reader = undefined;
       return this.direct(pos, len, false);
     }
-    return Buffer.isBuffer(got) ? got : Buffer.from(got.buffer, got.byteOffset, got.byteLength);
   }
 
   /** Accepts one WRITE request's bytes (kept as they are: the binding gave us our own copy). */

@@ -40,7 +40,8 @@ type Handle = number;
 export interface FileOps {
   open: [[path: Path, flags: number, mode: number], Handle];
   close: [[h: Handle], null];
-  read: [[h: Handle, position: number, length: number], Uint8Array];
+  /** Whole, or (from the agent, when large) in the pieces it arrived in: nothing joins them. */
+  read: [[h: Handle, position: number, length: number], Uint8Array | readonly Uint8Array[]];
   write: [[h: Handle, position: number, data: Uint8Array], number];
   fstat: [[h: Handle], WireStat];
   ftruncate: [[h: Handle, length: number], null];
@@ -92,3 +93,9 @@ export function readFilesEach(dir: Uint8Array, names: readonly Uint8Array[], lim
 
 /** Largest read or write in one operation; the client splits larger ones. */
 export const MAX_IO = 1024 * 1024;
+
+/** A read's bytes as one buffer, whether they came whole or in pieces. */
+export function joinBytes(bytes: Uint8Array | readonly Uint8Array[]): Buffer {
+  if (bytes instanceof Uint8Array) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Buffer.concat(bytes);
+}

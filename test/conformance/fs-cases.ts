@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { constants } from 'node:fs';
 import { test } from 'node:test';
+import { joinBytes } from '../../src/protocol/file-ops.js';
 import type { RemoteFs } from '../../src/remote/host.js';
 import type { Backend } from './exec-cases.js';
 import { sh } from './run.js';
@@ -28,7 +29,7 @@ async function readFile(fs: RemoteFs, path: string): Promise<Buffer> {
   const h = await fs.call('open', p(path), O_RDONLY, 0);
   const chunks: Buffer[] = [];
   for (let pos = 0; ; ) {
-    const d = Buffer.from(await fs.call('read', h, pos, 1 << 20));
+    const d = joinBytes(await fs.call('read', h, pos, 1 << 20));
     if (d.length === 0) break;
     chunks.push(d);
     pos += d.length;
@@ -125,7 +126,7 @@ export function fsCases(b: Backend): void {
     const h = await fs().call('open', p(at('sparse')), O_RDWR | O_CREAT, 0o644);
     const block = Buffer.alloc(3 << 20, 0xab);
     assert.equal(await fs().call('write', h, 64 << 20, block.subarray(0, 1 << 20)), 1 << 20);
-    const hole = Buffer.from(await fs().call('read', h, 1 << 20, 4096));
+    const hole = joinBytes(await fs().call('read', h, 1 << 20, 4096));
     assert.ok(hole.equals(Buffer.alloc(4096)), 'a hole reads as zeros');
     const st = await fs().call('fstat', h);
     assert.equal(st.size, 65 << 20);

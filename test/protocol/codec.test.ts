@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { encodeDataFrame, encodeFrame, FrameDecoder, ProtocolError } from '../../src/protocol/codec.js';
+import { encodeDataFrame, encodeFrame, FrameDecoder, Pieces, ProtocolError, writeFrame } from '../../src/protocol/codec.js';
 import { SYNC_MARKER, T, type Frame } from '../../src/protocol/frames.js';
 
 const frames: Frame[] = [
@@ -36,6 +36,61 @@ test('the hand-written Data encoding decodes to the same frame', () => {
     new FrameDecoder((f) => got.push(f)).push(Buffer.concat(encodeDataFrame(id, s, d)));
     assert.deepEqual(got, [{ t: T.Data, id, s, d }], `id ${id} s ${s} n ${n}`);
   }
+});
+
+test('file reads and writes written uncopied decode to the same frames, whatever their sizes', () => {
+  for (const n of [0, 5, 4095, 4096, 70000, 1 << 20]) {
+    const d = randomBytes(n);
+    for (const frame of [
+      { t: T.FileResp, id: 2 ** 31 + 5, r: d },
+      { t: T.FileOp, id: 300, op: 'write', a: [7, 2 ** 40 + 3, d] },
+      { t: T.FileOp, id: 301, op: 'write', a: [70000, 0, d] },
+    ] as Frame[]) {
+      const parts: Uint8Array[] = [];
+      writeFrame({ write: (chunk) => parts.push(chunk) > 0 }, frame);
+      if (n >= 4096) assert.equal(parts.length, 2, 'the payload is written on its own');
+      assert.equal(parts.at(-1)?.buffer === d.buffer || n < 4096, true, 'and not copied');
+      const got: Frame[] = [];
+      new FrameDecoder((f) => got.push(f)).push(Buffer.concat(parts));
+      assert.deepEqual(got, [frame], `${frame.t} n ${n}`);
+    }
+  }
+});
+
+test('a large read arrives in the pieces it came in, uncopied, and what follows it decodes', () => {
+  const d = randomBytes((1 << 20) + 3);
+  const parts: Uint8Array[] = [];
+  const out = { write: (chunk: Uint8Array) => parts.push(chunk) > 0 };
+  writeFrame(out, { t: T.FileResp, id: 77, r: d });
+  writeFrame(out, { t: T.Data, id: 3, s: 1, d: Buffer.from('after') });
+  writeFrame(out, { t: T.FileResp, id: 78, r: randomBytes(200_000) });
+  const stream = Buffer.concat(parts);
+  for (const size of [32 * 1024, 7, 1 << 21]) {
+    const got: Frame[] = [];
+    const dec = new FrameDecoder((f) => got.push(f), { pieces: true });
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < stream.length; i += size) chunks.push(stream.subarray(i, i + size));
+    for (const chunk of chunks) dec.push(chunk);
+    assert.equal(got.length, 3, `chunks of ${size}`);
+    const [read, data, second] = got as [Frame, Frame, Frame];
+    assert.ok(read.t === T.FileResp && read.id === 77);
+    // A frame that came whole in one chunk is a view of it, as every frame is.
+    const bytes = read.r instanceof Pieces ? read.r.join() : (read.r as Buffer);
+    assert.ok(bytes.equals(d), `the bytes, in chunks of ${size}`);
+    if (size < stream.length) {
+      assert.ok(read.r instanceof Pieces);
+      // Views of what arrived, but for the piece that came with the frame's head.
+      const viewed = read.r.parts.filter((p) => p.buffer === stream.buffer).reduce((n, p) => n + p.length, 0);
+      assert.ok(viewed >= d.length - Math.max(size, 64), `${viewed} of ${d.length} bytes uncopied`);
+    }
+    assert.deepEqual(data, { t: T.Data, id: 3, s: 1, d: Buffer.from('after') });
+    assert.ok(second.t === T.FileResp && second.id === 78);
+    assert.equal((second.r instanceof Pieces ? second.r.join() : (second.r as Buffer)).length, 200_000);
+  }
+  // Without the option, or for an error answer, frames are whole as before.
+  const whole: Frame[] = [];
+  new FrameDecoder((f) => whole.push(f)).push(stream);
+  assert.ok(whole[0]?.t === T.FileResp && Buffer.isBuffer(whole[0].r) && whole[0].r.equals(d));
 });
 
 test('chatter before the sync marker is skipped and kept for messages', () => {

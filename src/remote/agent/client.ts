@@ -5,7 +5,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { MproxyError } from '../../util/errors.js';
-import { FrameDecoder, ProtocolError, writeFrame } from '../../protocol/codec.js';
+import { FrameDecoder, Pieces, ProtocolError, writeFrame } from '../../protocol/codec.js';
 import type { FileOpArgs, FileOpName, FileOpResult } from '../../protocol/file-ops.js';
 import { PROTOCOL_VERSION, T, type AgentInfo, type Frame, type FrameOf, type HelloFrame, type PathEntry } from '../../protocol/frames.js';
 import { RemoteFsError, type ExecRequest, type RemoteHost, type RemoteInfo, type RemoteWatch, type WatchListener } from '../host.js';
@@ -35,6 +35,8 @@ interface Pending {
   reject(error: Error): void;
   readonly timer: NodeJS.Timeout;
   readonly what: string;
+  /** A read: its bytes may stay in the pieces they arrived in. */
+  readonly pieces: boolean;
 }
 
 export class AgentClient implements RemoteHost {
@@ -49,7 +51,7 @@ export class AgentClient implements RemoteHost {
 
   readonly fs = {
     call: <K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> =>
-      this.request(`file operation ${op}`, { t: T.FileOp, op, a: args }) as Promise<FileOpResult<K>>,
+      this.request(`file operation ${op}`, { t: T.FileOp, op, a: args }, this.nextId++, op === 'read') as Promise<FileOpResult<K>>,
   };
 
   private constructor(
@@ -102,7 +104,7 @@ export class AgentClient implements RemoteHost {
   }
 
   private listen(): void {
-    this.decoder = new FrameDecoder((frame) => this.dispatch(frame), { expectSync: true });
+    this.decoder = new FrameDecoder((frame) => this.dispatch(frame), { expectSync: true, pieces: true });
     this.transport.input.on('data', (chunk: Buffer) => {
       try {
         this.decoder?.push(chunk);
@@ -150,8 +152,12 @@ export class AgentClient implements RemoteHost {
     [T.PathInfo]: (f) => this.settle(f.id, f.entries),
     // Invalidate {t:15, id, name, k?}: entry `name` (null: anything) changed in watched directory id; k: change | rename.
     [T.Invalidate]: (f) => this.watchers.get(f.id)?.(f.name, f.k),
-    // FileResp {t:12, id, r | e, m}: answer to FileOp or Watch id.
-    [T.FileResp]: (f) => this.settle(f.id, f.r, f.e === undefined ? undefined : new RemoteFsError(f.e, f.m ?? f.e, this.pending.get(f.id)?.what ?? 'file operation')),
+    // FileResp {t:12, id, r | e, m}: answer to FileOp or Watch id (a large read's bytes in pieces).
+    [T.FileResp]: (f) => {
+      const p = this.pending.get(f.id);
+      const r = f.r instanceof Pieces ? (p?.pieces === true ? f.r.parts : f.r.join()) : f.r;
+      this.settle(f.id, r, f.e === undefined ? undefined : new RemoteFsError(f.e, f.m ?? f.e, p?.what ?? 'file operation'));
+    },
   };
 
   private dispatch(frame: Frame): void {
@@ -165,14 +171,14 @@ export class AgentClient implements RemoteHost {
     if (this.lost === undefined) writeFrame(this.transport.output, frame);
   }
 
-  private request(what: string, frame: { t: typeof T.FileOp; op: string; a: readonly unknown[] } | { t: typeof T.PathQuery; dirs: readonly string[] } | { t: typeof T.Watch; path: Uint8Array }, id = this.nextId++): Promise<unknown> {
+  private request(what: string, frame: { t: typeof T.FileOp; op: string; a: readonly unknown[] } | { t: typeof T.PathQuery; dirs: readonly string[] } | { t: typeof T.Watch; path: Uint8Array }, id = this.nextId++, pieces = false): Promise<unknown> {
     if (this.lost !== undefined) return Promise.reject(this.lost);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new RemoteFsError('ETIMEDOUT', `no answer from ${this.transport.description} within ${this.opTimeoutMs / 1000}s`, what));
       }, this.opTimeoutMs);
-      this.pending.set(id, { resolve, reject, timer, what });
+      this.pending.set(id, { resolve, reject, timer, what, pieces });
       this.send({ ...frame, id } as Frame);
     });
   }
