@@ -1,7 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=64
 /**
  * The mproxy command line: global flags, dispatch to a subcommand, and the single place where a
  * failure becomes a message and an exit status. No stack trace reaches the user unless --debug.
+ * The first line gives node the agent's NODE_FLAGS (remote/agent/bundle.ts says why).
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';

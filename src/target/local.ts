@@ -5,11 +5,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { AgentClient, type AgentClientOptions } from '../remote/agent/client.js';
-import { agentBundle, ptyHelper } from '../remote/agent/bundle.js';
+import { agentBundle, NODE_FLAGS, ptyHelper } from '../remote/agent/bundle.js';
 
 export async function connectLocal(options: AgentClientOptions = {}): Promise<AgentClient> {
   const helper = ptyHelper();
-  const child = spawn(process.execPath, [agentBundle().path, ...(helper !== undefined ? [helper.path] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, agentBundle().path, ...(helper !== undefined ? [helper.path] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = once(child, 'exit').catch(() => undefined);
   return AgentClient.connect(
     {

@@ -5,7 +5,7 @@
  * No single quotes in the scripts: the ssh transport wraps them in some.
  */
 import { MproxyError } from '../../util/errors.js';
-import { agentBundle, helperMachines, helperRunsOn, ptyHelper, type Payload } from './bundle.js';
+import { agentBundle, helperMachines, helperRunsOn, NODE_FLAGS, ptyHelper, type Payload } from './bundle.js';
 
 export type NodeStatus = { readonly kind: 'ready' } | { readonly kind: 'need-upload' } | { readonly kind: 'no-node' } | { readonly kind: 'old-node'; readonly version: string };
 
@@ -98,7 +98,7 @@ export function startScript(withHelper: boolean): string {
     `d=${CACHE}`,
     SUM,
     ...files.map((f) => `${intact(`"$d/${f.cacheName}"`, f)} || { echo "${REFUSED} $d/${f.cacheName}: its sha256 is not ${f.sha256}"; exit 1; }`),
-    `exec node "$d/${agentBundle().cacheName}"${helper !== undefined ? ` "$d/${helper.cacheName}"` : ''}`,
+    `exec node ${NODE_FLAGS.join(' ')} "$d/${agentBundle().cacheName}"${helper !== undefined ? ` "$d/${helper.cacheName}"` : ''}`,
   ].join('\n');
 }
 
@@ -118,9 +118,9 @@ export function quickStartScript(): string {
     SUM,
     `${intact(`"$d/${agent.cacheName}"`, agent)} && command -v node >/dev/null 2>&1 || { echo ${NOT_READY}; exit 0; }`,
     helper !== undefined && machines.length > 0
-      ? `case "$(uname -s) $(uname -m)" in ${machines.map((m) => `"Linux ${m}"`).join('|')}) if [ -x "$d/${helper.cacheName}" ] && ${intact(`"$d/${helper.cacheName}"`, helper)}; then exec node "$d/${agent.cacheName}" "$d/${helper.cacheName}"; fi;; esac`
+      ? `case "$(uname -s) $(uname -m)" in ${machines.map((m) => `"Linux ${m}"`).join('|')}) if [ -x "$d/${helper.cacheName}" ] && ${intact(`"$d/${helper.cacheName}"`, helper)}; then exec node ${NODE_FLAGS.join(' ')} "$d/${agent.cacheName}" "$d/${helper.cacheName}"; fi;; esac`
       : ':',
-    `exec node "$d/${agent.cacheName}"`,
+    `exec node ${NODE_FLAGS.join(' ')} "$d/${agent.cacheName}"`,
   ].join('\n');
 }
 
