@@ -121,17 +121,24 @@ export class NodeIo {
       ahead.catch(() => undefined); // A block nobody reads after all may fail unheard.
       this.blocks.set(b, ahead);
     }
+    // The blocks this read spans, taken now: the kernel has many reads in flight, and a later
+    // one drops blocks behind it while this one still waits for its first.
+    const last = Math.floor((pos + Math.max(len, 1) - 1) / BLOCK);
+    const spanned: Promise<Uint8Array[]>[] = [];
+    for (let b = first; b <= last; b++) {
+      const block = this.blocks.get(b) ?? this.direct(b * BLOCK, BLOCK);
+      block.catch(() => undefined); // Heard by the await below, unless an earlier block failed first.
+      spanned.push(block);
+    }
     for (const b of this.blocks.keys()) if (b < first - 1) this.blocks.delete(b);
     const parts: Uint8Array[] = [];
-    for (let at = pos; at < pos + len; ) {
-      const b = Math.floor(at / BLOCK);
-      const block = await (this.blocks.get(b) ?? this.direct(b * BLOCK, BLOCK));
+    for (let b = first; b <= last; b++) {
+      const block = await (spanned[b - first] as Promise<Uint8Array[]>);
       const size = lengthOf(block);
-      const part = slice(block, at - b * BLOCK, Math.min(size, pos + len - b * BLOCK));
+      const part = slice(block, Math.max(pos - b * BLOCK, 0), Math.min(size, pos + len - b * BLOCK));
       parts.push(...part);
       // A short block is the end of the file.
-      if (size < BLOCK || part.length === 0) break;
-      at = b * BLOCK + Math.min(size, pos + len - b * BLOCK);
+      if (size < BLOCK) break;
     }
     return parts;
   }
