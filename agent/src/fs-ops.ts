@@ -3,7 +3,7 @@
  * Arguments arrive from the wire as `unknown[]` and are checked here before use; a failure is
  * reported as its errno name (ENOENT, EACCES, EISDIR…) and message.
  */
-import { promises as fs, type BigIntStats, type Stats } from 'node:fs';
+import { lstatSync, promises as fs, type BigIntStats, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { FILE_OP_NAMES, MAX_IO, type FileOpName, type WireDirEntry, type WireStat } from '../../src/protocol/file-ops.js';
 
@@ -35,17 +35,29 @@ export function wireStat(s: Stats | BigIntStats): WireStat {
   };
 }
 
+/** lstat calls made in one go before the event loop gets a turn (~1 ms: exec streams wait no longer). */
+const LSTAT_BATCH = 256;
+
+/**
+ * The entries of a directory with their lstat. The stats are taken synchronously in batches:
+ * one promise and one thread-pool hop per entry cost the agent more than the lstat itself.
+ */
 async function readdirWithStats(dir: Buffer): Promise<WireDirEntry[]> {
   const names = await fs.readdir(dir, { encoding: 'buffer' });
-  return Promise.all(
-    names.map(async (name): Promise<WireDirEntry> => {
-      try {
-        return { name, st: wireStat(await fs.lstat(Buffer.concat([dir, Buffer.from('/'), name]))) };
-      } catch {
-        return { name };
-      }
-    }),
-  );
+  const prefix = Buffer.concat([dir, Buffer.from('/')]);
+  const out: WireDirEntry[] = [];
+  for (let i = 0; i < names.length; i++) {
+    if (i > 0 && i % LSTAT_BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
+    const name = names[i] as Buffer;
+    let st: Stats | undefined;
+    try {
+      st = lstatSync(Buffer.concat([prefix, name]), { throwIfNoEntry: false });
+    } catch {
+      // Listed but not stat-able (a directory readable without search permission): the name alone.
+    }
+    out.push(st === undefined ? { name } : { name, st: wireStat(st) });
+  }
+  return out;
 }
 
 type Op = (a: readonly unknown[]) => Promise<unknown>;
