@@ -7,11 +7,13 @@
  *   - git status in a 5,000-file repository
  * The mproxy mount is served by this process, so every measured command runs in a child.
  * Prints ratios (mproxy time / sshfs time; for throughput, mproxy / sshfs), each against its
- * target, and the transport's own ceiling: the same 1 MiB reads and writes as bare file
- * operations over the agent, eight in flight, without FUSE. Not a test.
+ * target, and two bounds: the transport's own ceiling (the same 1 MiB reads and writes as bare
+ * file operations over the agent, eight in flight, without FUSE) and the floor of mproxy's own
+ * FUSE layer (the same tree, copied into memory and mounted with a remote that costs nothing,
+ * bench/memory-host.ts). Not a test.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,6 +22,7 @@ import type { RemoteHost } from '../src/remote/host.js';
 import { sh } from '../test/conformance/run.js';
 import { clientHome, connectHarness } from '../test/harness/ssh-client.js';
 import { startSshd, type Sshd } from '../test/harness/sshd.js';
+import { memoryHost, MemoryTree } from './memory-host.js';
 
 /** The issue's targets: time ratios at most, throughput ratios at least. */
 const TARGETS: Readonly<Record<string, number>> = {
@@ -57,6 +60,19 @@ function mproxyMounter(host: RemoteHost, remote: string, root: string): Mounter 
     async mount() {
       const dir = join(root, `mproxy-${Date.now()}`);
       const m = await mountAll(host, [{ remote, local: dir, readOnly: false, owner: 'local', ttlMs: 1000 }], { opTimeoutMs: 60_000 });
+      return { dir, unmount: () => m.unmount() };
+    },
+  };
+}
+
+/** The same tree in memory, served by mproxy's FUSE layer with a remote that costs nothing. */
+function floorMounter(tree: MemoryTree, root: string): Mounter {
+  const host = memoryHost(tree);
+  return {
+    name: 'floor',
+    async mount() {
+      const dir = join(root, `floor-${Date.now()}`);
+      const m = await mountAll(host, [{ remote: '/', local: dir, readOnly: false, owner: 'local', ttlMs: 1000 }], { opTimeoutMs: 60_000 });
       return { dir, unmount: () => m.unmount() };
     },
   };
@@ -126,30 +142,41 @@ try {
   const host = await connectHarness(sshd, clientHome(sshd));
   const remote = `/home/${sshd.user}/bench-fs`;
   console.log(`preparing ${remote}: ${SMALL} small files, ${BIG_MIB} MiB file, ${REPO_FILES}-file git repo…`);
-  const prep = await sh(host, [
-    `rm -rf ${remote} && mkdir -p ${remote}/small ${remote}/repo && cd ${remote}`,
+  const prepare = (dir: string): string => [
+    `rm -rf ${dir} && mkdir -p ${dir}/small ${dir}/repo && cd ${dir}`,
     `i=0; while [ $i -lt ${SMALL} ]; do d=small/d$((i / 100)); [ -d $d ] || mkdir $d; printf "file %s\\n%0800d\\n" $i 0 > $d/f$i; i=$((i + 1)); done`,
     `head -c ${BIG_MIB}M /dev/urandom > big`,
     `cd repo && i=0; while [ $i -lt ${REPO_FILES} ]; do d=src/m$((i / 100)); [ -d $d ] || mkdir -p $d; echo "line $i" > $d/f$i.c; i=$((i + 1)); done`,
     'git init -q && git add . && git -c user.email=b@e -c user.name=b commit -qm init',
-  ].join('\n'), { env: { PATH: '/usr/bin:/bin', HOME: `/home/${sshd.user}` } });
+  ].join('\n');
+  const prep = await sh(host, prepare(remote), { env: { PATH: '/usr/bin:/bin', HOME: `/home/${sshd.user}` } });
   if (prep.code !== 0) throw new Error(`prepare: ${prep.stderr.toString()}`);
   const mp = await measure(mproxyMounter(host, remote, root));
   const fs = await measure(sshfsMounter(sshd, remote, root));
-  const rows: [string, string, string][] = [];
+  // The floor: the same tree built here, copied into memory, mounted from there.
+  const local = mkdtempSync(join(tmpdir(), 'mproxy-bench-floor-'));
+  const made = spawnSync('/bin/sh', ['-c', prepare(join(local, 'tree'))], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`prepare the floor's tree: ${made.stderr}`);
+  const tree = new MemoryTree();
+  tree.load(join(local, 'tree'));
+  rmSync(join(local, 'tree'), { recursive: true });
+  rmdirSync(local);
+  const floor = await measure(floorMounter(tree, root));
+  const rows: [string, string, string, string][] = [];
   for (const key of Object.keys(mp)) {
     const a = mp[key] ?? NaN;
     const b = fs[key] ?? NaN;
     const rate = key.includes('MiB/s');
-    rows.push([key, rate ? `${a.toFixed(0)} MiB/s vs ${b.toFixed(0)} MiB/s` : `${a.toFixed(0)} ms vs ${b.toFixed(0)} ms`, `${(a / b).toFixed(2)}x`]);
+    const f = floor[key] ?? NaN;
+    rows.push([key, rate ? `${a.toFixed(0)} MiB/s vs ${b.toFixed(0)} MiB/s` : `${a.toFixed(0)} ms vs ${b.toFixed(0)} ms`, `${(a / b).toFixed(2)}x`, `${rate ? `${f.toFixed(0)} MiB/s` : `${f.toFixed(0)} ms`} = ${(f / b).toFixed(2)}x`]);
   }
-  console.log('                     mproxy vs sshfs                   ratio  target (time: lower is better; MiB/s: higher)');
-  for (const [k, v, r] of rows) {
+  console.log('                     mproxy vs sshfs                   ratio  target (time: lower is better; MiB/s: higher)   floor: memory remote');
+  for (const [k, v, r, f] of rows) {
     const target = TARGETS[k];
     const ratio = Number(r.slice(0, -1));
     const rate = k.includes('MiB/s');
     const verdict = target === undefined ? '' : `${rate ? '>=' : '<='} ${target}x ${(rate ? ratio >= target : ratio <= target) ? 'met' : 'MISSED'}`;
-    console.log(`${k.padEnd(20)} ${v.padEnd(34)} ${r.padEnd(6)} ${verdict}`);
+    console.log(`${k.padEnd(20)} ${v.padEnd(34)} ${r.padEnd(6)} ${verdict.padEnd(16)} ${f}`);
   }
   const ceilingRead = await bare(host, `${remote}/big`, 'read');
   const ceilingWrite = await bare(host, `${remote}/bare-written`, 'write');
