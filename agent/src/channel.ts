@@ -31,7 +31,7 @@ export class AgentChannel extends EventEmitter {
   }
 
   start(onFrame: (frame: Frame) => void, onEnd: (error?: Error) => void): void {
-    const decoder = new FrameDecoder(onFrame);
+    const decoder = new FrameDecoder(onFrame, { pieces: true });
     this.input.on('data', (chunk: Buffer) => {
       try {
         decoder.push(chunk);

@@ -5,6 +5,7 @@
  */
 import { lstatSync, promises as fs, type BigIntStats, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { Pieces } from '../../src/protocol/payloads.js';
 import { FILE_OP_NAMES, MAX_IO, type FileOpName, type WireDirEntry, type WireStat } from '../../src/protocol/file-ops.js';
 
 export class ArgumentError extends Error {}
@@ -80,7 +81,8 @@ const OPS: Readonly<Record<FileOpName, Op>> = {
     const { bytesRead } = await handle(h).read(buf, 0, buf.length, n(pos));
     return buf.subarray(0, bytesRead);
   },
-  write: async ([h, pos, data]) => (await handle(h).write(path(data), 0, path(data).length, n(pos))).bytesWritten,
+  // A large write's data comes in the pieces it arrived in: written as they are, never joined.
+  write: async ([h, pos, data]) => (data instanceof Pieces ? await handle(h).writev([...data.parts], n(pos)) : await handle(h).write(path(data), 0, path(data).length, n(pos))).bytesWritten,
   fstat: async ([h]) => wireStat(await handle(h).stat()),
   ftruncate: async ([h, len]) => (await handle(h).truncate(n(len)), null),
   fsync: async ([h]) => (await handle(h).sync(), null),

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { encodeDataFrame, encodeFrame, FrameDecoder, Pieces, ProtocolError, writeFrame } from '../../src/protocol/codec.js';
+import { encodeFrame, FrameDecoder, ProtocolError, writeFrame } from '../../src/protocol/codec.js';
+import { encodeDataFrame, Pieces } from '../../src/protocol/payloads.js';
 import { SYNC_MARKER, T, type Frame } from '../../src/protocol/frames.js';
 
 const frames: Frame[] = [
@@ -87,6 +88,23 @@ test('a large read arrives in the pieces it came in, uncopied, and what follows 
     assert.ok(second.t === T.FileResp && second.id === 78);
     assert.equal((second.r instanceof Pieces ? second.r.join() : (second.r as Buffer)).length, 200_000);
   }
+  // A write's data likewise, after its handle and position (a float64 past 4 GiB).
+  const write: Frame = { t: T.FileOp, id: 9, op: 'write', a: [4, 2 ** 33 + 1, d] };
+  const wparts: Uint8Array[] = [];
+  writeFrame({ write: (chunk: Uint8Array) => wparts.push(chunk) > 0 }, write);
+  const wgot: Frame[] = [];
+  const wdec = new FrameDecoder((f) => wgot.push(f), { pieces: true });
+  const wstream = Buffer.concat(wparts);
+  for (let i = 0; i < wstream.length; i += 32 * 1024) wdec.push(wstream.subarray(i, i + 32 * 1024));
+  const [w] = wgot as [Frame];
+  assert.ok(w.t === T.FileOp && w.op === 'write' && w.a[0] === 4 && w.a[1] === 2 ** 33 + 1 && w.a[2] instanceof Pieces && w.a[2].join().equals(d));
+  // Other large frames are whole: a small-file batch whose last field is a list of byte strings.
+  const batch: Frame = { t: T.FileResp, id: 10, r: [randomBytes(70_000), null] };
+  const bgot: Frame[] = [];
+  const bdec = new FrameDecoder((f) => bgot.push(f), { pieces: true });
+  const bstream = encodeFrame(batch);
+  for (let i = 0; i < bstream.length; i += 1000) bdec.push(bstream.subarray(i, i + 1000));
+  assert.deepEqual(bgot, [batch]);
   // Without the option, or for an error answer, frames are whole as before.
   const whole: Frame[] = [];
   new FrameDecoder((f) => whole.push(f)).push(stream);

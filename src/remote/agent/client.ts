@@ -5,7 +5,8 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { MproxyError } from '../../util/errors.js';
-import { FrameDecoder, Pieces, ProtocolError, writeFrame } from '../../protocol/codec.js';
+import { FrameDecoder, ProtocolError, writeFrame } from '../../protocol/codec.js';
+import { Pieces } from '../../protocol/payloads.js';
 import type { FileOpArgs, FileOpName, FileOpResult } from '../../protocol/file-ops.js';
 import { PROTOCOL_VERSION, T, type AgentInfo, type Frame, type FrameOf, type HelloFrame, type PathEntry } from '../../protocol/frames.js';
 import { RemoteFsError, type ExecRequest, type RemoteHost, type RemoteInfo, type RemoteWatch, type WatchListener } from '../host.js';
