@@ -11,9 +11,13 @@
 
 #include "args.h"
 
-/* Claims the request `id` for a reply; NULL when already answered or the session is closed. */
+/*
+ * Claims the request `id` for a reply; NULL when already answered or the session is closed.
+ * Every reply first lets go of the JS buffers of READ replies written since the last one.
+ */
 static fuse_req_t claim(napi_env env, struct mp_session *s, napi_value id) {
   if (s->se == NULL) return NULL;
+  mp_replies_reap(env, s);
   return mp_claim(s, num(env, id));
 }
 
@@ -77,41 +81,70 @@ static void *typed_bytes(napi_env env, napi_value v, size_t *len) {
   return data != NULL ? data : (void *)"";
 }
 
+/* Replies at least this large are written from the JS buffers themselves (no copy). */
+#define BY_REFERENCE 65536
+#define MAX_PIECES 256
+
+/* The reply for pieces argv[2] (one typed array or a list of them), or NULL if one is not. */
+static struct mp_reply *reply_of(napi_env env, struct mp_session *s, napi_value bytes) {
+  bool is_list = false;
+  napi_is_array(env, bytes, &is_list);
+  uint32_t count = 1;
+  if (is_list) napi_get_array_length(env, bytes, &count);
+  napi_value e[MAX_PIECES];
+  void *data[MAX_PIECES];
+  size_t len[MAX_PIECES];
+  size_t total = 0;
+  bool by_ref = count <= MAX_PIECES;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value v = bytes;
+    size_t n = 0;
+    if (is_list) napi_get_element(env, bytes, i, &v);
+    void *p = typed_bytes(env, v, &n);
+    if (p == NULL) return NULL;
+    if (i < MAX_PIECES) e[i] = v, data[i] = p, len[i] = n;
+    total += n;
+  }
+  if (by_ref && total >= BY_REFERENCE) {
+    struct mp_reply *r = mp_reply_alloc(s, 0);
+    r->len = total;
+    r->n = count;
+    r->iov = malloc(count * sizeof(*r->iov));
+    r->refs = malloc(count * sizeof(*r->refs));
+    if (r->iov == NULL || r->refs == NULL) abort();
+    for (uint32_t i = 0; i < count; i++) {
+      napi_create_reference(env, e[i], 1, &r->refs[i]);
+      r->iov[i].iov_base = data[i];
+      r->iov[i].iov_len = len[i];
+    }
+    return r;
+  }
+  struct mp_reply *r = mp_reply_alloc(s, total);
+  size_t at = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value v = bytes;
+    size_t n = 0;
+    if (is_list) napi_get_element(env, bytes, i, &v);
+    void *p = typed_bytes(env, v, &n);
+    memcpy(r->data + at, p, n);
+    at += n;
+  }
+  return r;
+}
+
 /*
  * replyBuf(session, id, bytes | [bytes, ...]) — read data, whole or in the pieces it arrived in
- * (no join in JS); copied once into the queued reply, written to /dev/fuse by replies.c.
+ * (no join in JS); written to /dev/fuse by replies.c, large replies from the JS buffers held.
  */
 static napi_value reply_buf(napi_env env, napi_callback_info info) {
   ARGS(3)
   CLAIM_OR_FALSE
-  bool is_list = false;
-  napi_is_array(env, argv[2], &is_list);
-  uint32_t count = 1;
-  if (is_list) napi_get_array_length(env, argv[2], &count);
-  size_t total = 0;
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value e = argv[2];
-    size_t len = 0;
-    if (is_list) napi_get_element(env, argv[2], i, &e);
-    if (typed_bytes(env, e, &len) == NULL) {
-      fuse_reply_err(req, EIO);
-      return ret_bool(env, 1);
-    }
-    total += len;
+  struct mp_reply *r = reply_of(env, s, argv[2]);
+  if (r == NULL) {
+    fuse_reply_err(req, EIO);
+    return ret_bool(env, 1);
   }
-  struct mp_reply *r = malloc(sizeof(*r) + total);
-  if (r == NULL) abort();
   r->req = req;
-  r->len = total;
-  size_t at = 0;
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value e = argv[2];
-    size_t len = 0;
-    if (is_list) napi_get_element(env, argv[2], i, &e);
-    void *data = typed_bytes(env, e, &len);
-    memcpy(r->data + at, data, len);
-    at += len;
-  }
   mp_replies_push(s, r);
   return ret_bool(env, 1);
 }

@@ -102,6 +102,7 @@ static napi_value close_session(napi_env env, napi_callback_info info) {
   }
   mp_notify_stop(s);
   mp_replies_stop(s);
+  mp_replies_reap(env, s);
   fuse_session_unmount(s->se);
   fuse_session_destroy(s->se);
   s->se = NULL;

@@ -105,6 +105,9 @@ struct mp_session {
   pthread_cond_t reply_cond;
   struct mp_reply *replies_head, *replies_tail;
   int reply_stop;
+  struct mp_reply *reply_pool; /* written replies kept for reuse */
+  int reply_pooled;
+  struct mp_reply *replies_done; /* written from JS buffers: their references go on the JS thread */
 
   int writeback;
   int close_to_open;
@@ -113,7 +116,11 @@ struct mp_session {
 struct mp_reply {
   struct mp_reply *next;
   fuse_req_t req;
-  size_t len;
+  size_t len, cap;
+  /* Written from JS's own buffers (held by refs) instead of data, when refs is set. */
+  uint32_t n;
+  struct iovec *iov;
+  napi_ref *refs;
   char data[];
 };
 
@@ -136,6 +143,8 @@ uint32_t mp_dirty_count(struct mp_session *s, uint64_t ino);
 
 /* replies.c */
 int mp_replies_start(struct mp_session *s);
+struct mp_reply *mp_reply_alloc(struct mp_session *s, size_t len);
+void mp_replies_reap(napi_env env, struct mp_session *s);
 void mp_replies_push(struct mp_session *s, struct mp_reply *r);
 void mp_replies_stop(struct mp_session *s);
 
