@@ -18,7 +18,7 @@ function walk(schema: JsonSchema, prefix: string, rows: string[]): void {
     const itemTables = child.items?.properties !== undefined;
     if (!isTable || prefix === '') {
       const shown = itemTables ? `[[${path}]]` : isTable ? `[${path}]` : `\`${path}\``;
-      rows.push(`| ${shown} | ${typeOf(child)} | ${defaultOf(child)} | ${escape(child.description ?? '')} |`);
+      rows.push(`| ${shown} | ${typeOf(child)} | ${defaultOf(child)} | ${escapeCell(child.description ?? '')} |`);
     }
     if (isTable) walk(child, path, rows);
     if (itemTables && child.items !== undefined) walk(child.items, `${path}[]`, rows);
@@ -40,9 +40,9 @@ function typeOf(schema: JsonSchema): string {
 
 function defaultOf(schema: JsonSchema): string {
   if (schema.default === undefined || schema.properties !== undefined) return '';
-  return `\`${escape(JSON.stringify(schema.default).replace(/","/g, '", "'))}\``;
+  return `\`${escapeCell(JSON.stringify(schema.default).replace(/","/g, '", "'))}\``;
 }
 
-function escape(text: string): string {
+function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }

@@ -97,7 +97,7 @@ function stalls(name: string, agent: 'auto' | 'none', stalled: () => RegExp): vo
         const program = holder(join(mnt, op === 'read' ? 'big' : 'target'), op);
         await program.ready;
         assert.ok(sshd.signalBelow('SIGSTOP', stalled()) > 0, 'the remote side was found and stopped');
-        let outcome;
+        let outcome: Awaited<ReturnType<typeof program.go>>;
         try {
           outcome = await program.go();
         } finally {

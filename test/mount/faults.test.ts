@@ -58,7 +58,7 @@ describe('a mount over ssh when the link fails', { skip: missing !== undefined &
     // This server's agent only: other test files run agents of their own meanwhile.
     const agent = new RegExp(agentBundle().cacheName.replace(/\./g, '\\.'));
     assert.equal(sshd.signalBelow('SIGSTOP', agent), 1);
-    let stalled;
+    let stalled: Awaited<ReturnType<typeof local>>;
     try {
       // Not f2: reading f1 fetched its small siblings ahead, and those are served from memory.
       stalled = await local(`tail -c 100 ${mnt}/big > /dev/null`);

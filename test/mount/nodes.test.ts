@@ -7,6 +7,11 @@ import { NodeTable, ROOT_INO } from '../../src/mount/nodes.js';
 const st = (over: Partial<WireStat> = {}): WireStat => ({ dev: 1, ino: 7, mode: 0o100644, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 3, blocks: 8, atimeMs: 1, mtimeMs: 1000, ctimeMs: 1000, ...over });
 const dir = (ino: number): WireStat => st({ ino, mode: 0o40755 });
 
+function must<T>(value: T | undefined): T {
+  assert.ok(value !== undefined);
+  return value;
+}
+
 /** A node as the kernel would hold it: made by a lookup, counted once. */
 function looked(nodes: NodeTable, parentIno: number, name: string, attr: WireStat): number {
   const parent = nodes.get(parentIno);
@@ -22,10 +27,10 @@ test('paths are the names of the parents, and follow a rename of a directory', (
   const a = looked(nodes, ROOT_INO, 'a', dir(10));
   const f = looked(nodes, a, 'f', st({ ino: 11 }));
   assert.equal(nodes.path(nodes.root), '/');
-  assert.equal(nodes.path(nodes.get(f)!), '/a/f');
+  assert.equal(nodes.path(must(nodes.get(f))), '/a/f');
   const b = looked(nodes, ROOT_INO, 'b', dir(12));
-  nodes.rename(nodes.root, 'a', nodes.get(b)!, 'moved');
-  assert.equal(nodes.path(nodes.get(f)!), '/b/moved/f', 'the subtree follows without touching it');
+  nodes.rename(nodes.root, 'a', must(nodes.get(b)), 'moved');
+  assert.equal(nodes.path(must(nodes.get(f))), '/b/moved/f', 'the subtree follows without touching it');
   assert.equal(nodes.child(nodes.root, 'a'), undefined);
   assert.ok(ROOT_INO < a && a < f && f < b, 'node ids are handed out once, in order');
 });
@@ -61,11 +66,11 @@ test('an unlinked file keeps its node until forgotten; a hard link is found by i
   const f = looked(nodes, ROOT_INO, 'f', st({ ino: 40, nlink: 2 }));
   const h = looked(nodes, ROOT_INO, 'h', st({ ino: 40, nlink: 2 }));
   looked(nodes, ROOT_INO, 'other', st({ ino: 41, nlink: 2 }));
-  assert.deepEqual(nodes.sameFile(nodes.get(f)!).map((n) => n.ino), [h]);
+  assert.deepEqual(nodes.sameFile(must(nodes.get(f))).map((n) => n.ino), [h]);
   nodes.detach(nodes.root, 'f');
   assert.equal(nodes.child(nodes.root, 'f'), undefined);
   assert.equal(nodes.get(f)?.detached, true);
   nodes.forget(f, 1);
   assert.equal(nodes.get(f), undefined);
-  assert.deepEqual(nodes.sameFile(nodes.get(ROOT_INO)!), [], 'no inode number to go by: none');
+  assert.deepEqual(nodes.sameFile(must(nodes.get(ROOT_INO))), [], 'no inode number to go by: none');
 });

@@ -56,7 +56,7 @@ describe('mproxy up on a terminal', { skip: spawnSync('script', ['--version']).s
     const typedFg = out.indexOf('# fg');
     assert.ok(typedJobs > 0 && typedFg > typedJobs, out);
     assert.match(out.slice(0, typedJobs), /Stopped\s+sh -c/, `the job stopped: ${out}`);
-    assert.match(out.slice(typedJobs, typedFg), /Stopped\s+sh -c[^]*\nlisted/, `jobs lists it stopped: ${out}`);
+    assert.match(out.slice(typedJobs, typedFg), /Stopped\s+sh -c[\s\S]*\nlisted/, `jobs lists it stopped: ${out}`);
     assert.ok(!out.slice(0, typedFg).includes('slept-42'), `nothing ran on while stopped: ${out}`);
     assert.match(out.slice(typedFg), /slept-42/, `fg ran it to its end: ${out}`);
     assert.deepEqual(leftovers(sessions), []);
