@@ -34,7 +34,7 @@ export function commandHelp(c: Command): string {
     `${c.summary[0]?.toUpperCase() ?? ''}${c.summary.slice(1)}.`,
     ...(c.details.length > 0 ? ['', ...c.details] : []),
     ...(options.length > 0 ? ['', 'Options:', ...options.map(([n, o]) => `  ${flag(n, o).padEnd(width)}  ${o.description ?? ''}`)] : []),
-    '  -h, --help'.padEnd(width + 2) + '  show this help',
+    `${'  -h, --help'.padEnd(width + 2)}  show this help`,
     '',
   ].join('\n');
 }

@@ -69,7 +69,7 @@ function findCommand(name: string): Command {
 function report(err: unknown, command: Command | undefined, debug: boolean, io: CommandIO): number {
   const failure = command?.failureExit ?? 1;
   if (isMproxyError(err)) {
-    io.stderr(formatError(err) + '\n');
+    io.stderr(`${formatError(err)}\n`);
     if (debug) io.stderr(`${err.stack ?? ''}\n${err.cause !== undefined ? `cause: ${String(err.cause)}\n` : ''}`);
     // Interrupted mid-connect: what started is undone; the abandoned attempt must not keep the
     // process alive until its own timeout.

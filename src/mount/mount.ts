@@ -176,7 +176,7 @@ function widenReadahead(point: string): void {
 }
 
 function mountOptions(spec: MountSpec): string {
-  return ['fsname=' + FSNAME, 'subtype=' + FSNAME, 'default_permissions', 'auto_unmount', ...(spec.allowOther === true ? ['allow_other'] : []), ...(spec.readOnly ? ['ro'] : [])].join(',');
+  return [`fsname=${FSNAME}`, `subtype=${FSNAME}`, 'default_permissions', 'auto_unmount', ...(spec.allowOther === true ? ['allow_other'] : []), ...(spec.readOnly ? ['ro'] : [])].join(',');
 }
 
 function mountFailure(point: string, spec: MountSpec, err: unknown): MproxyError {

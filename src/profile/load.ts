@@ -96,7 +96,7 @@ export function loadProfile(file: string, options: LoadOptions): LoadResult {
 export function overlayPath(profile: string): string | undefined {
   const base = basename(profile);
   if (!base.endsWith('.toml') || base.endsWith('.local.toml') || base === 'machineproxy.toml') return undefined;
-  return join(dirname(profile), base.slice(0, -'.toml'.length) + '.local.toml');
+  return join(dirname(profile), `${base.slice(0, -'.toml'.length)}.local.toml`);
 }
 
 function flagLayer(flag: FlagSetting): Layer {

@@ -67,5 +67,5 @@ function copy(value: unknown, path: (string | number)[], layer: Layer, origins: 
 }
 
 function forgetBelow(origins: Map<string, Origin>, ptr: string): void {
-  for (const key of origins.keys()) if (key === ptr || key.startsWith(ptr + '/')) origins.delete(key);
+  for (const key of origins.keys()) if (key === ptr || key.startsWith(`${ptr}/`)) origins.delete(key);
 }

@@ -8,7 +8,7 @@ import type { JsonSchema } from './schema-types.js';
 export function schemaReference(): string {
   const rows: string[] = ['| key | type | default | meaning |', '|---|---|---|---|'];
   walk(profileSchema, '', rows);
-  return rows.join('\n') + '\n';
+  return `${rows.join('\n')}\n`;
 }
 
 function walk(schema: JsonSchema, prefix: string, rows: string[]): void {

@@ -152,5 +152,5 @@ export function tomlTypeOf(value: unknown): string {
 
 export function show(value: unknown): string {
   const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  return '`' + (text.length > 60 ? text.slice(0, 57) + '...' : text) + '`';
+  return `\`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\``;
 }

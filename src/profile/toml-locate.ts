@@ -17,7 +17,7 @@ export interface Located {
 export type LocationMap = ReadonlyMap<string, Located>;
 
 export function pointer(segments: readonly (string | number)[]): string {
-  return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+  return segments.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }
 
 export function locateToml(text: string): LocationMap {

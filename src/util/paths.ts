@@ -13,7 +13,7 @@ export function expandHome(path: string, home: string): string {
 /** True when `inner` is `outer` or lies below it (both absolute, normalised). */
 export function isWithin(inner: string, outer: string): boolean {
   if (outer === '/') return true;
-  return inner === outer || inner.startsWith(outer.endsWith('/') ? outer : outer + '/');
+  return inner === outer || inner.startsWith(outer.endsWith('/') ? outer : `${outer}/`);
 }
 
 export function normalizeAbsolute(path: string): string {

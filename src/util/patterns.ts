@@ -35,7 +35,7 @@ export function compileGlob(glob: string): Compiled<RegExp> {
       const end = glob.indexOf(']', i + 2);
       if (end < 0) return { ok: false, reason: `unclosed \`[\` at character ${i + 1} of the glob`, hint: 'close the character class with ], or write \\[ for a literal bracket' };
       let cls = glob.slice(i + 1, end);
-      if (cls.startsWith('!')) cls = '^' + cls.slice(1);
+      if (cls.startsWith('!')) cls = `^${cls.slice(1)}`;
       out += `[${cls.replace(/\\/g, '\\\\')}]`;
       i = end;
     } else if (c === '\\' && i + 1 < glob.length) {
@@ -44,7 +44,7 @@ export function compileGlob(glob: string): Compiled<RegExp> {
       return { ok: false, reason: `\`]\` at character ${i + 1} closes no \`[\``, hint: 'write \\] for a literal bracket' };
     } else out += escapeRegex(c);
   }
-  return { ok: true, value: new RegExp(out + '$') };
+  return { ok: true, value: new RegExp(`${out}$`) };
 }
 
 function escapeRegex(c: string): string {
@@ -59,7 +59,7 @@ function escapeRegex(c: string): string {
 export function compileNamePattern(pattern: string, options: { readonly ignoreCase?: boolean } = {}): Compiled<(name: string) => boolean> {
   const compiled = isRegexPattern(pattern) ? compileRegex(pattern) : compileGlob(pattern);
   if (!compiled.ok) return compiled;
-  const re = options.ignoreCase === true ? new RegExp(compiled.value.source, compiled.value.flags + 'i') : compiled.value;
+  const re = options.ignoreCase === true ? new RegExp(compiled.value.source, `${compiled.value.flags}i`) : compiled.value;
   return { ok: true, value: (name) => re.test(name) };
 }
 

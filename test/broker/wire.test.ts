@@ -48,5 +48,5 @@ test('the token: hex of the right length, compared in constant time, never a thr
   assert.ok(tokenMatches(token.toString('hex').toUpperCase(), token));
   assert.ok(!tokenMatches('zz'.repeat(16), token));
   assert.ok(!tokenMatches('00', token));
-  assert.ok(!tokenMatches('0'.repeat(31) + 'g', token));
+  assert.ok(!tokenMatches(`${'0'.repeat(31)}g`, token));
 });

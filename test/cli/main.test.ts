@@ -40,13 +40,13 @@ test('an unknown command is a usage error with a suggestion', () => {
   const r = runMproxy(['valdiate', 'x']);
   assert.equal(r.code, 2);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, /unknown command `valdiate`\n  hint: did you mean `mproxy validate`\?/);
+  assert.match(r.stderr, /unknown command `valdiate`\n {2}hint: did you mean `mproxy validate`\?/);
 });
 
 test('an unknown option is a usage error naming it, with a suggestion', () => {
   const r = runMproxy(['validate', '--jsn', 'profiles/']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /unknown option --jsn for `mproxy validate`\n  hint: did you mean --json\?/);
+  assert.match(r.stderr, /unknown option --jsn for `mproxy validate`\n {2}hint: did you mean --json\?/);
 });
 
 test('an option missing its value, and a malformed --set, are usage errors', () => {

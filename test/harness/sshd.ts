@@ -167,7 +167,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     'LogLevel ERROR',
     `AllowUsers ${TEST_USER}`,
   ].join('\n');
-  writeFileSync(join(dir, 'sshd_config'), config + '\n');
+  writeFileSync(join(dir, 'sshd_config'), `${config}\n`);
   const setup = [
     'set -e',
     `mount --bind ${join(dir, 'os-release')} /etc/os-release`,

@@ -5,6 +5,6 @@ export const errorCode =
   (code: string, message?: RegExp) =>
   (err: Error & { code?: string }): boolean => {
     assert.equal(err.code, code, err.message);
-    if (message !== undefined) assert.match(err.message + '\n' + String((err as { hints?: string[] }).hints), message);
+    if (message !== undefined) assert.match(`${err.message}\n${String((err as { hints?: string[] }).hints)}`, message);
     return true;
   };

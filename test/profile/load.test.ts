@@ -35,7 +35,7 @@ test('layers apply low to high: defaults < machine < user < extends < profile < 
   assert.equal(p.recording.max_size, '1MiB', 'flag');
   const origin = (ptr: string) => describeOrigin(r.origins.get(ptr));
   assert.equal(origin('/target/host_key_policy'), 'default');
-  assert.equal(origin('/target/connect_timeout'), join(root, 'etc.toml').slice(root.length + 1) + ':2');
+  assert.equal(origin('/target/connect_timeout'), `${join(root, 'etc.toml').slice(root.length + 1)}:2`);
   assert.equal(origin('/target/agent'), 'base.toml:2');
   assert.equal(origin('/target/uri'), 'p.toml:3');
   assert.equal(origin('/recording/keep'), 'p.local.toml:2');

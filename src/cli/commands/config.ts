@@ -36,7 +36,7 @@ export const configCommand: Command = {
     if (result.profile === undefined) return 1;
     const rows = flatten(result.profile, [], result.origins);
     if (args.values['json'] === true) {
-      io.stdout(JSON.stringify({ file: result.file, profile: result.profile, values: rows }, null, 2) + '\n');
+      io.stdout(`${JSON.stringify({ file: result.file, profile: result.profile, values: rows }, null, 2)}\n`);
       return 0;
     }
     const width = Math.min(64, Math.max(...rows.map((r) => r.path.length + 3 + toml(r.value).length)));

@@ -16,7 +16,7 @@ export const schemaCommand: Command = {
   },
   failureExit: 1,
   run(args, io) {
-    io.stdout(args.values['markdown'] === true ? schemaReference() : JSON.stringify(profileSchema, null, 2) + '\n');
+    io.stdout(args.values['markdown'] === true ? schemaReference() : `${JSON.stringify(profileSchema, null, 2)}\n`);
     return 0;
   },
 };

@@ -66,11 +66,11 @@ export const validateCommand: Command = {
     }
     const invalid = results.filter((r) => r.diagnostics.some((d) => d.severity === 'error'));
     if (args.values['json'] === true) {
-      io.stdout(JSON.stringify(results.map((r) => ({ ...toJson(r), ...(connected.has(r.file) ? { connect: connected.get(r.file) } : {}) })), null, 2) + '\n');
+      io.stdout(`${JSON.stringify(results.map((r) => ({ ...toJson(r), ...(connected.has(r.file) ? { connect: connected.get(r.file) } : {}) })), null, 2)}\n`);
     } else {
       // A problem in a shared base shows once, not once per profile that extends it.
       const lines = new Set(results.flatMap((r) => r.diagnostics.map(formatDiagnostic)));
-      for (const line of lines) io.stderr(line + '\n');
+      for (const line of lines) io.stderr(`${line}\n`);
       io.stderr(`${plural(results.length, 'profile')} checked, ${invalid.length} invalid\n`);
     }
     return invalid.length > 0 ? 1 : 0;

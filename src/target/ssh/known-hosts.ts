@@ -26,7 +26,7 @@ export function hostPattern(host: string, port: number): string {
 }
 
 export function fingerprint(blob: Buffer): string {
-  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** The key type named inside an SSH public key blob. */

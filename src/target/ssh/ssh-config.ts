@@ -70,7 +70,7 @@ function expandInclude(pattern: string, ctx: SshConfigContext): string[] {
 
 /** OpenSSH's host wildcards (`*`, `?`), case-insensitive; shared with known_hosts matching. */
 export function globRegex(pattern: string): RegExp {
-  return new RegExp('^' + pattern.replace(/[.+^${}()|\\[\]]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
+  return new RegExp(`^${pattern.replace(/[.+^${}()|\\[\]]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
 }
 
 /** A `Host` line's patterns against a host name: any positive match and no negated one. */

@@ -33,14 +33,14 @@ test('an invalid profile prints its problems and exits 1', (t) => {
   const r = runMproxy(['config', 'p.toml'], { cwd: root });
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, /^p\.toml:3:1: error: target\.agnet: unknown key `agnet`\n  hint: did you mean `agent`\?/);
+  assert.match(r.stderr, /^p\.toml:3:1: error: target\.agnet: unknown key `agnet`\n {2}hint: did you mean `agent`\?/);
 });
 
 test('a profile NAME that is not there is refused with the names that are', (t) => {
   const root = tempTree(t, { '.git/HEAD': '', '.mproxy/build-box.toml': '[target]\nuri = "local"\n' });
   const r = runMproxy(['config', 'buildbox'], { cwd: root });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /no profile `buildbox` in .*\.mproxy\n  hint: did you mean `build-box`\?/);
+  assert.match(r.stderr, /no profile `buildbox` in .*\.mproxy\n {2}hint: did you mean `build-box`\?/);
   assert.equal(runMproxy(['config'], { cwd: root }).code, 0, 'the only profile is the default');
 });
 

@@ -28,7 +28,7 @@ describe('invalid profiles', () => {
       assert.equal(r.code, 1, r.stderr);
       assert.equal(r.stdout, '');
       assert.doesNotMatch(r.stderr, /\n\s+at .*\(.*:\d+:\d+\)/, 'no stack trace');
-      assert.match(r.stderr, new RegExp(`^invalid/(_parts/)?[\\w-]+\\.toml:\\d+:\\d+: error: `), 'starts with a located error');
+      assert.match(r.stderr, /^invalid\/(_parts\/)?[\w-]+\.toml:\d+:\d+: error: /, 'starts with a located error');
       assert.equal(r.stderr, readFileSync(golden, 'utf8'));
     });
   }

@@ -47,7 +47,7 @@ test('--json reports every file, valid or not, on stdout', (t) => {
 });
 
 test('a 10 MB file is refused at once, unread', (t) => {
-  const root = tempTree(t, { 'huge.toml': '[target]\nuri = "local"\n' + '# padding\n'.repeat(1_100_000) });
+  const root = tempTree(t, { 'huge.toml': `[target]\nuri = "local"\n${'# padding\n'.repeat(1_100_000)}` });
   const r = runMproxy(['validate', 'huge.toml'], { cwd: root });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^huge\.toml:1:1: error: file is 10\.\d MiB; a profile may be at most 1 MiB/);
