@@ -64,7 +64,23 @@ const sshd = await startSshd();
 try {
   const home = clientHome(sshd);
   const control = join(home.home, 'cm-%C');
-  const sshArgs = ['-F', home.sshConfig, '-o', `UserKnownHostsFile=${home.knownHosts}`, '-o', 'BatchMode=yes', '-o', 'ControlMaster=auto', '-o', `ControlPath=${control}`, '-o', 'ControlPersist=120', '-p', String(sshd.port), `${sshd.user}@127.0.0.1`];
+  const sshArgs = [
+    '-F',
+    home.sshConfig,
+    '-o',
+    `UserKnownHostsFile=${home.knownHosts}`,
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ControlMaster=auto',
+    '-o',
+    `ControlPath=${control}`,
+    '-o',
+    'ControlPersist=120',
+    '-p',
+    String(sshd.port),
+    `${sshd.user}@127.0.0.1`,
+  ];
   sshTrue(sshArgs); // establishes the master
   const host = await connectHarness(sshd, home);
   const bare = await connectHarness(sshd, home, 'none');
@@ -82,14 +98,26 @@ try {
   const mpMed = median(mp);
   const alMed = median(al);
   const osMed = median(os);
-  console.log(`exec true, median of ${RUNS}:  mproxy agent ${mpMed.toFixed(2)} ms   mproxy agentless ${alMed.toFixed(2)} ms   ssh ControlMaster ${osMed.toFixed(2)} ms`);
+  console.log(
+    `exec true, median of ${RUNS}:  mproxy agent ${mpMed.toFixed(2)} ms   mproxy agentless ${alMed.toFixed(2)} ms   ssh ControlMaster ${osMed.toFixed(2)} ms`,
+  );
   console.log(`  ratio agent/ssh ${(mpMed / osMed).toFixed(2)}x (target <= 0.5x), agentless/ssh ${(alMed / osMed).toFixed(2)}x`);
 
   const alRate = await mproxyCat(bare);
   await bare.close();
   const mpRate = await mproxyCat(host);
   // A plain `ssh host cmd`, as a user would pipe data: its own connection, no master.
-  const osRate = await sshCat(['-F', home.sshConfig, '-o', `UserKnownHostsFile=${home.knownHosts}`, '-o', 'BatchMode=yes', '-p', String(sshd.port), `${sshd.user}@127.0.0.1`]);
+  const osRate = await sshCat([
+    '-F',
+    home.sshConfig,
+    '-o',
+    `UserKnownHostsFile=${home.knownHosts}`,
+    '-o',
+    'BatchMode=yes',
+    '-p',
+    String(sshd.port),
+    `${sshd.user}@127.0.0.1`,
+  ]);
   console.log(`stdout ${BYTES / 1024 ** 2} MiB:  mproxy agent ${mib(mpRate)}   mproxy agentless ${mib(alRate)}   ssh ${mib(osRate)}`);
   console.log(`  ratio agent/ssh ${(mpRate / osRate).toFixed(2)}x (target >= 0.9x), agentless/ssh ${(alRate / osRate).toFixed(2)}x`);
   await host.close();

@@ -84,7 +84,16 @@ function sshfsMounter(sshd: Sshd, remote: string, root: string): Mounter {
     async mount() {
       const dir = join(root, `sshfs-${Date.now()}`);
       mkdirSync(dir);
-      const r = spawnSync('sshfs', ['-o', `port=${sshd.port},IdentityFile=${sshd.clientKey},UserKnownHostsFile=${sshd.knownHosts},StrictHostKeyChecking=yes,BatchMode=yes,idmap=user`, `${sshd.user}@127.0.0.1:${remote}`, dir], { encoding: 'utf8' });
+      const r = spawnSync(
+        'sshfs',
+        [
+          '-o',
+          `port=${sshd.port},IdentityFile=${sshd.clientKey},UserKnownHostsFile=${sshd.knownHosts},StrictHostKeyChecking=yes,BatchMode=yes,idmap=user`,
+          `${sshd.user}@127.0.0.1:${remote}`,
+          dir,
+        ],
+        { encoding: 'utf8' },
+      );
       if (r.status !== 0) throw new Error(`sshfs: ${r.stderr}`);
       return {
         dir,
@@ -127,7 +136,9 @@ async function measure(m: Mounter): Promise<Record<string, number>> {
   out['git status'] = await timed(`cd ${mnt.dir}/repo && git status --porcelain > /dev/null`);
   out['git status warm'] = await timed(`cd ${mnt.dir}/repo && git status --porcelain > /dev/null`);
   out['read MiB/s'] = BIG_MIB / ((await timed(`cat ${mnt.dir}/big > /dev/null`)) / 1000);
-  out['write MiB/s'] = BIG_MIB / ((await timed(`dd if=/dev/zero of=${mnt.dir}/written bs=1M count=${BIG_MIB} conv=fsync 2>/dev/null && rm ${mnt.dir}/written`)) / 1000);
+  out['write MiB/s'] =
+    BIG_MIB /
+    ((await timed(`dd if=/dev/zero of=${mnt.dir}/written bs=1M count=${BIG_MIB} conv=fsync 2>/dev/null && rm ${mnt.dir}/written`)) / 1000);
   await mnt.unmount();
   return out;
 }
@@ -142,13 +153,14 @@ try {
   const host = await connectHarness(sshd, clientHome(sshd));
   const remote = `/home/${sshd.user}/bench-fs`;
   console.log(`preparing ${remote}: ${SMALL} small files, ${BIG_MIB} MiB file, ${REPO_FILES}-file git repo…`);
-  const prepare = (dir: string): string => [
-    `rm -rf ${dir} && mkdir -p ${dir}/small ${dir}/repo && cd ${dir}`,
-    `i=0; while [ $i -lt ${SMALL} ]; do d=small/d$((i / 100)); [ -d $d ] || mkdir $d; printf "file %s\\n%0800d\\n" $i 0 > $d/f$i; i=$((i + 1)); done`,
-    `head -c ${BIG_MIB}M /dev/urandom > big`,
-    `cd repo && i=0; while [ $i -lt ${REPO_FILES} ]; do d=src/m$((i / 100)); [ -d $d ] || mkdir -p $d; echo "line $i" > $d/f$i.c; i=$((i + 1)); done`,
-    'git init -q && git add . && git -c user.email=b@e -c user.name=b commit -qm init',
-  ].join('\n');
+  const prepare = (dir: string): string =>
+    [
+      `rm -rf ${dir} && mkdir -p ${dir}/small ${dir}/repo && cd ${dir}`,
+      `i=0; while [ $i -lt ${SMALL} ]; do d=small/d$((i / 100)); [ -d $d ] || mkdir $d; printf "file %s\\n%0800d\\n" $i 0 > $d/f$i; i=$((i + 1)); done`,
+      `head -c ${BIG_MIB}M /dev/urandom > big`,
+      `cd repo && i=0; while [ $i -lt ${REPO_FILES} ]; do d=src/m$((i / 100)); [ -d $d ] || mkdir -p $d; echo "line $i" > $d/f$i.c; i=$((i + 1)); done`,
+      'git init -q && git add . && git -c user.email=b@e -c user.name=b commit -qm init',
+    ].join('\n');
   const prep = await sh(host, prepare(remote), { env: { PATH: '/usr/bin:/bin', HOME: `/home/${sshd.user}` } });
   if (prep.code !== 0) throw new Error(`prepare: ${prep.stderr.toString()}`);
   const mp = await measure(mproxyMounter(host, remote, root));
@@ -168,19 +180,29 @@ try {
     const b = fs[key] ?? NaN;
     const rate = key.includes('MiB/s');
     const f = floor[key] ?? NaN;
-    rows.push([key, rate ? `${a.toFixed(0)} MiB/s vs ${b.toFixed(0)} MiB/s` : `${a.toFixed(0)} ms vs ${b.toFixed(0)} ms`, `${(a / b).toFixed(2)}x`, `${rate ? `${f.toFixed(0)} MiB/s` : `${f.toFixed(0)} ms`} = ${(f / b).toFixed(2)}x`]);
+    rows.push([
+      key,
+      rate ? `${a.toFixed(0)} MiB/s vs ${b.toFixed(0)} MiB/s` : `${a.toFixed(0)} ms vs ${b.toFixed(0)} ms`,
+      `${(a / b).toFixed(2)}x`,
+      `${rate ? `${f.toFixed(0)} MiB/s` : `${f.toFixed(0)} ms`} = ${(f / b).toFixed(2)}x`,
+    ]);
   }
-  console.log('                     mproxy vs sshfs                   ratio  target (time: lower is better; MiB/s: higher)   floor: memory remote');
+  console.log(
+    '                     mproxy vs sshfs                   ratio  target (time: lower is better; MiB/s: higher)   floor: memory remote',
+  );
   for (const [k, v, r, f] of rows) {
     const target = TARGETS[k];
     const ratio = Number(r.slice(0, -1));
     const rate = k.includes('MiB/s');
-    const verdict = target === undefined ? '' : `${rate ? '>=' : '<='} ${target}x ${(rate ? ratio >= target : ratio <= target) ? 'met' : 'MISSED'}`;
+    const verdict =
+      target === undefined ? '' : `${rate ? '>=' : '<='} ${target}x ${(rate ? ratio >= target : ratio <= target) ? 'met' : 'MISSED'}`;
     console.log(`${k.padEnd(20)} ${v.padEnd(34)} ${r.padEnd(6)} ${verdict.padEnd(16)} ${f}`);
   }
   const ceilingRead = await bare(host, `${remote}/big`, 'read');
   const ceilingWrite = await bare(host, `${remote}/bare-written`, 'write');
-  console.log(`transport ceiling (bare 1 MiB file operations over the agent, 8 in flight, no FUSE): read ${ceilingRead.toFixed(0)} MiB/s (${(ceilingRead / (fs['read MiB/s'] ?? NaN)).toFixed(2)}x sshfs), write ${ceilingWrite.toFixed(0)} MiB/s (${(ceilingWrite / (fs['write MiB/s'] ?? NaN)).toFixed(2)}x sshfs)`);
+  console.log(
+    `transport ceiling (bare 1 MiB file operations over the agent, 8 in flight, no FUSE): read ${ceilingRead.toFixed(0)} MiB/s (${(ceilingRead / (fs['read MiB/s'] ?? NaN)).toFixed(2)}x sshfs), write ${ceilingWrite.toFixed(0)} MiB/s (${(ceilingWrite / (fs['write MiB/s'] ?? NaN)).toFixed(2)}x sshfs)`,
+  );
   await sh(host, `rm -rf ${remote}`);
   await host.close();
 } finally {

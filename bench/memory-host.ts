@@ -19,7 +19,20 @@ let nextIno = 100;
 
 function stat(mode: number, size: number): WireStat {
   const t = Date.now();
-  return { dev: 1, ino: nextIno++, mode, nlink: 1, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, rdev: 0, size, blocks: Math.ceil(size / 512), atimeMs: t, mtimeMs: t, ctimeMs: t };
+  return {
+    dev: 1,
+    ino: nextIno++,
+    mode,
+    nlink: 1,
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    rdev: 0,
+    size,
+    blocks: Math.ceil(size / 512),
+    atimeMs: t,
+    mtimeMs: t,
+    ctimeMs: t,
+  };
 }
 
 export class MemoryTree {
@@ -121,7 +134,8 @@ export function memoryHost(tree: MemoryTree): RemoteHost {
       return null;
     },
     readFile: (p, limit) => tree.find(p).data?.subarray(0, limit) ?? Buffer.alloc(0),
-    readFiles: (dir, names, limit) => names.map((n) => tree.find(Buffer.concat([Buffer.from(dir), Buffer.from('/'), Buffer.from(n)])).data?.subarray(0, limit) ?? null),
+    readFiles: (dir, names, limit) =>
+      names.map((n) => tree.find(Buffer.concat([Buffer.from(dir), Buffer.from('/'), Buffer.from(n)])).data?.subarray(0, limit) ?? null),
   };
   return {
     fs: {
@@ -137,7 +151,17 @@ export function memoryHost(tree: MemoryTree): RemoteHost {
     },
     pathQuery: async () => [],
     watch: async () => ({ close: () => undefined }),
-    info: () => ({ tier: 'agent', platform: 'linux', arch: process.arch, home: '/', user: 'bench', path: '/usr/bin:/bin', shell: '/bin/sh', capabilities: ['fs', 'watch'], limitations: [] }),
+    info: () => ({
+      tier: 'agent',
+      platform: 'linux',
+      arch: process.arch,
+      home: '/',
+      user: 'bench',
+      path: '/usr/bin:/bin',
+      shell: '/bin/sh',
+      capabilities: ['fs', 'watch'],
+      limitations: [],
+    }),
     close: async () => undefined,
   };
 }

@@ -39,11 +39,18 @@ function timed(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): nu
 
 const line = (what: string, ms: number, target: string): void => console.log(`${what.padEnd(44)} ${(ms / 1000).toFixed(3)} s   ${target}`);
 const ratio = (what: string, ours: number, theirs: number, other: string, target: number): void =>
-  console.log(`${what.padEnd(44)} ${(ours / 1000).toFixed(3)} s vs ${other} ${(theirs / 1000).toFixed(3)} s = ${(ours / theirs).toFixed(2)}x   target <= ${target}x ${ours / theirs <= target ? 'met' : 'MISSED'}`);
+  console.log(
+    `${what.padEnd(44)} ${(ours / 1000).toFixed(3)} s vs ${other} ${(theirs / 1000).toFixed(3)} s = ${(ours / theirs).toFixed(2)}x   target <= ${target}x ${ours / theirs <= target ? 'met' : 'MISSED'}`,
+  );
 
 const work = mkdtempSync(join(tmpdir(), 'mproxy-bench-start-'));
 try {
-  const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: work, MPROXY_USER_CONFIG: '/nonexistent', MPROXY_SYSTEM_CONFIG: '/nonexistent' };
+  const env = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: work,
+    MPROXY_USER_CONFIG: '/nonexistent',
+    MPROXY_SYSTEM_CONFIG: '/nonexistent',
+  };
   writeFileSync(join(work, 'box.toml'), '[target]\nuri = "ssh://builder@build01"\n[[mounts]]\nremote = "/srv/fw"\n');
   console.log(`fresh processes, median of ${RUNS} (node alone: ${(timed([process.execPath, '-e', '0'], env, work) / 1000).toFixed(3)} s)`);
   line('mproxy --version', timed([process.execPath, MPROXY, '--version'], env, work), 'target <= 0.2 s');
@@ -57,7 +64,23 @@ try {
     // The agent is cached on the remote after the first run, as for a user's second command.
     spawnSync(process.execPath, [MPROXY, 'exec', 'ssh.toml', '--', 'true'], { env: sshEnv, cwd: work });
     const ours = timed([process.execPath, MPROXY, 'exec', 'ssh.toml', '--', 'true'], sshEnv, work);
-    const ssh = timed(['ssh', '-F', home.sshConfig, '-o', `UserKnownHostsFile=${home.knownHosts}`, '-o', 'BatchMode=yes', '-p', String(sshd.port), `${sshd.user}@127.0.0.1`, 'true'], sshEnv, work);
+    const ssh = timed(
+      [
+        'ssh',
+        '-F',
+        home.sshConfig,
+        '-o',
+        `UserKnownHostsFile=${home.knownHosts}`,
+        '-o',
+        'BatchMode=yes',
+        '-p',
+        String(sshd.port),
+        `${sshd.user}@127.0.0.1`,
+        'true',
+      ],
+      sshEnv,
+      work,
+    );
     ratio('cold mproxy exec ssh.toml -- true', ours, ssh, 'ssh host true', 1.3);
   } finally {
     await sshd.stop();

@@ -37,17 +37,39 @@ try {
   mkdirSync(remote, { recursive: true });
   spawnSync('chown', [`${TEST_USER}:${TEST_USER}`, remote]);
   const profile = join(home.home, 'bench.toml');
-  writeFileSync(profile, `[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\nagent = "node"\n[[mounts]]\nremote = "${remote}"\nlocal = "${join(home.home, 'ws')}"\n`);
+  writeFileSync(
+    profile,
+    `[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\nagent = "node"\n[[mounts]]\nremote = "${remote}"\nlocal = "${join(home.home, 'ws')}"\n`,
+  );
   const recordedProfile = join(home.home, 'recorded.toml');
-  writeFileSync(recordedProfile, `extends = "./bench.toml"\n[recording]\nmode = "full"\npath = "${join(home.home, 'rec')}/{profile}-{time}-{pid}.cbor"\nmax_size = "4GiB"\nkeep = 1\n`);
+  writeFileSync(
+    recordedProfile,
+    `extends = "./bench.toml"\n[recording]\nmode = "full"\npath = "${join(home.home, 'rec')}/{profile}-{time}-{pid}.cbor"\nmax_size = "4GiB"\nkeep = 1\n`,
+  );
   const env = { ...process.env, HOME: home.home };
   const up = (script: string, file = profile): { ms: number; stdout: string } => {
     const t = performance.now();
-    const r = spawnSync(process.execPath, [MPROXY, 'up', file, '--', 'bash', '-c', script], { env, cwd: home.home, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20 });
+    const r = spawnSync(process.execPath, [MPROXY, 'up', file, '--', 'bash', '-c', script], {
+      env,
+      cwd: home.home,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 1 << 20,
+    });
     if (r.status !== 0) throw new Error(`mproxy up failed: ${r.stderr}`);
     return { ms: performance.now() - t, stdout: r.stdout };
   };
-  const sshBase = ['-F', home.sshConfig, '-o', `UserKnownHostsFile=${home.knownHosts}`, '-o', 'BatchMode=yes', '-p', String(sshd.port), `${sshd.user}@127.0.0.1`];
+  const sshBase = [
+    '-F',
+    home.sshConfig,
+    '-o',
+    `UserKnownHostsFile=${home.knownHosts}`,
+    '-o',
+    'BatchMode=yes',
+    '-p',
+    String(sshd.port),
+    `${sshd.user}@127.0.0.1`,
+  ];
   const control = ['-o', 'ControlMaster=auto', '-o', `ControlPath=${join(home.home, 'cm-%C')}`, '-o', 'ControlPersist=120'];
   const sh = (script: string): number => {
     const t = performance.now();
@@ -86,7 +108,9 @@ try {
   if (PARTS.has('exec')) {
     ssh([...control, ...sshBase], 'true');
     const viaSsh = median(Array.from({ length: 60 }, () => ssh([...control, ...sshBase], 'true')));
-    console.log(`intercepted /bin/true, ${EXECS} in a loop (median of ${REPEAT} loops): ${perExec.toFixed(2)} ms   ssh ControlMaster true, median of 60: ${viaSsh.toFixed(2)} ms`);
+    console.log(
+      `intercepted /bin/true, ${EXECS} in a loop (median of ${REPEAT} loops): ${perExec.toFixed(2)} ms   ssh ControlMaster true, median of 60: ${viaSsh.toFixed(2)} ms`,
+    );
     console.log(`  ratio ${(perExec / viaSsh).toFixed(2)}x (target <= 0.5x)`);
   }
 
@@ -106,14 +130,22 @@ try {
         // What a user would do to keep the stream without mproxy: tee it to a file on the same disk.
         const teeFile = join(home.home, 'rec', 'tee.out');
         mkdirSync(join(home.home, 'rec'), { recursive: true });
-        teed.push(settled(() => BYTES / (sh(`ssh ${sshBase.map((a) => `'${a}'`).join(' ')} 'head -c ${BYTES} /dev/zero' | tee ${teeFile} > /dev/null`) / 1000)));
+        teed.push(
+          settled(
+            () =>
+              BYTES /
+              (sh(`ssh ${sshBase.map((a) => `'${a}'`).join(' ')} 'head -c ${BYTES} /dev/zero' | tee ${teeFile} > /dev/null`) / 1000),
+          ),
+        );
         rmSync(teeFile);
       }
     }
   }
   const shimRate = median(shim);
   if (PARTS.has('cat')) {
-    console.log(`${BYTES / 1024 ** 2} MiB of remote stdout, median of ${REPEAT}: through the shim ${mib(shimRate)}   ssh host head ${mib(median(viaSsh))}`);
+    console.log(
+      `${BYTES / 1024 ** 2} MiB of remote stdout, median of ${REPEAT}: through the shim ${mib(shimRate)}   ssh host head ${mib(median(viaSsh))}`,
+    );
     console.log(`  ratio ${(shimRate / median(viaSsh)).toFixed(2)}x (target >= 0.9x)`);
   }
 
@@ -122,9 +154,15 @@ try {
     const recPerExec = median(recLoops);
     const signed = (ms: number): string => `${ms < 0 ? '' : '+'}${ms.toFixed(2)}`;
     const recRate = median(recorded);
-    console.log(`recording.mode = "full": intercepted /bin/true ${recPerExec.toFixed(2)} ms (${signed(recPerExec - perExec)} ms, target <= +0.2 ms)`);
-    console.log(`  through the shim ${mib(recRate)} against ${mib(shimRate)} without: ${((1 - recRate / shimRate) * 100).toFixed(0)}% slower (target <= 10%)`);
-    console.log(`  for comparison, ssh host head | tee FILE: ${mib(median(teed))} (${((1 - median(teed) / median(viaSsh)) * 100).toFixed(0)}% below plain ssh's ${mib(median(viaSsh))})`);
+    console.log(
+      `recording.mode = "full": intercepted /bin/true ${recPerExec.toFixed(2)} ms (${signed(recPerExec - perExec)} ms, target <= +0.2 ms)`,
+    );
+    console.log(
+      `  through the shim ${mib(recRate)} against ${mib(shimRate)} without: ${((1 - recRate / shimRate) * 100).toFixed(0)}% slower (target <= 10%)`,
+    );
+    console.log(
+      `  for comparison, ssh host head | tee FILE: ${mib(median(teed))} (${((1 - median(teed) / median(viaSsh)) * 100).toFixed(0)}% below plain ssh's ${mib(median(viaSsh))})`,
+    );
   }
   spawnSync('ssh', [...control, '-O', 'exit', ...sshBase.slice(0, -1), `${sshd.user}@127.0.0.1`], { stdio: 'ignore' });
 } finally {

@@ -44,7 +44,10 @@ export class ExecSession {
     const [file = '', ...args] = frame.argv;
     const pty = frame.pty !== undefined && ptyHelper !== undefined ? ptySpawn(ptyHelper, { ...frame, pty: frame.pty }) : undefined;
     const maxFd = Math.max(2, ...frame.fds, pty?.controlFd ?? 0);
-    this.pipes = frame.fdModes !== undefined && frame.fdModes.length === frame.fds.length && frame.fds.length > 0 ? childPipes(frame.fdModes) : undefined;
+    this.pipes =
+      frame.fdModes !== undefined && frame.fdModes.length === frame.fds.length && frame.fds.length > 0
+        ? childPipes(frame.fdModes)
+        : undefined;
     const pipes = this.pipes?.ends;
     const stdio: ('pipe' | 'ignore' | number)[] = Array.from({ length: maxFd + 1 }, (_, fd) => {
       const piped = pipes?.[frame.fds.indexOf(fd)];
@@ -70,7 +73,7 @@ export class ExecSession {
         this.watchOutbound(fd, p.stream);
       }
     }
-    this.control = pty !== undefined ? (this.child.stdio[pty.controlFd] as Writable | null) ?? undefined : undefined;
+    this.control = pty !== undefined ? ((this.child.stdio[pty.controlFd] as Writable | null) ?? undefined) : undefined;
     this.child.on('error', (err: NodeJS.ErrnoException) => this.fail(err));
     this.child.on('close', (code: number | null, signal: NodeJS.Signals | null) => this.exit(code, signal));
     if (fast) this.child.once('spawn', () => this.attach(undefined));
@@ -190,7 +193,12 @@ export class ExecSession {
     this.finished = true;
     // spawn says ENOENT for a missing command and for a missing cwd alike: tell them apart.
     const noCwd = err.code === 'ENOENT' && !existsSync(this.frame.cwd);
-    this.channel.send({ t: T.Error, id: this.frame.id, code: noCwd ? 'E_NO_CWD' : err.code ?? 'E_SPAWN', msg: noCwd ? `working directory ${this.frame.cwd} does not exist` : err.message });
+    this.channel.send({
+      t: T.Error,
+      id: this.frame.id,
+      code: noCwd ? 'E_NO_CWD' : (err.code ?? 'E_SPAWN'),
+      msg: noCwd ? `working directory ${this.frame.cwd} does not exist` : err.message,
+    });
     this.cleanup();
   }
 

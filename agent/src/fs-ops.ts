@@ -31,8 +31,18 @@ function handle(v: unknown): FileHandle {
 export function wireStat(s: Stats | BigIntStats): WireStat {
   const num = (x: number | bigint): number => Number(x);
   return {
-    dev: num(s.dev), ino: num(s.ino), mode: num(s.mode), nlink: num(s.nlink), uid: num(s.uid), gid: num(s.gid),
-    rdev: num(s.rdev), size: num(s.size), blocks: num(s.blocks), atimeMs: num(s.atimeMs), mtimeMs: num(s.mtimeMs), ctimeMs: num(s.ctimeMs),
+    dev: num(s.dev),
+    ino: num(s.ino),
+    mode: num(s.mode),
+    nlink: num(s.nlink),
+    uid: num(s.uid),
+    gid: num(s.gid),
+    rdev: num(s.rdev),
+    size: num(s.size),
+    blocks: num(s.blocks),
+    atimeMs: num(s.atimeMs),
+    mtimeMs: num(s.mtimeMs),
+    ctimeMs: num(s.ctimeMs),
   };
 }
 
@@ -82,7 +92,11 @@ const OPS: Readonly<Record<FileOpName, Op>> = {
     return buf.subarray(0, bytesRead);
   },
   // A large write's data comes in the pieces it arrived in: written as they are, never joined.
-  write: async ([h, pos, data]) => (data instanceof Pieces ? await handle(h).writev([...data.parts], n(pos)) : await handle(h).write(path(data), 0, path(data).length, n(pos))).bytesWritten,
+  write: async ([h, pos, data]) =>
+    (data instanceof Pieces
+      ? await handle(h).writev([...data.parts], n(pos))
+      : await handle(h).write(path(data), 0, path(data).length, n(pos))
+    ).bytesWritten,
   fstat: async ([h]) => wireStat(await handle(h).stat()),
   ftruncate: async ([h, len]) => (await handle(h).truncate(n(len)), null),
   fsync: async ([h]) => (await handle(h).sync(), null),

@@ -43,7 +43,12 @@ const HANDLERS: { [K in Frame['t']]?: Handler<K> } = {
   [T.Exec]: (f) => {
     if (sessions.has(f.id)) throw new ProtocolError(`exec id ${f.id} is already in use`);
     if (f.pty !== undefined && ptyHelper === undefined) {
-      return channel.send({ t: T.Error, id: f.id, code: 'E_NO_PTY', msg: 'this agent has no pty helper (none was built for this machine\'s kind)' });
+      return channel.send({
+        t: T.Error,
+        id: f.id,
+        code: 'E_NO_PTY',
+        msg: "this agent has no pty helper (none was built for this machine's kind)",
+      });
     }
     sessions.set(f.id, new ExecSession(f, channel, () => sessions.delete(f.id), ptyHelper, spawner));
   },

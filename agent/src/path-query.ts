@@ -14,7 +14,14 @@ export async function listExecutables(dirs: readonly string[]): Promise<PathEntr
     } catch {
       continue;
     }
-    const stats = await Promise.all(names.map((name) => fs.stat(join(dir, name)).then((st) => ({ name, st }), () => undefined)));
+    const stats = await Promise.all(
+      names.map((name) =>
+        fs.stat(join(dir, name)).then(
+          (st) => ({ name, st }),
+          () => undefined,
+        ),
+      ),
+    );
     for (const entry of stats) {
       if (entry === undefined || seen.has(entry.name)) continue;
       const { name, st } = entry;

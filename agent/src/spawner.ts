@@ -80,7 +80,8 @@ export class FastChild extends EventEmitter {
   /** @internal "X" */
   exited(status: number): void {
     const signal = status & 0x7f;
-    this.status = signal === 0 ? { code: (status >> 8) & 0xff, signal: null } : { code: null, signal: SIGNAL_NAMES.get(signal) ?? 'SIGKILL' };
+    this.status =
+      signal === 0 ? { code: (status >> 8) & 0xff, signal: null } : { code: null, signal: SIGNAL_NAMES.get(signal) ?? 'SIGKILL' };
     this.closeIfDone();
   }
 
@@ -127,7 +128,8 @@ export class Spawner {
   spawn(argv: readonly string[], env: Readonly<Record<string, string>>, cwd: string): FastChild {
     const words = [cwd, ...argv, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
     // As Node's spawn does: a NUL cannot be passed, and would shift every string after it here.
-    if (words.some((w) => w.includes('\0'))) throw Object.assign(new TypeError('arguments, environment and cwd must not contain NUL bytes'), { code: 'ERR_INVALID_ARG_VALUE' });
+    if (words.some((w) => w.includes('\0')))
+      throw Object.assign(new TypeError('arguments, environment and cwd must not contain NUL bytes'), { code: 'ERR_INVALID_ARG_VALUE' });
     const id = this.nextId++;
     const child = new FastChild(argv[0] ?? '');
     this.children.set(id, child);
@@ -178,7 +180,7 @@ export class Spawner {
   /** The helper died ('error', 'exit' or both): whatever it was starting or watching fails. */
   private lost(): void {
     this.gone = true;
-    for (const child of this.children.values()) child.failed('EIO', 'the agent\'s spawn helper exited');
+    for (const child of this.children.values()) child.failed('EIO', "the agent's spawn helper exited");
     this.children.clear();
   }
 }

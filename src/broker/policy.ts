@@ -97,7 +97,9 @@ export function commandPolicy(options: PolicyOptions): (req: ShimRequest) => Pro
       if (target !== undefined) decideBy = target.startsWith('/') ? target : ((await findExecutable(target, searchDirs)) ?? target);
     }
     // /bin/true and /usr/bin/true are one file (merged /usr): an absolute pattern may name either.
-    const local = !remoteOnly && (isLocal(decideBy) || (byFullPath && decideBy.startsWith('/') && isLocal(await realpath(decideBy).catch(() => decideBy))));
+    const local =
+      !remoteOnly &&
+      (isLocal(decideBy) || (byFullPath && decideBy.startsWith('/') && isLocal(await realpath(decideBy).catch(() => decideBy))));
     if (local) return { where: 'local', path };
     const mapped = remoteOnly ? undefined : toRemote(path, options.mounts);
     // Outside the mounts a command is found by name on the remote PATH, as `ssh host NAME` would.

@@ -142,7 +142,10 @@ export class ShimConnection {
     this.early = undefined;
     for (const frame of early) this.handle(frame.type, frame.payload);
     this.commandId = this.ctx.observer?.started(decision.argv, decision.cwd, env) ?? -1;
-    const outputs: [number, Readable][] = [[1, proc.stdout], [2, proc.stderr]];
+    const outputs: [number, Readable][] = [
+      [1, proc.stdout],
+      [2, proc.stderr],
+    ];
     for (const f of req.fds) {
       const carried = proc.fds.get(f.fd);
       if (carried === undefined) continue;
@@ -156,7 +159,12 @@ export class ShimConnection {
       this.ctx.observer?.ended(this.commandId, status.code, status.signal);
       this.finish(status.code, status.signal === null ? 0 : (signalNumber(status.signal) ?? 0));
     } catch (err) {
-      const code = isMproxyError(err) && err.code === 'E_COMMAND_NOT_FOUND' ? 127 : isMproxyError(err) && err.code === 'E_COMMAND_NOT_EXECUTABLE' ? 126 : 255;
+      const code =
+        isMproxyError(err) && err.code === 'E_COMMAND_NOT_FOUND'
+          ? 127
+          : isMproxyError(err) && err.code === 'E_COMMAND_NOT_EXECUTABLE'
+            ? 126
+            : 255;
       this.ctx.observer?.ended(this.commandId, code, null);
       this.finish(code, 0, code === 127 ? `${messageOf(err)} on the remote` : messageOf(err));
     }
@@ -203,6 +211,9 @@ export class ShimConnection {
     proc.signal('SIGHUP');
     const timer = setTimeout(() => proc.signal('SIGKILL'), KILL_AFTER_HANGUP_MS);
     timer.unref();
-    proc.exited.then(() => clearTimeout(timer), () => clearTimeout(timer));
+    proc.exited.then(
+      () => clearTimeout(timer),
+      () => clearTimeout(timer),
+    );
   }
 }

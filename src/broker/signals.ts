@@ -21,7 +21,10 @@ export function signalName(n: number): string | undefined {
  * would inherit them: the agent's spawn resets every signal, but sh's `trap ""` survives exec.
  */
 export function startIgnoring(argv: readonly string[], ignored: readonly number[]): readonly string[] {
-  const names = ignored.map(signalName).filter((n): n is string => n !== undefined).map((n) => n.replace(/^SIG/, ''));
+  const names = ignored
+    .map(signalName)
+    .filter((n): n is string => n !== undefined)
+    .map((n) => n.replace(/^SIG/, ''));
   if (names.length === 0) return argv;
   return ['/bin/sh', '-c', `trap "" ${names.join(' ')}; exec "$@"`, 'sh', ...argv];
 }

@@ -101,7 +101,19 @@ export function parseRequest(payload: Buffer): ShimRequest | undefined {
   const [token, path, cwd, shebang, tty, fds, ignored, count] = parts;
   const argc = Number(count);
   const head = 8;
-  if (token === undefined || path === undefined || cwd === undefined || shebang === undefined || tty === undefined || fds === undefined || ignored === undefined || !Number.isInteger(argc) || argc < 1 || parts.length < head + argc) return undefined;
+  if (
+    token === undefined ||
+    path === undefined ||
+    cwd === undefined ||
+    shebang === undefined ||
+    tty === undefined ||
+    fds === undefined ||
+    ignored === undefined ||
+    !Number.isInteger(argc) ||
+    argc < 1 ||
+    parts.length < head + argc
+  )
+    return undefined;
   const env: Record<string, string> = {};
   for (const entry of parts.slice(head + argc)) {
     const eq = entry.indexOf('=');
@@ -114,8 +126,12 @@ export function parseRequest(payload: Buffer): ShimRequest | undefined {
     cwd,
     shebang,
     ...(rows !== undefined && cols !== undefined && rows > 0 && cols > 0 ? { tty: { rows, cols } } : {}),
-    fds: fds === '' ? [] : fds.split(' ').map((f) => ({ fd: Number(f.slice(0, -1)), dir: f.endsWith('r') ? ('r' as const) : ('w' as const) })),
-    ignored: ignored.split(' ').filter((n) => /^\d+$/.test(n)).map(Number),
+    fds:
+      fds === '' ? [] : fds.split(' ').map((f) => ({ fd: Number(f.slice(0, -1)), dir: f.endsWith('r') ? ('r' as const) : ('w' as const) })),
+    ignored: ignored
+      .split(' ')
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number),
     argv: parts.slice(head, head + argc),
     env,
   };

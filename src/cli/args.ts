@@ -36,7 +36,9 @@ function usageError(command: string, err: unknown, options: Options): MproxyErro
   if (unknown?.[1] !== undefined) {
     const flag = unknown[1];
     const guess = closest(flag.replace(/^-+/, ''), Object.keys(options));
-    return new MproxyError('E_USAGE', `unknown option ${flag} for \`mproxy ${command}\``, { hint: guess !== undefined ? [`did you mean --${guess}?`, help] : [help] });
+    return new MproxyError('E_USAGE', `unknown option ${flag} for \`mproxy ${command}\``, {
+      hint: guess !== undefined ? [`did you mean --${guess}?`, help] : [help],
+    });
   }
   const needs = /Option '([^']+)' argument missing/.exec(message);
   if (needs?.[1] !== undefined) return new MproxyError('E_USAGE', `option ${needs[1].replace(/^-., /, '')} needs a value`, { hint: help });
@@ -53,7 +55,9 @@ export function parseSetFlags(values: readonly (string | boolean)[] | undefined)
     const eq = text.indexOf('=');
     const key = eq < 0 ? '' : text.slice(0, eq);
     if (eq < 0 || !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(key)) {
-      throw new MproxyError('E_USAGE', `--set ${text}: expected KEY.PATH=VALUE`, { hint: 'for example: --set target.agent=none or --set \'sandbox.local_commands=["git"]\'' });
+      throw new MproxyError('E_USAGE', `--set ${text}: expected KEY.PATH=VALUE`, {
+        hint: 'for example: --set target.agent=none or --set \'sandbox.local_commands=["git"]\'',
+      });
     }
     const valueText = text.slice(eq + 1);
     let value: unknown = valueText;

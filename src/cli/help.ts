@@ -26,7 +26,8 @@ export function mainHelp(commands: readonly Command[], version: string): string 
 
 export function commandHelp(c: Command): string {
   const options = Object.entries(c.options);
-  const flag = (name: string, o: (typeof options)[number][1]): string => `--${name}${o.type === 'string' ? ` ${o.valueName ?? 'VALUE'}` : ''}${o.multiple === true ? ' (repeatable)' : ''}`;
+  const flag = (name: string, o: (typeof options)[number][1]): string =>
+    `--${name}${o.type === 'string' ? ` ${o.valueName ?? 'VALUE'}` : ''}${o.multiple === true ? ' (repeatable)' : ''}`;
   const width = Math.max(12, ...options.map(([n, o]) => flag(n, o).length));
   return [
     `Usage: ${c.usage}`,

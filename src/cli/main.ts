@@ -15,7 +15,6 @@ import { commandHelp, mainHelp } from './help.js';
 import { formatError } from './output.js';
 import { COMMANDS } from './registry.js';
 
-
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
   return pkg.version ?? '0.0.0';
@@ -58,9 +57,14 @@ function findCommand(name: string): Command {
   const found = COMMANDS.find((c) => c.name === name);
   if (found !== undefined) return found;
   if (name.startsWith('-')) {
-    throw new MproxyError('E_USAGE', `unknown option ${name}`, { hint: 'options go after the command: mproxy COMMAND [OPTIONS]; run `mproxy --help`' });
+    throw new MproxyError('E_USAGE', `unknown option ${name}`, {
+      hint: 'options go after the command: mproxy COMMAND [OPTIONS]; run `mproxy --help`',
+    });
   }
-  const guess = closest(name, COMMANDS.map((c) => c.name));
+  const guess = closest(
+    name,
+    COMMANDS.map((c) => c.name),
+  );
   throw new MproxyError('E_USAGE', `unknown command \`${name}\``, {
     hint: guess !== undefined ? [`did you mean \`mproxy ${guess}\`?`] : [`commands: ${COMMANDS.map((c) => c.name).join(', ')}`],
   });
@@ -77,7 +81,9 @@ function report(err: unknown, command: Command | undefined, debug: boolean, io: 
     return exitCodeFor(err.code, failure);
   }
   io.stderr(`mproxy: internal error: ${messageOf(err)}\n`);
-  io.stderr(debug && err instanceof Error ? `${err.stack ?? ''}\n` : '  hint: this is a bug in mproxy; re-run with --debug and report the output\n');
+  io.stderr(
+    debug && err instanceof Error ? `${err.stack ?? ''}\n` : '  hint: this is a bug in mproxy; re-run with --debug and report the output\n',
+  );
   return failure;
 }
 

@@ -6,7 +6,10 @@ const LONGEST = 80;
 
 /** A key or value quoted in a message, cut in the middle when it would flood the terminal. */
 export function shorten(text: string): string {
-  return text.replace(new RegExp(`\`([^\`\\n]{${LONGEST + 1},})\``, 'g'), (_, inner: string) => `\`${cut(inner)}\` (${inner.length} characters)`);
+  return text.replace(
+    new RegExp(`\`([^\`\\n]{${LONGEST + 1},})\``, 'g'),
+    (_, inner: string) => `\`${cut(inner)}\` (${inner.length} characters)`,
+  );
 }
 
 function cut(text: string): string {

@@ -11,4 +11,15 @@ import { schemaCommand } from './commands/schema.js';
 import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
 
-export const COMMANDS: readonly Command[] = [upCommand, validateCommand, execCommand, configCommand, schemaCommand, mountCommand, logCommand, doctorCommand, initCommand, completionCommand];
+export const COMMANDS: readonly Command[] = [
+  upCommand,
+  validateCommand,
+  execCommand,
+  configCommand,
+  schemaCommand,
+  mountCommand,
+  logCommand,
+  doctorCommand,
+  initCommand,
+  completionCommand,
+];

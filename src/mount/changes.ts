@@ -85,8 +85,14 @@ export function changeHandlers(fs: MountFs): Record<number, Handler> {
     if ((valid & (SetAttr.Atime | SetAttr.Mtime)) !== 0) {
       await fs.settled(node);
       const known = node.attr ?? (await fs.fetchAttr(node));
-      const time = (set: boolean, ms: number | undefined, old: number): number => (!set ? old : ms === undefined || ms < 0 ? Date.now() : ms);
-      await fs.call('utimes', path, time((valid & SetAttr.Atime) !== 0, req.atime, known.atimeMs), time((valid & SetAttr.Mtime) !== 0, req.mtime, known.mtimeMs));
+      const time = (set: boolean, ms: number | undefined, old: number): number =>
+        !set ? old : ms === undefined || ms < 0 ? Date.now() : ms;
+      await fs.call(
+        'utimes',
+        path,
+        time((valid & SetAttr.Atime) !== 0, req.atime, known.atimeMs),
+        time((valid & SetAttr.Mtime) !== 0, req.mtime, known.mtimeMs),
+      );
     }
     await fs.settled(node);
     const st = await fs.fetchAttr(node);
@@ -109,7 +115,8 @@ export function changeHandlers(fs: MountFs): Record<number, Handler> {
       const flags = req.flags ?? 0;
       fs.invalidation.mine(parent, name);
       const readOnly = (flags & 3) === constants.O_RDONLY;
-      const remoteFlags = constants.O_CREAT | (flags & (constants.O_EXCL | constants.O_TRUNC)) | (readOnly ? constants.O_RDONLY : constants.O_WRONLY);
+      const remoteFlags =
+        constants.O_CREAT | (flags & (constants.O_EXCL | constants.O_TRUNC)) | (readOnly ? constants.O_RDONLY : constants.O_WRONLY);
       const h = await fs.call('open', path, remoteFlags, (req.mode ?? 0o644) & 0o7777);
       let st: WireStat;
       try {
@@ -134,7 +141,10 @@ export function changeHandlers(fs: MountFs): Record<number, Handler> {
       const from = fs.remote(parent, name);
       const to = fs.remote(newParent, newName);
       if ((flags & RENAME_NOREPLACE) !== 0) {
-        const exists = await fs.call('lstat', to).then(() => true, () => false);
+        const exists = await fs.call('lstat', to).then(
+          () => true,
+          () => false,
+        );
         if (exists) fail('EEXIST');
       }
       const moving = fs.nodes.child(parent, name);

@@ -77,7 +77,11 @@ export class DirReads {
     for (let i = Math.max(off, 2); plus && i < end; i++) {
       const [name] = listing[i - 2] as readonly [string, WireStat];
       const known = dir.children?.get(name);
-      if (known?.attr !== undefined && known.attrUntil <= now) fresher.set(name, this.fs.fetchAttr(known).catch(() => undefined));
+      if (known?.attr !== undefined && known.attrUntil <= now)
+        fresher.set(
+          name,
+          this.fs.fetchAttr(known).catch(() => undefined),
+        );
     }
     const out: DirEntry[] = [];
     const made: (FsNode | undefined)[] = [];

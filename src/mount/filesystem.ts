@@ -68,9 +68,27 @@ export class MountFs {
     this.root = Buffer.from(opts.remoteRoot.replace(/\/+$/, '') || '/');
     this.calls = new RemoteCalls(host.fs, opts.opTimeoutMs);
     kernel.onExpired = () => this.calls.expired();
-    this.invalidation = new Invalidation(host, this.nodes, kernel, (n, name) => this.remote(n, name), opts.ttlS, { contentsChanged: (n) => this.contentsChanged(n), retireFiles: opts.writeback });
-    this.prefetcher = opts.prefetch ? new Prefetcher(host.fs, this.content, (p) => this.remotePath(p), (p, st, data) => this.storeAhead(p, st, data)) : undefined;
-    this.listings = new Listings({ nodes: this.nodes, invalidation: this.invalidation, prefetcher: this.prefetcher, ahead: opts.prefetch, call: (op, ...args) => this.call(op, ...args), remote: (n) => this.remote(n), ...(opts.warn !== undefined ? { warn: opts.warn } : {}) });
+    this.invalidation = new Invalidation(host, this.nodes, kernel, (n, name) => this.remote(n, name), opts.ttlS, {
+      contentsChanged: (n) => this.contentsChanged(n),
+      retireFiles: opts.writeback,
+    });
+    this.prefetcher = opts.prefetch
+      ? new Prefetcher(
+          host.fs,
+          this.content,
+          (p) => this.remotePath(p),
+          (p, st, data) => this.storeAhead(p, st, data),
+        )
+      : undefined;
+    this.listings = new Listings({
+      nodes: this.nodes,
+      invalidation: this.invalidation,
+      prefetcher: this.prefetcher,
+      ahead: opts.prefetch,
+      call: (op, ...args) => this.call(op, ...args),
+      remote: (n) => this.remote(n),
+      ...(opts.warn !== undefined ? { warn: opts.warn } : {}),
+    });
     this.dirReads = new DirReads(this, this.listings, opts.prefetch);
     this.handlers = { ...this.readHandlers(), ...changeHandlers(this) };
     this.idleTimer = setInterval(() => this.closeIdle(), IO_IDLE_MS);
@@ -181,8 +199,7 @@ export class MountFs {
       else if (req.op === Op.Exited) {
         this.exited = true;
         this.opts.onExited?.();
-      }
-      else {
+      } else {
         const handler = this.handlers[req.op];
         if (handler === undefined) {
           this.kernel.err(req.id, E.ENOSYS);
@@ -271,7 +288,8 @@ export class MountFs {
   private async read(node: FsNode, off: number, size: number): Promise<Uint8Array | readonly Uint8Array[]> {
     const st = node.attr;
     const io = this.ios.get(node.ino);
-    if (st === undefined || (st.mode & constants.S_IFMT) !== constants.S_IFREG || st.size > SMALL_FILE || (io !== undefined && !io.clean)) return this.io(node).read(off, size);
+    if (st === undefined || (st.mode & constants.S_IFMT) !== constants.S_IFREG || st.size > SMALL_FILE || (io !== undefined && !io.clean))
+      return this.io(node).read(off, size);
     // Small: the whole file in one round trip, kept for the next reader.
     const path = this.nodes.path(node);
     let data = this.content.get(path, st) ?? (await this.prefetcher?.pending(path));

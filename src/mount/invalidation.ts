@@ -26,7 +26,15 @@ const OURS_MS = 2000;
 const CHECK_DELAY_MS = 100;
 
 function sameFile(a: WireStat, b: WireStat): boolean {
-  return a.ino === b.ino && a.mode === b.mode && a.size === b.size && a.mtimeMs === b.mtimeMs && a.nlink === b.nlink && a.uid === b.uid && a.gid === b.gid;
+  return (
+    a.ino === b.ino &&
+    a.mode === b.mode &&
+    a.size === b.size &&
+    a.mtimeMs === b.mtimeMs &&
+    a.nlink === b.nlink &&
+    a.uid === b.uid &&
+    a.gid === b.gid
+  );
 }
 
 export interface InvalidationHooks {
@@ -75,14 +83,16 @@ export class Invalidation {
     if (known instanceof Promise) return known;
     if (known !== undefined || !this.available || this.host.watch === undefined) return Promise.resolve();
     const ino = dir.ino;
-    const starting = this.host.watch(this.remotePath(dir), (name, kind) => this.changed(ino, name === null ? null : Buffer.from(name).toString(), kind)).then(
-      (w) => {
-        if (this.live.get(ino) === starting) this.live.set(ino, w);
-        else w.close();
-        this.trim();
-      },
-      () => void (this.live.get(ino) === starting && this.live.delete(ino)),
-    );
+    const starting = this.host
+      .watch(this.remotePath(dir), (name, kind) => this.changed(ino, name === null ? null : Buffer.from(name).toString(), kind))
+      .then(
+        (w) => {
+          if (this.live.get(ino) === starting) this.live.set(ino, w);
+          else w.close();
+          this.trim();
+        },
+        () => void (this.live.get(ino) === starting && this.live.delete(ino)),
+      );
     this.live.set(ino, starting);
     return starting;
   }
@@ -130,7 +140,8 @@ export class Invalidation {
       if (child !== undefined || dir.listing?.has(name) === true) this.drop(ino, name, 'rename');
       return;
     }
-    if (known === undefined || known.ino !== st.ino || (known.mode & 0o170000) !== (st.mode & 0o170000)) return this.drop(ino, name, 'rename');
+    if (known === undefined || known.ino !== st.ino || (known.mode & 0o170000) !== (st.mode & 0o170000))
+      return this.drop(ino, name, 'rename');
     if (sameFile(known, st)) return;
     if (dir.listing?.has(name) === true) dir.listing.set(name, st);
     if (child === undefined) return;

@@ -51,7 +51,11 @@ export class Listings {
       pending = this.fetch(dir).finally(() => this.pending.delete(dir.ino));
       this.pending.set(dir.ino, pending);
     }
-    if (walking) void pending.then((listing) => this.listSubdirectories(dir, listing), () => undefined);
+    if (walking)
+      void pending.then(
+        (listing) => this.listSubdirectories(dir, listing),
+        () => undefined,
+      );
     return pending;
   }
 
@@ -66,13 +70,17 @@ export class Listings {
       if (e.st === undefined || name === '.' || name === '..') continue;
       // A slash or NUL cannot be in a file name here (a remote that sends one is broken or
       // hostile); names that are not UTF-8 cannot be told apart once decoded.
-      if (name.includes('/') || name.includes('\0') || !Buffer.from(name).equals(Buffer.from(e.name))) refused.push(JSON.stringify(Buffer.from(e.name).toString('latin1')));
+      if (name.includes('/') || name.includes('\0') || !Buffer.from(name).equals(Buffer.from(e.name)))
+        refused.push(JSON.stringify(Buffer.from(e.name).toString('latin1')));
       else listing.set(name, e.st);
     }
     if (refused.length > 0) this.refused(nodes.path(dir), refused);
     dir.listing = listing;
     dir.listingUntil = Date.now() + invalidation.ttlOf(dir) * 1000;
-    this.ctx.prefetcher?.listed(nodes.path(dir), [...listing].map(([name, st]) => ({ path: nodes.childPath(dir, name), st })));
+    this.ctx.prefetcher?.listed(
+      nodes.path(dir),
+      [...listing].map(([name, st]) => ({ path: nodes.childPath(dir, name), st })),
+    );
     return listing;
   }
 
@@ -80,14 +88,17 @@ export class Listings {
     if (this.warned.has(path)) return;
     this.warned.add(path);
     const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? ` and ${names.length - 3} more` : '');
-    this.ctx.warn?.(`the remote listed ${names.length === 1 ? 'a name' : `${names.length} names`} in ${path || '/'} that cannot be a file name here (a slash, a NUL, or not UTF-8), left out of the mount: ${shown}`);
+    this.ctx.warn?.(
+      `the remote listed ${names.length === 1 ? 'a name' : `${names.length} names`} in ${path || '/'} that cannot be a file name here (a slash, a NUL, or not UTF-8), left out of the mount: ${shown}`,
+    );
   }
 
   private listSubdirectories(dir: FsNode, listing: Listing): void {
     if (!this.ctx.ahead || dir.walked) return;
     dir.walked = true;
     const subdirs: FsNode[] = [];
-    for (const [name, st] of listing) if ((st.mode & constants.S_IFMT) === constants.S_IFDIR) subdirs.push(this.ctx.nodes.ensure(dir, name, st));
+    for (const [name, st] of listing)
+      if ((st.mode & constants.S_IFMT) === constants.S_IFDIR) subdirs.push(this.ctx.nodes.ensure(dir, name, st));
     // The walk goes into these next, in this order (a depth-first walk before older ones).
     this.queue.unshift(...subdirs);
     this.listAhead();

@@ -60,7 +60,8 @@ function mproxyMounts(): Set<string> {
     const [left = '', right = ''] = line.split(' - ');
     const point = left.split(' ')[4];
     const [fstype = '', source = ''] = right.split(' ');
-    if (point !== undefined && fstype.startsWith('fuse') && source === FSNAME) out.add(point.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+    if (point !== undefined && fstype.startsWith('fuse') && source === FSNAME)
+      out.add(point.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
   }
   return out;
 }
@@ -97,15 +98,23 @@ function prepare(point: string): boolean {
     } catch (err) {
       stale = (err as NodeJS.ErrnoException).code === 'ENOTCONN';
     }
-    if (!stale) throw new MproxyError('E_MOUNT', `${point} is already mounted by another mproxy`, { hint: 'stop that session first, or mount somewhere else (mounts.local)' });
-    if (!fusermountUnmount(point)) throw new MproxyError('E_MOUNT', `${point} is a stale mount that could not be cleaned`, { hint: `run: fusermount3 -u -z ${point}` });
+    if (!stale)
+      throw new MproxyError('E_MOUNT', `${point} is already mounted by another mproxy`, {
+        hint: 'stop that session first, or mount somewhere else (mounts.local)',
+      });
+    if (!fusermountUnmount(point))
+      throw new MproxyError('E_MOUNT', `${point} is a stale mount that could not be cleaned`, { hint: `run: fusermount3 -u -z ${point}` });
   }
   try {
-    if (readdirSync(point).length > 0) throw new MproxyError('E_MOUNT', `${point} is not empty: mounting there would hide its files`, { hint: 'empty it, or set mounts.local to another directory' });
+    if (readdirSync(point).length > 0)
+      throw new MproxyError('E_MOUNT', `${point} is not empty: mounting there would hide its files`, {
+        hint: 'empty it, or set mounts.local to another directory',
+      });
     return false;
   } catch (err) {
     if (err instanceof MproxyError) throw err;
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new MproxyError('E_MOUNT', `cannot use ${point} as a mount point: ${messageOf(err)}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new MproxyError('E_MOUNT', `cannot use ${point} as a mount point: ${messageOf(err)}`);
     mkdirSync(point, { recursive: true });
     return true;
   }
@@ -167,7 +176,9 @@ async function stop(m: Live, opTimeoutMs: number): Promise<void> {
  */
 function widenReadahead(point: string): void {
   try {
-    const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === point);
+    const line = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.split(' ')[4] === point);
     const dev = line?.split(' ')[2];
     if (dev !== undefined && /^\d+:\d+$/.test(dev)) writeFileSync(`/sys/class/bdi/${dev}/read_ahead_kb`, '4096');
   } catch {
@@ -176,12 +187,20 @@ function widenReadahead(point: string): void {
 }
 
 function mountOptions(spec: MountSpec): string {
-  return [`fsname=${FSNAME}`, `subtype=${FSNAME}`, 'default_permissions', 'auto_unmount', ...(spec.allowOther === true ? ['allow_other'] : []), ...(spec.readOnly ? ['ro'] : [])].join(',');
+  return [
+    `fsname=${FSNAME}`,
+    `subtype=${FSNAME}`,
+    'default_permissions',
+    'auto_unmount',
+    ...(spec.allowOther === true ? ['allow_other'] : []),
+    ...(spec.readOnly ? ['ro'] : []),
+  ].join(',');
 }
 
 function mountFailure(point: string, spec: MountSpec, err: unknown): MproxyError {
   const hints = ['is /dev/fuse there and fusermount3 installed (apt-get install fuse3)?', 'mproxy doctor checks both'];
-  if (spec.allowOther === true && process.getuid?.() !== 0) hints.unshift('allow_other needs "user_allow_other" in /etc/fuse.conf when not root');
+  if (spec.allowOther === true && process.getuid?.() !== 0)
+    hints.unshift('allow_other needs "user_allow_other" in /etc/fuse.conf when not root');
   return new MproxyError('E_MOUNT', `cannot mount at ${point}: ${messageOf(err)}`, { hint: hints, cause: err });
 }
 
@@ -211,12 +230,21 @@ export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], op
     for (const [i, spec] of specs.entries()) {
       const point = points[i] ?? spec.local;
       const st = await host.fs.call('stat', Buffer.from(spec.remote)).catch((err: unknown) => {
-        throw new MproxyError('E_MOUNT', `cannot mount ${spec.remote}: ${messageOf(err)}`, { hint: 'check mounts.remote: it must be an existing directory on the remote' });
+        throw new MproxyError('E_MOUNT', `cannot mount ${spec.remote}: ${messageOf(err)}`, {
+          hint: 'check mounts.remote: it must be an existing directory on the remote',
+        });
       });
       if ((st.mode & 0o170000) !== 0o040000) throw new MproxyError('E_MOUNT', `cannot mount ${spec.remote}: not a directory on the remote`);
       const binding = fuseBinding();
       const created = prepare(point);
-      const ids = spec.owner === 'local' && info.uid !== undefined && info.gid !== undefined && process.getuid !== undefined && process.getgid !== undefined ? { remoteUid: info.uid, remoteGid: info.gid, localUid: process.getuid(), localGid: process.getgid() } : undefined;
+      const ids =
+        spec.owner === 'local' &&
+        info.uid !== undefined &&
+        info.gid !== undefined &&
+        process.getuid !== undefined &&
+        process.getgid !== undefined
+          ? { remoteUid: info.uid, remoteGid: info.gid, localUid: process.getuid(), localGid: process.getgid() }
+          : undefined;
       let fs: MountFs | undefined;
       let session: FuseSession;
       // The kernel's writeback cache where change notices say when a file changed remotely;
@@ -232,9 +260,17 @@ export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], op
         throw mountFailure(point, spec, err);
       }
       const kernel = new Kernel(binding, session, options.opTimeoutMs, ids);
-      fs = new MountFs(host, kernel, { remoteRoot: spec.remote, ttlS: spec.ttlMs / 1000, opTimeoutMs: options.opTimeoutMs, prefetch: info.tier === 'agent', writeback, ...(options.warn !== undefined ? { warn: options.warn } : {}), onExited: () => {
-        if (!unmounted) options.onLost?.(point);
-      } });
+      fs = new MountFs(host, kernel, {
+        remoteRoot: spec.remote,
+        ttlS: spec.ttlMs / 1000,
+        opTimeoutMs: options.opTimeoutMs,
+        prefetch: info.tier === 'agent',
+        writeback,
+        ...(options.warn !== undefined ? { warn: options.warn } : {}),
+        onExited: () => {
+          if (!unmounted) options.onLost?.(point);
+        },
+      });
       fs.nodes.root.attr = st;
       widenReadahead(point);
       done.push({ point, session, kernel, fs, created });

@@ -96,7 +96,15 @@ export interface FuseBinding {
   /** [bsize, blocks, bfree, bavail, files, ffree, namemax] */
   replyStatfs(s: FuseSession, id: number, fields: readonly number[]): boolean;
   /** How many of `entries` fit in `size` bytes (and were sent). */
-  replyDir(s: FuseSession, id: number, size: number, plus: boolean, entries: readonly DirEntry[], entryTimeout: number, attrTimeout: number): number;
+  replyDir(
+    s: FuseSession,
+    id: number,
+    size: number,
+    plus: boolean,
+    entries: readonly DirEntry[],
+    entryTimeout: number,
+    attrTimeout: number,
+  ): number;
   settleWrites(s: FuseSession, ino: number, n: number): void;
   /** What the binding holds of `ino`'s attributes is stale: its GETATTRs come to JS again. */
   dropAttr(s: FuseSession, ino: number): void;
@@ -121,7 +129,10 @@ export function fuseBinding(): FuseBinding {
     loaded = createRequire(import.meta.url)(fuseBindingPath()) as FuseBinding;
   } catch (err) {
     throw new MproxyError('E_MOUNT', `the FUSE binding could not be loaded (${fuseBindingPath()})`, {
-      hint: ['it needs libfuse 3: apt-get install fuse3 libfuse3-3 (and libfuse3-dev to build it: npm run build)', 'mproxy doctor checks it'],
+      hint: [
+        'it needs libfuse 3: apt-get install fuse3 libfuse3-3 (and libfuse3-dev to build it: npm run build)',
+        'mproxy doctor checks it',
+      ],
       cause: err,
     });
   }

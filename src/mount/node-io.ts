@@ -188,7 +188,9 @@ export class NodeIo {
     // The remote serves requests concurrently: a run overlapping one still on its way waits for it.
     await Promise.all(this.sending.filter((s) => s.from < to && from < s.to).map((s) => s.done));
     const done = this.handle('writer')
-      .then(({ h }) => this.ctx.call('write', h, run.pos, run.chunks.length === 1 ? (run.chunks[0] as Buffer) : Buffer.concat(run.chunks, run.bytes)))
+      .then(({ h }) =>
+        this.ctx.call('write', h, run.pos, run.chunks.length === 1 ? (run.chunks[0] as Buffer) : Buffer.concat(run.chunks, run.bytes)),
+      )
       .then(
         () => this.ctx.settle(run.requests),
         (err: unknown) => {

@@ -31,7 +31,19 @@ export interface FsNode {
 }
 
 function makeNode(ino: number, parent: FsNode | undefined, name: string): FsNode {
-  return { ino, parent, name, lookups: 0, attr: undefined, attrUntil: 0, children: undefined, listing: undefined, listingUntil: 0, walked: false, detached: false };
+  return {
+    ino,
+    parent,
+    name,
+    lookups: 0,
+    attr: undefined,
+    attrUntil: 0,
+    children: undefined,
+    listing: undefined,
+    listingUntil: 0,
+    walked: false,
+    detached: false,
+  };
 }
 
 export class NodeTable {

@@ -100,7 +100,10 @@ export class Prefetcher {
   }
 
   /** Files of one directory in one round trip (readFiles); each kept only if still as listed. */
-  private async fetchBatch(dir: string, files: readonly { readonly path: string; readonly st: WireStat }[]): Promise<(Buffer | undefined)[]> {
+  private async fetchBatch(
+    dir: string,
+    files: readonly { readonly path: string; readonly st: WireStat }[],
+  ): Promise<(Buffer | undefined)[]> {
     const limit = Math.max(...files.map(({ st }) => st.size)) + 1;
     const names = files.map(({ path }) => Buffer.from(path.slice(path.lastIndexOf('/') + 1)));
     const got = await this.fs.call('readFiles', this.remote(dir), names, limit);

@@ -23,7 +23,9 @@ export class RemoteCalls {
   call<K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> {
     const now = Date.now();
     if (this.inFlight > 0 && (this.stalled || now - this.progressAt > this.opTimeoutMs)) {
-      return Promise.reject(new RemoteFsError('EIO', `the remote has not answered for ${((now - this.progressAt) / 1000).toFixed(1)}s`, op));
+      return Promise.reject(
+        new RemoteFsError('EIO', `the remote has not answered for ${((now - this.progressAt) / 1000).toFixed(1)}s`, op),
+      );
     }
     if (this.inFlight++ === 0) this.progressAt = now;
     const answered = (): void => {

@@ -25,7 +25,10 @@ export type Origin =
 
 /** One source of settings, before merging. */
 export interface Layer {
-  readonly origin: { readonly kind: 'file'; readonly file: string; readonly locations: LocationMap } | { readonly kind: 'default' } | { readonly kind: 'flag'; readonly flag: string };
+  readonly origin:
+    | { readonly kind: 'file'; readonly file: string; readonly locations: LocationMap }
+    | { readonly kind: 'default' }
+    | { readonly kind: 'flag'; readonly flag: string };
   readonly data: Record<string, unknown>;
   /** JSON pointer → environment variables interpolated into the string there. */
   readonly envUsed: ReadonlyMap<string, readonly string[]>;
@@ -75,7 +78,7 @@ export function locate(finding: Finding, origins: ReadonlyMap<string, Origin>, f
   const hints = [...(finding.hints ?? [])];
   if (origin?.kind === 'file') {
     file = origin.file;
-    span = (finding.at === 'key' ? origin.key ?? origin.value : origin.value ?? origin.key) ?? span;
+    span = (finding.at === 'key' ? (origin.key ?? origin.value) : (origin.value ?? origin.key)) ?? span;
     if (origin.env !== undefined && origin.env.length > 0) hints.push(`the value came from \${env:${origin.env.join('}, ${env:')}}`);
   } else if (origin?.kind === 'flag') {
     hints.push(`the value came from the command-line flag ${origin.flag}`);

@@ -40,29 +40,50 @@ export function profilesIn(dir: string): string[] {
 export function resolveProfileArg(arg: string | undefined, cwd: string): string {
   if (arg !== undefined && (arg.includes('/') || arg.endsWith('.toml'))) {
     const path = resolve(cwd, arg);
-    if (!existsSync(path)) throw new MproxyError('E_PROFILE_NOT_FOUND', `profile ${arg} does not exist`, { hint: 'check the path, or name a profile in .mproxy/ by its NAME' });
+    if (!existsSync(path))
+      throw new MproxyError('E_PROFILE_NOT_FOUND', `profile ${arg} does not exist`, {
+        hint: 'check the path, or name a profile in .mproxy/ by its NAME',
+      });
     return path;
   }
   const dir = findProfileDir(cwd);
   if (dir === undefined) {
-    throw new MproxyError('E_PROFILE_NOT_FOUND', arg === undefined ? 'no profile given and no .mproxy/ directory found' : `no .mproxy/ directory to find profile \`${arg}\` in`, {
-      hint: ['looked in the current directory and its parents up to the git root', 'pass a path to a profile file, or create .mproxy/NAME.toml in your repository'],
-    });
+    throw new MproxyError(
+      'E_PROFILE_NOT_FOUND',
+      arg === undefined ? 'no profile given and no .mproxy/ directory found' : `no .mproxy/ directory to find profile \`${arg}\` in`,
+      {
+        hint: [
+          'looked in the current directory and its parents up to the git root',
+          'pass a path to a profile file, or create .mproxy/NAME.toml in your repository',
+        ],
+      },
+    );
   }
-  const names = profilesIn(dir).filter((p) => dirname(p) === dir).map((p) => p.slice(dir.length + 1, -'.toml'.length));
+  const names = profilesIn(dir)
+    .filter((p) => dirname(p) === dir)
+    .map((p) => p.slice(dir.length + 1, -'.toml'.length));
   if (arg !== undefined) {
     const path = join(dir, `${arg}.toml`);
     if (existsSync(path)) return path;
     const guess = closest(arg, names);
     throw new MproxyError('E_PROFILE_NOT_FOUND', `no profile \`${arg}\` in ${dir}`, {
-      hint: guess !== undefined ? `did you mean \`${guess}\`?` : names.length > 0 ? `profiles there: ${names.join(', ')}` : 'that directory has no profiles',
+      hint:
+        guess !== undefined
+          ? `did you mean \`${guess}\`?`
+          : names.length > 0
+            ? `profiles there: ${names.join(', ')}`
+            : 'that directory has no profiles',
     });
   }
   if (names.includes('default')) return join(dir, 'default.toml');
   if (names.length === 1 && names[0] !== undefined) return join(dir, `${names[0]}.toml`);
-  throw new MproxyError('E_PROFILE_NOT_FOUND', names.length === 0 ? `no profiles in ${dir}` : `several profiles in ${dir} and none is named default`, {
-    hint: names.length === 0 ? 'create .mproxy/default.toml' : `name one: ${names.join(', ')}`,
-  });
+  throw new MproxyError(
+    'E_PROFILE_NOT_FOUND',
+    names.length === 0 ? `no profiles in ${dir}` : `several profiles in ${dir} and none is named default`,
+    {
+      hint: names.length === 0 ? 'create .mproxy/default.toml' : `name one: ${names.join(', ')}`,
+    },
+  );
 }
 
 function isDir(path: string): boolean {

@@ -44,7 +44,11 @@ export function loadChain(file: string, ctx: ChainContext, stack: readonly strin
   const below: Layer[] = [];
   const list = refs === undefined ? [] : typeof refs === 'string' ? [refs] : Array.isArray(refs) ? refs : undefined;
   if (list === undefined) {
-    findings.push({ pointer: '/extends', message: 'expected a string or an array of strings', hints: ['extends = "./base.toml" or extends = ["./a.toml", "./b.toml"]'] });
+    findings.push({
+      pointer: '/extends',
+      message: 'expected a string or an array of strings',
+      hints: ['extends = "./base.toml" or extends = ["./a.toml", "./b.toml"]'],
+    });
     ctx.incomplete = true;
   }
   for (const [i, ref] of (list ?? []).entries()) {
@@ -78,23 +82,41 @@ export function loadChain(file: string, ctx: ChainContext, stack: readonly strin
 
 function tomlFilesIn(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((name) => name.endsWith('.toml')).sort();
+    return readdirSync(dir)
+      .filter((name) => name.endsWith('.toml'))
+      .sort();
   } catch {
     return [];
   }
 }
 
-function checkTarget(target: string, ref: string, self: string, stack: readonly string[], cwd: string): Omit<Finding, 'pointer'> | undefined {
+function checkTarget(
+  target: string,
+  ref: string,
+  self: string,
+  stack: readonly string[],
+  cwd: string,
+): Omit<Finding, 'pointer'> | undefined {
   let isDir: boolean;
   try {
     isDir = statSync(target).isDirectory();
   } catch {
-    return { message: `\`${ref}\` does not exist (looked for ${displayName(target, cwd)})`, hints: ['paths in extends are relative to the file that contains them'] };
+    return {
+      message: `\`${ref}\` does not exist (looked for ${displayName(target, cwd)})`,
+      hints: ['paths in extends are relative to the file that contains them'],
+    };
   }
   if (isDir) {
     // Only files that are there: a hint never names one that does not exist.
     const inside = tomlFilesIn(target).map((name) => `\`${ref.replace(/\/$/, '')}/${name}\``);
-    return { message: `\`${ref}\` is a directory; extends takes a TOML file`, hints: [inside.length > 0 ? `name one of the files in it: ${inside.slice(0, 5).join(', ')}` : 'it holds no .toml file; name the file to extend'] };
+    return {
+      message: `\`${ref}\` is a directory; extends takes a TOML file`,
+      hints: [
+        inside.length > 0
+          ? `name one of the files in it: ${inside.slice(0, 5).join(', ')}`
+          : 'it holds no .toml file; name the file to extend',
+      ],
+    };
   }
   const real = realPath(target);
   if (real === self) return { message: 'a profile cannot extend itself', hints: ['remove this entry'] };

@@ -18,7 +18,8 @@ const NAMESPACE = /(^|[^$])\$\{([A-Za-z]+):(?=[A-Za-z_])/g;
 function brokenReferences(text: string): { message: string; hints: string[] }[] {
   const out: { message: string; hints: string[] }[] = [];
   const unclosed = /(^|[^$])\$\{env:(?![^}]*\})/.exec(text);
-  if (unclosed !== null) out.push({ message: `\`\${env:\` is never closed with \`}\``, hints: ['write ${env:NAME} or ${env:NAME:-default}'] });
+  if (unclosed !== null)
+    out.push({ message: `\`\${env:\` is never closed with \`}\``, hints: ['write ${env:NAME} or ${env:NAME:-default}'] });
   for (const m of text.matchAll(NAMESPACE)) {
     const space = m[2] ?? '';
     if (space !== 'env' && closest(space, ['env']) !== undefined) {
@@ -46,7 +47,11 @@ export function interpolate(data: Record<string, unknown>, env: NodeJS.ProcessEn
       const sep = body.indexOf(':-');
       const name = sep < 0 ? body : body.slice(0, sep);
       if (!NAME.test(name)) {
-        findings.push({ pointer: pointer(path), message: `\${env:${body}}: \`${name}\` is not a variable name`, hints: ['write ${env:NAME} or ${env:NAME:-default}; NAME is letters, digits and _'] });
+        findings.push({
+          pointer: pointer(path),
+          message: `\${env:${body}}: \`${name}\` is not a variable name`,
+          hints: ['write ${env:NAME} or ${env:NAME:-default}; NAME is letters, digits and _'],
+        });
         return whole;
       }
       used.push(name);

@@ -77,7 +77,10 @@ export function loadProfile(file: string, options: LoadOptions): LoadResult {
   if (!ctx.incomplete) {
     // The rule checks word a value's problem more precisely than a schema pattern, so they go
     // first, and each value is reported once.
-    const findings = [...checkSemantics(merged.data, { home: options.home }), ...checkSchema(merged.data, origins, { partial: options.partial === true })];
+    const findings = [
+      ...checkSemantics(merged.data, { home: options.home }),
+      ...checkSchema(merged.data, origins, { partial: options.partial === true }),
+    ];
     for (const f of findings) {
       const isError = f.severity !== 'warning';
       if (isError && ctx.reported.has(f.pointer)) continue;
@@ -88,7 +91,10 @@ export function loadProfile(file: string, options: LoadOptions): LoadResult {
   const sorted = sortDiagnostics(diagnostics);
   const result = { file: name, data: merged.data, origins, diagnostics: sorted, sources: ctx.used };
   if (sorted.some((d) => d.severity === 'error')) return result;
-  const profile = resolveLocalPaths(merged.data as Profile, origins, { home: options.home, profileDir: options.projectDir ?? dirname(path) });
+  const profile = resolveLocalPaths(merged.data as Profile, origins, {
+    home: options.home,
+    profileDir: options.projectDir ?? dirname(path),
+  });
   return { ...result, profile };
 }
 

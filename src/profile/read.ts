@@ -15,7 +15,9 @@ import { keyDefinedOn, locateToml, pointer } from './toml-locate.js';
 export const MAX_PROFILE_BYTES = 1024 * 1024;
 
 /** A layer with its not-yet-located findings (unset variables), or why there is none. */
-export type ReadResult = { readonly layer: Layer; readonly findings: readonly Finding[] } | { readonly layer?: undefined; readonly diagnostics: readonly Diagnostic[] };
+export type ReadResult =
+  | { readonly layer: Layer; readonly findings: readonly Finding[] }
+  | { readonly layer?: undefined; readonly diagnostics: readonly Diagnostic[] };
 
 function problem(file: string, line: number, column: number, message: string, hints: string[] = []): Diagnostic {
   return { file, line, column, path: '', message, hints, severity: 'error' };
@@ -29,7 +31,11 @@ export function readLayer(file: string, displayName: string, env: NodeJS.Process
     if (stat.isDirectory()) return { diagnostics: [problem(displayName, 1, 1, 'is a directory, not a profile file')] };
     if (stat.size > MAX_PROFILE_BYTES) {
       return {
-        diagnostics: [problem(displayName, 1, 1, `file is ${formatBytes(stat.size)}; a profile may be at most ${formatBytes(MAX_PROFILE_BYTES)}`, ['is this the right file? profiles are short TOML documents'])],
+        diagnostics: [
+          problem(displayName, 1, 1, `file is ${formatBytes(stat.size)}; a profile may be at most ${formatBytes(MAX_PROFILE_BYTES)}`, [
+            'is this the right file? profiles are short TOML documents',
+          ]),
+        ],
       };
     }
     bytes = readFileSync(file);
@@ -68,7 +74,13 @@ function decodeText(bytes: Buffer, file: string): string | Diagnostic {
     const before = bytes.subarray(0, bad).toString('utf8');
     const line = before.split('\n').length;
     const column = bad - bytes.lastIndexOf(0x0a, bad - 1);
-    return problem(file, line, column, nul >= 0 ? 'binary data (a NUL byte): this is not a TOML file' : 'not valid UTF-8: TOML files must be UTF-8 text', ['profiles are UTF-8 TOML text; check that the path names the profile']);
+    return problem(
+      file,
+      line,
+      column,
+      nul >= 0 ? 'binary data (a NUL byte): this is not a TOML file' : 'not valid UTF-8: TOML files must be UTF-8 text',
+      ['profiles are UTF-8 TOML text; check that the path names the profile'],
+    );
   }
   return text;
 }
@@ -102,7 +114,15 @@ function syntaxDiagnostic(err: TomlError, text: string, file: string): Diagnosti
   } else if (/illegal character in key|invalid key/.test(message)) {
     const alike = lookAlike(text.split('\n')[err.line - 1] ?? '');
     if (alike !== undefined) {
-      return { file, line: err.line, column: err.column, path, message: `TOML syntax: ${message}: \`${alike.key}\` has ${alike.described}`, hints: [`did you mean \`${alike.ascii}\`?`], severity: 'error' };
+      return {
+        file,
+        line: err.line,
+        column: err.column,
+        path,
+        message: `TOML syntax: ${message}: \`${alike.key}\` has ${alike.described}`,
+        hints: [`did you mean \`${alike.ascii}\`?`],
+        severity: 'error',
+      };
     }
     hints.push('write `key = value`; keys with spaces or dots need quotes');
   }
@@ -111,9 +131,61 @@ function syntaxDiagnostic(err: TomlError, text: string, file: string): Diagnosti
 
 /** Letters of other scripts that look like Latin ones (a key pasted from a chat, a keyboard layout left on). */
 const LOOK_ALIKES: Readonly<Record<string, string>> = {
-  а: 'a', в: 'b', е: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x', і: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ԛ: 'q', ԝ: 'w',
-  А: 'A', В: 'B', Е: 'E', К: 'K', М: 'M', Н: 'H', О: 'O', Р: 'P', С: 'C', Т: 'T', Х: 'X', І: 'I', Ј: 'J', Ѕ: 'S',
-  α: 'a', ο: 'o', ρ: 'p', ι: 'i', κ: 'k', ν: 'v', τ: 't', υ: 'u', χ: 'x', Α: 'A', Β: 'B', Ε: 'E', Η: 'H', Ι: 'I', Κ: 'K', Μ: 'M', Ν: 'N', Ο: 'O', Ρ: 'P', Τ: 'T', Χ: 'X', Υ: 'Y', Ζ: 'Z',
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  і: 'i',
+  ј: 'j',
+  ѕ: 's',
+  ԁ: 'd',
+  ԛ: 'q',
+  ԝ: 'w',
+  А: 'A',
+  В: 'B',
+  Е: 'E',
+  К: 'K',
+  М: 'M',
+  Н: 'H',
+  О: 'O',
+  Р: 'P',
+  С: 'C',
+  Т: 'T',
+  Х: 'X',
+  І: 'I',
+  Ј: 'J',
+  Ѕ: 'S',
+  α: 'a',
+  ο: 'o',
+  ρ: 'p',
+  ι: 'i',
+  κ: 'k',
+  ν: 'v',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  Α: 'A',
+  Β: 'B',
+  Ε: 'E',
+  Η: 'H',
+  Ι: 'I',
+  Κ: 'K',
+  Μ: 'M',
+  Ν: 'N',
+  Ο: 'O',
+  Ρ: 'P',
+  Τ: 'T',
+  Χ: 'X',
+  Υ: 'Y',
+  Ζ: 'Z',
 };
 
 /** The key on `line` when a letter of it only looks Latin: which letter, and the key it was meant to be. */
@@ -123,5 +195,9 @@ function lookAlike(line: string): { key: string; described: string; ascii: strin
   if (odd === undefined) return undefined;
   const script = /\p{Script=Cyrillic}/u.test(odd) ? 'Cyrillic' : /\p{Script=Greek}/u.test(odd) ? 'Greek' : 'another script';
   const code = `U+${(odd.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
-  return { key, described: `${odd} (${code}, ${script}), which only looks like the Latin ${LOOK_ALIKES[odd] ?? ''}`, ascii: [...key].map((c) => LOOK_ALIKES[c] ?? c).join('') };
+  return {
+    key,
+    described: `${odd} (${code}, ${script}), which only looks like the Latin ${LOOK_ALIKES[odd] ?? ''}`,
+    ascii: [...key].map((c) => LOOK_ALIKES[c] ?? c).join(''),
+  };
 }

@@ -30,7 +30,10 @@ export function resolveLocalPaths(profile: Profile, origins: Map<string, Origin>
   const workingDir = profile.sandbox.working_dir;
   const resolved: Profile = {
     ...profile,
-    target: { ...profile.target, ...(identity !== undefined ? { identity_file: anchored(expandHome(identity, ctx.home), ctx.profileDir) } : {}) },
+    target: {
+      ...profile.target,
+      ...(identity !== undefined ? { identity_file: anchored(expandHome(identity, ctx.home), ctx.profileDir) } : {}),
+    },
     ...(mounts !== undefined ? { mounts } : {}),
     sandbox: { ...profile.sandbox, ...(workingDir !== undefined ? { working_dir: local(workingDir) } : {}) },
     recording: { ...profile.recording, path: anchored(expandHome(profile.recording.path, ctx.home), projectRoot(ctx.profileDir)) },
@@ -51,9 +54,13 @@ function inSchemaOrder(value: unknown, schema: JsonSchema | undefined): unknown 
   if (Array.isArray(value)) return value.map((v) => inSchemaOrder(v, schema?.items));
   if (!isPlainTable(value)) return value;
   const props = schema?.properties ?? {};
-  const keys = [...Object.keys(props).filter((k) => Object.hasOwn(value, k)), ...Object.keys(value).filter((k) => !Object.hasOwn(props, k))];
+  const keys = [
+    ...Object.keys(props).filter((k) => Object.hasOwn(value, k)),
+    ...Object.keys(value).filter((k) => !Object.hasOwn(props, k)),
+  ];
   const out: Record<string, unknown> = {};
   // defineProperty, not assignment: a key named __proto__ must stay a key.
-  for (const k of keys) Object.defineProperty(out, k, { value: inSchemaOrder(value[k], props[k]), enumerable: true, writable: true, configurable: true });
+  for (const k of keys)
+    Object.defineProperty(out, k, { value: inSchemaOrder(value[k], props[k]), enumerable: true, writable: true, configurable: true });
   return out;
 }

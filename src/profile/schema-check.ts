@@ -28,7 +28,10 @@ const validateProfile = loadValidator();
 /** What a value of a titled shape looks like, for pattern and format failures. */
 const SHAPES: Readonly<Record<string, { what: string; hint: string }>> = {
   duration: { what: 'a duration', hint: 'write a number and a unit: 250ms, 15s, 2m, 1h, 1d (or combined: 1m30s)' },
-  'target-uri': { what: 'a target', hint: 'write local, user@host, ssh://[user@]host[:port], docker://NAME, compose://PROJECT/SERVICE[/N] or compose://./SERVICE' },
+  'target-uri': {
+    what: 'a target',
+    hint: 'write local, user@host, ssh://[user@]host[:port], docker://NAME, compose://PROJECT/SERVICE[/N] or compose://./SERVICE',
+  },
   flag: { what: 'a flag', hint: 'write --name or -x, or COMMAND:--name to apply it to one command only (mysql:-p)' },
   size: { what: 'a size', hint: 'write a number and a unit: 4096, 64KiB, 512MiB, 2GiB (or KB, MB, GB for powers of 1000)' },
 };
@@ -69,12 +72,25 @@ function describe(error: ErrorObject, origins: ReadonlyMap<string, Origin>): Fin
     case 'required': {
       const missing = String(params['missingProperty']);
       if (ptr === '/target' && missing === 'uri' && origins.get('/target')?.kind === 'default') {
-        return { pointer: '/target', message: 'no [target] table: a profile must say which machine to reach', hints: ['add a [target] table, e.g.\n[target]\nuri = "ssh://user@host"   # or "local", "docker://NAME", "compose://./SERVICE"'] };
+        return {
+          pointer: '/target',
+          message: 'no [target] table: a profile must say which machine to reach',
+          hints: ['add a [target] table, e.g.\n[target]\nuri = "ssh://user@host"   # or "local", "docker://NAME", "compose://./SERVICE"'],
+        };
       }
-      return { pointer: ptr, at: 'key', message: `missing required key \`${missing}\``, hints: describeSchema(schema.properties?.[missing]) };
+      return {
+        pointer: ptr,
+        at: 'key',
+        message: `missing required key \`${missing}\``,
+        hints: describeSchema(schema.properties?.[missing]),
+      };
     }
     case 'type':
-      return { pointer: ptr, message: `expected ${typeWords(String(params['type']))}, found ${tomlTypeOf(error.data)}`, hints: typeHints(schema, error.data, ptr) };
+      return {
+        pointer: ptr,
+        message: `expected ${typeWords(String(params['type']))}, found ${tomlTypeOf(error.data)}`,
+        hints: typeHints(schema, error.data, ptr),
+      };
     case 'enum': {
       const allowed = (params['allowedValues'] as unknown[]).map(String);
       const guess = typeof error.data === 'string' ? closest(error.data, allowed) : undefined;
@@ -86,16 +102,25 @@ function describe(error: ErrorObject, origins: ReadonlyMap<string, Origin>): Fin
     }
     case 'pattern': {
       const shape = SHAPES[schema.title ?? ''];
-      if (shape === undefined) return { pointer: ptr, message: `${show(error.data)} does not have the expected form`, hints: describeSchema(schema) };
+      if (shape === undefined)
+        return { pointer: ptr, message: `${show(error.data)} does not have the expected form`, hints: describeSchema(schema) };
       return { pointer: ptr, message: `${show(error.data)} is not ${shape.what}`, hints: [shape.hint] };
     }
     case 'minLength':
       return { pointer: ptr, message: 'must not be empty', hints: describeSchema(schema) };
     case 'minItems':
-      return { pointer: ptr, message: `must have at least ${String(params['limit'])} item${params['limit'] === 1 ? '' : 's'}`, hints: describeSchema(schema) };
+      return {
+        pointer: ptr,
+        message: `must have at least ${String(params['limit'])} item${params['limit'] === 1 ? '' : 's'}`,
+        hints: describeSchema(schema),
+      };
     case 'minimum':
     case 'maximum':
-      return { pointer: ptr, message: `must be ${error.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params['limit'])}`, hints: describeSchema(schema) };
+      return {
+        pointer: ptr,
+        message: `must be ${error.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params['limit'])}`,
+        hints: describeSchema(schema),
+      };
     default:
       return { pointer: ptr, message: error.message ?? `fails ${error.keyword}`, hints: [] };
   }
@@ -105,7 +130,8 @@ function describe(error: ErrorObject, origins: ReadonlyMap<string, Origin>): Fin
 function typeHints(schema: JsonSchema, data: unknown, ptr: string): string[] {
   const shape = SHAPES[schema.title ?? ''];
   if (shape !== undefined) return [`${shape.what} is a quoted string; ${shape.hint}`];
-  if (schema.type === 'array' && schema.items?.properties !== undefined) return [`write each entry under an array-of-tables header: [[${ptr.slice(ptr.lastIndexOf('/') + 1)}]]`];
+  if (schema.type === 'array' && schema.items?.properties !== undefined)
+    return [`write each entry under an array-of-tables header: [[${ptr.slice(ptr.lastIndexOf('/') + 1)}]]`];
   if (schema.type === 'array' && typeof data === 'string') return [`put it in a list: [${JSON.stringify(data)}]`];
   return [];
 }
@@ -144,7 +170,8 @@ function typeWords(types: string): string {
 export function tomlTypeOf(value: unknown): string {
   if (typeof value === 'string') return `a string (${show(value)})`;
   if (typeof value === 'boolean') return `a boolean (${String(value)})`;
-  if (typeof value === 'number' || typeof value === 'bigint') return `${Number.isInteger(Number(value)) ? 'an integer' : 'a float'} (${String(value)})`;
+  if (typeof value === 'number' || typeof value === 'bigint')
+    return `${Number.isInteger(Number(value)) ? 'an integer' : 'a float'} (${String(value)})`;
   if (Array.isArray(value)) return 'an array';
   if (value instanceof Date) return 'a date/time';
   return 'a table';

@@ -16,13 +16,7 @@ type RequiredKeys<S> = S extends { readonly required: readonly (infer K)[] } ? K
 type HasDefault<S> = S extends { readonly default: unknown } ? true : false;
 
 type PresentKeys<P, S, M extends SchemaMode> = {
-  [K in keyof P]: K extends RequiredKeys<S>
-    ? K
-    : M extends 'resolved'
-      ? HasDefault<P[K]> extends true
-        ? K
-        : never
-      : never;
+  [K in keyof P]: K extends RequiredKeys<S> ? K : M extends 'resolved' ? (HasDefault<P[K]> extends true ? K : never) : never;
 }[keyof P];
 
 type ObjectOf<P, S, M extends SchemaMode> = Simplify<

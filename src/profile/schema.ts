@@ -39,10 +39,31 @@ const commandList = (description: string) =>
 export const DEFAULT_ENV_KEEP = ['TERM', 'COLORTERM', 'LANG', 'LANGUAGE', 'LC_*', 'TZ', 'EDITOR', 'VISUAL', 'PAGER'] as const;
 
 /** Secrets by name (matched ignoring case): tokens, keys, passwords, credentials. */
-export const SECRET_NAMES = ['*TOKEN', '*_TOKEN_*', '*_SECRET*', '*_KEY', '*APIKEY*', '*API_KEY*', '*PASSWORD*', '*PASSWD*', '*_PASS', '*_PWD', '*_PAT', '*CREDENTIAL*'] as const;
+export const SECRET_NAMES = [
+  '*TOKEN',
+  '*_TOKEN_*',
+  '*_SECRET*',
+  '*_KEY',
+  '*APIKEY*',
+  '*API_KEY*',
+  '*PASSWORD*',
+  '*PASSWD*',
+  '*_PASS',
+  '*_PWD',
+  '*_PAT',
+  '*CREDENTIAL*',
+] as const;
 
 /** What never leaves by default: the secrets, cloud and AI provider logins, and what would change how remote programs load. */
-export const DEFAULT_ENV_REMOVE = ['LD_PRELOAD', 'LD_LIBRARY_PATH', 'SSH_AUTH_SOCK', ...SECRET_NAMES, 'AWS_*', '/^ANTHROPIC_/', '/^OPENAI_/'] as const;
+export const DEFAULT_ENV_REMOVE = [
+  'LD_PRELOAD',
+  'LD_LIBRARY_PATH',
+  'SSH_AUTH_SOCK',
+  ...SECRET_NAMES,
+  'AWS_*',
+  '/^ANTHROPIC_/',
+  '/^OPENAI_/',
+] as const;
 
 const mount = {
   type: 'object',
@@ -61,7 +82,8 @@ const mount = {
       title: 'path',
       type: 'string',
       minLength: 1,
-      description: 'Where the program sees it locally. Default: the same path as `remote` ("~" expands to the local home). Must not be, or contain, the local home directory.',
+      description:
+        'Where the program sees it locally. Default: the same path as `remote` ("~" expands to the local home). Must not be, or contain, the local home directory.',
     },
     read_only: {
       type: 'boolean',
@@ -71,14 +93,19 @@ const mount = {
     owner: {
       enum: ['local', 'remote'],
       default: 'local',
-      description: 'local: files of the remote user appear owned by the local user (so the program may write what the remote user may). remote: the remote\'s numeric ids as they are.',
+      description:
+        "local: files of the remote user appear owned by the local user (so the program may write what the remote user may). remote: the remote's numeric ids as they are.",
     },
     allow_other: {
       type: 'boolean',
       default: false,
-      description: 'Let other local users, and containers running as them, use this mount (FUSE allow_other). Not root: /etc/fuse.conf must say user_allow_other.',
+      description:
+        'Let other local users, and containers running as them, use this mount (FUSE allow_other). Not root: /etc/fuse.conf must say user_allow_other.',
     },
-    cache_ttl: duration('How long attributes and listings are trusted without a change notice: the coherence bound agentless. With the agent, remote changes are reported and seen at once.', '1s'),
+    cache_ttl: duration(
+      'How long attributes and listings are trusted without a change notice: the coherence bound agentless. With the agent, remote changes are reported and seen at once.',
+      '1s',
+    ),
   },
 } as const;
 
@@ -113,7 +140,8 @@ export const profileSchema = {
           minLength: 1,
           // The outline only (editors show it); src/profile/target-uri.ts checks the details.
           pattern: '^(local|(ssh|docker|compose)://[^\\s]*|[^\\s/@]+@[^\\s/@]+|[^\\s/@:]+)$',
-          description: 'user@host | ssh://[user@]host[:port] (IPv6 in brackets) | docker://NAME|ID | compose://PROJECT/SERVICE[/N] | compose://./SERVICE | local',
+          description:
+            'user@host | ssh://[user@]host[:port] (IPv6 in brackets) | docker://NAME|ID | compose://PROJECT/SERVICE[/N] | compose://./SERVICE | local',
           examples: ['ssh://builder@build01:2222', 'docker://devcontainer', 'compose://./app', 'local'],
         },
         identity_file: {
@@ -125,16 +153,21 @@ export const profileSchema = {
         jump: {
           type: 'string',
           minLength: 1,
-          description: 'ProxyJump: [user@]host[:port], several separated by commas, tried in order. ~/.ssh/config\'s ProxyJump is honoured when unset.',
+          description:
+            "ProxyJump: [user@]host[:port], several separated by commas, tried in order. ~/.ssh/config's ProxyJump is honoured when unset.",
         },
         host_key_policy: {
           enum: ['strict', 'accept-new'],
           default: 'strict',
-          description: 'strict: refuse hosts missing from known_hosts. accept-new: record an unknown host\'s key. A changed key is refused under both.',
+          description:
+            "strict: refuse hosts missing from known_hosts. accept-new: record an unknown host's key. A changed key is refused under both.",
         },
         connect_timeout: duration('Give up connecting after this long.', '10s'),
         keepalive: duration('Probe an idle connection this often; three missed probes drop it.', '15s'),
-        op_timeout: duration('Deadline of every remote operation, on every tier: a file operation, a query, a script or an upload past it fails (EIO in a mount) instead of hanging.', '20s'),
+        op_timeout: duration(
+          'Deadline of every remote operation, on every tier: a file operation, a query, a script or an upload past it fails (EIO in a mount) instead of hanging.',
+          '20s',
+        ),
         docker_host: {
           type: 'string',
           minLength: 1,
@@ -144,7 +177,8 @@ export const profileSchema = {
         agent: {
           enum: ['auto', 'node', 'none'],
           default: 'auto',
-          description: 'auto: use the agent where the remote has node >= 18, else agentless. node: require the agent. none: always agentless.',
+          description:
+            'auto: use the agent where the remote has node >= 18, else agentless. node: require the agent. none: always agentless.',
         },
       },
     },
@@ -164,7 +198,9 @@ export const profileSchema = {
           default: 'remote',
           description: 'Where a command runs when no list names it. remote: all but local_commands. local: only remote_commands go remote.',
         },
-        local_commands: commandList('Commands that stay local when default = "remote": a bare name matches the basename, /abs/path the exact path, /regex/ the full path.'),
+        local_commands: commandList(
+          'Commands that stay local when default = "remote": a bare name matches the basename, /abs/path the exact path, /regex/ the full path.',
+        ),
         remote_commands: commandList('Commands that run remote when default = "local"; same pattern forms as local_commands.'),
         working_dir: {
           title: 'path',
@@ -180,8 +216,14 @@ export const profileSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        keep: patternList('Local variables passed to remote commands. Remote commands start from the remote\'s own HOME, USER, LOGNAME, SHELL and PATH; kept and set variables override them. Replaces the default list when set.', DEFAULT_ENV_KEEP),
-        remove: patternList('Variables never passed, even if kept or set by the program; remove beats keep. Matched ignoring case.', DEFAULT_ENV_REMOVE),
+        keep: patternList(
+          "Local variables passed to remote commands. Remote commands start from the remote's own HOME, USER, LOGNAME, SHELL and PATH; kept and set variables override them. Replaces the default list when set.",
+          DEFAULT_ENV_KEEP,
+        ),
+        remove: patternList(
+          'Variables never passed, even if kept or set by the program; remove beats keep. Matched ignoring case.',
+          DEFAULT_ENV_REMOVE,
+        ),
         set: {
           type: 'object',
           description: 'Variables set for every remote command.',
@@ -206,9 +248,13 @@ export const profileSchema = {
           type: 'string',
           minLength: 1,
           default: '.mproxy/recordings/{profile}-{time}.cbor',
-          description: 'Recording file; a relative path starts at the project root (the directory holding .mproxy/). {profile}, {time} and {pid} are filled in.',
+          description:
+            'Recording file; a relative path starts at the project root (the directory holding .mproxy/). {profile}, {time} and {pid} are filled in.',
         },
-        redact: patternList('Environment variables whose values are written as "[redacted]" (and cut from captured output). Matched ignoring case.', SECRET_NAMES),
+        redact: patternList(
+          'Environment variables whose values are written as "[redacted]" (and cut from captured output). Matched ignoring case.',
+          SECRET_NAMES,
+        ),
         redact_args: {
           type: 'array',
           description:

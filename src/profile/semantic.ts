@@ -20,7 +20,8 @@ const RECORDING_PLACEHOLDERS = ['profile', 'time', 'pid'];
 
 type Table = Record<string, unknown>;
 const table = (v: unknown): Table => (isPlainTable(v) ? v : {});
-const strings = (v: unknown): [number, string][] => (Array.isArray(v) ? v.flatMap((s, i): [number, string][] => (typeof s === 'string' ? [[i, s]] : [])) : []);
+const strings = (v: unknown): [number, string][] =>
+  Array.isArray(v) ? v.flatMap((s, i): [number, string][] => (typeof s === 'string' ? [[i, s]] : [])) : [];
 
 export function checkSemantics(data: Table, ctx: SemanticContext): Finding[] {
   const target = table(data['target']);
@@ -44,7 +45,13 @@ export function checkSemantics(data: Table, ctx: SemanticContext): Finding[] {
 
 function checkWorkingDir(dir: unknown, ctx: SemanticContext): Finding[] {
   if (typeof dir !== 'string' || dir === '' || expandHome(dir, ctx.home).startsWith('/')) return [];
-  return [{ pointer: '/sandbox/working_dir', message: `\`${dir}\` is not absolute`, hints: ['write an absolute local path, or ~/… for your home'] }];
+  return [
+    {
+      pointer: '/sandbox/working_dir',
+      message: `\`${dir}\` is not absolute`,
+      hints: ['write an absolute local path, or ~/… for your home'],
+    },
+  ];
 }
 
 function checkTarget(target: Table): Finding[] {
@@ -58,12 +65,21 @@ function checkTarget(target: Table): Finding[] {
   if (typeof jump === 'string' && jump !== '') {
     for (const hop of jump.split(',')) {
       const parsed = parseSshAuthority(hop.trim().replace(/^ssh:\/\//, ''), true);
-      if (!parsed.ok) out.push({ pointer: '/target/jump', message: `jump host \`${hop.trim()}\`: ${parsed.reason}`, hints: ['write [user@]host[:port], several separated by commas'] });
+      if (!parsed.ok)
+        out.push({
+          pointer: '/target/jump',
+          message: `jump host \`${hop.trim()}\`: ${parsed.reason}`,
+          hints: ['write [user@]host[:port], several separated by commas'],
+        });
     }
   }
   const dockerHost = target['docker_host'];
   if (typeof dockerHost === 'string' && dockerHost !== '' && !/^(unix|tcp|ssh|http|https|npipe):\/\/./.test(dockerHost)) {
-    out.push({ pointer: '/target/docker_host', message: `\`${dockerHost}\` is not a Docker daemon address`, hints: ['write unix:///var/run/docker.sock, tcp://HOST:2375 or ssh://user@host'] });
+    out.push({
+      pointer: '/target/docker_host',
+      message: `\`${dockerHost}\` is not a Docker daemon address`,
+      hints: ['write unix:///var/run/docker.sock, tcp://HOST:2375 or ssh://user@host'],
+    });
   }
   return out;
 }
@@ -78,7 +94,11 @@ function checkMounts(mounts: unknown, ctx: SemanticContext): Finding[] {
     const remote = mount['remote'];
     const base = `/mounts/${index}`;
     if (typeof remote === 'string' && remote !== '' && !remote.startsWith('/') && remote !== '~' && !remote.startsWith('~/')) {
-      out.push({ pointer: `${base}/remote`, message: `\`${remote}\` is not absolute`, hints: ['write an absolute remote path, or ~/… for the remote home'] });
+      out.push({
+        pointer: `${base}/remote`,
+        message: `\`${remote}\` is not absolute`,
+        hints: ['write an absolute remote path, or ~/… for the remote home'],
+      });
     }
     const explicit = typeof mount['local'] === 'string' ? mount['local'] : undefined;
     const raw = explicit ?? (typeof remote === 'string' ? remote : undefined);
@@ -87,7 +107,11 @@ function checkMounts(mounts: unknown, ctx: SemanticContext): Finding[] {
     const expanded = expandHome(raw, ctx.home);
     const said = explicit !== undefined ? '' : ' (local defaults to the remote path)';
     if (!expanded.startsWith('/')) {
-      out.push({ pointer, message: `local path \`${raw}\` is not absolute${said}`, hints: ['write an absolute path, or ~/… for your home'] });
+      out.push({
+        pointer,
+        message: `local path \`${raw}\` is not absolute${said}`,
+        hints: ['write an absolute path, or ~/… for your home'],
+      });
       return;
     }
     const local = normalizeAbsolute(expanded);
@@ -95,13 +119,19 @@ function checkMounts(mounts: unknown, ctx: SemanticContext): Finding[] {
       out.push({
         pointer,
         message: `local path \`${local}\` ${local === home ? 'is' : 'contains'} your home directory ${home}${said}`,
-        hints: ['the program\'s own configuration and credentials live in your home; mount the remote under it instead (local = "~/remote/fw") or at another path'],
+        hints: [
+          'the program\'s own configuration and credentials live in your home; mount the remote under it instead (local = "~/remote/fw") or at another path',
+        ],
       });
     }
     for (const other of seen) {
       if (isWithin(local, other.local) || isWithin(other.local, local)) {
         const how = local === other.local ? 'is the same as' : isWithin(local, other.local) ? 'is inside' : 'contains';
-        out.push({ pointer, message: `local path \`${local}\` ${how} the local path of mounts[${other.index}] (\`${other.local}\`)`, hints: ['mounts may not overlap or nest; give each a separate local directory'] });
+        out.push({
+          pointer,
+          message: `local path \`${local}\` ${how} the local path of mounts[${other.index}] (\`${other.local}\`)`,
+          hints: ['mounts may not overlap or nest; give each a separate local directory'],
+        });
       }
     }
     seen.push({ local, index });
@@ -124,7 +154,11 @@ function checkCommandPatterns(sandbox: Table): Finding[] {
       pointer: `/sandbox/${ignored}`,
       severity: 'warning',
       message: `has no effect while sandbox.default = "${mode === 'local' ? 'local' : 'remote'}"`,
-      hints: [mode === 'local' ? 'with default = "local", list what runs remotely in remote_commands' : 'set sandbox.default = "local" to use remote_commands'],
+      hints: [
+        mode === 'local'
+          ? 'with default = "local", list what runs remotely in remote_commands'
+          : 'set sandbox.default = "local" to use remote_commands',
+      ],
     });
   }
   return out;
@@ -141,7 +175,14 @@ function checkEnvSet(set: unknown): Finding[] {
   return Object.keys(table(set)).flatMap((name): Finding[] =>
     /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)
       ? []
-      : [{ pointer: `/env/set/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, at: 'key', message: `\`${name}\` is not an environment variable name`, hints: ['names are letters, digits and _, not starting with a digit'] }],
+      : [
+          {
+            pointer: `/env/set/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+            at: 'key',
+            message: `\`${name}\` is not an environment variable name`,
+            hints: ['names are letters, digits and _, not starting with a digit'],
+          },
+        ],
   );
 }
 
@@ -157,6 +198,12 @@ function checkRecordingPath(path: unknown): Finding[] {
     const name = m[1] ?? '';
     if (RECORDING_PLACEHOLDERS.includes(name)) return [];
     const guess = closest(name, RECORDING_PLACEHOLDERS);
-    return [{ pointer: '/recording/path', message: `unknown placeholder \`{${name}}\``, hints: [`placeholders are {profile}, {time} and {pid}${guess !== undefined ? `; did you mean {${guess}}?` : ''}`] }];
+    return [
+      {
+        pointer: '/recording/path',
+        message: `unknown placeholder \`{${name}}\``,
+        hints: [`placeholders are {profile}, {time} and {pid}${guess !== undefined ? `; did you mean {${guess}}?` : ''}`],
+      },
+    ];
   });
 }

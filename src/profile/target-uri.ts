@@ -32,7 +32,11 @@ export function parseTargetUri(uri: string): Parsed<Target> {
     case 'ssh':
       return parseSshAuthority(rest.replace(/\/$/, ''), true);
     case 'docker':
-      if (!CONTAINER.test(rest)) return fail(rest === '' ? 'no container after docker://' : `\`${rest}\` is not a container name or ID`, 'write docker://NAME or docker://ID (letters, digits, _ . -), as `docker ps` shows it');
+      if (!CONTAINER.test(rest))
+        return fail(
+          rest === '' ? 'no container after docker://' : `\`${rest}\` is not a container name or ID`,
+          'write docker://NAME or docker://ID (letters, digits, _ . -), as `docker ps` shows it',
+        );
       return { ok: true, value: { kind: 'docker', container: rest } };
     case 'compose':
       return parseCompose(rest);
@@ -69,7 +73,10 @@ export function parseSshAuthority(text: string, portAllowed: boolean): Parsed<Ex
       const last = /^(.*):(\d{1,5})$/.exec(hostPart);
       const head = last?.[1] ?? '';
       const who = user === undefined || user === '' ? '' : `${user}@`;
-      const asPort = last !== null && Number(last[2]) <= 65535 && !head.endsWith(':') && head.split(':').length > 2 ? `ssh://${who}[${head}]:${last[2] ?? ''} (if ${last[2] ?? ''} is the port) or ` : '';
+      const asPort =
+        last !== null && Number(last[2]) <= 65535 && !head.endsWith(':') && head.split(':').length > 2
+          ? `ssh://${who}[${head}]:${last[2] ?? ''} (if ${last[2] ?? ''} is the port) or `
+          : '';
       return fail(`\`${hostPart}\`: an IPv6 address must be in brackets`, `write ${asPort}ssh://${who}[${hostPart}]:22`);
     }
     const colon = hostPart.indexOf(':');
@@ -91,13 +98,21 @@ function parseCompose(rest: string): Parsed<Target> {
   const parts = rest.split('/');
   const [project, service, index, ...extra] = parts;
   const usage = 'write compose://PROJECT/SERVICE, compose://PROJECT/SERVICE/N, or compose://./SERVICE';
-  if (project === undefined || service === undefined || service === '' || extra.length > 0) return fail(`\`compose://${rest}\` is not PROJECT/SERVICE[/N]`, usage);
-  if (project !== '.' && !PROJECT.test(project)) return fail(`\`${project}\` is not a compose project name`, 'project names are lowercase letters, digits, _ and -, starting with a letter or digit; or use . for the project of the current directory');
+  if (project === undefined || service === undefined || service === '' || extra.length > 0)
+    return fail(`\`compose://${rest}\` is not PROJECT/SERVICE[/N]`, usage);
+  if (project !== '.' && !PROJECT.test(project))
+    return fail(
+      `\`${project}\` is not a compose project name`,
+      'project names are lowercase letters, digits, _ and -, starting with a letter or digit; or use . for the project of the current directory',
+    );
   if (!SERVICE.test(service)) return fail(`\`${service}\` is not a compose service name`);
   let n: number | undefined;
   if (index !== undefined) {
     n = /^[0-9]+$/.test(index) ? Number(index) : NaN;
     if (!(n >= 1)) return fail(`replica \`${index}\` is not a positive number`, 'replicas are numbered from 1, as in `docker compose ps`');
   }
-  return { ok: true, value: { kind: 'compose', service, ...(project !== '.' ? { project } : {}), ...(n !== undefined ? { index: n } : {}) } };
+  return {
+    ok: true,
+    value: { kind: 'compose', service, ...(project !== '.' ? { project } : {}), ...(n !== undefined ? { index: n } : {}) },
+  };
 }

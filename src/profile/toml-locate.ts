@@ -49,7 +49,14 @@ interface KeyPart {
 
 const BARE_KEY = /[A-Za-z0-9_-]/;
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
-  b: '\b', t: '\t', n: '\n', f: '\f', r: '\r', e: '\x1b', '"': '"', '\\': '\\',
+  b: '\b',
+  t: '\t',
+  n: '\n',
+  f: '\f',
+  r: '\r',
+  e: '\x1b',
+  '"': '"',
+  '\\': '\\',
 };
 
 class TomlLocator {

@@ -13,7 +13,8 @@ export const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, allow
 export function validatorSource(): string {
   const require = createRequire(import.meta.url);
   const Ajv = (require('ajv') as typeof AjvModule).default;
-  const standalone = (require('ajv/dist/standalone') as { default: (ajv: InstanceType<typeof AjvModule.default>, fn: unknown) => string }).default;
+  const standalone = (require('ajv/dist/standalone') as { default: (ajv: InstanceType<typeof AjvModule.default>, fn: unknown) => string })
+    .default;
   const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true } });
   return standalone(ajv, ajv.compile(profileSchema));
 }

@@ -37,16 +37,43 @@ const num: Check = (v) => typeof v === 'number';
 const str: Check = (v) => typeof v === 'string';
 const bytes: Check = (v) => v instanceof Uint8Array;
 const any: Check = () => true;
-const nullable = (c: Check): Check => (v) => v === null || c(v);
-const list = (c: Check): Check => (v) => Array.isArray(v) && v.every(c);
-const record = (c: Check): Check => (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && Object.values(v).every(c);
-const oneOf = (...values: string[]): Check => (v) => typeof v === 'string' && values.includes(v);
-const shape = (fields: Record<string, Check>): Check => (v) => record(any)(v) && Object.entries(fields).every(([k, c]) => c((v as Record<string, unknown>)[k]));
+const nullable =
+  (c: Check): Check =>
+  (v) =>
+    v === null || c(v);
+const list =
+  (c: Check): Check =>
+  (v) =>
+    Array.isArray(v) && v.every(c);
+const record =
+  (c: Check): Check =>
+  (v) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && Object.values(v).every(c);
+const oneOf =
+  (...values: string[]): Check =>
+  (v) =>
+    typeof v === 'string' && values.includes(v);
+const shape =
+  (fields: Record<string, Check>): Check =>
+  (v) =>
+    record(any)(v) && Object.entries(fields).every(([k, c]) => c((v as Record<string, unknown>)[k]));
 
 /** Required fields per frame type; `?`-suffixed names are optional. */
 const SHAPES: Readonly<Record<number, Readonly<Record<string, Check>>>> = {
-  [T.Hello]: { v: u32, caps: list(str), 'info?': shape({ node: str, platform: str, arch: str, pid: u32, home: str, user: str, path: str, shell: str }) },
-  [T.Exec]: { id: u32, argv: (v) => list(str)(v) && (v as unknown[]).length > 0, env: record(str), cwd: str, fds: list(u32), 'fdModes?': str, 'pty?': shape({ cols: u32, rows: u32, term: str }) },
+  [T.Hello]: {
+    v: u32,
+    caps: list(str),
+    'info?': shape({ node: str, platform: str, arch: str, pid: u32, home: str, user: str, path: str, shell: str }),
+  },
+  [T.Exec]: {
+    id: u32,
+    argv: (v) => list(str)(v) && (v as unknown[]).length > 0,
+    env: record(str),
+    cwd: str,
+    fds: list(u32),
+    'fdModes?': str,
+    'pty?': shape({ cols: u32, rows: u32, term: str }),
+  },
   [T.Data]: { id: u32, s: u32, d: bytes },
   [T.Eof]: { id: u32, s: u32 },
   [T.Ack]: { id: u32, s: u32, n: u32 },
@@ -75,13 +102,17 @@ export function checkFrame(raw: unknown): Frame {
   if (!record(any)(raw)) throw new ProtocolError('malformed frame: not a CBOR map');
   const t = (raw as Record<string, unknown>)['t'];
   const fields = typeof t === 'number' ? SHAPES[t] : undefined;
-  if (fields === undefined) throw new ProtocolError(`unknown frame type ${typeof t === 'bigint' ? `${t}n` : JSON.stringify(t) ?? String(t)}`);
+  if (fields === undefined)
+    throw new ProtocolError(`unknown frame type ${typeof t === 'bigint' ? `${t}n` : (JSON.stringify(t) ?? String(t))}`);
   for (const [key, check] of Object.entries(fields)) {
     const optional = key.endsWith('?');
     const name = optional ? key.slice(0, -1) : key;
     const value = (raw as Record<string, unknown>)[name];
     if (optional && value === undefined) continue;
-    if (!check(value)) throw new ProtocolError(`malformed ${frameName(t as number)} frame: field \`${name}\` is ${value === undefined ? 'missing' : 'of the wrong kind'}`);
+    if (!check(value))
+      throw new ProtocolError(
+        `malformed ${frameName(t as number)} frame: field \`${name}\` is ${value === undefined ? 'missing' : 'of the wrong kind'}`,
+      );
   }
   return raw as unknown as Frame;
 }

@@ -79,13 +79,43 @@ export type FileOpArgs<K extends FileOpName> = FileOps[K][0];
 export type FileOpResult<K extends FileOpName> = FileOps[K][1];
 
 export const FILE_OP_NAMES: readonly FileOpName[] = [
-  'open', 'close', 'read', 'write', 'fstat', 'ftruncate', 'fsync', 'stat', 'lstat', 'readdir', 'mkdir', 'mkdirAll',
-  'unlink', 'rmdir', 'remove', 'rename', 'chmod', 'chown', 'truncate', 'utimes', 'readlink', 'symlink', 'link',
-  'realpath', 'statfs', 'getwd', 'readFile', 'readFiles',
+  'open',
+  'close',
+  'read',
+  'write',
+  'fstat',
+  'ftruncate',
+  'fsync',
+  'stat',
+  'lstat',
+  'readdir',
+  'mkdir',
+  'mkdirAll',
+  'unlink',
+  'rmdir',
+  'remove',
+  'rename',
+  'chmod',
+  'chown',
+  'truncate',
+  'utimes',
+  'readlink',
+  'symlink',
+  'link',
+  'realpath',
+  'statfs',
+  'getwd',
+  'readFile',
+  'readFiles',
 ];
 
 /** readFiles by one readFile each, for backends with nothing better. */
-export function readFilesEach(dir: Uint8Array, names: readonly Uint8Array[], limit: number, readFile: (path: Uint8Array, limit: number) => Promise<Uint8Array>): Promise<(Uint8Array | null)[]> {
+export function readFilesEach(
+  dir: Uint8Array,
+  names: readonly Uint8Array[],
+  limit: number,
+  readFile: (path: Uint8Array, limit: number) => Promise<Uint8Array>,
+): Promise<(Uint8Array | null)[]> {
   const base = Buffer.from(dir);
   const prefix = base.at(-1) === 0x2f ? base : Buffer.concat([base, Buffer.from('/')]);
   return Promise.all(names.map((name) => readFile(Buffer.concat([prefix, Buffer.from(name)]), limit).catch(() => null)));

@@ -43,12 +43,29 @@ function isUint(v: unknown): v is number {
 
 /** The CBOR of a frame up to its trailing byte string, and that string; undefined for other frames. */
 function headOf(frame: Frame): [number[], Uint8Array] | undefined {
-  if (frame.t === T.Data) return [[0xa4, ...text('t'), T.Data, ...text('id'), ...uint(frame.id), ...text('s'), ...uint(frame.s), ...text('d')], frame.d];
-  if (frame.t === T.FileResp && frame.r instanceof Uint8Array && frame.e === undefined) return [[0xa3, ...text('t'), T.FileResp, ...text('id'), ...uint(frame.id), ...text('r')], frame.r];
+  if (frame.t === T.Data)
+    return [[0xa4, ...text('t'), T.Data, ...text('id'), ...uint(frame.id), ...text('s'), ...uint(frame.s), ...text('d')], frame.d];
+  if (frame.t === T.FileResp && frame.r instanceof Uint8Array && frame.e === undefined)
+    return [[0xa3, ...text('t'), T.FileResp, ...text('id'), ...uint(frame.id), ...text('r')], frame.r];
   if (frame.t === T.FileOp && frame.op === 'write' && frame.a.length === 3) {
     const [h, pos, data] = frame.a;
     if (!(data instanceof Uint8Array) || !isUint(h) || !isUint(pos)) return undefined;
-    return [[0xa4, ...text('t'), T.FileOp, ...text('id'), ...uint(frame.id), ...text('op'), ...text('write'), ...text('a'), 0x83, ...uint(h), ...uint(pos)], data];
+    return [
+      [
+        0xa4,
+        ...text('t'),
+        T.FileOp,
+        ...text('id'),
+        ...uint(frame.id),
+        ...text('op'),
+        ...text('write'),
+        ...text('a'),
+        0x83,
+        ...uint(h),
+        ...uint(pos),
+      ],
+      data,
+    ];
   }
   return undefined;
 }

@@ -30,7 +30,15 @@ export function foldRecords(records: readonly RecordingRecord[]): Folded {
   let complete = false;
   for (const r of records) {
     if (r.k === 'start') {
-      bySeq.set(r.seq, { seq: r.seq, ...(r.parent !== undefined ? { parent: r.parent } : {}), argv: r.argv, cwd: r.cwd, env: r.env, startMs: r.t, io: [] });
+      bySeq.set(r.seq, {
+        seq: r.seq,
+        ...(r.parent !== undefined ? { parent: r.parent } : {}),
+        argv: r.argv,
+        cwd: r.cwd,
+        env: r.env,
+        startMs: r.t,
+        io: [],
+      });
     } else if (r.k === 'io') {
       bySeq.get(r.seq)?.io.push({ s: r.s, d: r.d });
     } else if (r.k === 'end') {

@@ -27,7 +27,10 @@ export interface SessionRecording extends CommandObserver {
 const isStdio = (fd: number): fd is 0 | 1 | 2 => fd === 0 || fd === 1 || fd === 2;
 
 function stamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** The file for a session: `template` is absolute (the loader anchors it at the project root). */
@@ -38,7 +41,10 @@ export function recordingPath(template: string, name: string, now: Date, pid: nu
 /** The recordings made from `template` for profile `name`, newest first ({time}, {pid} in the file name). */
 export function listRecordings(template: string, name: string): string[] {
   const pattern = basename(template).replaceAll('{profile}', name);
-  const escaped = pattern.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replaceAll('{time}', '[0-9TZ]+').replaceAll('{pid}', '[0-9]+');
+  const escaped = pattern
+    .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+    .replaceAll('{time}', '[0-9TZ]+')
+    .replaceAll('{pid}', '[0-9]+');
   const same = new RegExp(`^${escaped}$`);
   const dir = dirname(template.replaceAll('{profile}', name));
   let files: string[];
@@ -70,10 +76,16 @@ function keepOutOfGit(dir: string): void {
   const ignore = join(dir, '.gitignore');
   if (existsSync(ignore)) return;
   const made = mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined;
-  if (made || readdirSync(dir).every((name) => name.endsWith('.cbor'))) writeFileSync(ignore, '# mproxy recordings: what remote commands printed. Never committed.\n*\n', { mode: 0o644 });
+  if (made || readdirSync(dir).every((name) => name.endsWith('.cbor')))
+    writeFileSync(ignore, '# mproxy recordings: what remote commands printed. Never committed.\n*\n', { mode: 0o644 });
 }
 
-export function openRecording(profile: Profile, name: string, profileFile: string, warn: (message: string) => void): SessionRecording | undefined {
+export function openRecording(
+  profile: Profile,
+  name: string,
+  profileFile: string,
+  warn: (message: string) => void,
+): SessionRecording | undefined {
   const rec = profile.recording;
   if (rec.mode === 'off') return undefined;
   const now = new Date();
@@ -83,7 +95,11 @@ export function openRecording(profile: Profile, name: string, profileFile: strin
   let writer: RecordingWriter;
   try {
     keepOutOfGit(dirname(path));
-    writer = new RecordingWriter(path, { redact: (n) => redacts.some((r) => r(n)), maxBytes: parseSize(rec.max_size) ?? 512 * 1024 ** 2, onError });
+    writer = new RecordingWriter(path, {
+      redact: (n) => redacts.some((r) => r(n)),
+      maxBytes: parseSize(rec.max_size) ?? 512 * 1024 ** 2,
+      onError,
+    });
   } catch (err) {
     throw new MproxyError('E_RECORDING', `cannot create the recording ${path}: ${messageOf(err)}`, {
       hint: '[recording] path must name a file that does not exist yet, in a directory you can write; or set mode = "off"',
@@ -96,7 +112,16 @@ export function openRecording(profile: Profile, name: string, profileFile: strin
   } catch {
     // An embedded profile read from elsewhere: no hash.
   }
-  writer.header({ version: RECORDING_VERSION, profile: profileFile, profileSha256, target: profile.target.uri, user: userInfo().username, start: now.getTime(), host: hostname(), pid: process.pid });
+  writer.header({
+    version: RECORDING_VERSION,
+    profile: profileFile,
+    profileSha256,
+    target: profile.target.uri,
+    user: userInfo().username,
+    start: now.getTime(),
+    host: hostname(),
+    pid: process.pid,
+  });
   pruneRecordings(rec.path, name, rec.keep);
   const full = rec.mode === 'full';
   const argRules = parseArgRules(rec.redact_args);

@@ -68,7 +68,10 @@ export class RecordingWriter {
   /** Appends one record made of `parts`, behind its length; `now`: in the file before returning. */
   private put(parts: readonly Uint8Array[], now: boolean): void {
     const head = Buffer.allocUnsafe(4);
-    head.writeUInt32BE(parts.reduce((n, p) => n + p.length, 0), 0);
+    head.writeUInt32BE(
+      parts.reduce((n, p) => n + p.length, 0),
+      0,
+    );
     this.file.append([head, ...parts], now);
   }
 

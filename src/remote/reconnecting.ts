@@ -8,7 +8,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FileOpArgs, FileOpName, FileOpResult } from '../protocol/file-ops.js';
 import type { PathEntry } from '../protocol/frames.js';
 import { isMproxyError, MproxyError, messageOf } from '../util/errors.js';
-import { RemoteFsError, type ExecRequest, type ExitStatus, type RemoteHost, type RemoteInfo, type RemoteProcess, type RemoteWatch, type WatchListener } from './host.js';
+import {
+  RemoteFsError,
+  type ExecRequest,
+  type ExitStatus,
+  type RemoteHost,
+  type RemoteInfo,
+  type RemoteProcess,
+  type RemoteWatch,
+  type WatchListener,
+} from './host.js';
 
 export interface ReconnectOptions {
   readonly description: string;
@@ -32,7 +41,8 @@ export class ReconnectingHost implements RemoteHost {
   readonly fs = {
     call: async <K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> => {
       // Sent on a new connection, an old handle would name nothing there — or another file.
-      if (HANDLE_OPS.has(op) && this.current.isLost) throw new RemoteFsError('EBADF', 'the file handle belonged to a connection that was lost', op);
+      if (HANDLE_OPS.has(op) && this.current.isLost)
+        throw new RemoteFsError('EBADF', 'the file handle belonged to a connection that was lost', op);
       return (await this.host()).fs.call(op, ...args);
     },
   };
@@ -53,7 +63,8 @@ export class ReconnectingHost implements RemoteHost {
 
   /** The live host, reconnecting first when the link was lost. */
   private host(): Promise<RemoteHost> {
-    if (this.closed) return Promise.reject(new MproxyError('E_CONNECTION_LOST', `the connection to ${this.options.description} was closed`));
+    if (this.closed)
+      return Promise.reject(new MproxyError('E_CONNECTION_LOST', `the connection to ${this.options.description} was closed`));
     if (this.gaveUp !== undefined) return Promise.reject(this.gaveUp);
     if (!this.current.isLost) return Promise.resolve(this.current);
     this.pending ??= this.reconnect().finally(() => (this.pending = undefined));
@@ -72,7 +83,14 @@ export class ReconnectingHost implements RemoteHost {
       } catch (err) {
         const hopeless = err instanceof MproxyError && (err.code === 'E_HOST_KEY_CHANGED' || err.code === 'E_SSH_AUTH');
         if (Date.now() + delay > deadline || hopeless || this.options.permanent?.(err) === true) {
-          this.gaveUp = new MproxyError('E_CONNECTION_LOST', `the connection to ${this.options.description} was lost and could not be restored: ${messageOf(err)}`, { cause: err, hint: isMproxyError(err) && err.hints.length > 0 ? err.hints : 'check the network and the remote, then run again' });
+          this.gaveUp = new MproxyError(
+            'E_CONNECTION_LOST',
+            `the connection to ${this.options.description} was lost and could not be restored: ${messageOf(err)}`,
+            {
+              cause: err,
+              hint: isMproxyError(err) && err.hints.length > 0 ? err.hints : 'check the network and the remote, then run again',
+            },
+          );
           throw this.gaveUp;
         }
         await sleep(delay);
@@ -83,7 +101,10 @@ export class ReconnectingHost implements RemoteHost {
 
   exec(request: ExecRequest): RemoteProcess {
     if (!this.current.isLost && !this.closed) return this.current.exec(request);
-    return new DeferredProcess(this.host().then((h) => h.exec(request)), request);
+    return new DeferredProcess(
+      this.host().then((h) => h.exec(request)),
+      request,
+    );
   }
 
   async pathQuery(dirs?: readonly string[]): Promise<PathEntry[]> {
@@ -93,7 +114,8 @@ export class ReconnectingHost implements RemoteHost {
   /** A watch lives as long as the link it was made on: a reconnect tells its listener null. */
   async watch(dir: Uint8Array, onChange: WatchListener): Promise<RemoteWatch> {
     const host = await this.host();
-    if (host.watch === undefined) throw new RemoteFsError('ENOSYS', `${this.options.description} cannot watch directories (${host.info().tier} tier)`, 'watch');
+    if (host.watch === undefined)
+      throw new RemoteFsError('ENOSYS', `${this.options.description} cannot watch directories (${host.info().tier} tier)`, 'watch');
     return host.watch(dir, onChange);
   }
 

@@ -31,7 +31,11 @@ export async function checkConnection(result: LoadResult, options: ConnectOption
   try {
     host = await connect(profile, { ...options, verbose: (m) => steps.push(m) });
   } catch (err) {
-    problem({ pointer: '/target/uri', message: `cannot reach ${profile.target.uri}: ${messageOf(err)}`, hints: isMproxyError(err) ? [...err.hints] : [] });
+    problem({
+      pointer: '/target/uri',
+      message: `cannot reach ${profile.target.uri}: ${messageOf(err)}`,
+      hints: isMproxyError(err) ? [...err.hints] : [],
+    });
     return { steps, diagnostics };
   }
   try {
@@ -40,11 +44,16 @@ export async function checkConnection(result: LoadResult, options: ConnectOption
     for (const [i, spec] of mountSpecs(profile, info.home, options.home).entries()) {
       try {
         const st = await host.fs.call('stat', Buffer.from(spec.remote));
-        if ((st.mode & S_IFMT) !== S_IFDIR) problem({ pointer: `/mounts/${i}/remote`, message: `${spec.remote} on the remote is not a directory` });
+        if ((st.mode & S_IFMT) !== S_IFDIR)
+          problem({ pointer: `/mounts/${i}/remote`, message: `${spec.remote} on the remote is not a directory` });
         else steps.push(`mounts[${i}]: ${spec.remote} is a directory on the remote`);
       } catch (err) {
         const gone = err instanceof RemoteFsError && (err.code === 'ENOENT' || err.code === 'ENOTDIR');
-        problem({ pointer: `/mounts/${i}/remote`, message: gone ? `${spec.remote} does not exist on the remote` : `${spec.remote} on the remote: ${messageOf(err)}`, hints: ['create it on the remote, or correct mounts.remote'] });
+        problem({
+          pointer: `/mounts/${i}/remote`,
+          message: gone ? `${spec.remote} does not exist on the remote` : `${spec.remote} on the remote: ${messageOf(err)}`,
+          hints: ['create it on the remote, or correct mounts.remote'],
+        });
       }
     }
     try {

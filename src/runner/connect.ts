@@ -29,17 +29,30 @@ export async function connect(profile: Profile, options: ConnectOptions): Promis
     case 'local': {
       options.verbose?.('target local: starting the agent as a child process');
       const { connectLocal } = await import('../target/local.js');
-      return connectLocal({ onLog: (level, msg) => options.verbose?.(`agent ${level}: ${msg}`), opTimeoutMs: parseDuration(profile.target.op_timeout) ?? 20_000 });
+      return connectLocal({
+        onLog: (level, msg) => options.verbose?.(`agent ${level}: ${msg}`),
+        opTimeoutMs: parseDuration(profile.target.op_timeout) ?? 20_000,
+      });
     }
     case 'ssh': {
       const { connectSsh, sshOptions } = await import('../target/ssh/index.js');
-      const ctx = { home: options.home, localUser: userInfo().username, env: options.env, ...(options.verbose !== undefined ? { verbose: options.verbose } : {}), ...(options.warn !== undefined ? { warn: options.warn } : {}) };
+      const ctx = {
+        home: options.home,
+        localUser: userInfo().username,
+        env: options.env,
+        ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),
+        ...(options.warn !== undefined ? { warn: options.warn } : {}),
+      };
       return connectSsh(target, profile, sshOptions(profile, ctx));
     }
     case 'docker':
     case 'compose': {
       const { connectDocker } = await import('../target/docker/index.js');
-      return connectDocker(target, profile, { env: options.env, cwd: options.cwd, ...(options.verbose !== undefined ? { verbose: options.verbose } : {}) });
+      return connectDocker(target, profile, {
+        env: options.env,
+        cwd: options.cwd,
+        ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),
+      });
     }
   }
 }

@@ -38,14 +38,29 @@ export interface LocalTerminal {
 /** The terminal to hand the command, if `want` (default: stdin is one) and stdin really is one. */
 export function localTerminal(want: boolean | undefined, env: NodeJS.ProcessEnv): LocalTerminal | undefined {
   if (want === false || !process.stdin.isTTY) return undefined;
-  return { input: process.stdin, output: process.stdout.isTTY ? process.stdout : (process.stderr as NodeJS.WriteStream), term: env['TERM'] ?? 'xterm-256color' };
+  return {
+    input: process.stdin,
+    output: process.stdout.isTTY ? process.stdout : (process.stderr as NodeJS.WriteStream),
+    term: env['TERM'] ?? 'xterm-256color',
+  };
 }
 
-export async function runRemoteCommand(host: RemoteHost, profile: Profile, argv: readonly string[], stdio: ExecStdio, tty?: LocalTerminal): Promise<number> {
+export async function runRemoteCommand(
+  host: RemoteHost,
+  profile: Profile,
+  argv: readonly string[],
+  stdio: ExecStdio,
+  tty?: LocalTerminal,
+): Promise<number> {
   const info = host.info();
   const env = { ...remoteLoginEnv(info), ...envFilter(profile.env)(process.env) };
   const size = (): { cols: number; rows: number } => ({ cols: tty?.output.columns ?? 80, rows: tty?.output.rows ?? 24 });
-  const proc = host.exec({ argv, env, cwd: remoteWorkdir(profile, info.home), ...(tty !== undefined ? { pty: { ...size(), term: tty.term } } : {}) });
+  const proc = host.exec({
+    argv,
+    env,
+    cwd: remoteWorkdir(profile, info.home),
+    ...(tty !== undefined ? { pty: { ...size(), term: tty.term } } : {}),
+  });
   const onResize = (): void => proc.resize(size().cols, size().rows);
   if (tty !== undefined) {
     // Keys go to the remote as typed: Ctrl-C there is the remote terminal's interrupt.

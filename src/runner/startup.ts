@@ -64,13 +64,18 @@ export function interruption(): { readonly promise: Promise<never>; done(): void
     fail = reject;
   });
   promise.catch(() => undefined);
-  const handler = (signal: NodeJS.Signals): void => fail(new MproxyError('E_INTERRUPTED', `interrupted (${signal}) during startup; everything started so far was stopped`));
+  const handler = (signal: NodeJS.Signals): void =>
+    fail(new MproxyError('E_INTERRUPTED', `interrupted (${signal}) during startup; everything started so far was stopped`));
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, handler);
   return { promise, done: () => signals.forEach((s) => process.off(s, handler)) };
 }
 
-export async function runSteps<C>(steps: readonly Step<C>[], ctx: C, options: { readonly plain: boolean; readonly interrupted: Promise<never> }): Promise<void> {
+export async function runSteps<C>(
+  steps: readonly Step<C>[],
+  ctx: C,
+  options: { readonly plain: boolean; readonly interrupted: Promise<never> },
+): Promise<void> {
   const output = new ProcessOutput(process.stderr, process.stderr);
   const list = new Listr(
     steps.map((step) => ({

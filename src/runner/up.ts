@@ -67,9 +67,21 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
     {
       title: `Connect to ${o.profile.target.uri}`,
       run: async (_, title) => {
-        const pending = connect(o.profile, { home: o.home, cwd: o.cwd, env: o.env, warn: o.warn, ...(o.verbose !== undefined ? { verbose: o.verbose } : {}) });
+        const pending = connect(o.profile, {
+          home: o.home,
+          cwd: o.cwd,
+          env: o.env,
+          warn: o.warn,
+          ...(o.verbose !== undefined ? { verbose: o.verbose } : {}),
+        });
         // Should Ctrl-C win the race, a connection that arrives later is closed (not waited for).
-        teardown.add(() => void pending.then((h) => h.close(), () => undefined));
+        teardown.add(
+          () =>
+            void pending.then(
+              (h) => h.close(),
+              () => undefined,
+            ),
+        );
         s.host = await pending;
         const info = s.host.info();
         title(`Connected to ${o.profile.target.uri} (${info.tier}, ${info.platform}/${info.arch})`);
@@ -79,7 +91,11 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
       title: 'Probe the remote commands',
       run: async (_, title) => {
         s.specs = specsOf(o.profile, host().info().home, o.home, o.cwd);
-        s.dir = createSessionDir(requireNativeTool('mproxy-shim'), o.env, s.specs.map((m) => m.local));
+        s.dir = createSessionDir(
+          requireNativeTool('mproxy-shim'),
+          o.env,
+          s.specs.map((m) => m.local),
+        );
         teardown.add(() => s.dir?.remove());
         const remoteOnly = await writeStubs(host(), dir().stubs, dir().shim, o.env['PATH'] ?? '', interception === 'path');
         title(`Probed the remote: ${remoteOnly} commands exist only there`);
@@ -93,10 +109,16 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
           opTimeoutMs: parseDuration(o.profile.target.op_timeout ?? '20s') ?? 20_000,
           at: specs.map((_, i) => dir().mountPoint(i)),
           warn: o.warn,
-          onLost: (point) => o.warn(`the mount served at ${point} was unmounted from outside mproxy: the program no longer sees the remote there`),
+          onLost: (point) =>
+            o.warn(`the mount served at ${point} was unmounted from outside mproxy: the program no longer sees the remote there`),
           ...(o.verbose !== undefined ? { verbose: o.verbose } : {}),
         });
-        teardown.add(() => pending.then((m) => m.unmount(), () => undefined));
+        teardown.add(() =>
+          pending.then(
+            (m) => m.unmount(),
+            () => undefined,
+          ),
+        );
         await pending;
         title(`Mounted ${specs.map((m) => `${m.remote} at ${m.local}`).join(', ')}`);
       },
@@ -108,7 +130,10 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
         const path = o.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin';
         const program = o.program[0] ?? '';
         const programPath = program.includes('/') ? program : await findExecutable(program, path.split(':'));
-        if (programPath === undefined) throw new MproxyError('E_COMMAND_NOT_FOUND', `${o.program[0] ?? ''}: command not found here (the program runs locally)`, { hint: 'install it, or give its absolute path after --' });
+        if (programPath === undefined)
+          throw new MproxyError('E_COMMAND_NOT_FOUND', `${o.program[0] ?? ''}: command not found here (the program runs locally)`, {
+            hint: 'install it, or give its absolute path after --',
+          });
         const env: Record<string, string> = {};
         for (const [k, v] of Object.entries(o.env)) if (v !== undefined) env[k] = v;
         env['PATH'] = interception === 'trace' ? `${path}:${dir().stubs}` : `${dir().stubs}:${path}`;
@@ -141,7 +166,10 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
         const inMount = toRemote(o.cwd, maps) !== undefined;
         const chdir = o.profile.sandbox.working_dir ?? (inMount ? o.cwd : (specs[0]?.local ?? o.cwd));
         const launcher = requireNativeTool('mproxy-trace');
-        const command = interception === 'trace' ? [launcher, dir().shim, dir().pending, '--', programPath, ...o.program.slice(1)] : [launcher, '--no-trace', '--', programPath, ...o.program.slice(1)];
+        const command =
+          interception === 'trace'
+            ? [launcher, dir().shim, dir().pending, '--', programPath, ...o.program.slice(1)]
+            : [launcher, '--no-trace', '--', programPath, ...o.program.slice(1)];
         s.bwrap = bwrapArgs({ binds: specs.map((m, i) => ({ source: dir().mountPoint(i), target: m.local })), chdir, command });
       },
     },
@@ -206,7 +234,11 @@ function runProgram(bwrap: string, args: readonly string[], env: Record<string, 
     };
     child.once('error', (err) => {
       done();
-      reject(new MproxyError('E_SANDBOX', `cannot start bwrap: ${err.message}`, { hint: ['install bubblewrap (apt-get install bubblewrap)', 'mproxy doctor checks it'] }));
+      reject(
+        new MproxyError('E_SANDBOX', `cannot start bwrap: ${err.message}`, {
+          hint: ['install bubblewrap (apt-get install bubblewrap)', 'mproxy doctor checks it'],
+        }),
+      );
     });
     child.once('exit', (code, signal) => {
       done();
@@ -223,10 +255,16 @@ export async function runUp(o: UpOptions): Promise<number> {
   // handler (the default action would kill it with the session half up).
   const stop = interruption();
   try {
-    await runSteps(steps(o, interception, session, teardown), session, { plain: o.verbose !== undefined || process.stderr.isTTY !== true, interrupted: stop.promise });
+    await runSteps(steps(o, interception, session, teardown), session, {
+      plain: o.verbose !== undefined || process.stderr.isTTY !== true,
+      interrupted: stop.promise,
+    });
     o.verbose?.(`interception: ${interception}; running ${o.program.join(' ')}`);
     const bwrap = await Promise.race([findExecutable('bwrap', (o.env['PATH'] ?? '/usr/bin:/bin').split(':')), stop.promise]);
-    if (bwrap === undefined) throw new MproxyError('E_SANDBOX', 'bwrap (bubblewrap) is not installed', { hint: ['apt-get install bubblewrap', 'mproxy doctor checks what the sandbox needs'] });
+    if (bwrap === undefined)
+      throw new MproxyError('E_SANDBOX', 'bwrap (bubblewrap) is not installed', {
+        hint: ['apt-get install bubblewrap', 'mproxy doctor checks what the sandbox needs'],
+      });
     return await runProgram(bwrap, session.bwrap ?? [], session.programEnv ?? {});
   } finally {
     await teardown.run();

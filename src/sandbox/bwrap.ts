@@ -75,7 +75,9 @@ export function bwrapArgs(spec: SandboxSpec, host: HostView = realHost): string[
   // A missing mount point's nearest existing directory becomes a tmpfs holding its own entries
   // again, and the mount point's directories are made there.
   const depth = (path: string): number => (path === '/' ? 0 : path.split('/').length);
-  const parents = [...new Set(placed.filter((p) => p.missing.length > 0 && p.existing !== '/').map((p) => p.existing))].sort((a, b) => depth(a) - depth(b));
+  const parents = [...new Set(placed.filter((p) => p.missing.length > 0 && p.existing !== '/').map((p) => p.existing))].sort(
+    (a, b) => depth(a) - depth(b),
+  );
   for (const dir of parents) {
     args.push('--perms', host.mode(dir).toString(8).padStart(4, '0'), '--tmpfs', dir);
     bindEntries(dir);

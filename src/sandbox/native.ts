@@ -15,7 +15,10 @@ export function requireNativeTool(name: NativeTool): string {
   try {
     accessSync(path, constants.X_OK);
   } catch (err) {
-    throw new MproxyError('E_SANDBOX', `${name} is missing (${path})`, { hint: 'run `npm run build` (it needs a C compiler: apt-get install gcc make libc6-dev)', cause: err });
+    throw new MproxyError('E_SANDBOX', `${name} is missing (${path})`, {
+      hint: 'run `npm run build` (it needs a C compiler: apt-get install gcc make libc6-dev)',
+      cause: err,
+    });
   }
   return path;
 }

@@ -5,7 +5,18 @@
  * Removed whole at the end: only the directory this made, never a path derived from another.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, chmodSync, constants, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmdirSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MproxyError, messageOf } from '../util/errors.js';
@@ -41,7 +52,9 @@ function baseDir(env: NodeJS.ProcessEnv, avoid: readonly string[]): string {
       // Not writable or gone: try the next.
     }
   }
-  throw new MproxyError('E_SANDBOX', 'no writable directory for the session outside the mounts', { hint: 'set TMPDIR to a writable directory that no [[mounts]] local path covers' });
+  throw new MproxyError('E_SANDBOX', 'no writable directory for the session outside the mounts', {
+    hint: 'set TMPDIR to a writable directory that no [[mounts]] local path covers',
+  });
 }
 
 /** Each file this made, by name; mount points by rmdir only: a mount still there stays untouched. */
@@ -74,7 +87,9 @@ export function createSessionDir(shimBinary: string, env: NodeJS.ProcessEnv, avo
   try {
     root = mkdtempSync(join(base, PREFIX)); // 0700
   } catch (err) {
-    throw new MproxyError('E_SANDBOX', `cannot make the session directory: ${messageOf(err)}`, { hint: 'check that $XDG_RUNTIME_DIR or $TMPDIR is writable' });
+    throw new MproxyError('E_SANDBOX', `cannot make the session directory: ${messageOf(err)}`, {
+      hint: 'check that $XDG_RUNTIME_DIR or $TMPDIR is writable',
+    });
   }
   const token = randomBytes(32);
   const dir: SessionDir = {

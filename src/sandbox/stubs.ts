@@ -22,7 +22,13 @@ function localCommands(path: string): Set<string> {
 }
 
 /** Writes the stubs; returns how many commands are remote-only. */
-export async function writeStubs(host: RemoteHost, stubDir: string, shim: string, localPath: string, everyCommand: boolean): Promise<number> {
+export async function writeStubs(
+  host: RemoteHost,
+  stubDir: string,
+  shim: string,
+  localPath: string,
+  everyCommand: boolean,
+): Promise<number> {
   const local = localCommands(localPath);
   const remote = (await host.pathQuery()).filter((e) => (e.mode & 0o111) !== 0 && (e.mode & 0o170000) !== 0o040000).map((e) => e.name);
   const remoteOnly = new Set(remote.filter((name) => !local.has(name)));

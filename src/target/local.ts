@@ -9,7 +9,9 @@ import { agentBundle, NODE_FLAGS, ptyHelper } from '../remote/agent/bundle.js';
 
 export async function connectLocal(options: AgentClientOptions = {}): Promise<AgentClient> {
   const helper = ptyHelper();
-  const child = spawn(process.execPath, [...NODE_FLAGS, agentBundle().path, ...(helper !== undefined ? [helper.path] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, agentBundle().path, ...(helper !== undefined ? [helper.path] : [])], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const exited = once(child, 'exit').catch(() => undefined);
   return AgentClient.connect(
     {

@@ -62,10 +62,13 @@ export class PausableDeadline {
 
   private run(): void {
     this.startedAt = Date.now();
-    this.timer = setTimeout(() => {
-      this.done = true;
-      this.onExpire();
-    }, Math.max(0, this.remaining));
+    this.timer = setTimeout(
+      () => {
+        this.done = true;
+        this.onExpire();
+      },
+      Math.max(0, this.remaining),
+    );
     this.timer.unref();
   }
 }

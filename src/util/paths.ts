@@ -45,7 +45,13 @@ export async function findExecutable(name: string, dirs: readonly string[]): Pro
   for (const dir of dirs) {
     if (!dir.startsWith('/')) continue;
     const candidate = posix.join(dir, name);
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+    if (
+      await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
   }
   return undefined;
 }

@@ -20,7 +20,11 @@ export function compileRegex(pattern: string): Compiled<RegExp> {
     return { ok: true, value: new RegExp(body) };
   } catch (err) {
     const reason = err instanceof Error ? err.message.replace(/^Invalid regular expression: /, '') : String(err);
-    return { ok: false, reason: `invalid regular expression: ${reason}`, hint: 'patterns between slashes are JavaScript regular expressions; escape / and other special characters with \\' };
+    return {
+      ok: false,
+      reason: `invalid regular expression: ${reason}`,
+      hint: 'patterns between slashes are JavaScript regular expressions; escape / and other special characters with \\',
+    };
   }
 }
 
@@ -33,7 +37,12 @@ export function compileGlob(glob: string): Compiled<RegExp> {
     else if (c === '?') out += '.';
     else if (c === '[') {
       const end = glob.indexOf(']', i + 2);
-      if (end < 0) return { ok: false, reason: `unclosed \`[\` at character ${i + 1} of the glob`, hint: 'close the character class with ], or write \\[ for a literal bracket' };
+      if (end < 0)
+        return {
+          ok: false,
+          reason: `unclosed \`[\` at character ${i + 1} of the glob`,
+          hint: 'close the character class with ], or write \\[ for a literal bracket',
+        };
       let cls = glob.slice(i + 1, end);
       if (cls.startsWith('!')) cls = `^${cls.slice(1)}`;
       out += `[${cls.replace(/\\/g, '\\\\')}]`;

@@ -10,7 +10,7 @@ import { connectLocal } from '../../src/target/local.js';
 import { run, sh } from '../conformance/run.js';
 import { tempTree } from '../helpers/tmp.js';
 
-describe('the agent\'s fast spawn', () => {
+describe("the agent's fast spawn", () => {
   let host: RemoteHost & { close(): Promise<void> };
   before(async () => {
     host = await connectLocal();
@@ -25,7 +25,11 @@ describe('the agent\'s fast spawn', () => {
   });
 
   test('stdin, stdout, stderr, cwd, env and the exit code', async () => {
-    const r = await run(host, ['sh', '-c', 'read x; echo "$x $V $(pwd)"; echo e >&2; exit 7'], { input: 'in\n', env: { PATH: '/usr/bin:/bin', V: 'v' }, cwd: '/tmp' });
+    const r = await run(host, ['sh', '-c', 'read x; echo "$x $V $(pwd)"; echo e >&2; exit 7'], {
+      input: 'in\n',
+      env: { PATH: '/usr/bin:/bin', V: 'v' },
+      cwd: '/tmp',
+    });
     assert.deepEqual([r.stdout.toString(), r.stderr.toString(), r.code, r.signal], ['in v /tmp\n', 'e\n', 7, null]);
   });
 
@@ -66,12 +70,12 @@ describe('the agent\'s fast spawn', () => {
     all.forEach((r, i) => assert.deepEqual([r.stdout.toString(), r.code], [`${i}\n`, i % 5]));
   });
 
-  test('a fast program\'s whole output arrives, however soon it exits', async () => {
+  test("a fast program's whole output arrives, however soon it exits", async () => {
     const r = await run(host, ['head', '-c', '300000', '/dev/zero']);
     assert.equal(r.stdout.length, 300000);
   });
 
-  test('the spawner killed: later execs still run (through Node\'s spawn)', async () => {
+  test("the spawner killed: later execs still run (through Node's spawn)", async () => {
     // Only this agent's spawner (the parent of this sh): other tests run at the same time. This
     // command's own end is then never reported, so it fails with an error.
     await assert.rejects(sh(host, 'kill $PPID; sleep 1'), /the agent's spawn helper exited/);

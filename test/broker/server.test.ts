@@ -58,12 +58,24 @@ describe('a local up session against what breaks the broker', () => {
     rmdirSync(sessionTmp);
   });
   const up = (program: readonly string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [MPROXY_BIN, 'up', profile, '--', ...program], { cwd: home, env: testEnv({ HOME: home, TMPDIR: sessionTmp, ...env }), encoding: 'utf8', timeout: 60_000, input: '' });
+    spawnSync(process.execPath, [MPROXY_BIN, 'up', profile, '--', ...program], {
+      cwd: home,
+      env: testEnv({ HOME: home, TMPDIR: sessionTmp, ...env }),
+      encoding: 'utf8',
+      timeout: 60_000,
+      input: '',
+    });
 
   test('a bad token, a 4 GiB length, random bytes: each connection is closed, the session goes on', () => {
     const r = up(['node', '-e', HOSTILE], { SESSIONS: sessionTmp });
     assert.equal(r.status, 0, r.stderr);
-    for (const name of ['a token of the right length that is not hex', 'a token of the wrong length', 'a 4 GiB length header', 'random bytes', 'input before any request']) {
+    for (const name of [
+      'a token of the right length that is not hex',
+      'a token of the wrong length',
+      'a 4 GiB length header',
+      'random bytes',
+      'input before any request',
+    ]) {
       assert.ok(r.stdout.includes(`closed: ${name}`), r.stdout + r.stderr);
     }
     assert.match(r.stdout, /^the next command: data from the workspace$/m);
@@ -74,7 +86,10 @@ describe('a local up session against what breaks the broker', () => {
   test('the last resort: an error nothing caught ends the session as SIGTERM would, said once, nothing left mounted', () => {
     // A fault injected into mproxy's own process (not the agent's, not the program's) 3 s in.
     const fault = join(sessionTmp, '..', `mproxy-fault-${process.pid}.cjs`);
-    writeFileSync(fault, `if (/cli\\/main\\.js$/.test(process.argv[1] ?? '')) setTimeout(() => { throw new Error('injected fault'); }, 3000);\n`);
+    writeFileSync(
+      fault,
+      `if (/cli\\/main\\.js$/.test(process.argv[1] ?? '')) setTimeout(() => { throw new Error('injected fault'); }, 3000);\n`,
+    );
     try {
       const started = Date.now();
       const r = up(['sh', '-c', 'sleep 30; echo finished'], { NODE_OPTIONS: `--require ${fault}` });

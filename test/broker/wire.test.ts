@@ -10,7 +10,11 @@ test('frames split across and within chunks come out whole, in order', () => {
   for (let cut = 0; cut <= bytes.length; cut++) {
     const reader = new FrameReader();
     const got = [...reader.push(bytes.subarray(0, cut)), ...reader.push(bytes.subarray(cut))];
-    assert.deepEqual(got.map((f) => f.type), [FromShim.Data, FromShim.Eof, ToShim.Exit], `cut at ${cut}`);
+    assert.deepEqual(
+      got.map((f) => f.type),
+      [FromShim.Data, FromShim.Eof, ToShim.Exit],
+      `cut at ${cut}`,
+    );
     assert.deepEqual([...(got[0]?.payload ?? [])], [0, 65, 66]);
     assert.equal(got[2]?.payload.readInt32LE(0), -1, 'killed by a signal');
     assert.equal(got[2]?.payload[4], 15);
@@ -18,7 +22,21 @@ test('frames split across and within chunks come out whole, in order', () => {
 });
 
 test('a request: fields, tty, extra fds, ignored signals, argv and env', () => {
-  const fields = ['ab'.repeat(32), '/usr/bin/git', '/home/me/fw', '#!/bin/sh', '40 120', '3r 63w', '1 2 ', '2', 'git', 'log', 'TERM=xterm', 'EMPTY=', 'WITH=EQ=UALS'];
+  const fields = [
+    'ab'.repeat(32),
+    '/usr/bin/git',
+    '/home/me/fw',
+    '#!/bin/sh',
+    '40 120',
+    '3r 63w',
+    '1 2 ',
+    '2',
+    'git',
+    'log',
+    'TERM=xterm',
+    'EMPTY=',
+    'WITH=EQ=UALS',
+  ];
   const req = parseRequest(Buffer.from(fields.map((f) => `${f}\0`).join('')));
   assert.deepEqual(req, {
     token: 'ab'.repeat(32),
@@ -26,7 +44,10 @@ test('a request: fields, tty, extra fds, ignored signals, argv and env', () => {
     cwd: '/home/me/fw',
     shebang: '#!/bin/sh',
     tty: { rows: 40, cols: 120 },
-    fds: [{ fd: 3, dir: 'r' }, { fd: 63, dir: 'w' }],
+    fds: [
+      { fd: 3, dir: 'r' },
+      { fd: 63, dir: 'w' },
+    ],
     ignored: [1, 2],
     argv: ['git', 'log'],
     env: { TERM: 'xterm', EMPTY: '', WITH: 'EQ=UALS' },

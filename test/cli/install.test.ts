@@ -14,7 +14,8 @@ import { tempTree } from '../helpers/tmp.js';
 
 test('the packed package installs with npm install -g and runs every part up needs', (t) => {
   const root = tempTree(t, { 'work/data.txt': 'seen through the mount\n' });
-  const npm = (args: readonly string[], cwd: string) => spawnSync('npm', [...args], { cwd, encoding: 'utf8', timeout: 300_000, env: { ...process.env, npm_config_update_notifier: 'false' } });
+  const npm = (args: readonly string[], cwd: string) =>
+    spawnSync('npm', [...args], { cwd, encoding: 'utf8', timeout: 300_000, env: { ...process.env, npm_config_update_notifier: 'false' } });
   // The build is fresh (npm test builds first): pack without running it again.
   const packed = npm(['pack', '--ignore-scripts', '--pack-destination', root], REPO_ROOT);
   assert.equal(packed.status, 0, packed.stderr);
@@ -26,7 +27,8 @@ test('the packed package installs with npm install -g and runs every part up nee
 
   const mproxy = join(prefix, 'bin', 'mproxy');
   const work = join(root, 'work');
-  const run = (args: readonly string[]) => spawnSync(mproxy, args, { cwd: work, env: testEnv({ HOME: root, TMPDIR: root }), encoding: 'utf8', timeout: 60_000 });
+  const run = (args: readonly string[]) =>
+    spawnSync(mproxy, args, { cwd: work, env: testEnv({ HOME: root, TMPDIR: root }), encoding: 'utf8', timeout: 60_000 });
   const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   assert.equal(run(['--version']).stdout, `mproxy ${version}\n`);
 

@@ -30,7 +30,10 @@ export function execCases(b: Backend): void {
   });
 
   test('a command that does not exist fails to start, naming itself', async () => {
-    await assert.rejects(run(b.host(), ['/no/such/command-xyz']), (err: Error & { code?: string }) => err.code === 'E_COMMAND_NOT_FOUND' && /command-xyz/.test(err.message));
+    await assert.rejects(
+      run(b.host(), ['/no/such/command-xyz']),
+      (err: Error & { code?: string }) => err.code === 'E_COMMAND_NOT_FOUND' && /command-xyz/.test(err.message),
+    );
   });
 
   test('stdin reaches the process and its EOF ends it', async () => {
@@ -77,10 +80,19 @@ export function execCases(b: Backend): void {
   });
 
   test('the environment is exactly the one given', async () => {
-    const env = { A: '1', WITH_SPACE: 'a b', EMPTY: '', 'UNICODE': 'é✓' };
+    const env = { A: '1', WITH_SPACE: 'a b', EMPTY: '', UNICODE: 'é✓' };
     const r = await run(b.host(), ['/usr/bin/env'], { env });
-    const lines = r.stdout.toString().split('\n').filter((l) => l !== '').sort();
-    assert.deepEqual(lines, Object.entries(env).map(([k, v]) => `${k}=${v}`).sort());
+    const lines = r.stdout
+      .toString()
+      .split('\n')
+      .filter((l) => l !== '')
+      .sort();
+    assert.deepEqual(
+      lines,
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort(),
+    );
   });
 
   test('the working directory is the one given', async () => {
@@ -90,7 +102,9 @@ export function execCases(b: Backend): void {
   });
 
   test('a process that ignores SIGTERM is killed by SIGKILL', async () => {
-    const proc = b.host().exec({ argv: ['/bin/sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 1; done'], env: { PATH: '/usr/bin:/bin' }, cwd: '/' });
+    const proc = b
+      .host()
+      .exec({ argv: ['/bin/sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 1; done'], env: { PATH: '/usr/bin:/bin' }, cwd: '/' });
     proc.stdin.end();
     const out = collect(proc.stdout);
     await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
@@ -104,7 +118,9 @@ export function execCases(b: Backend): void {
   });
 
   test('signals reach the whole process group, grandchildren included', async () => {
-    const proc = b.host().exec({ argv: ['/bin/sh', '-c', 'sleep 30 & sleep 30 & echo started; wait'], env: { PATH: '/usr/bin:/bin' }, cwd: '/' });
+    const proc = b
+      .host()
+      .exec({ argv: ['/bin/sh', '-c', 'sleep 30 & sleep 30 & echo started; wait'], env: { PATH: '/usr/bin:/bin' }, cwd: '/' });
     proc.stdin.end();
     await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
     // SIGTERM, not SIGINT: a non-interactive shell starts background jobs with SIGINT ignored.
@@ -115,7 +131,9 @@ export function execCases(b: Backend): void {
   });
 
   test('50 concurrent processes each get their own output', async () => {
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => sh(b.host(), `sleep 0.$((${i} % 3)); echo ${i}; exit ${i % 7}`)));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => sh(b.host(), `sleep 0.$((${i} % 3)); echo ${i}; exit ${i % 7}`)),
+    );
     results.forEach((r, i) => {
       assert.equal(r.stdout.toString(), `${i}\n`);
       assert.equal(r.code, i % 7);
@@ -124,7 +142,9 @@ export function execCases(b: Backend): void {
 
   test('extra fds carry data at their numbers', async (t) => {
     b.expectGap(t, 'extra-fds');
-    const proc = b.host().exec({ argv: ['/bin/sh', '-c', 'echo to-three >&3; cat <&4'], env: { PATH: '/usr/bin:/bin' }, cwd: '/', fds: [3, 4] });
+    const proc = b
+      .host()
+      .exec({ argv: ['/bin/sh', '-c', 'echo to-three >&3; cat <&4'], env: { PATH: '/usr/bin:/bin' }, cwd: '/', fds: [3, 4] });
     proc.stdin.end();
     const three = proc.fds.get(3);
     const four = proc.fds.get(4);
@@ -140,7 +160,12 @@ export function execCases(b: Backend): void {
   test('a pty: `tty` names a terminal, `stty size` sees the size, a resize is seen', async (t) => {
     b.expectGap(t, 'pty');
     const script = 'tty; stty size; trap "stty size; exit 7" WINCH; echo ready; while :; do sleep 0.1; done';
-    const proc = b.host().exec({ argv: ['/bin/sh', '-c', script], env: { PATH: '/usr/bin:/bin', TERM: 'xterm' }, cwd: '/', pty: { cols: 100, rows: 30, term: 'xterm' } });
+    const proc = b.host().exec({
+      argv: ['/bin/sh', '-c', script],
+      env: { PATH: '/usr/bin:/bin', TERM: 'xterm' },
+      cwd: '/',
+      pty: { cols: 100, rows: 30, term: 'xterm' },
+    });
     let out = '';
     let resized = false;
     proc.stdout.on('data', (d: Buffer) => {
@@ -174,8 +199,14 @@ export function execCases(b: Backend): void {
   test('PATH query lists executables, the first of each name winning', async () => {
     const dir1 = `${b.scratch()}/bin1`;
     const dir2 = `${b.scratch()}/bin2`;
-    await sh(b.host(), `mkdir -p ${dir1} ${dir2} && printf '#!/bin/sh\\n' > ${dir1}/tool && printf '#!/bin/sh\\n' > ${dir2}/tool && chmod +x ${dir1}/tool ${dir2}/tool && touch ${dir2}/not-exec`);
+    await sh(
+      b.host(),
+      `mkdir -p ${dir1} ${dir2} && printf '#!/bin/sh\\n' > ${dir1}/tool && printf '#!/bin/sh\\n' > ${dir2}/tool && chmod +x ${dir1}/tool ${dir2}/tool && touch ${dir2}/not-exec`,
+    );
     const entries = await b.host().pathQuery([dir1, dir2]);
-    assert.deepEqual(entries.map((e) => [e.name, e.path]), [['tool', `${dir1}/tool`]]);
+    assert.deepEqual(
+      entries.map((e) => [e.name, e.path]),
+      [['tool', `${dir1}/tool`]],
+    );
   });
 }

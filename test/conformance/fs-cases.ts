@@ -51,7 +51,7 @@ export function fsCases(b: Backend): void {
     assert.ok(st.mtimeMs > 0);
   });
 
-  test('readdir carries each entry\'s stats', async () => {
+  test("readdir carries each entry's stats", async () => {
     await fs().call('mkdir', p(at('d')), 0o755);
     await writeFile(fs(), at('d/a'), '12345');
     await fs().call('mkdir', p(at('d/sub')), 0o700);
@@ -94,7 +94,7 @@ export function fsCases(b: Backend): void {
 
   test('mkdirAll, chmod, truncate, ftruncate, utimes, fsync', async () => {
     await fs().call('mkdirAll', p(at('m/n/o')), 0o755);
-    assert.equal(((await fs().call('stat', p(at('m/n/o')))).mode & 0o170000), 0o040000);
+    assert.equal((await fs().call('stat', p(at('m/n/o')))).mode & 0o170000, 0o040000);
     await writeFile(fs(), at('m/f'), '0123456789');
     await fs().call('chmod', p(at('m/f')), 0o600);
     assert.equal((await fs().call('stat', p(at('m/f')))).mode & 0o777, 0o600);
@@ -180,7 +180,10 @@ export function fsCases(b: Backend): void {
     await fs().call('mkdir', p(at('rfs/sub')), 0o755);
     const names = ['one', 'missing', 'two', 'sub'].map((n) => Buffer.from(n));
     const got = await fs().call('readFiles', p(at('rfs')), names, 5);
-    assert.deepEqual(got.map((d) => (d === null ? null : Buffer.from(d).toString())), ['first', null, '2', null]);
+    assert.deepEqual(
+      got.map((d) => (d === null ? null : Buffer.from(d).toString())),
+      ['first', null, '2', null],
+    );
   });
 
   test('statfs and realpath', async () => {

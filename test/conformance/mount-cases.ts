@@ -20,7 +20,9 @@ import { sh } from './run.js';
  */
 export function local(script: string, dir?: string): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', dir === undefined ? script : `cd '${dir}' && ${script}`], { env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn('/bin/sh', ['-c', dir === undefined ? script : `cd '${dir}' && ${script}`], {
+      env: { ...process.env, LC_ALL: 'C' },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -80,7 +82,14 @@ export function mountCases(b: Backend): void {
       t('ENOTDIR', () => fs.readdirSync(${JSON.stringify(`${mnt}/file`)}));
       t('EISDIR', () => fs.writeFileSync(${JSON.stringify(`${mnt}/full`)}, 'x'));
       t('EEXCL', () => fs.openSync(${JSON.stringify(`${mnt}/file`)}, 'wx'))`);
-    assert.deepEqual(got, { ENOENT: 'ENOENT', EEXIST: 'EEXIST', ENOTEMPTY: 'ENOTEMPTY', ENOTDIR: 'ENOTDIR', EISDIR: 'EISDIR', EEXCL: 'EEXIST' });
+    assert.deepEqual(got, {
+      ENOENT: 'ENOENT',
+      EEXIST: 'EEXIST',
+      ENOTEMPTY: 'ENOTEMPTY',
+      ENOTDIR: 'ENOTDIR',
+      EISDIR: 'EISDIR',
+      EEXCL: 'EEXIST',
+    });
   });
 
   test('renames: over an existing file, directories, an editor save (temp, fsync, rename)', async () => {
@@ -108,19 +117,28 @@ export function mountCases(b: Backend): void {
   });
 
   test('git init, add, commit, status inside the mount', async () => {
-    const r = await local('git init -q repo && cd repo && for i in 1 2 3 4 5; do echo $i > f$i; done && git add . && git -c user.email=t@e -c user.name=t commit -qm first && echo 6 > f1 && git status --porcelain && git log --oneline | wc -l', mnt);
+    const r = await local(
+      'git init -q repo && cd repo && for i in 1 2 3 4 5; do echo $i > f$i; done && git add . && git -c user.email=t@e -c user.name=t commit -qm first && echo 6 > f1 && git status --porcelain && git log --oneline | wc -l',
+      mnt,
+    );
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out, ' M f1\n1\n');
-    const there = await sh(b.host(), `command -v git >/dev/null || { echo no-git; exit 0; }; cd ${remote}/repo && git log --oneline | wc -l`);
+    const there = await sh(
+      b.host(),
+      `command -v git >/dev/null || { echo no-git; exit 0; }; cd ${remote}/repo && git log --oneline | wc -l`,
+    );
     assert.ok(['1', 'no-git'].includes(there.stdout.toString().trim().split('\n').pop() ?? ''), there.stdout.toString());
   });
 
-  test('a package manager\'s unpack: thousands of small files with their modes and times', async () => {
+  test("a package manager's unpack: thousands of small files with their modes and times", async () => {
     // Agentless, every file costs several round trips (a docker exec each, in Docker): fewer files.
     const count = b.host().info().tier === 'agent' ? 2000 : 60;
     const src = mkdtempSync(join(tmpdir(), 'mproxy-pkg-'));
     try {
-      const made = await local(`mkdir -p pkg/lib && i=0; while [ $i -lt ${count} ]; do echo "module $i" > pkg/lib/m$i.js; i=$((i + 1)); done && chmod 755 pkg/lib/m0.js && tar cf pkg.tar pkg`, src);
+      const made = await local(
+        `mkdir -p pkg/lib && i=0; while [ $i -lt ${count} ]; do echo "module $i" > pkg/lib/m$i.js; i=$((i + 1)); done && chmod 755 pkg/lib/m0.js && tar cf pkg.tar pkg`,
+        src,
+      );
       assert.equal(made.code, 0, made.err);
       const r = await local(`tar xf ${src}/pkg.tar && ls pkg/lib | wc -l && stat -c %a pkg/lib/m0.js && cat pkg/lib/m${count - 1}.js`, mnt);
       assert.equal(r.code, 0, r.err);
@@ -132,9 +150,19 @@ export function mountCases(b: Backend): void {
   });
 
   test('concurrent writers and readers each see their own file', async () => {
-    const r = await local('mkdir conc && cd conc && for i in $(seq 1 20); do (head -c $((i * 1000)) /dev/zero | tr "\\0" "$((i % 10))" > f$i; wc -c < f$i) & done; wait', mnt);
+    const r = await local(
+      'mkdir conc && cd conc && for i in $(seq 1 20); do (head -c $((i * 1000)) /dev/zero | tr "\\0" "$((i % 10))" > f$i; wc -c < f$i) & done; wait',
+      mnt,
+    );
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual(r.out.trim().split('\n').map(Number).sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => (i + 1) * 1000));
+    assert.deepEqual(
+      r.out
+        .trim()
+        .split('\n')
+        .map(Number)
+        .sort((x, y) => x - y),
+      Array.from({ length: 20 }, (_, i) => (i + 1) * 1000),
+    );
   });
 
   test('a change made on the remote is seen locally within the coherence bound', async () => {

@@ -30,8 +30,17 @@ export function hashOf(stream: Readable): Promise<{ sha256: string; bytes: numbe
   });
 }
 
-export async function run(host: RemoteHost, argv: readonly string[], options: Partial<ExecRequest> & { input?: string | Buffer } = {}): Promise<Ran> {
-  const proc = host.exec({ argv, env: options.env ?? { PATH: '/usr/local/bin:/usr/bin:/bin' }, cwd: options.cwd ?? '/', ...(options.fds !== undefined ? { fds: options.fds } : {}) });
+export async function run(
+  host: RemoteHost,
+  argv: readonly string[],
+  options: Partial<ExecRequest> & { input?: string | Buffer } = {},
+): Promise<Ran> {
+  const proc = host.exec({
+    argv,
+    env: options.env ?? { PATH: '/usr/local/bin:/usr/bin:/bin' },
+    cwd: options.cwd ?? '/',
+    ...(options.fds !== undefined ? { fds: options.fds } : {}),
+  });
   proc.stdin.end(options.input ?? '');
   const [stdout, stderr, status] = await Promise.all([collect(proc.stdout), collect(proc.stderr), proc.exited]);
   return { ...status, stdout, stderr };

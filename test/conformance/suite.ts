@@ -28,7 +28,10 @@ export function conformance(name: string, connect: () => Promise<RemoteHost>): v
       },
       scratch: () => scratch,
       expectGap: (t: TestContext, feature: LimitedFeature) => {
-        const gap = backend.host().info().limitations.find((l) => l.feature === feature);
+        const gap = backend
+          .host()
+          .info()
+          .limitations.find((l) => l.feature === feature);
         if (gap !== undefined) t.todo(`${name}: ${gap.why}`);
       },
     };
@@ -42,7 +45,12 @@ export function conformance(name: string, connect: () => Promise<RemoteHost>): v
  * A backend that needs system parts (sshd, dockerd): skipped with the reason outside CI when
  * one is missing, failed under CI=true; `stop` tears the servers down after the cases.
  */
-export function conformanceNeeding(name: string, missing: string | undefined, connect: () => Promise<RemoteHost>, stop: () => Promise<void>): void {
+export function conformanceNeeding(
+  name: string,
+  missing: string | undefined,
+  connect: () => Promise<RemoteHost>,
+  stop: () => Promise<void>,
+): void {
   if (missing !== undefined && process.env['CI'] !== 'true') {
     describe.skip(`conformance: ${name} (${missing})`, () => undefined);
     return;

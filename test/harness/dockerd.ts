@@ -36,7 +36,9 @@ function rootfs(dir: string, withNode: boolean): void {
   mkdirSync(join(dir, 'bin'), { recursive: true });
   copyFileSync('/bin/busybox', join(dir, 'bin/busybox'));
   chmodSync(join(dir, 'bin/busybox'), 0o755);
-  for (const applet of run('/bin/busybox', ['--list']).stdout.split('\n').filter((a) => a !== '' && a !== 'busybox')) {
+  for (const applet of run('/bin/busybox', ['--list'])
+    .stdout.split('\n')
+    .filter((a) => a !== '' && a !== 'busybox')) {
     try {
       symlinkSync('busybox', join(dir, 'bin', applet));
     } catch {
@@ -80,7 +82,15 @@ function makeCerts(dir: string): { server: string[]; client: string } {
   ].join(' && ');
   const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
-  return { server: ['--tlsverify', `--tlscacert=${join(dir, 'ca.pem')}`, `--tlscert=${join(dir, 'server-cert.pem')}`, `--tlskey=${join(dir, 'server-key.pem')}`], client };
+  return {
+    server: [
+      '--tlsverify',
+      `--tlscacert=${join(dir, 'ca.pem')}`,
+      `--tlscert=${join(dir, 'server-cert.pem')}`,
+      `--tlskey=${join(dir, 'server-key.pem')}`,
+    ],
+    client,
+  };
 }
 
 function freePort(): Promise<number> {
@@ -102,7 +112,18 @@ export async function startDockerd(): Promise<Dockerd> {
   const certs = makeCerts(join(dir, 'certs'));
   const tcpPort = await freePort();
   // live-restore: containers run on while the daemon restarts (as on servers that update docker).
-  const args = ['--iptables=false', '--ip6tables=false', '--bridge=none', '--live-restore', `--host=${host}`, `--host=tcp://127.0.0.1:${tcpPort}`, ...certs.server, `--data-root=${join(dir, 'data')}`, `--exec-root=${join(dir, 'exec')}`, `--pidfile=${join(dir, 'docker.pid')}`];
+  const args = [
+    '--iptables=false',
+    '--ip6tables=false',
+    '--bridge=none',
+    '--live-restore',
+    `--host=${host}`,
+    `--host=tcp://127.0.0.1:${tcpPort}`,
+    ...certs.server,
+    `--data-root=${join(dir, 'data')}`,
+    `--exec-root=${join(dir, 'exec')}`,
+    `--pidfile=${join(dir, 'docker.pid')}`,
+  ];
   let log = '';
   const docker = (...a: string[]) => run('docker', ['-H', host, ...a]);
   const launch = async (): Promise<ChildProcess> => {
@@ -119,7 +140,10 @@ export async function startDockerd(): Promise<Dockerd> {
     await Promise.race([new Promise((r) => daemon.once('exit', r)), sleep(10_000)]);
   };
   let child = await launch();
-  for (const [name, withNode] of [['busybox', false], ['node', true]] as const) {
+  for (const [name, withNode] of [
+    ['busybox', false],
+    ['node', true],
+  ] as const) {
     const fs = join(dir, `rootfs-${name}`);
     rootfs(fs, withNode);
     const r = spawnSync('sh', ['-c', `tar -C ${fs} -c . | docker -H ${host} import - mproxy-test/${name}:latest`], { encoding: 'utf8' });
@@ -130,7 +154,17 @@ export async function startDockerd(): Promise<Dockerd> {
     tls: { host: `tcp://127.0.0.1:${tcpPort}`, certPath: certs.client },
     docker,
     runContainer(image, name, labels = {}) {
-      const r = docker('run', '-d', '--network=none', '--name', name, ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), `mproxy-test/${image}:latest`, 'sleep', '999999');
+      const r = docker(
+        'run',
+        '-d',
+        '--network=none',
+        '--name',
+        name,
+        ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+        `mproxy-test/${image}:latest`,
+        'sleep',
+        '999999',
+      );
       if (r.code !== 0) throw new Error(`docker run: ${r.stderr}`);
       return name;
     },
@@ -139,7 +173,13 @@ export async function startDockerd(): Promise<Dockerd> {
       child = await launch();
     },
     async stop() {
-      docker('rm', '-f', ...docker('ps', '-aq').stdout.split('\n').filter((x) => x !== ''));
+      docker(
+        'rm',
+        '-f',
+        ...docker('ps', '-aq')
+          .stdout.split('\n')
+          .filter((x) => x !== ''),
+      );
       await halt(child);
       run('umount', ['-R', join(dir, 'data')]);
       rmSync(dir, { recursive: true, force: true });

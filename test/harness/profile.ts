@@ -9,7 +9,11 @@ export function profileFrom(toml: string): Profile {
   const dir = mkdtempSync(join(tmpdir(), 'mproxy-profile-'));
   try {
     writeFileSync(join(dir, 'p.toml'), toml);
-    const r = loadProfile('p.toml', { cwd: dir, env: { MPROXY_SYSTEM_CONFIG: '/nonexistent', MPROXY_USER_CONFIG: '/nonexistent' }, home: dir });
+    const r = loadProfile('p.toml', {
+      cwd: dir,
+      env: { MPROXY_SYSTEM_CONFIG: '/nonexistent', MPROXY_USER_CONFIG: '/nonexistent' },
+      home: dir,
+    });
     if (r.profile === undefined) throw new Error(`test profile invalid: ${r.diagnostics.map((d) => d.message).join('; ')}`);
     return r.profile;
   } finally {

@@ -50,7 +50,12 @@ export function optionsFor(home: ClientHome, extra: Partial<SshOptions> = {}): S
   };
 }
 
-export function connectHarness(sshd: Sshd, home: ClientHome, agent: 'auto' | 'node' | 'none' = 'auto', extra: Partial<SshOptions> = {}): Promise<RemoteHost> {
+export function connectHarness(
+  sshd: Sshd,
+  home: ClientHome,
+  agent: 'auto' | 'node' | 'none' = 'auto',
+  extra: Partial<SshOptions> = {},
+): Promise<RemoteHost> {
   const profile = profileFrom(`[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\nagent = "${agent}"\n`);
   return connectSsh({ user: sshd.user, host: '127.0.0.1', port: sshd.port }, profile, optionsFor(home, extra));
 }

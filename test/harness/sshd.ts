@@ -130,7 +130,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   if (options.stallingLogin === true) {
     const realShell = join(dir, 'real-sh');
     copyFileSync(realpathSync('/bin/sh'), realShell);
-    writeFileSync(join(dir, 'stalling-sh'), `#!${realShell}\ncase "$(cat /proc/$PPID/comm 2>/dev/null)" in sshd*) exec ${realShell} -c 'while :; do sleep 1; done' ${dir}-stalled;; esac\nexec ${realShell} "$@"\n`, { mode: 0o755 });
+    writeFileSync(
+      join(dir, 'stalling-sh'),
+      `#!${realShell}\ncase "$(cat /proc/$PPID/comm 2>/dev/null)" in sshd*) exec ${realShell} -c 'while :; do sleep 1; done' ${dir}-stalled;; esac\nexec ${realShell} "$@"\n`,
+      { mode: 0o755 },
+    );
   }
   if (options.loginChatter !== undefined) {
     // sshd runs `sh -c CMD` for exec requests; ENV is not read then, so the chatter comes from a wrapper shell.
@@ -180,7 +184,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     options.loginChatter !== undefined ? `mount --bind ${join(dir, 'chatty-sh')} /bin/sh` : ':',
     options.stallingLogin === true ? `mount --bind ${join(dir, 'stalling-sh')} /bin/sh` : ':',
     options.withoutSha256sum === true ? 'mount --bind /dev/null "$(command -v sha256sum)"' : ':',
-    options.fullCache === true ? `mkdir -p /home/${TEST_USER}/.cache && mount -t tmpfs -o size=16k,mode=777 none /home/${TEST_USER}/.cache` : ':',
+    options.fullCache === true
+      ? `mkdir -p /home/${TEST_USER}/.cache && mount -t tmpfs -o size=16k,mode=777 none /home/${TEST_USER}/.cache`
+      : ':',
     `exec /usr/sbin/sshd -D -e -f ${join(dir, 'sshd_config')}`,
   ].join('\n');
   const child = spawn('unshare', ['-m', '--propagation', 'private', '/bin/bash', '-c', setup], { stdio: ['ignore', 'ignore', 'pipe'] });

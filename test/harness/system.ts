@@ -10,7 +10,7 @@ export const IN_CI = process.env['CI'] === 'true';
 
 export function run(cmd: string, args: readonly string[], input?: string): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', input: input ?? '', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? (r.error?.message ?? '') };
+  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? r.error?.message ?? '' };
 }
 
 /** Why this machine cannot run an sshd of our own, or undefined when it can. */

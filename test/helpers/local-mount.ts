@@ -25,7 +25,13 @@ export interface LocalMountOptions {
   readonly warn?: (message: string) => void;
 }
 
-export function localMount(name: string, ttlMs: number, opTimeoutMs: number, prepare: (remote: string) => void, options: LocalMountOptions = {}): LocalMount {
+export function localMount(
+  name: string,
+  ttlMs: number,
+  opTimeoutMs: number,
+  prepare: (remote: string) => void,
+  options: LocalMountOptions = {},
+): LocalMount {
   let host: RemoteHost | undefined;
   let mounted: Mounted | undefined;
   /** '' until made. */
@@ -35,7 +41,11 @@ export function localMount(name: string, ttlMs: number, opTimeoutMs: number, pre
     mkdirSync(join(base, 'remote'));
     prepare(join(base, 'remote'));
     host = await connectLocal();
-    mounted = await mountAll(options.serve?.(host) ?? host, [{ remote: join(base, 'remote'), local: join(base, 'mnt'), readOnly: false, owner: 'local', ttlMs }], { opTimeoutMs, ...(options.warn !== undefined ? { warn: options.warn } : {}) });
+    mounted = await mountAll(
+      options.serve?.(host) ?? host,
+      [{ remote: join(base, 'remote'), local: join(base, 'mnt'), readOnly: false, owner: 'local', ttlMs }],
+      { opTimeoutMs, ...(options.warn !== undefined ? { warn: options.warn } : {}) },
+    );
   });
   after(async () => {
     await mounted?.unmount();

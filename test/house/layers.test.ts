@@ -14,7 +14,9 @@ const RANK: Readonly<Record<string, number>> = { cli: 3, runner: 2, util: 0 };
 const PARTS = 1;
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Relative imports of a file, static and dynamic, type-only ones included. */
@@ -32,13 +34,14 @@ test('src: every import points down the layers (cli → runner → parts → uti
     const from = layerOf(file);
     for (const spec of imports(file)) {
       const to = layerOf(resolve(dirname(file), spec));
-      if (to !== from && rank(to) >= rank(from) && !(rank(from) === PARTS && rank(to) === PARTS)) against.push(`${relative(REPO_ROOT, file)} imports ${spec} (${from} → ${to})`);
+      if (to !== from && rank(to) >= rank(from) && !(rank(from) === PARTS && rank(to) === PARTS))
+        against.push(`${relative(REPO_ROOT, file)} imports ${spec} (${from} → ${to})`);
     }
   }
   assert.deepEqual(against, []);
 });
 
-test('agent: it shares only the protocol (and nothing of mproxy\'s runtime) with src', () => {
+test("agent: it shares only the protocol (and nothing of mproxy's runtime) with src", () => {
   const against: string[] = [];
   for (const file of sources(join(REPO_ROOT, 'agent', 'src'))) {
     for (const spec of imports(file)) {

@@ -4,7 +4,21 @@ import { test } from 'node:test';
 import type { WireStat } from '../../src/protocol/file-ops.js';
 import { ContentCache } from '../../src/mount/content-cache.js';
 
-const st = (over: Partial<WireStat> = {}): WireStat => ({ dev: 1, ino: 7, mode: 0o100644, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 3, blocks: 8, atimeMs: 1, mtimeMs: 1000, ctimeMs: 1000, ...over });
+const st = (over: Partial<WireStat> = {}): WireStat => ({
+  dev: 1,
+  ino: 7,
+  mode: 0o100644,
+  nlink: 1,
+  uid: 0,
+  gid: 0,
+  rdev: 0,
+  size: 3,
+  blocks: 8,
+  atimeMs: 1,
+  mtimeMs: 1000,
+  ctimeMs: 1000,
+  ...over,
+});
 
 test('content is served only while (ino, mtime, size) hold, within the byte budget', () => {
   const cache = new ContentCache(10);

@@ -64,7 +64,9 @@ function holder(file: string, op: 'read' | 'write'): { ready: Promise<void>; go(
 
 function stalls(name: string, agent: 'auto' | 'none', stalled: () => RegExp): void {
   const missing = sshdMissing();
-  describe(`${name}: a stalled remote under an open file`, { skip: missing !== undefined && process.env['CI'] !== 'true' ? missing : false }, () => {
+  describe(`${name}: a stalled remote under an open file`, {
+    skip: missing !== undefined && process.env['CI'] !== 'true' ? missing : false,
+  }, () => {
     let sshd: Sshd | undefined;
     let host: RemoteHost | undefined;
     let mounted: Mounted | undefined;
@@ -76,7 +78,10 @@ function stalls(name: string, agent: 'auto' | 'none', stalled: () => RegExp): vo
       sshd = await startSshd();
       host = await connectHarness(sshd, clientHome(sshd), agent);
       const remote = `/home/${sshd.user}/deadlines`;
-      const made = await sh(host, `rm -rf ${remote}; mkdir -p ${remote} && head -c 64M /dev/zero > ${remote}/big && head -c 4M /dev/zero > ${remote}/target`);
+      const made = await sh(
+        host,
+        `rm -rf ${remote}; mkdir -p ${remote} && head -c 64M /dev/zero > ${remote}/big && head -c 4M /dev/zero > ${remote}/target`,
+      );
       assert.equal(made.code, 0, made.stderr.toString());
       base = mkdtempSync(join(tmpdir(), 'mproxy-deadlines-'));
       mnt = join(base, 'mnt');

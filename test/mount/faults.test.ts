@@ -41,7 +41,10 @@ describe('a mount over ssh when the link fails', { skip: missing !== undefined &
     sshd = await startSshd();
     host = await connectHarness(sshd, clientHome(sshd), 'auto', { keepaliveMs: 500 });
     const remote = `/home/${sshd.user}/faults`;
-    const made = await sh(host, `rm -rf ${remote}; mkdir -p ${remote} && cd ${remote} && head -c 64M /dev/zero > big && for i in 1 2 3 4 5 6; do echo "file $i" > f$i; done`);
+    const made = await sh(
+      host,
+      `rm -rf ${remote}; mkdir -p ${remote} && cd ${remote} && head -c 64M /dev/zero > big && for i in 1 2 3 4 5 6; do echo "file $i" > f$i; done`,
+    );
     assert.equal(made.code, 0, made.stderr.toString());
     mnt = join(mkdtempSync(join(tmpdir(), 'mproxy-faults-')), 'mnt');
     mounted = await mountAll(host, [{ remote, local: mnt, readOnly: false, owner: 'local', ttlMs: 100 }], { opTimeoutMs: OP_TIMEOUT });

@@ -45,7 +45,10 @@ describe('a mount with hour-long lifetimes sees remote changes through invalidat
 
   test('cached contents and attributes, then a same-size rewrite and an append on the remote', async () => {
     // Read everything first: contents, sizes, the listing, a name that does not exist yet.
-    const before = await local('cat dir/same-size.txt dir/grows.txt && stat -c %s dir/grows.txt && ls dir && test ! -e dir/born.txt', mount.mnt());
+    const before = await local(
+      'cat dir/same-size.txt dir/grows.txt && stat -c %s dir/grows.txt && ls dir && test ! -e dir/born.txt',
+      mount.mnt(),
+    );
     assert.equal(before.code, 0, before.err);
     assert.equal(before.out, 'aaaa\nfirst\n6\ndoomed.txt\ngrows.txt\nold-name.txt\nsame-size.txt\n');
     writeFileSync(join(remote(), 'dir', 'same-size.txt'), 'bbbb\n');
@@ -55,11 +58,17 @@ describe('a mount with hour-long lifetimes sees remote changes through invalidat
   });
 
   test('a name created, renamed and removed on the remote is seen at once', async () => {
-    assert.equal((await local('cat dir/old-name.txt dir/doomed.txt && test ! -e dir/born.txt && ls dir | wc -l', mount.mnt())).out, 'moving\ndoomed\n4\n');
+    assert.equal(
+      (await local('cat dir/old-name.txt dir/doomed.txt && test ! -e dir/born.txt && ls dir | wc -l', mount.mnt())).out,
+      'moving\ndoomed\n4\n',
+    );
     writeFileSync(join(remote(), 'dir', 'born.txt'), 'born\n');
     renameSync(join(remote(), 'dir', 'old-name.txt'), join(remote(), 'dir', 'new-name.txt'));
     unlinkSync(join(remote(), 'dir', 'doomed.txt'));
-    const ms = await seenWithin('cat dir/born.txt dir/new-name.txt; test -e dir/old-name.txt || echo old-gone; test -e dir/doomed.txt || echo doomed-gone; ls dir', 'born\nmoving\nold-gone\ndoomed-gone\nborn.txt\ngrows.txt\nnew-name.txt\nsame-size.txt\n');
+    const ms = await seenWithin(
+      'cat dir/born.txt dir/new-name.txt; test -e dir/old-name.txt || echo old-gone; test -e dir/doomed.txt || echo doomed-gone; ls dir',
+      'born\nmoving\nold-gone\ndoomed-gone\nborn.txt\ngrows.txt\nnew-name.txt\nsame-size.txt\n',
+    );
     assert.ok(ms <= BOUND_MS, `seen after ${ms} ms`);
   });
 
@@ -78,7 +87,9 @@ describe('a mount with hour-long lifetimes sees remote changes through invalidat
   });
 });
 
-describe('without change notices (SFTP): each open reads what the remote holds now', { skip: sshdMissing() !== undefined && process.env['CI'] !== 'true' ? sshdMissing() : false }, () => {
+describe('without change notices (SFTP): each open reads what the remote holds now', {
+  skip: sshdMissing() !== undefined && process.env['CI'] !== 'true' ? sshdMissing() : false,
+}, () => {
   let sshd: Sshd | undefined;
   let host: RemoteHost | undefined;
   let mounted: Mounted | undefined;

@@ -28,11 +28,17 @@ function hostile(real: RemoteHost): RemoteHost {
   return Object.assign(Object.create(real) as RemoteHost, { fs });
 }
 
-const mount = localMount('listings', 200, 10_000, (remote) => {
-  mkdirSync(join(remote, 'dir'));
-  writeFileSync(join(remote, 'dir', 'fine.txt'), 'fine\n');
-  writeFileSync(Buffer.from(`${join(remote, 'dir')}/caf\xe9`, 'latin1'), 'not utf-8\n');
-}, { serve: hostile, warn: (m) => said.push(m) });
+const mount = localMount(
+  'listings',
+  200,
+  10_000,
+  (remote) => {
+    mkdirSync(join(remote, 'dir'));
+    writeFileSync(join(remote, 'dir', 'fine.txt'), 'fine\n');
+    writeFileSync(Buffer.from(`${join(remote, 'dir')}/caf\xe9`, 'latin1'), 'not utf-8\n');
+  },
+  { serve: hostile, warn: (m) => said.push(m) },
+);
 
 test('names with a slash, a NUL, or not UTF-8 are left out and said once; the rest is served', async () => {
   const mnt = mount.mnt();

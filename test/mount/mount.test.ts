@@ -46,7 +46,11 @@ describe('allow_other', { skip: process.getuid?.() !== 0 ? 'needs root, to run a
     test(allowOther ? 'on: another user lists the mount' : 'off: another user is refused', async () => {
       assert.ok(host !== undefined);
       const mnt = join(base, 'mnt');
-      const mounted = await mountAll(host, [{ remote: join(base, 'remote'), local: mnt, readOnly: false, owner: 'local', ttlMs: 1000, allowOther }], { opTimeoutMs: 20_000 });
+      const mounted = await mountAll(
+        host,
+        [{ remote: join(base, 'remote'), local: mnt, readOnly: false, owner: 'local', ttlMs: 1000, allowOther }],
+        { opTimeoutMs: 20_000 },
+      );
       try {
         const r = await listAsNobody(mnt);
         if (allowOther) assert.deepEqual([r.code, r.out], [0, 'shared.txt\n'], r.err);

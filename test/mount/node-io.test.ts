@@ -39,7 +39,9 @@ function counting(host: RemoteHost): RemoteHost {
 const m = localMount('node-io', 1000, 30_000, (remote) => writeFileSync(join(remote, 'big'), randomBytes(SIZE)), { serve: counting });
 
 test('a sequential read of a 64 MiB file gets every byte, each fetched from the remote once', async () => {
-  const want = createHash('sha256').update(readFileSync(join(m.remote(), 'big'))).digest('hex');
+  const want = createHash('sha256')
+    .update(readFileSync(join(m.remote(), 'big')))
+    .digest('hex');
   fetched = 0;
   const r = await local('sha256sum big', m.mnt());
   assert.equal(r.code, 0, r.err);
@@ -49,7 +51,15 @@ test('a sequential read of a 64 MiB file gets every byte, each fetched from the 
 });
 
 test('reads at offsets and lengths that straddle blocks get the right bytes', async () => {
-  const reads = [[0, 100], [MiB - 3, 7], [MiB + MiB / 2, MiB], [3 * MiB - 1, 2 * MiB + 2], [SIZE - 10, 100], [SIZE + 5, 10], [17 * MiB + 1, 4096]];
+  const reads = [
+    [0, 100],
+    [MiB - 3, 7],
+    [MiB + MiB / 2, MiB],
+    [3 * MiB - 1, 2 * MiB + 2],
+    [SIZE - 10, 100],
+    [SIZE + 5, 10],
+    [17 * MiB + 1, 4096],
+  ];
   const program = `import os, hashlib, json
 fd = os.open('big', os.O_RDONLY)
 print(json.dumps([hashlib.sha256(os.pread(fd, n, off)).hexdigest() for off, n in ${JSON.stringify(reads)}]))`;
@@ -58,7 +68,11 @@ print(json.dumps([hashlib.sha256(os.pread(fd, n, off)).hexdigest() for off, n in
     const r = await local(`/usr/bin/python3 -c "${program.replace(/"/g, '\\"')}"`, m.mnt());
     assert.equal(r.code, 0, r.err);
     const whole = readFileSync(join(m.remote(), 'big'));
-    const want = reads.map(([off, n]) => createHash('sha256').update(whole.subarray(off, (off as number) + (n as number))).digest('hex'));
+    const want = reads.map(([off, n]) =>
+      createHash('sha256')
+        .update(whole.subarray(off, (off as number) + (n as number)))
+        .digest('hex'),
+    );
     assert.deepEqual(JSON.parse(r.out), want, `round ${round}`);
   }
 });

@@ -4,7 +4,21 @@ import { test } from 'node:test';
 import type { WireStat } from '../../src/protocol/file-ops.js';
 import { NodeTable, ROOT_INO } from '../../src/mount/nodes.js';
 
-const st = (over: Partial<WireStat> = {}): WireStat => ({ dev: 1, ino: 7, mode: 0o100644, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 3, blocks: 8, atimeMs: 1, mtimeMs: 1000, ctimeMs: 1000, ...over });
+const st = (over: Partial<WireStat> = {}): WireStat => ({
+  dev: 1,
+  ino: 7,
+  mode: 0o100644,
+  nlink: 1,
+  uid: 0,
+  gid: 0,
+  rdev: 0,
+  size: 3,
+  blocks: 8,
+  atimeMs: 1,
+  mtimeMs: 1000,
+  ctimeMs: 1000,
+  ...over,
+});
 const dir = (ino: number): WireStat => st({ ino, mode: 0o40755 });
 
 function must<T>(value: T | undefined): T {
@@ -66,7 +80,10 @@ test('an unlinked file keeps its node until forgotten; a hard link is found by i
   const f = looked(nodes, ROOT_INO, 'f', st({ ino: 40, nlink: 2 }));
   const h = looked(nodes, ROOT_INO, 'h', st({ ino: 40, nlink: 2 }));
   looked(nodes, ROOT_INO, 'other', st({ ino: 41, nlink: 2 }));
-  assert.deepEqual(nodes.sameFile(must(nodes.get(f))).map((n) => n.ino), [h]);
+  assert.deepEqual(
+    nodes.sameFile(must(nodes.get(f))).map((n) => n.ino),
+    [h],
+  );
   nodes.detach(nodes.root, 'f');
   assert.equal(nodes.child(nodes.root, 'f'), undefined);
   assert.equal(nodes.get(f)?.detached, true);

@@ -22,7 +22,10 @@ test('layers apply low to high: defaults < machine < user < extends < profile < 
     'p.toml': 'extends = "./base.toml"\n[target]\nuri = "local"\n[recording]\nkeep = 4\n',
     'p.local.toml': '[recording]\nkeep = 5\n',
   });
-  const r = loadProfile('p.toml', options(root, { flags: [{ flag: '--set recording.max_size=1MiB', path: ['recording', 'max_size'], value: '1MiB' }] }));
+  const r = loadProfile(
+    'p.toml',
+    options(root, { flags: [{ flag: '--set recording.max_size=1MiB', path: ['recording', 'max_size'], value: '1MiB' }] }),
+  );
   assert.deepEqual(r.diagnostics, []);
   const p = r.profile;
   assert.ok(p !== undefined);
@@ -69,7 +72,9 @@ test('a diamond reads each base once and the first path wins', (t) => {
 });
 
 test('${env:…} expands, with defaults, escapes, and origins that name the variable', (t) => {
-  const root = tempTree(t, { 'p.toml': '[target]\nuri = "ssh://${env:U}@${env:H:-build01}"\n[env.set]\nLIT = "$${env:U}"\nSHELLY = "${HOME}"\n' });
+  const root = tempTree(t, {
+    'p.toml': '[target]\nuri = "ssh://${env:U}@${env:H:-build01}"\n[env.set]\nLIT = "$${env:U}"\nSHELLY = "${HOME}"\n',
+  });
   const r = loadProfile('p.toml', options(root, { env: { U: 'alice' } }));
   assert.deepEqual(r.diagnostics, []);
   assert.equal(r.profile?.target.uri, 'ssh://alice@build01');
@@ -89,7 +94,8 @@ test('an unset variable without default is an error naming it and its line', (t)
 
 test('local paths: ~ expands locally, mount local defaults to remote, remote ~ stays symbolic', (t) => {
   const root = tempTree(t, {
-    '.mproxy/p.toml': '[target]\nuri = "local"\nidentity_file = "~/.ssh/k"\n[[mounts]]\nremote = "~/src"\n[[mounts]]\nremote = "/srv/x"\nlocal = "~/x/"\n',
+    '.mproxy/p.toml':
+      '[target]\nuri = "local"\nidentity_file = "~/.ssh/k"\n[[mounts]]\nremote = "~/src"\n[[mounts]]\nremote = "/srv/x"\nlocal = "~/x/"\n',
   });
   const r = loadProfile('.mproxy/p.toml', options(root));
   assert.deepEqual(r.diagnostics, []);
@@ -125,7 +131,9 @@ test('a TOML key named __proto__ is only a key', (t) => {
 });
 
 test('a reference that is broken is an error at its value, not literal text: ${env: unclosed, a misspelt namespace', (t) => {
-  const root = tempTree(t, { 'p.toml': '[target]\nuri = "ssh://${env:USER@build01"\n[env.set]\nWHO = "${evn:USER}"\nSHELLY = "${HOME:-/root} ${X:2} ${str:pos}"\n' });
+  const root = tempTree(t, {
+    'p.toml': '[target]\nuri = "ssh://${env:USER@build01"\n[env.set]\nWHO = "${evn:USER}"\nSHELLY = "${HOME:-/root} ${X:2} ${str:pos}"\n',
+  });
   const r = loadProfile('p.toml', options(root, { env: { USER: 'me' } }));
   assert.equal(r.profile, undefined);
   const messages = r.diagnostics.map((d) => `${d.line}: ${d.message} | ${(d.hints ?? []).join(' ')}`);

@@ -46,7 +46,8 @@ test('machineproxy.toml.example documents every key', () => {
     }
   };
   walk(profileSchema);
-  for (const key of keys) assert.match(example, new RegExp(`^#? ?(\\[+[a-z.]*)?${key}\\b`, 'm'), `${key} is not in machineproxy.toml.example`);
+  for (const key of keys)
+    assert.match(example, new RegExp(`^#? ?(\\[+[a-z.]*)?${key}\\b`, 'm'), `${key} is not in machineproxy.toml.example`);
 });
 
 // Compile-time: the type follows the schema (these lines stop compiling if they drift).

@@ -50,7 +50,7 @@ test('multi-line arrays with comments and trailing commas locate each element', 
 });
 
 test('multi-line strings do not confuse the lines after them', () => {
-  const text = "a = \"\"\"\nx = 1\n[not.a.table]\n\"\"\"\nb = '''\nliteral \\\n'''\nc = \"\"\"ends with quotes\"\"\"\"\"\nd = 2\n";
+  const text = 'a = """\nx = 1\n[not.a.table]\n"""\nb = \'\'\'\nliteral \\\n\'\'\'\nc = """ends with quotes"""""\nd = 2\n';
   assert.deepEqual(at(text, '/b'), { key: '5:1', value: '5:5' });
   assert.deepEqual(at(text, '/d'), { key: '9:1', value: '9:5' });
   assert.equal(locateToml(text).get('/not'), undefined);

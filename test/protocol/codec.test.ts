@@ -31,7 +31,14 @@ test('frames round-trip, split across any chunk boundaries', () => {
 });
 
 test('the hand-written Data encoding decodes to the same frame', () => {
-  for (const [id, s, n] of [[1, 1, 0], [23, 2, 23], [24, 3, 255], [300, 4, 256], [70000, 1, 70000], [2 ** 31, 2, 5]] as const) {
+  for (const [id, s, n] of [
+    [1, 1, 0],
+    [23, 2, 23],
+    [24, 3, 255],
+    [300, 4, 256],
+    [70000, 1, 70000],
+    [2 ** 31, 2, 5],
+  ] as const) {
     const d = Buffer.alloc(n, 7);
     const got: Frame[] = [];
     new FrameDecoder((f) => got.push(f)).push(Buffer.concat(encodeDataFrame(id, s, d)));
@@ -97,7 +104,9 @@ test('a large read arrives in the pieces it came in, uncopied, and what follows 
   const wstream = Buffer.concat(wparts);
   for (let i = 0; i < wstream.length; i += 32 * 1024) wdec.push(wstream.subarray(i, i + 32 * 1024));
   const [w] = wgot as [Frame];
-  assert.ok(w.t === T.FileOp && w.op === 'write' && w.a[0] === 4 && w.a[1] === 2 ** 33 + 1 && w.a[2] instanceof Pieces && w.a[2].join().equals(d));
+  assert.ok(
+    w.t === T.FileOp && w.op === 'write' && w.a[0] === 4 && w.a[1] === 2 ** 33 + 1 && w.a[2] instanceof Pieces && w.a[2].join().equals(d),
+  );
   // Other large frames are whole: a small-file batch whose last field is a list of byte strings.
   const batch: Frame = { t: T.FileResp, id: 10, r: [randomBytes(70_000), null] };
   const bgot: Frame[] = [];
@@ -130,7 +139,10 @@ test('malformed input is a named protocol error', () => {
   ];
   for (const [bytes, message] of cases) {
     const dec = new FrameDecoder(() => undefined);
-    assert.throws(() => dec.push(bytes), (err: Error) => err instanceof ProtocolError && message.test(err.message));
+    assert.throws(
+      () => dec.push(bytes),
+      (err: Error) => err instanceof ProtocolError && message.test(err.message),
+    );
   }
 });
 

@@ -35,7 +35,18 @@ const int = (n: number): number => Math.floor(rnd() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
 const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => int(256)));
 const word = (): string => Array.from({ length: 1 + int(8) }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[int(36)]).join('');
-const junk = (): unknown => pick<() => unknown>([() => int(1e9), () => -int(5), () => 1.5, () => word(), () => bytes(int(16)), () => null, () => [int(3)], () => ({ x: 1 }), () => true])();
+const junk = (): unknown =>
+  pick<() => unknown>([
+    () => int(1e9),
+    () => -int(5),
+    () => 1.5,
+    () => word(),
+    () => bytes(int(16)),
+    () => null,
+    () => [int(3)],
+    () => ({ x: 1 }),
+    () => true,
+  ])();
 
 /** Well-formed frames of every type the agent sends (the client's input). */
 function agentFrame(ids: readonly number[]): Frame {
@@ -112,7 +123,10 @@ async function fakeAgent(): Promise<{ client: AgentClient; say(b: Buffer): void;
   toAgent.resume();
   let close: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => (close = resolve));
-  const connecting = AgentClient.connect({ input: fromAgent, output: toAgent, description: 'a fuzzing peer', close: async () => close() }, { opTimeoutMs: 1000 });
+  const connecting = AgentClient.connect(
+    { input: fromAgent, output: toAgent, description: 'a fuzzing peer', close: async () => close() },
+    { opTimeoutMs: 1000 },
+  );
   fromAgent.write(Buffer.concat([SYNC_MARKER, encodeFrame({ t: T.Hello, v: PROTOCOL_VERSION, caps: ['exec', 'fs'] })]));
   return { client: await connecting, say: (b) => fromAgent.write(b), closed };
 }
@@ -129,16 +143,30 @@ test('the client: 100,000 mutated frames end connections with E_PROTOCOL at wors
     for (; said < 100_000; episodes++) {
       const { client, say } = await fakeAgent();
       const procs = [client.exec({ argv: ['x'], env: {}, cwd: '/' }), client.exec({ argv: ['y'], env: {}, cwd: '/' })];
-      const outcomes = procs.map((p) => p.exited.then(() => 'exited', (err: unknown) => (isMproxyError(err) ? err.code : `not an MproxyError: ${String(err)}`)));
+      const outcomes = procs.map((p) =>
+        p.exited.then(
+          () => 'exited',
+          (err: unknown) => (isMproxyError(err) ? err.code : `not an MproxyError: ${String(err)}`),
+        ),
+      );
       for (const p of procs) {
         p.stdout.resume();
         p.stderr.resume();
       }
-      const ops = Array.from({ length: 3 }, () => client.fs.call('stat', Buffer.from('/')).then(() => 'answered', (err: Error & { code?: string }) => err.code ?? err.name));
+      const ops = Array.from({ length: 3 }, () =>
+        client.fs.call('stat', Buffer.from('/')).then(
+          () => 'answered',
+          (err: Error & { code?: string }) => err.code ?? err.name,
+        ),
+      );
       for (let i = 0; i < 500 && !client.isLost; i++, said++) say(mutated(agentFrame([1, 2, 3, 4, 5])));
       if (client.isLost) deaths++;
       await client.close();
-      for (const o of await Promise.all(outcomes)) assert.ok(['exited', 'E_PROTOCOL', 'E_CONNECTION_LOST', 'E_EXEC', 'E_COMMAND_NOT_FOUND', 'E_COMMAND_NOT_EXECUTABLE'].includes(o), o);
+      for (const o of await Promise.all(outcomes))
+        assert.ok(
+          ['exited', 'E_PROTOCOL', 'E_CONNECTION_LOST', 'E_EXEC', 'E_COMMAND_NOT_FOUND', 'E_COMMAND_NOT_EXECUTABLE'].includes(o),
+          o,
+        );
       for (const o of await Promise.all(ops)) assert.ok(typeof o === 'string' && o !== 'Error', String(o));
     }
   } finally {
@@ -155,9 +183,13 @@ test('the client: output past the window, or after its end, is a protocol error 
     const proc = client.exec({ argv: ['x'], env: {}, cwd: '/' });
     // Nobody reads stdout: the agent must stop at the window.
     const chunk = Buffer.alloc(256 * 1024, 120);
-    if (abuse === 'flood') for (let sent = 0; sent < 4 * WINDOW && !client.isLost; sent += chunk.length) say(encodeFrame({ t: T.Data, id: 1, s: 1, d: chunk }));
+    if (abuse === 'flood')
+      for (let sent = 0; sent < 4 * WINDOW && !client.isLost; sent += chunk.length) say(encodeFrame({ t: T.Data, id: 1, s: 1, d: chunk }));
     else say(Buffer.concat([encodeFrame({ t: T.Eof, id: 1, s: 1 }), encodeFrame({ t: T.Data, id: 1, s: 1, d: chunk })]));
-    await assert.rejects(proc.exited, (err: Error & { code?: string }) => err.code === 'E_PROTOCOL' && /without an acknowledgement|after its end/.test(err.message));
+    await assert.rejects(
+      proc.exited,
+      (err: Error & { code?: string }) => err.code === 'E_PROTOCOL' && /without an acknowledgement|after its end/.test(err.message),
+    );
     await client.close();
   }
 });
@@ -167,7 +199,11 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 /** A real agent process, its stdout collected, its stdin ours. */
 function startAgent(): { child: ReturnType<typeof spawn>; out: () => Buffer; err: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [agentBundle().path], { cwd: work, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: work }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [agentBundle().path], {
+    cwd: work,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: work },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const out: Buffer[] = [];
   let err = '';
   child.stdout?.on('data', (d: Buffer) => out.push(d));
@@ -226,7 +262,12 @@ test('a real agent: 100,000 hostile well-formed frames are answered or ignored â
 test('a real agent: random bytes end it with a protocol error (exit 3, said), not a crash', async () => {
   for (let run = 0; run < 5; run++) {
     const agent = startAgent();
-    agent.child.stdin?.write(Buffer.concat([encodeFrame({ t: T.Hello, v: PROTOCOL_VERSION, caps: [] }), ...Array.from({ length: 50 }, () => mutated(clientFrame(run + 1)))]));
+    agent.child.stdin?.write(
+      Buffer.concat([
+        encodeFrame({ t: T.Hello, v: PROTOCOL_VERSION, caps: [] }),
+        ...Array.from({ length: 50 }, () => mutated(clientFrame(run + 1))),
+      ]),
+    );
     agent.child.stdin?.end(bytes(4096));
     const code = await agent.exited;
     assert.ok(code === 3 || code === 0, `exit ${String(code)}: ${agent.err()}`);

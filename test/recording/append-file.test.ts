@@ -25,7 +25,7 @@ for (const direct of [true, false]) {
     const path = join(tempTree(t, {}), 'sub', 'a.bin');
     const errors: Error[] = [];
     const file = new AppendFile(path, { ringBytes: RING, direct, onError: (e) => errors.push(e) });
-    assert.equal(file.direct, direct, direct ? 'this machine\'s temporary directory takes O_DIRECT' : 'plain writes when asked');
+    assert.equal(file.direct, direct, direct ? "this machine's temporary directory takes O_DIRECT" : 'plain writes when asked');
     const all = parts(200);
     for (const [i, p] of all.entries()) {
       file.append(p, i % 17 === 0);

@@ -13,7 +13,14 @@ import { tempTree } from '../helpers/tmp.js';
 
 function sample(path: string, maxBytes = 1 << 20): RecordingWriter {
   const w = new RecordingWriter(path, { redact: (name) => /TOKEN|PASSWORD/.test(name), maxBytes });
-  w.header({ version: RECORDING_VERSION, profile: '.mproxy/box.toml', profileSha256: 'ab'.repeat(32), target: 'ssh://b@box', user: 'me', start: 1000 });
+  w.header({
+    version: RECORDING_VERSION,
+    profile: '.mproxy/box.toml',
+    profileSha256: 'ab'.repeat(32),
+    target: 'ssh://b@box',
+    user: 'me',
+    start: 1000,
+  });
   w.start({ seq: 1, t: 1001, argv: ['make', '-j8'], cwd: '/src', env: { PATH: '/bin', API_TOKEN: 'hunter2' } });
   w.io(1, 1, Buffer.from('building\n'), 1002);
   w.io(1, 2, Buffer.from([0, 255, 10]), 1003);
@@ -30,9 +37,15 @@ test('every record type round-trips, in order, stdio byte-exact; the file is pri
   assert.equal(statSync(join(path, '..')).mode & 0o777, 0o700);
   const { records, damage } = readRecording(readFileSync(path));
   assert.equal(damage, undefined);
-  assert.deepEqual(records.map((r) => r.k), ['header', 'start', 'io', 'io', 'start', 'end', 'end', 'footer']);
+  assert.deepEqual(
+    records.map((r) => r.k),
+    ['header', 'start', 'io', 'io', 'start', 'end', 'end', 'footer'],
+  );
   const io = records.filter((r) => r.k === 'io');
-  assert.deepEqual(io.map((r) => Buffer.from(r.d).toString('hex')), [Buffer.from('building\n').toString('hex'), '00ff0a']);
+  assert.deepEqual(
+    io.map((r) => Buffer.from(r.d).toString('hex')),
+    [Buffer.from('building\n').toString('hex'), '00ff0a'],
+  );
   assert.deepEqual(records.at(-1), { k: 'footer', t: 1007, commands: 2, capped: false });
   assert.deepEqual(records[4], { k: 'start', seq: 2, parent: 1, t: 1004, argv: ['cc', 'a.c'], cwd: '/src', env: {} });
 });
@@ -52,7 +65,10 @@ test('a file cut by a crash: every whole record is read, and where it ends is sa
   const full = readFileSync(path).length;
   truncateSync(path, full - 5);
   const cut = readRecording(readFileSync(path));
-  assert.deepEqual(cut.records.map((r) => r.k), ['header', 'start', 'io', 'io', 'start', 'end', 'end']);
+  assert.deepEqual(
+    cut.records.map((r) => r.k),
+    ['header', 'start', 'io', 'io', 'start', 'end', 'end'],
+  );
   assert.match(cut.damage?.why ?? '', /cut short/);
   assert.ok((cut.damage?.offset ?? 0) > 0 && (cut.damage?.offset ?? 0) < full);
 });
@@ -64,7 +80,10 @@ test('corrupt data is located, not thrown', async (t) => {
   const at = 4 + bytes.readUInt32BE(0);
   const badLength = Buffer.from(bytes);
   badLength.writeUInt32BE(0xfffffff0, at);
-  assert.deepEqual(readRecording(badLength).damage, { offset: at, why: 'a record length of 4294967280 bytes cannot be right (corrupt data)' });
+  assert.deepEqual(readRecording(badLength).damage, {
+    offset: at,
+    why: 'a record length of 4294967280 bytes cannot be right (corrupt data)',
+  });
   const garbage = Buffer.from(bytes);
   garbage.fill(0xff, at + 4, at + 12);
   assert.equal(readRecording(garbage).records.length, 1);
@@ -120,7 +139,7 @@ test('a process that exits without closing the recording still leaves every reco
   assert.equal(records.filter((x) => x.k === 'io').length, 100, 'no footer, but nothing lost');
 });
 
-test('a command\'s start and end are in the file the moment they are recorded', async (t) => {
+test("a command's start and end are in the file the moment they are recorded", async (t) => {
   const path = join(tempTree(t, {}), 'i.mprec');
   const w = new RecordingWriter(path, { redact: () => false, maxBytes: 1 << 30 });
   // The thread pool is held: the stdio record's background write cannot run before the end
@@ -133,7 +152,10 @@ test('a command\'s start and end are in the file the moment they are recorded', 
   const now = readRecording(readFileSync(path));
   await pool.release();
   assert.equal(now.damage, undefined);
-  assert.deepEqual(now.records.map((r) => r.k), ['start', 'io', 'end']);
+  assert.deepEqual(
+    now.records.map((r) => r.k),
+    ['start', 'io', 'end'],
+  );
   await w.close();
 });
 

@@ -6,16 +6,26 @@ import { parseArgRules, redactArgv, StdioScrubber } from '../../src/recording/re
 const rules = parseArgRules(['--password', '--token', 'mysql:-p']);
 const redact = (...argv: string[]) => redactArgv(argv, rules);
 
-test('a flag\'s value goes whether attached or the next argument', () => {
+test("a flag's value goes whether attached or the next argument", () => {
   assert.deepEqual(redact('curl', '--password=hunter2', '-v'), { argv: ['curl', '--password=[redacted]', '-v'], taken: ['hunter2'] });
-  assert.deepEqual(redact('gh', 'auth', '--token', 'ghp_abc', 'x'), { argv: ['gh', 'auth', '--token', '[redacted]', 'x'], taken: ['ghp_abc'] });
-  assert.deepEqual(redact('/usr/bin/mysql', '-psecret', '-u', 'root'), { argv: ['/usr/bin/mysql', '-p[redacted]', '-u', 'root'], taken: ['secret'] });
+  assert.deepEqual(redact('gh', 'auth', '--token', 'ghp_abc', 'x'), {
+    argv: ['gh', 'auth', '--token', '[redacted]', 'x'],
+    taken: ['ghp_abc'],
+  });
+  assert.deepEqual(redact('/usr/bin/mysql', '-psecret', '-u', 'root'), {
+    argv: ['/usr/bin/mysql', '-p[redacted]', '-u', 'root'],
+    taken: ['secret'],
+  });
 });
 
 test('a scoped flag applies to its command only; other words are left alone', () => {
   assert.deepEqual(redact('mkdir', '-p', 'a/b').argv, ['mkdir', '-p', 'a/b']);
   assert.deepEqual(redact('curl', '--password-file', 'f', '--tokens=3').argv, ['curl', '--password-file', 'f', '--tokens=3']);
-  assert.deepEqual(redact('echo', 'password=x', '--token').argv, ['echo', 'password=x', '--token'], 'a bare flag at the end has no value to hide');
+  assert.deepEqual(
+    redact('echo', 'password=x', '--token').argv,
+    ['echo', 'password=x', '--token'],
+    'a bare flag at the end has no value to hide',
+  );
 });
 
 test('operands after -- are not flags', () => {
@@ -43,7 +53,12 @@ test('a secret split across chunks, at every cut, is still cut; nothing else is 
       const s = new StdioScrubber();
       s.add('ghp_0123456789secret');
       const key = '3:1';
-      const out = Buffer.concat([s.scrub(key, text.subarray(0, cut)), s.scrub(key, text.subarray(cut, cut2)), s.scrub(key, text.subarray(cut2)), s.flush(key)]);
+      const out = Buffer.concat([
+        s.scrub(key, text.subarray(0, cut)),
+        s.scrub(key, text.subarray(cut, cut2)),
+        s.scrub(key, text.subarray(cut2)),
+        s.flush(key),
+      ]);
       assert.equal(out.toString(), 'token: [redacted] and sé [redacted]. ghp_012 is not it\n', `cuts at ${cut}, ${cut2}`);
     }
   }

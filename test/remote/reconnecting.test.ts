@@ -24,10 +24,14 @@ test('after a lost link a handle is refused (EBADF) and never sent on the new co
   const calls: string[] = [];
   const first = fakeHost('first', calls);
   let connects = 0;
-  const host = new ReconnectingHost(first, async () => {
-    connects++;
-    return fakeHost('second', calls);
-  }, { description: 'fake' });
+  const host = new ReconnectingHost(
+    first,
+    async () => {
+      connects++;
+      return fakeHost('second', calls);
+    },
+    { description: 'fake' },
+  );
   await host.fs.call('read', 1, 0, 10);
   first.lost = true;
   await assert.rejects(host.fs.call('read', 1, 0, 10), (err: unknown) => err instanceof RemoteFsError && err.code === 'EBADF');

@@ -6,10 +6,17 @@ import { test } from 'node:test';
 import { connect } from '../../src/runner/connect.js';
 import { profileFrom } from '../harness/profile.js';
 
-test('a file operation on a stopped agent fails at the profile\'s op_timeout, not a fixed 30 s', async () => {
-  const host = await connect(profileFrom('[target]\nuri = "local"\nop_timeout = "1s"\n'), { home: tmpdir(), env: process.env, cwd: tmpdir() });
+test("a file operation on a stopped agent fails at the profile's op_timeout, not a fixed 30 s", async () => {
+  const host = await connect(profileFrom('[target]\nuri = "local"\nop_timeout = "1s"\n'), {
+    home: tmpdir(),
+    env: process.env,
+    cwd: tmpdir(),
+  });
   // The local agent is our child: stop it, ask, let it go.
-  const agent = spawnSync('pgrep', ['-P', String(process.pid), '-f', 'mproxy-agent'], { encoding: 'utf8' }).stdout.trim().split('\n').filter((p) => p !== '');
+  const agent = spawnSync('pgrep', ['-P', String(process.pid), '-f', 'mproxy-agent'], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')
+    .filter((p) => p !== '');
   assert.equal(agent.length, 1, 'the local agent was found');
   process.kill(Number(agent[0]), 'SIGSTOP');
   const started = Date.now();

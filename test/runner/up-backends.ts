@@ -125,7 +125,9 @@ export function dockerTarget(image: 'node' | 'busybox'): UpTarget {
     async start() {
       dockerd = await startDockerd();
       const name = dockerd.runContainer(image, `up-${image}`);
-      const script = Object.entries(SEED).map(([path, text]) => `mkdir -p "$(dirname /ws/${path})" && printf '%s' '${text.replace(/'/g, "'\\''")}' > /ws/${path}`).join(' && ');
+      const script = Object.entries(SEED)
+        .map(([path, text]) => `mkdir -p "$(dirname /ws/${path})" && printf '%s' '${text.replace(/'/g, "'\\''")}' > /ws/${path}`)
+        .join(' && ');
       const r = dockerd.docker('exec', name, 'sh', '-c', `${script} && chmod 755 /ws/build.sh`);
       if (r.code !== 0) throw new Error(`seeding the container: ${r.stderr}`);
       view = localView();
@@ -143,7 +145,13 @@ export function dockerTarget(image: 'node' | 'busybox'): UpTarget {
   };
 }
 
-export const UP_TARGETS: readonly (() => UpTarget)[] = [localTarget, () => sshTarget('node'), () => sshTarget('none'), () => dockerTarget('node'), () => dockerTarget('busybox')];
+export const UP_TARGETS: readonly (() => UpTarget)[] = [
+  localTarget,
+  () => sshTarget('node'),
+  () => sshTarget('none'),
+  () => dockerTarget('node'),
+  () => dockerTarget('busybox'),
+];
 
 /** What a run left behind: session directories, FUSE mounts, processes naming them. */
 export function leftovers(sessionTmp: string): string[] {
@@ -153,4 +161,3 @@ export function leftovers(sessionTmp: string): string[] {
   for (const p of ps.split('\n')) if (p.includes(sessionTmp) && !p.startsWith('ps ')) found.push(`process ${p}`);
   return found;
 }
-

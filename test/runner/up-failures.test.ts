@@ -27,11 +27,17 @@ describe('mproxy up: a failed or interrupted start undoes itself', () => {
     return file;
   };
   const up = (file: string, program: readonly string[], env: Record<string, string> = {}) => {
-    const r = spawnSync(process.execPath, [MPROXY_BIN, 'up', file, '--', ...program], { cwd: work, env: testEnv({ HOME: work, TMPDIR: sessions, ...env }), encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [MPROXY_BIN, 'up', file, '--', ...program], {
+      cwd: work,
+      env: testEnv({ HOME: work, TMPDIR: sessions, ...env }),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.deepEqual(leftovers(sessions), [], 'nothing left behind');
     return r;
   };
-  const mounted = (extra = ''): string => `[target]\nuri = "local"\n${extra}\n[[mounts]]\nremote = "${remote}"\nlocal = "${join(work, 'view')}"\n`;
+  const mounted = (extra = ''): string =>
+    `[target]\nuri = "local"\n${extra}\n[[mounts]]\nremote = "${remote}"\nlocal = "${join(work, 'view')}"\n`;
 
   test('connecting fails: the step, the reason, a fix', () => {
     const r = up(profile('closed', '[target]\nuri = "ssh://nobody@127.0.0.1:1"\nconnect_timeout = "5s"\n'), ['true']);
@@ -59,7 +65,11 @@ describe('mproxy up: a failed or interrupted start undoes itself', () => {
     mkdirSync(small);
     assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small]).status, 0, 'a tiny tmpfs');
     t.after(() => spawnSync('umount', [small]));
-    const r = up(profile('fullrec', mounted(`[recording]\nmode = "full"\npath = "${small}/rec.cbor"`)), ['sh', '-c', 'head -c 2000000 /dev/zero | wc -c; echo after']);
+    const r = up(profile('fullrec', mounted(`[recording]\nmode = "full"\npath = "${small}/rec.cbor"`)), [
+      'sh',
+      '-c',
+      'head -c 2000000 /dev/zero | wc -c; echo after',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, '2000000\nafter\n', 'the output is whole');
     assert.match(r.stderr, /warning: recording to .*rec\.cbor stopped: ENOSPC.*; the session goes on unrecorded/);
@@ -75,7 +85,8 @@ describe('mproxy up: a failed or interrupted start undoes itself', () => {
   test('bwrap is missing: said plainly with how to install it', () => {
     const bin = join(work, 'bin');
     mkdirSync(bin, { recursive: true });
-    for (const tool of ['fusermount3', 'sh']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
+    for (const tool of ['fusermount3', 'sh'])
+      symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
     const r = up(profile('ok', mounted()), ['/bin/true'], { PATH: bin });
     assert.equal(r.status, 125, r.stderr);
     assert.match(r.stderr, /bwrap \(bubblewrap\) is not installed/);
@@ -89,7 +100,11 @@ describe('mproxy up: a failed or interrupted start undoes itself', () => {
     const port = (silent.address() as { port: number }).port;
     try {
       const file = profile('silent', `[target]\nuri = "ssh://nobody@127.0.0.1:${port}"\nconnect_timeout = "60s"\n`);
-      const child = spawn(process.execPath, [MPROXY_BIN, 'up', file, '--', 'true'], { cwd: work, env: testEnv({ HOME: work, TMPDIR: sessions }), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [MPROXY_BIN, 'up', file, '--', 'true'], {
+        cwd: work,
+        env: testEnv({ HOME: work, TMPDIR: sessions }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -105,14 +120,20 @@ describe('mproxy up: a failed or interrupted start undoes itself', () => {
     }
   });
 
-  test('Ctrl-C as the program ends: the cleanup finishes and the status is the program\'s', async () => {
-    const child = spawn(process.execPath, [MPROXY_BIN, 'up', profile('ending', mounted()), '--verbose', '--', 'sh', '-c', 'exit 3'], { cwd: work, env: testEnv({ HOME: work, TMPDIR: sessions }), stdio: ['ignore', 'ignore', 'pipe'] });
+  test("Ctrl-C as the program ends: the cleanup finishes and the status is the program's", async () => {
+    const child = spawn(process.execPath, [MPROXY_BIN, 'up', profile('ending', mounted()), '--verbose', '--', 'sh', '-c', 'exit 3'], {
+      cwd: work,
+      env: testEnv({ HOME: work, TMPDIR: sessions }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       // The mount is gone: the session directory and the connection are still being closed.
       if (!/unmounted/.test(stderr) && /unmounted/.test((stderr += d.toString()))) child.kill('SIGINT');
     });
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once('exit', (c, s) => resolve([c, s])),
+    );
     assert.match(stderr, /unmounted/);
     assert.deepEqual([code, signal], [3, null], stderr);
     assert.deepEqual(leftovers(sessions), []);

@@ -28,7 +28,12 @@ test('a mount under a symlinked directory: remote commands run in the mapped sub
       `cd ${join(root, 'real', 'ws', 'sub', 'deeper')} && sh -c pwd`,
       `cd ${local}/sub/deeper/.. && sh -c pwd && cat deeper/../deeper/file.txt`,
     ].join('\n');
-    const r = spawnSync(process.execPath, [MPROXY_BIN, 'up', profile, '--', 'bash', '-c', script], { cwd: root, env: testEnv({ HOME: root, TMPDIR: sessions }), encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [MPROXY_BIN, 'up', profile, '--', 'bash', '-c', script], {
+      cwd: root,
+      env: testEnv({ HOME: root, TMPDIR: sessions }),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, `${root}/remote/sub\n${root}/remote/sub/deeper\n${root}/remote/sub\nin deeper\n`);
     assert.deepEqual(leftovers(sessions), []);

@@ -14,7 +14,9 @@ import { IN_CI } from '../harness/system.js';
 import { MPROXY_BIN, testEnv } from '../helpers/cli.js';
 import { leftovers } from './up-backends.js';
 
-describe('mproxy up on a terminal', { skip: spawnSync('script', ['--version']).status !== 0 && !IN_CI ? 'script (bsdutils) is missing' : false }, () => {
+describe('mproxy up on a terminal', {
+  skip: spawnSync('script', ['--version']).status !== 0 && !IN_CI ? 'script (bsdutils) is missing' : false,
+}, () => {
   const work = mkdtempSync(join(tmpdir(), 'mproxy-up-tty-'));
   const sessions = mkdtempSync(join(tmpdir(), 'mproxy-up-sessions-'));
   const profile = join(work, 'local.toml');
@@ -50,7 +52,12 @@ describe('mproxy up on a terminal', { skip: spawnSync('script', ['--version']).s
 
   test('Ctrl-Z stops the remote command and the job; fg continues it', () => {
     const keys = `sleep 3; printf 'sh -c "sleep 4; echo slept-\\$((6*7))"\\n'; sleep 1.5; printf '\\032'; sleep 1; printf 'jobs; echo listed\\n'; sleep 1; printf 'fg\\n'; sleep 6; printf 'exit\\n'`;
-    const r = spawnSync('sh', ['-c', `(${keys}) | script -qec "${mproxy} -- bash --norc --noprofile -i" /dev/null`], { cwd: work, env, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('sh', ['-c', `(${keys}) | script -qec "${mproxy} -- bash --norc --noprofile -i" /dev/null`], {
+      cwd: work,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     const out = r.stdout.replace(/\r/g, '');
     const typedJobs = out.indexOf('jobs; echo listed');
     const typedFg = out.indexOf('# fg');
@@ -69,7 +76,12 @@ describe('mproxy up on a terminal', { skip: spawnSync('script', ['--version']).s
     const typed = `${mproxy} -- bash -c ": > ${ready}; sleep 4; echo slept-\\$((6*7)); : > ${done}"`;
     const until = (file: string): string => `for i in $(seq 600); do [ -e ${file} ] && break; sleep 0.1; done`;
     const keys = `sleep 1; printf '%s\\n' '${typed}'; ${until(ready)}; sleep 0.5; printf '\\032'; sleep 2; printf 'echo prompt""back\\n'; sleep 1; printf 'fg\\n'; ${until(done)}; sleep 1; printf 'exit\\n'`;
-    const r = spawnSync('sh', ['-c', `(${keys}) | script -qec "bash --norc --noprofile -i" /dev/null`], { cwd: work, env, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync('sh', ['-c', `(${keys}) | script -qec "bash --norc --noprofile -i" /dev/null`], {
+      cwd: work,
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     spawnSync('rm', ['-f', ready, done]);
     const out = r.stdout.replace(/\r/g, '');
     const back = out.indexOf('promptback');
@@ -81,12 +93,19 @@ describe('mproxy up on a terminal', { skip: spawnSync('script', ['--version']).s
   });
 
   test('SIGTERM to mproxy while the sandbox is stopped: passed on with SIGCONT, it ends at once, nothing left', async () => {
-    const child = spawn(process.execPath, [MPROXY_BIN, 'up', profile, '--', 'bash', '-c', 'echo started; sleep 30; echo not""killed'], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MPROXY_BIN, 'up', profile, '--', 'bash', '-c', 'echo started; sleep 30; echo not""killed'], {
+      cwd: work,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     for (const end = Date.now() + 20_000; !out.includes('started'); await sleep(50)) assert.ok(Date.now() < end, 'the program started');
-    const bwrap = spawnSync('pgrep', ['-P', String(child.pid), 'bwrap'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] ?? '';
+    const bwrap =
+      spawnSync('pgrep', ['-P', String(child.pid), 'bwrap'], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')[0] ?? '';
     assert.match(bwrap, /^\d+$/, 'found the sandbox');
     process.kill(Number(bwrap), 'SIGSTOP');
     const started = Date.now();

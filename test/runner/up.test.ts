@@ -31,9 +31,16 @@ for (const make of UP_TARGETS) {
       rmdirSync(sessionTmp); // empty when every run cleaned up (asserted by each test)
     });
 
-    const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => testEnv({ HOME: home, TMPDIR: sessionTmp, LANG: 'C.UTF-8', SECRET_TOKEN: 'hunter2', ...extra });
+    const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv =>
+      testEnv({ HOME: home, TMPDIR: sessionTmp, LANG: 'C.UTF-8', SECRET_TOKEN: 'hunter2', ...extra });
     const up = (args: readonly string[], extra: Record<string, string> = {}) => {
-      const r = spawnSync(process.execPath, [MPROXY_BIN, 'up', profile, ...args], { cwd: home, env: env(extra), encoding: 'utf8', timeout: 60_000, input: '' });
+      const r = spawnSync(process.execPath, [MPROXY_BIN, 'up', profile, ...args], {
+        cwd: home,
+        env: env(extra),
+        encoding: 'utf8',
+        timeout: 60_000,
+        input: '',
+      });
       assert.deepEqual(leftovers(sessionTmp), [], 'nothing is left mounted or running');
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     };
@@ -63,13 +70,18 @@ for (const make of UP_TARGETS) {
       assert.equal(r.code, 0, r.stderr);
       const line = (label: string): string => r.stdout.split('\n').find((l) => l.startsWith(`${label}:`)) ?? '';
       assert.equal(r.stdout.split('\n')[0], local, 'the program starts in the workspace');
-      for (const label of ['PATH lookup', 'absolute', 'script in the mount', 'static binary exec']) assert.ok(line(label).includes(target.remoteOs), `${label} ran remote: ${r.stdout}`);
+      for (const label of ['PATH lookup', 'absolute', 'script in the mount', 'static binary exec'])
+        assert.ok(line(label).includes(target.remoteOs), `${label} ran remote: ${r.stdout}`);
       assert.ok(line('local_commands').includes(LOCAL_OS), r.stdout);
     });
 
     test('the program via an env shebang stays local with its interpreter; its children go remote', () => {
       const script = join(home, 'agent.sh');
-      writeFileSync(script, '#!/usr/bin/env bash\necho "self: $(</etc/os-release)" | grep -o "PRETTY_NAME=.*"\ncat /etc/os-release | grep PRETTY_NAME\n', { mode: 0o755 });
+      writeFileSync(
+        script,
+        '#!/usr/bin/env bash\necho "self: $(</etc/os-release)" | grep -o "PRETTY_NAME=.*"\ncat /etc/os-release | grep PRETTY_NAME\n',
+        { mode: 0o755 },
+      );
       const r = up(['--', script]);
       assert.equal(r.code, 0, r.stderr);
       const [self = '', child = ''] = r.stdout.trim().split('\n');
@@ -78,16 +90,32 @@ for (const make of UP_TARGETS) {
     });
 
     test('default = "local": only remote_commands go remote', () => {
-      const r = bash('cat /etc/os-release | grep PRETTY_NAME; head -1 /etc/os-release', ['--set', 'sandbox.default=local', '--set', 'sandbox.remote_commands=["cat"]', '--set', 'sandbox.local_commands=[]']);
+      const r = bash('cat /etc/os-release | grep PRETTY_NAME; head -1 /etc/os-release', [
+        '--set',
+        'sandbox.default=local',
+        '--set',
+        'sandbox.remote_commands=["cat"]',
+        '--set',
+        'sandbox.local_commands=[]',
+      ]);
       assert.equal(r.code, 0, r.stderr);
       assert.ok(r.stdout.split('\n')[0]?.includes(target.remoteOs), r.stdout);
       assert.ok(r.stdout.split('\n')[1]?.includes(LOCAL_OS), r.stdout);
     });
 
     test('a local command finds all of its input: nothing is read before it is known to run here', () => {
-      const r = bash('printf "%s\\n" one two three > input.txt; for i in $(seq 1 50); do cat input.txt | wc -l; done | sort | uniq -c; wc -l < input.txt; rm input.txt', ['--set', 'sandbox.local_commands=["wc"]']);
+      const r = bash(
+        'printf "%s\\n" one two three > input.txt; for i in $(seq 1 50); do cat input.txt | wc -l; done | sort | uniq -c; wc -l < input.txt; rm input.txt',
+        ['--set', 'sandbox.local_commands=["wc"]'],
+      );
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.trim()), ['50 3', '3']);
+      assert.deepEqual(
+        r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.trim()),
+        ['50 3', '3'],
+      );
     });
 
     test('an agent-like Node program: its children run remote, it reads files through the mount', () => {
@@ -99,15 +127,28 @@ for (const make of UP_TARGETS) {
         console.log('read:', fs.readFileSync('file.txt', 'utf8').trim());
         console.log('ls:', run('ls', []).split('\\n').filter(Boolean).join(','));
         ${dev ? `console.log('make:', run('sh', ['-c', 'cd sub && make']).trim());` : `console.log('sh:', run('sh', ['-c', 'cd sub && grep PRETTY_NAME /etc/os-release']).trim());`}
-        ${dev ? `run('git', ['init', '-q']); run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'add', '.']); run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'from node']);
-        console.log('git:', run('git', ['log', '--format=%s']).trim());` : ''}
+        ${
+          dev
+            ? `run('git', ['init', '-q']); run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'add', '.']); run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'from node']);
+        console.log('git:', run('git', ['log', '--format=%s']).trim());`
+            : ''
+        }
         fs.writeFileSync('written-by-node.txt', 'hello');
         console.log('back:', run('cat', ['written-by-node.txt']));
       `;
       const r = up(['--', 'node', '-e', program]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^read: data from the workspace$/m);
-      assert.match(r.stdout, new RegExp(`^ls: ${Object.keys(SEED).map((p) => p.split('/')[0]).sort().join(',')}`, 'm'));
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `^ls: ${Object.keys(SEED)
+            .map((p) => p.split('/')[0])
+            .sort()
+            .join(',')}`,
+          'm',
+        ),
+      );
       if (dev) {
         assert.ok(r.stdout.includes(`make: made in sub on PRETTY_NAME="${target.remoteOs}"`), r.stdout);
         assert.match(r.stdout, /^git: from node$/m);
@@ -119,7 +160,9 @@ for (const make of UP_TARGETS) {
     });
 
     test('exit statuses: the code, 128+N for a signal, 127 for a command missing everywhere', () => {
-      const r = bash('sh -c "exit 7"; echo "code=$?"; sh -c "kill -TERM \\$\\$"; echo "signal=$?"; no-such-command-xyz; echo "missing=$?"; exit 9');
+      const r = bash(
+        'sh -c "exit 7"; echo "code=$?"; sh -c "kill -TERM \\$\\$"; echo "signal=$?"; no-such-command-xyz; echo "missing=$?"; exit 9',
+      );
       assert.equal(r.code, 9, r.stderr);
       assert.match(r.stdout, /code=7\nsignal=143\nmissing=127/);
     });
@@ -148,7 +191,10 @@ for (const make of UP_TARGETS) {
     test('a non-blocking stdout that fills (a parent left O_NONBLOCK on the pipe): every byte arrives, no SIGPIPE', () => {
       // A local python3 sets O_NONBLOCK on the pipe, then execs the remote command onto it; the reader is slow.
       const nonblocking = `import os, sys, fcntl; fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | os.O_NONBLOCK); os.execvp(sys.argv[1], sys.argv[1:])`;
-      const r = bash(`/usr/bin/python3 -c '${nonblocking}' sh -c 'head -c 10000000 /dev/zero; echo status=$? >&2' | { sleep 2 </dev/null; wc -c; }; echo "pipe=\${PIPESTATUS[*]}"`, ['--set', 'sandbox.local_commands=["node", "busybox", "python3"]']);
+      const r = bash(
+        `/usr/bin/python3 -c '${nonblocking}' sh -c 'head -c 10000000 /dev/zero; echo status=$? >&2' | { sleep 2 </dev/null; wc -c; }; echo "pipe=\${PIPESTATUS[*]}"`,
+        ['--set', 'sandbox.local_commands=["node", "busybox", "python3"]'],
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^\s*10000000\npipe=0 0$/m);
       assert.match(r.stderr, /status=0/);
@@ -157,13 +203,16 @@ for (const make of UP_TARGETS) {
     test('an exec from a thread other than the main one goes through the policy by its path, not its argv[0]', () => {
       // A local python3 execs /bin/cat from a second thread, naming it renamed-cat.
       const threaded = `import os, threading; threading.Thread(target=lambda: os.execv("/bin/cat", ["renamed-cat", "/etc/os-release"])).start(); threading.Event().wait(10)`;
-      const r = bash(`/usr/bin/python3 -c '${threaded}' | grep PRETTY_NAME; echo "status=\${PIPESTATUS[0]}"`, ['--set', 'sandbox.local_commands=["node", "busybox", "python3"]']);
+      const r = bash(`/usr/bin/python3 -c '${threaded}' | grep PRETTY_NAME; echo "status=\${PIPESTATUS[0]}"`, [
+        '--set',
+        'sandbox.local_commands=["node", "busybox", "python3"]',
+      ]);
       assert.equal(r.code, 0, r.stderr);
       assert.ok(r.stdout.includes(target.remoteOs), r.stdout + r.stderr);
       assert.match(r.stdout, /^status=0$/m);
     });
 
-    test('signals ignored here stay ignored: trap \'\' INT, a background job, and on the remote', () => {
+    test("signals ignored here stay ignored: trap '' INT, a background job, and on the remote", () => {
       const r = bash(
         [
           `trap '' INT`,
@@ -179,12 +228,24 @@ for (const make of UP_TARGETS) {
 
     test('a terminal: remote pty of the same size; Ctrl-C reaches the remote child', () => {
       const mproxy = `${process.execPath} ${MPROXY_BIN} up ${profile}`;
-      const sized = spawnSync('script', ['-qec', `stty rows 31 cols 101; ${mproxy} -- bash -c 'tty; stty size'`, '/dev/null'], { cwd: home, env: env(), encoding: 'utf8', timeout: 60_000 });
+      const sized = spawnSync('script', ['-qec', `stty rows 31 cols 101; ${mproxy} -- bash -c 'tty; stty size'`, '/dev/null'], {
+        cwd: home,
+        env: env(),
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       assert.equal(sized.status, 0, sized.stdout);
       assert.match(sized.stdout, /\/dev\/pts\/\d+/);
       assert.match(sized.stdout, /31 101/);
       const ready = join(sessionTmp, '..', `ready-${process.pid}-${target.name.replace(/\W/g, '')}`);
-      const interrupted = spawnSync('sh', ['-c', `(until [ -e ${ready} ]; do sleep 0.1; done; sleep 1; printf '\\003') | script -qec "${mproxy} -- bash -c ': > ${ready}; sleep 30; echo not-interrupted'" /dev/null`], { cwd: home, env: env(), encoding: 'utf8', timeout: 60_000 });
+      const interrupted = spawnSync(
+        'sh',
+        [
+          '-c',
+          `(until [ -e ${ready} ]; do sleep 0.1; done; sleep 1; printf '\\003') | script -qec "${mproxy} -- bash -c ': > ${ready}; sleep 30; echo not-interrupted'" /dev/null`,
+        ],
+        { cwd: home, env: env(), encoding: 'utf8', timeout: 60_000 },
+      );
       spawnSync('rm', ['-f', ready]);
       assert.equal(interrupted.status, 130, interrupted.stdout);
       assert.doesNotMatch(interrupted.stdout, /not-interrupted/);
@@ -193,14 +254,20 @@ for (const make of UP_TARGETS) {
   });
 }
 
-describe('mproxy up: remote-only commands are found', { skip: UP_TARGETS[1]?.().missing !== undefined && !IN_CI ? 'sshd missing' : false }, () => {
+describe('mproxy up: remote-only commands are found', {
+  skip: UP_TARGETS[1]?.().missing !== undefined && !IN_CI ? 'sshd missing' : false,
+}, () => {
   const target = UP_TARGETS[1]?.();
   test(`${REMOTE_TOOL} (on the remote PATH only) is found by the local shell and runs there`, async () => {
     assert.ok(target !== undefined);
     const { profile, home } = await target.start();
     const sessionTmp = mkdtempSync(join(tmpdir(), 'mproxy-up-sessions-'));
     try {
-      const r = spawnSync(process.execPath, [MPROXY_BIN, 'up', profile, '--', 'bash', '-c', `command -v ${REMOTE_TOOL} >/dev/null && echo found; ${REMOTE_TOOL}`], { cwd: home, env: testEnv({ HOME: home, TMPDIR: sessionTmp }), encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(
+        process.execPath,
+        [MPROXY_BIN, 'up', profile, '--', 'bash', '-c', `command -v ${REMOTE_TOOL} >/dev/null && echo found; ${REMOTE_TOOL}`],
+        { cwd: home, env: testEnv({ HOME: home, TMPDIR: sessionTmp }), encoding: 'utf8', timeout: 60_000 },
+      );
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, `found\n${REMOTE_TOOL_OUTPUT}\n`);
       assert.deepEqual(leftovers(sessionTmp), []);

@@ -8,7 +8,12 @@ const PROFILES_SH = `d=$PWD; while [ "$d" != / ] && [ ! -d "$d/.mproxy" ]; do d=
     echo local`;
 
 function optionsOf(cmd: Command): string[] {
-  return [...Object.entries(cmd.options).map(([name, o]) => `--${name}${'short' in o && typeof o.short === 'string' ? ` -${o.short}` : ''}`), '--help'].join(' ').split(' ');
+  return [
+    ...Object.entries(cmd.options).map(([name, o]) => `--${name}${'short' in o && typeof o.short === 'string' ? ` -${o.short}` : ''}`),
+    '--help',
+  ]
+    .join(' ')
+    .split(' ');
 }
 
 function bash(commands: readonly Command[]): string {
@@ -47,7 +52,12 @@ function fish(commands: readonly Command[]): string {
     `function __mproxy_profiles; sh -c '${PROFILES_SH.replace(/'/g, "\\'")}'; end`,
     'complete -c mproxy -f',
     ...commands.map((c) => `complete -c mproxy -n __fish_use_subcommand -a ${c.name} -d ${JSON.stringify(c.summary)}`),
-    ...commands.flatMap((c) => Object.entries(c.options).map(([name, o]) => `complete -c mproxy -n "__fish_seen_subcommand_from ${c.name}" -l ${name}${o.description !== undefined ? ` -d ${JSON.stringify(o.description)}` : ''}${o.type === 'string' ? ' -r' : ''}`)),
+    ...commands.flatMap((c) =>
+      Object.entries(c.options).map(
+        ([name, o]) =>
+          `complete -c mproxy -n "__fish_seen_subcommand_from ${c.name}" -l ${name}${o.description !== undefined ? ` -d ${JSON.stringify(o.description)}` : ''}${o.type === 'string' ? ' -r' : ''}`,
+      ),
+    ),
     `complete -c mproxy -n "not __fish_use_subcommand; and not __fish_seen_subcommand_from schema completion" -a "(__mproxy_profiles)"`,
   ];
   return `${lines.join('\n')}\n`;

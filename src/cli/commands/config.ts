@@ -50,7 +50,9 @@ export const configCommand: Command = {
 };
 
 function usage(extra: readonly string[]): MproxyError {
-  return new MproxyError('E_USAGE', `config takes one PROFILE, got ${extra.length}: ${extra.join(' ')}`, { hint: 'run `mproxy config --help` for usage' });
+  return new MproxyError('E_USAGE', `config takes one PROFILE, got ${extra.length}: ${extra.join(' ')}`, {
+    hint: 'run `mproxy config --help` for usage',
+  });
 }
 
 /** Scalars, scalar arrays and empty tables are leaves; tables and arrays of tables recurse. */
@@ -65,7 +67,10 @@ function flatten(value: unknown, path: (string | number)[], origins: ReadonlyMap
 
 function toml(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(toml).join(', ')}]`;
-  if (isPlainTable(value)) return `{ ${Object.entries(value).map(([k, v]) => `${k} = ${toml(v)}`).join(', ')} }`.replace('{  }', '{}');
+  if (isPlainTable(value))
+    return `{ ${Object.entries(value)
+      .map(([k, v]) => `${k} = ${toml(v)}`)
+      .join(', ')} }`.replace('{  }', '{}');
   if (typeof value === 'string') return JSON.stringify(value);
   return String(value);
 }

@@ -11,25 +11,40 @@ const MARK: Readonly<Record<CheckResult['status'], string>> = { ok: 'ok  ', warn
 
 async function targetChecks(arg: string | undefined, io: CommandIO): Promise<CheckResult[]> {
   const loaded = await loadProfileArg(arg, io);
-  if (loaded.profile === undefined) return [{ name: 'profile', status: 'fail', detail: `${loaded.file} is not valid`, fix: 'fix the problems above (mproxy validate)' }];
+  if (loaded.profile === undefined)
+    return [{ name: 'profile', status: 'fail', detail: `${loaded.file} is not valid`, fix: 'fix the problems above (mproxy validate)' }];
   const results: CheckResult[] = [{ name: 'profile', status: 'ok', detail: loaded.file }];
   try {
     const { connect } = await import('../../runner/connect.js');
-    const host = await connect(loaded.profile, { home: io.home, cwd: io.cwd, env: io.env, warn: (message) => io.stderr(`mproxy: warning: ${message}\n`) });
+    const host = await connect(loaded.profile, {
+      home: io.home,
+      cwd: io.cwd,
+      env: io.env,
+      warn: (message) => io.stderr(`mproxy: warning: ${message}\n`),
+    });
     const info = host.info();
     await host.close();
-    results.push({ name: 'target', status: 'ok', detail: `${loaded.profile.target.uri}: ${info.platform}/${info.arch}, user ${info.user}, tier ${info.tier}` });
+    results.push({
+      name: 'target',
+      status: 'ok',
+      detail: `${loaded.profile.target.uri}: ${info.platform}/${info.arch}, user ${info.user}, tier ${info.tier}`,
+    });
     for (const l of info.limitations) results.push({ name: `tier ${info.tier}`, status: 'warn', detail: `no ${l.feature}`, fix: l.why });
   } catch (err) {
     const hints = (err as { hints?: readonly string[] }).hints ?? [];
-    results.push({ name: 'target', status: 'fail', detail: `${loaded.profile.target.uri}: ${messageOf(err)}`, fix: hints.join('; ') || 'see the message' });
+    results.push({
+      name: 'target',
+      status: 'fail',
+      detail: `${loaded.profile.target.uri}: ${messageOf(err)}`,
+      fix: hints.join('; ') || 'see the message',
+    });
   }
   return results;
 }
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'check bwrap, FUSE, user namespaces, ssh-agent (and a profile\'s target), each with its fix',
+  summary: "check bwrap, FUSE, user namespaces, ssh-agent (and a profile's target), each with its fix",
   usage: 'mproxy doctor [PROFILE]',
   details: ['Exit status: 0 when nothing failed (warnings allowed), 1 otherwise.'],
   options: {},

@@ -64,17 +64,30 @@ export const initCommand: Command = {
   },
   failureExit: 1,
   async run(args, io: CommandIO) {
-    if (args.positionals.length > 1) throw new MproxyError('E_USAGE', 'init takes one NAME', { hint: 'mproxy init build-box --target builder@build01' });
+    if (args.positionals.length > 1)
+      throw new MproxyError('E_USAGE', 'init takes one NAME', { hint: 'mproxy init build-box --target builder@build01' });
     const name = args.positionals[0] ?? 'default';
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.endsWith('.toml')) throw new MproxyError('E_USAGE', `\`${name}\` is not a profile name`, { hint: 'letters, digits, . _ and -, without .toml: mproxy init build-box' });
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.endsWith('.toml'))
+      throw new MproxyError('E_USAGE', `\`${name}\` is not a profile name`, {
+        hint: 'letters, digits, . _ and -, without .toml: mproxy init build-box',
+      });
     const dir = profileDir(io.cwd);
     const file = join(dir, `${name}.toml`);
     const shown = relative(io.cwd, file) || file;
-    if (existsSync(file)) throw new MproxyError('E_USAGE', `${shown} exists already; init never overwrites a profile`, { hint: [`edit it, or pick another name: mproxy init ${name}-2`] });
+    if (existsSync(file))
+      throw new MproxyError('E_USAGE', `${shown} exists already; init never overwrites a profile`, {
+        hint: [`edit it, or pick another name: mproxy init ${name}-2`],
+      });
     const uri = (args.values['target'] as string | undefined) ?? (await askTarget());
-    if (uri === undefined) throw new MproxyError('E_USAGE', 'no target given, and no terminal to ask on', { hint: `mproxy init ${name} --target builder@build01 (or local, docker://NAME, compose://PROJECT/SERVICE)` });
+    if (uri === undefined)
+      throw new MproxyError('E_USAGE', 'no target given, and no terminal to ask on', {
+        hint: `mproxy init ${name} --target builder@build01 (or local, docker://NAME, compose://PROJECT/SERVICE)`,
+      });
     const parsed = parseTargetUri(uri);
-    if (!parsed.ok) throw new MproxyError('E_USAGE', `--target ${uri}: ${parsed.reason}`, { hint: parsed.hint ?? 'e.g. local, builder@build01, ssh://builder@build01:2222, docker://NAME' });
+    if (!parsed.ok)
+      throw new MproxyError('E_USAGE', `--target ${uri}: ${parsed.reason}`, {
+        hint: parsed.hint ?? 'e.g. local, builder@build01, ssh://builder@build01:2222, docker://NAME',
+      });
     mkdirSync(dir, { recursive: true });
     writeFileSync(file, profileText(uri), { flag: 'wx' });
     if (!existsSync(join(dir, 'profile.schema.json'))) writeFileSync(join(dir, 'profile.schema.json'), readFileSync(SCHEMA));

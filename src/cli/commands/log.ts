@@ -19,7 +19,9 @@ function readFrom(path: string, offset: number): Buffer {
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    throw new MproxyError('E_RECORDING', `cannot read ${path}: ${messageOf(err)}`, { hint: 'recordings are written where [recording] path says (default .mproxy/recordings/)' });
+    throw new MproxyError('E_RECORDING', `cannot read ${path}: ${messageOf(err)}`, {
+      hint: 'recordings are written where [recording] path says (default .mproxy/recordings/)',
+    });
   }
   try {
     const size = fstatSync(fd).size;
@@ -54,13 +56,21 @@ async function recordingArg(arg: string, io: CommandIO): Promise<string> {
   const path = resolve(io.cwd, arg);
   if (existsSync(path) || arg.includes('/') || arg.endsWith('.cbor')) return path;
   const loaded = await loadProfileArg(arg, io);
-  if (loaded.profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`, { hint: `mproxy validate ${loaded.file}` });
+  if (loaded.profile === undefined)
+    throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`, { hint: `mproxy validate ${loaded.file}` });
   const template = loaded.profile.recording.path;
   const newest = listRecordings(template, basename(loaded.file, '.toml'))[0];
   if (newest === undefined) {
-    throw new MproxyError('E_RECORDING', `no recordings of profile ${arg} (looked for ${template.replaceAll('{profile}', basename(loaded.file, '.toml'))})`, {
-      hint: loaded.profile.recording.mode === 'off' ? 'recording is off for it: set [recording] mode = "commands" or "full"' : 'run `mproxy up` with it first',
-    });
+    throw new MproxyError(
+      'E_RECORDING',
+      `no recordings of profile ${arg} (looked for ${template.replaceAll('{profile}', basename(loaded.file, '.toml'))})`,
+      {
+        hint:
+          loaded.profile.recording.mode === 'off'
+            ? 'recording is off for it: set [recording] mode = "commands" or "full"'
+            : 'run `mproxy up` with it first',
+      },
+    );
   }
   io.stderr(`mproxy: ${relative(io.cwd, newest) || newest}, the newest recording of ${arg}\n`);
   return newest;
@@ -68,24 +78,34 @@ async function recordingArg(arg: string, io: CommandIO): Promise<string> {
 
 export const logCommand: Command = {
   name: 'log',
-  summary: 'list the commands of a recording, or print one command\'s output',
+  summary: "list the commands of a recording, or print one command's output",
   usage: 'mproxy log RECORDING|PROFILE [--json] [--show N] [--grep TEXT] [--follow]',
   details: [
     'A table of the remote commands a `mproxy up` session ran (seq, start, duration, exit, cwd,',
-    'argv); --json prints one object per command instead. --show N writes command N\'s recorded',
+    "argv); --json prints one object per command instead. --show N writes command N's recorded",
     'stdout to stdout and stderr to stderr, byte for byte (needs recording.mode = "full").',
     'A recording cut short by a crash is read up to where it ends, and that is said.',
-    'PROFILE instead of a file reads that profile\'s newest recording (its [recording] path).',
+    "PROFILE instead of a file reads that profile's newest recording (its [recording] path).",
   ],
   options: {
-    json: { type: 'boolean', description: 'one JSON object per command: seq, argv, cwd, start, durationMs, exitCode, signal, bytesIn, bytesOut, env' },
-    show: { type: 'string', valueName: 'N', description: 'write command N\'s recorded stdout and stderr' },
+    json: {
+      type: 'boolean',
+      description: 'one JSON object per command: seq, argv, cwd, start, durationMs, exitCode, signal, bytesIn, bytesOut, env',
+    },
+    show: { type: 'string', valueName: 'N', description: "write command N's recorded stdout and stderr" },
     grep: { type: 'string', valueName: 'TEXT', description: 'only commands whose argv contains TEXT' },
-    follow: { type: 'boolean', short: 'f', description: 'keep reading a live recording until its session ends, or is gone without ending it (Ctrl-C stops)' },
+    follow: {
+      type: 'boolean',
+      short: 'f',
+      description: 'keep reading a live recording until its session ends, or is gone without ending it (Ctrl-C stops)',
+    },
   },
   failureExit: 1,
   async run(args, io) {
-    if (args.positionals.length !== 1) throw new MproxyError('E_USAGE', 'log takes one RECORDING file or PROFILE', { hint: 'mproxy log .mproxy/recordings/build-box-20261124T101500Z.cbor, or mproxy log build-box for its newest' });
+    if (args.positionals.length !== 1)
+      throw new MproxyError('E_USAGE', 'log takes one RECORDING file or PROFILE', {
+        hint: 'mproxy log .mproxy/recordings/build-box-20261124T101500Z.cbor, or mproxy log build-box for its newest',
+      });
     const path = await recordingArg(args.positionals[0] ?? '', io);
     const grep = args.values['grep'] as string | undefined;
     const keep = (c: RecordedCommand): boolean => grep === undefined || c.argv.join(' ').includes(grep);
@@ -101,7 +121,8 @@ export const logCommand: Command = {
       const read = readRecording(readFrom(path, 0));
       header();
       for (const c of foldRecords(read.records).commands.filter(keep)) print(c);
-      if (read.damage !== undefined) io.stderr(`mproxy: ${path} ends early at byte ${read.damage.offset}: ${read.damage.why}; the commands before it are listed\n`);
+      if (read.damage !== undefined)
+        io.stderr(`mproxy: ${path} ends early at byte ${read.damage.offset}: ${read.damage.why}; the commands before it are listed\n`);
       return 0;
     }
     // Follow: print each command once it has ended, until the footer (the session's end). Only
@@ -126,11 +147,19 @@ export const logCommand: Command = {
       }
       if (folded.complete) return 0;
       const writer = records.find((r) => r.k === 'header');
-      if (appended.length === 0 && writer?.k === 'header' && writer.pid !== undefined && writer.host === hostname() && processGone(writer.pid, writer.start)) {
+      if (
+        appended.length === 0 &&
+        writer?.k === 'header' &&
+        writer.pid !== undefined &&
+        writer.host === hostname() &&
+        processGone(writer.pid, writer.start)
+      ) {
         // One last read: what it wrote just before it went.
         if (readFrom(path, offset).length > 0) continue;
         for (const c of folded.commands.filter((c) => !printed.has(c.seq) && keep(c))) print(c);
-        io.stderr(`mproxy: the session that wrote ${path} (pid ${writer.pid}) is gone without ending the recording (killed?); commands still running then are listed with … as their exit\n`);
+        io.stderr(
+          `mproxy: the session that wrote ${path} (pid ${writer.pid}) is gone without ending the recording (killed?); commands still running then are listed with … as their exit\n`,
+        );
         return 0;
       }
       await new Promise((r) => setTimeout(r, FOLLOW_MS));
@@ -142,11 +171,13 @@ function showOutput(path: string, which: string, io: CommandIO): number {
   const seq = Number(which);
   const read = readRecording(readFrom(path, 0));
   const command = foldRecords(read.records).commands.find((c) => c.seq === seq);
-  if (command === undefined) throw new MproxyError('E_USAGE', `no command ${which} in ${path}`, { hint: '`mproxy log RECORDING` lists them with their numbers' });
+  if (command === undefined)
+    throw new MproxyError('E_USAGE', `no command ${which} in ${path}`, { hint: '`mproxy log RECORDING` lists them with their numbers' });
   for (const chunk of command.io) {
     if (chunk.s === 1) process.stdout.write(chunk.d);
     else if (chunk.s === 2) process.stderr.write(chunk.d);
   }
-  if (command.io.length === 0 && (command.bytesOut ?? 0) > 0) io.stderr('mproxy: this recording has no stdio (recording.mode = "commands", or max_size was reached)\n');
+  if (command.io.length === 0 && (command.bytesOut ?? 0) > 0)
+    io.stderr('mproxy: this recording has no stdio (recording.mode = "commands", or max_size was reached)\n');
   return 0;
 }

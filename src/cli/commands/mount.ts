@@ -22,19 +22,35 @@ export const mountCommand: Command = {
   },
   failureExit: 1,
   async run(args, io) {
-    if (args.positionals.length !== 1) throw new MproxyError('E_USAGE', 'mount takes one PROFILE', { hint: 'mproxy mount .mproxy/build-box.toml' });
+    if (args.positionals.length !== 1)
+      throw new MproxyError('E_USAGE', 'mount takes one PROFILE', { hint: 'mproxy mount .mproxy/build-box.toml' });
     const loaded = await loadProfileArg(args.positionals[0], io, args.values['set'] as string[] | undefined);
     const profile = loaded.profile;
     if (profile === undefined) throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`);
-    if ((profile.mounts ?? []).length === 0) throw new MproxyError('E_USAGE', `${loaded.file} has no [[mounts]]`, { hint: 'add one: [[mounts]] remote = "/path/on/the/remote"' });
+    if ((profile.mounts ?? []).length === 0)
+      throw new MproxyError('E_USAGE', `${loaded.file} has no [[mounts]]`, { hint: 'add one: [[mounts]] remote = "/path/on/the/remote"' });
     // Listening from the start: Ctrl-C while connecting or mounting undoes what was done (130),
     // once mounted it unmounts (0), and while unmounting it is held (Teardown).
     const stop = interruption();
     const teardown = new Teardown();
     try {
-      const [{ connect }, { mountAll, mountSpecs }] = await Promise.all([import('../../runner/connect.js'), import('../../mount/mount.js')]);
-      const connecting = connect(profile, { home: io.home, cwd: io.cwd, env: io.env, warn: (message) => io.stderr(`mproxy: warning: ${message}\n`), ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) });
-      teardown.add(() => connecting.then((h) => h.close(), () => undefined));
+      const [{ connect }, { mountAll, mountSpecs }] = await Promise.all([
+        import('../../runner/connect.js'),
+        import('../../mount/mount.js'),
+      ]);
+      const connecting = connect(profile, {
+        home: io.home,
+        cwd: io.cwd,
+        env: io.env,
+        warn: (message) => io.stderr(`mproxy: warning: ${message}\n`),
+        ...(io.verbose !== undefined ? { verbose: io.verbose } : {}),
+      });
+      teardown.add(() =>
+        connecting.then(
+          (h) => h.close(),
+          () => undefined,
+        ),
+      );
       const host = await Promise.race([connecting, stop.promise]);
       let lost: (point: string) => void = () => undefined;
       const unmountedOutside = new Promise<string>((resolve) => (lost = resolve));
@@ -44,7 +60,12 @@ export const mountCommand: Command = {
         warn: (message) => io.stderr(`mproxy: warning: ${message}\n`),
         ...(io.verbose !== undefined ? { verbose: io.verbose } : {}),
       });
-      teardown.add(() => mounting.then((m) => m.unmount(), () => undefined));
+      teardown.add(() =>
+        mounting.then(
+          (m) => m.unmount(),
+          () => undefined,
+        ),
+      );
       const mounted = await Promise.race([mounting, stop.promise]);
       for (const [i, point] of mounted.points.entries()) io.stderr(`mproxy: ${profile.mounts?.[i]?.remote ?? ''} mounted at ${point}\n`);
       io.stderr('mproxy: press Ctrl-C to unmount\n');

@@ -21,16 +21,25 @@ export const validateCommand: Command = {
     'applied to their profile). Without PATH: the .mproxy/ directory of the repository, found',
     'from the current directory up to the git root.',
     '',
-    'With --connect each valid profile\'s target is also reached as `mproxy up` would reach it;',
+    "With --connect each valid profile's target is also reached as `mproxy up` would reach it;",
     'a failure is located at the line that configures it. Nothing is left on the remote but',
-    'the agent\'s content-addressed cache.',
+    "the agent's content-addressed cache.",
     '',
     'Exit status: 0 all valid, 1 any invalid, 2 usage error.',
   ],
   options: {
     json: { type: 'boolean', description: 'print [{"file","valid","issues":[…],"connect":[…]}] on stdout' },
-    connect: { type: 'boolean', description: 'also reach each target as up would: connect, authenticate, host key, tier, each mount\'s remote directory, the remote PATH' },
-    set: { type: 'string', multiple: true, valueName: 'KEY.PATH=VALUE', description: 'override a key for this check, e.g. --set target.agent=none' },
+    connect: {
+      type: 'boolean',
+      description:
+        "also reach each target as up would: connect, authenticate, host key, tier, each mount's remote directory, the remote PATH",
+    },
+    set: {
+      type: 'string',
+      multiple: true,
+      valueName: 'KEY.PATH=VALUE',
+      description: 'override a key for this check, e.g. --set target.agent=none',
+    },
   },
   failureExit: 1,
   async run(args, io) {
@@ -59,14 +68,25 @@ export const validateCommand: Command = {
         continue;
       }
       const { checkConnection } = await import('../../runner/check.js');
-      const check = await checkConnection(r, { home: io.home, cwd: io.cwd, env: io.env, warn: (m) => io.stderr(`mproxy: warning: ${m}\n`) });
+      const check = await checkConnection(r, {
+        home: io.home,
+        cwd: io.cwd,
+        env: io.env,
+        warn: (m) => io.stderr(`mproxy: warning: ${m}\n`),
+      });
       connected.set(r.file, check.steps);
       if (args.values['json'] !== true) for (const step of check.steps) io.stderr(`${r.file}: ${step}\n`);
       results.push({ ...r, diagnostics: [...r.diagnostics, ...check.diagnostics] });
     }
     const invalid = results.filter((r) => r.diagnostics.some((d) => d.severity === 'error'));
     if (args.values['json'] === true) {
-      io.stdout(`${JSON.stringify(results.map((r) => ({ ...toJson(r), ...(connected.has(r.file) ? { connect: connected.get(r.file) } : {}) })), null, 2)}\n`);
+      io.stdout(
+        `${JSON.stringify(
+          results.map((r) => ({ ...toJson(r), ...(connected.has(r.file) ? { connect: connected.get(r.file) } : {}) })),
+          null,
+          2,
+        )}\n`,
+      );
     } else {
       // A problem in a shared base shows once, not once per profile that extends it.
       const lines = new Set(results.flatMap((r) => r.diagnostics.map(formatDiagnostic)));
@@ -98,7 +118,10 @@ function collectFiles(paths: readonly string[], cwd: string): string[] {
     const dir = findProfileDir(cwd);
     if (dir === undefined) {
       throw new MproxyError('E_PROFILE_NOT_FOUND', 'no PATH given and no .mproxy/ directory found', {
-        hint: ['looked in the current directory and its parents up to the git root', 'name files or directories: mproxy validate profiles/'],
+        hint: [
+          'looked in the current directory and its parents up to the git root',
+          'name files or directories: mproxy validate profiles/',
+        ],
       });
     }
     paths = [dir];

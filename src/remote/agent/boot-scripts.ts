@@ -7,7 +7,11 @@
 import { MproxyError } from '../../util/errors.js';
 import { agentBundle, helperMachines, helperRunsOn, NODE_FLAGS, ptyHelper, type Payload } from './bundle.js';
 
-export type NodeStatus = { readonly kind: 'ready' } | { readonly kind: 'need-upload' } | { readonly kind: 'no-node' } | { readonly kind: 'old-node'; readonly version: string };
+export type NodeStatus =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'need-upload' }
+  | { readonly kind: 'no-node' }
+  | { readonly kind: 'old-node'; readonly version: string };
 
 export interface Probe {
   readonly node: NodeStatus;
@@ -51,7 +55,9 @@ export function probeScript(): string {
     'v=$(node --version 2>/dev/null)',
     `case "$v" in v1[89].*|v[2-9][0-9].*) ;; *) echo "${MARK}old-node $v"; exit 0;; esac`,
     // A cached file whose bytes are not what its name says (a damaged disk, a tampered cache) is replaced.
-    helper !== undefined ? `if [ -x "$d/${helper.cacheName}" ] && ${intact(`"$d/${helper.cacheName}"`, helper)}; then echo ${HELPER}cached; fi` : ':',
+    helper !== undefined
+      ? `if [ -x "$d/${helper.cacheName}" ] && ${intact(`"$d/${helper.cacheName}"`, helper)}; then echo ${HELPER}cached; fi`
+      : ':',
     `if ${intact(`"$d/${agentBundle().cacheName}"`, agentBundle())}; then echo ${MARK}ready; else echo ${MARK}need-upload; fi`,
   ].join('\n');
 }
@@ -59,7 +65,10 @@ export function probeScript(): string {
 /** The probe's verdict, or undefined when its output has none (the shell did not run it). */
 export function parseProbe(stdout: string): Probe | undefined {
   const lines = stdout.split('\n');
-  const line = lines.find((l) => l.startsWith(MARK))?.slice(MARK.length).trim();
+  const line = lines
+    .find((l) => l.startsWith(MARK))
+    ?.slice(MARK.length)
+    .trim();
   const [system = '', machine = ''] = (lines.find((l) => l.startsWith(SYS))?.slice(SYS.length) ?? '').trim().split(' ');
   let node: NodeStatus;
   if (line === 'ready' || line === 'need-upload' || line === 'no-node') node = { kind: line };
@@ -97,7 +106,9 @@ export function startScript(withHelper: boolean): string {
   return [
     `d=${CACHE}`,
     SUM,
-    ...files.map((f) => `${intact(`"$d/${f.cacheName}"`, f)} || { echo "${REFUSED} $d/${f.cacheName}: its sha256 is not ${f.sha256}"; exit 1; }`),
+    ...files.map(
+      (f) => `${intact(`"$d/${f.cacheName}"`, f)} || { echo "${REFUSED} $d/${f.cacheName}: its sha256 is not ${f.sha256}"; exit 1; }`,
+    ),
     `exec node ${NODE_FLAGS.join(' ')} "$d/${agentBundle().cacheName}"${helper !== undefined ? ` "$d/${helper.cacheName}"` : ''}`,
   ].join('\n');
 }
@@ -132,7 +143,12 @@ export const NOT_READY = 'MPROXY-BOOT:not-ready';
  * remote needs the probe: the agent ended before its Hello (no node, no cached agent, a damaged
  * one). A start that did not answer within `timeoutMs` is a stalled remote, said as such.
  */
-export async function tryQuickStart<H>(start: () => Promise<H>, description: string, timeoutMs: number, say?: (message: string) => void): Promise<H | undefined> {
+export async function tryQuickStart<H>(
+  start: () => Promise<H>,
+  description: string,
+  timeoutMs: number,
+  say?: (message: string) => void,
+): Promise<H | undefined> {
   try {
     const host = await start();
     say?.(`tier agent on ${description} (the cached agent started)`);
@@ -140,7 +156,9 @@ export async function tryQuickStart<H>(start: () => Promise<H>, description: str
   } catch (err) {
     if (!(err instanceof MproxyError) || (err.code !== 'E_AGENT_START' && err.code !== 'E_CONNECTION_LOST')) throw err;
     if (/did not answer within/.test(err.message)) {
-      throw new MproxyError('E_TIMEOUT', `starting the agent on ${description} did not finish within ${(timeoutMs / 1000).toFixed(0)}s`, { hint: ['does a login script on the remote wait for input, or is the server overloaded?', 'target.op_timeout sets this deadline'] });
+      throw new MproxyError('E_TIMEOUT', `starting the agent on ${description} did not finish within ${(timeoutMs / 1000).toFixed(0)}s`, {
+        hint: ['does a login script on the remote wait for input, or is the server overloaded?', 'target.op_timeout sets this deadline'],
+      });
     }
     say?.(`probing ${description} (${[err.message, ...err.hints].join(' ').includes(NOT_READY) ? 'no cached agent' : err.message})`);
     return undefined;
@@ -166,9 +184,16 @@ export async function probeRemote(remote: ScriptRunner): Promise<Probe> {
 async function upload(remote: ScriptRunner, what: string, file: Payload, mode: '600' | '700'): Promise<void> {
   const r = await remote.run(uploadScript(file, mode), file.bytes);
   if (r.code === 0) return;
-  throw new MproxyError('E_AGENT_START', `uploading ${what} (${file.cacheName}) to ${remote.description} failed: ${r.stderr.trim() || `exit status ${String(r.code)}`}`, {
-    hint: [`the agent (about ${Math.ceil(agentBundle().bytes.length / 1024)} KB) and its pty helper go to ~/.cache/mproxy/ on the remote: is that disk full or read-only?`, 'or set agent = "none" in [target] to work without it'],
-  });
+  throw new MproxyError(
+    'E_AGENT_START',
+    `uploading ${what} (${file.cacheName}) to ${remote.description} failed: ${r.stderr.trim() || `exit status ${String(r.code)}`}`,
+    {
+      hint: [
+        `the agent (about ${Math.ceil(agentBundle().bytes.length / 1024)} KB) and its pty helper go to ~/.cache/mproxy/ on the remote: is that disk full or read-only?`,
+        'or set agent = "none" in [target] to work without it',
+      ],
+    },
+  );
 }
 
 /**
@@ -186,6 +211,9 @@ export async function deployAgent(remote: ScriptRunner, probe: Probe, say?: (mes
     say?.(`uploading the pty helper to ${remote.description}`);
     await upload(remote, 'the pty helper', helper, '700');
   }
-  if (!helperFits) say?.(`no pty helper for ${remote.description} (${probe.system} ${probe.machine}${helper === undefined ? '; none was built here' : ''}): no pseudo-terminals there`);
+  if (!helperFits)
+    say?.(
+      `no pty helper for ${remote.description} (${probe.system} ${probe.machine}${helper === undefined ? '; none was built here' : ''}): no pseudo-terminals there`,
+    );
   return startScript(helperFits);
 }

@@ -76,7 +76,11 @@ export class AgentClient implements RemoteHost {
         reject(error);
       };
       const timer = setTimeout(() => {
-        fail(new MproxyError('E_AGENT_START', `the agent on ${this.transport.description} did not answer within ${timeoutMs / 1000}s`, { hint: this.chatterHint() }));
+        fail(
+          new MproxyError('E_AGENT_START', `the agent on ${this.transport.description} did not answer within ${timeoutMs / 1000}s`, {
+            hint: this.chatterHint(),
+          }),
+        );
         void this.transport.close();
       }, timeoutMs);
       this.onHello = (hello) => {
@@ -110,12 +114,27 @@ export class AgentClient implements RemoteHost {
       try {
         this.decoder?.push(chunk);
       } catch (err) {
-        this.die(new MproxyError('E_PROTOCOL', `protocol error from the agent on ${this.transport.description}: ${err instanceof Error ? err.message : String(err)}`));
+        this.die(
+          new MproxyError(
+            'E_PROTOCOL',
+            `protocol error from the agent on ${this.transport.description}: ${err instanceof Error ? err.message : String(err)}`,
+          ),
+        );
       }
     });
-    this.transport.input.on('end', () => this.die(new MproxyError('E_CONNECTION_LOST', `the connection to ${this.transport.description} closed`, { hint: this.onHello !== undefined ? this.chatterHint() : [] })));
-    this.transport.input.on('error', (err) => this.die(new MproxyError('E_CONNECTION_LOST', `the connection to ${this.transport.description} failed: ${err.message}`)));
-    this.transport.output.on('error', (err) => this.die(new MproxyError('E_CONNECTION_LOST', `the connection to ${this.transport.description} failed: ${err.message}`)));
+    this.transport.input.on('end', () =>
+      this.die(
+        new MproxyError('E_CONNECTION_LOST', `the connection to ${this.transport.description} closed`, {
+          hint: this.onHello !== undefined ? this.chatterHint() : [],
+        }),
+      ),
+    );
+    this.transport.input.on('error', (err) =>
+      this.die(new MproxyError('E_CONNECTION_LOST', `the connection to ${this.transport.description} failed: ${err.message}`)),
+    );
+    this.transport.output.on('error', (err) =>
+      this.die(new MproxyError('E_CONNECTION_LOST', `the connection to ${this.transport.description} failed: ${err.message}`)),
+    );
   }
 
   private readonly handlers: { [K in Frame['t']]?: (f: FrameOf<K>) => void } = {
@@ -140,7 +159,13 @@ export class AgentClient implements RemoteHost {
     },
     // Error {t:6, id, code, msg}: request id failed; id 0: the agent is giving up.
     [T.Error]: (f) => {
-      if (f.id === 0) return this.die(new MproxyError(f.code === 'E_PROTOCOL' ? 'E_PROTOCOL' : 'E_CONNECTION_LOST', `the agent on ${this.transport.description} stopped: ${f.msg}`));
+      if (f.id === 0)
+        return this.die(
+          new MproxyError(
+            f.code === 'E_PROTOCOL' ? 'E_PROTOCOL' : 'E_CONNECTION_LOST',
+            `the agent on ${this.transport.description} stopped: ${f.msg}`,
+          ),
+        );
       const proc = this.processes.get(f.id);
       if (proc !== undefined) {
         proc.onError(f.code, f.msg);
@@ -172,7 +197,15 @@ export class AgentClient implements RemoteHost {
     if (this.lost === undefined) writeFrame(this.transport.output, frame);
   }
 
-  private request(what: string, frame: { t: typeof T.FileOp; op: string; a: readonly unknown[] } | { t: typeof T.PathQuery; dirs: readonly string[] } | { t: typeof T.Watch; path: Uint8Array }, id = this.nextId++, pieces = false): Promise<unknown> {
+  private request(
+    what: string,
+    frame:
+      | { t: typeof T.FileOp; op: string; a: readonly unknown[] }
+      | { t: typeof T.PathQuery; dirs: readonly string[] }
+      | { t: typeof T.Watch; path: Uint8Array },
+    id = this.nextId++,
+    pieces = false,
+  ): Promise<unknown> {
     if (this.lost !== undefined) return Promise.reject(this.lost);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -221,7 +254,16 @@ export class AgentClient implements RemoteHost {
       return proc;
     }
     this.processes.set(id, proc);
-    this.send({ t: T.Exec, id, argv: request.argv, env: request.env, cwd: request.cwd, fds: request.fds ?? [], ...(request.fdModes !== undefined ? { fdModes: request.fdModes } : {}), ...(request.pty !== undefined ? { pty: request.pty } : {}) });
+    this.send({
+      t: T.Exec,
+      id,
+      argv: request.argv,
+      env: request.env,
+      cwd: request.cwd,
+      fds: request.fds ?? [],
+      ...(request.fdModes !== undefined ? { fdModes: request.fdModes } : {}),
+      ...(request.pty !== undefined ? { pty: request.pty } : {}),
+    });
     return proc;
   }
 
@@ -258,7 +300,9 @@ export class AgentClient implements RemoteHost {
       shell: i?.shell ?? '/bin/sh',
       capabilities: this.caps,
       ...(typeof i?.uid === 'number' && typeof i.gid === 'number' ? { uid: i.uid, gid: i.gid } : {}),
-      limitations: this.caps.includes('pty') ? [] : [{ feature: 'pty', why: `no pty helper runs there (the one built here is for ${process.platform} ${process.arch})` }],
+      limitations: this.caps.includes('pty')
+        ? []
+        : [{ feature: 'pty', why: `no pty helper runs there (the one built here is for ${process.platform} ${process.arch})` }],
     };
   }
 

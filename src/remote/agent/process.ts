@@ -64,14 +64,23 @@ export class AgentProcess implements RemoteProcess {
     const why = SPAWN_ERRORS[code];
     const argv0 = this.request.argv[0] ?? '';
     if (code === 'E_NO_PTY') {
-      this.settle.reject(new MproxyError('E_EXEC', `cannot run ${argv0} on a terminal: ${message}`, { hint: 'run it without a terminal (stdin not a TTY), or build mproxy where a C compiler exists so the pty helper is made' }));
+      this.settle.reject(
+        new MproxyError('E_EXEC', `cannot run ${argv0} on a terminal: ${message}`, {
+          hint: 'run it without a terminal (stdin not a TTY), or build mproxy where a C compiler exists so the pty helper is made',
+        }),
+      );
       return;
     }
     if (code === 'E_NO_CWD') {
-      this.settle.reject(new MproxyError('E_EXEC', `cannot run ${argv0}: the ${message} on the remote`, { hint: 'create it, or check the first [[mounts]] entry' }));
+      this.settle.reject(
+        new MproxyError('E_EXEC', `cannot run ${argv0}: the ${message} on the remote`, {
+          hint: 'create it, or check the first [[mounts]] entry',
+        }),
+      );
       return;
     }
-    const kind = code === 'ENOENT' ? 'E_COMMAND_NOT_FOUND' : code === 'EACCES' || code === 'ENOEXEC' ? 'E_COMMAND_NOT_EXECUTABLE' : 'E_EXEC';
+    const kind =
+      code === 'ENOENT' ? 'E_COMMAND_NOT_FOUND' : code === 'EACCES' || code === 'ENOEXEC' ? 'E_COMMAND_NOT_EXECUTABLE' : 'E_EXEC';
     this.settle.reject(new MproxyError(kind, why !== undefined ? `${argv0}: ${why}` : `${argv0}: ${message}`, { cause: message }));
   }
 

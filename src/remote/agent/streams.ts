@@ -40,7 +40,10 @@ export class RemoteOutput extends Readable {
   deliver(data: Uint8Array): void {
     if (this.ended) throw new ProtocolError(`data on stream ${this.s} of process ${this.id} after its end`);
     this.unacked += data.length;
-    if (this.unacked > WINDOW + OVERSHOOT) throw new ProtocolError(`the remote sent ${this.unacked} bytes on stream ${this.s} of process ${this.id} without an acknowledgement (the window is ${WINDOW})`);
+    if (this.unacked > WINDOW + OVERSHOOT)
+      throw new ProtocolError(
+        `the remote sent ${this.unacked} bytes on stream ${this.s} of process ${this.id} without an acknowledgement (the window is ${WINDOW})`,
+      );
     if (this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))) this._read();
   }
 

@@ -14,7 +14,8 @@ export async function listExecutables(fs: RemoteFs, dirs: readonly string[]): Pr
     for (const e of entries) {
       const name = Buffer.from(e.name).toString();
       let st = e.st;
-      if (st !== undefined && (st.mode & S_IFMT) === S_IFLNK) st = await fs.call('stat', Buffer.from(`${dir}/${name}`)).catch(() => undefined);
+      if (st !== undefined && (st.mode & S_IFMT) === S_IFLNK)
+        st = await fs.call('stat', Buffer.from(`${dir}/${name}`)).catch(() => undefined);
       if (st === undefined || seen.has(name) || (st.mode & S_IFMT) !== S_IFREG || (st.mode & 0o111) === 0) continue;
       seen.add(name);
       out.push({ name, path: `${dir}/${name}`, mode: st.mode, size: st.size, mtime: st.mtimeMs });

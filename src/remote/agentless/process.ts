@@ -47,7 +47,12 @@ class AfterStart extends Transform {
       return done();
     }
     this.started = true;
-    this.onStart(this.seen.subarray(at + START.length, eol).toString('latin1').trim());
+    this.onStart(
+      this.seen
+        .subarray(at + START.length, eol)
+        .toString('latin1')
+        .trim(),
+    );
     const rest = this.seen.subarray(eol + 1);
     this.seen = Buffer.alloc(0);
     done(null, this.first(rest));
@@ -94,13 +99,19 @@ export class AgentlessProcess implements RemoteProcess {
     ready.catch(() => undefined);
     this.stdin = new Writable({
       write: (chunk: Buffer, _enc, done) => {
-        ready.then((t) => (t.stdin.write(chunk) ? done() : t.stdin.once('drain', () => done())), (err: Error) => done(err));
+        ready.then(
+          (t) => (t.stdin.write(chunk) ? done() : t.stdin.once('drain', () => done())),
+          (err: Error) => done(err),
+        );
       },
       final: (done) => {
-        ready.then((t) => {
-          t.stdin.end();
-          done();
-        }, () => done());
+        ready.then(
+          (t) => {
+            t.stdin.end();
+            done();
+          },
+          () => done(),
+        );
       },
     });
     this.stdin.on('error', () => undefined);
@@ -133,11 +144,17 @@ export class AgentlessProcess implements RemoteProcess {
     const status = await t.status;
     this.done = true;
     // Spawn markers are read from the output: decide once it has passed through.
-    await Promise.race([Promise.all([this.stdout, this.stderr].map((s) => (s.writableFinished ? undefined : new Promise((r) => s.once('finish', r))))), new Promise((r) => setTimeout(r, 1000).unref())]);
+    await Promise.race([
+      Promise.all([this.stdout, this.stderr].map((s) => (s.writableFinished ? undefined : new Promise((r) => s.once('finish', r))))),
+      new Promise((r) => setTimeout(r, 1000).unref()),
+    ]);
     const argv0 = this.request.argv[0] ?? '';
     if (this.spawnError === 'enoent') throw new MproxyError('E_COMMAND_NOT_FOUND', `${argv0}: command not found`);
     if (this.spawnError === 'eacces') throw new MproxyError('E_COMMAND_NOT_EXECUTABLE', `${argv0}: permission denied`);
-    if (this.spawnError === 'nocwd') throw new MproxyError('E_EXEC', `cannot run ${argv0}: the working directory ${this.request.cwd} does not exist on the remote`, { hint: 'create it, or check the first [[mounts]] entry' });
+    if (this.spawnError === 'nocwd')
+      throw new MproxyError('E_EXEC', `cannot run ${argv0}: the working directory ${this.request.cwd} does not exist on the remote`, {
+        hint: 'create it, or check the first [[mounts]] entry',
+      });
     if (status === null) throw new MproxyError('E_CONNECTION_LOST', `the connection closed before ${argv0} finished`);
     return status;
   }

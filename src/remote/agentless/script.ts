@@ -29,7 +29,9 @@ export function execScript(req: ExecRequest, opts: { readonly pty: boolean }): s
   const err = opts.pty ? '' : ' >&2';
   const fail = (m: SpawnFailure, code: number): string => `{ printf '\\000mproxy:${m}\\n'${err}; exit ${code}; }`;
   const pathOf = `PATH=${shQuote(req.env['PATH'] ?? '/usr/bin:/bin')}`;
-  const run = `env -i ${Object.entries(req.env).map(([k, v]) => shQuote(`${k}=${v}`)).join(' ')} ${req.argv.map(shQuote).join(' ')}`;
+  const run = `env -i ${Object.entries(req.env)
+    .map(([k, v]) => shQuote(`${k}=${v}`))
+    .join(' ')} ${req.argv.map(shQuote).join(' ')}`;
   return [
     // Set the size before anything runs: some transports (docker) can only resize after start.
     opts.pty && req.pty !== undefined ? `stty rows ${Math.trunc(req.pty.rows)} cols ${Math.trunc(req.pty.cols)} 2>/dev/null` : '',

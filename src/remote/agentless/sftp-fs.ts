@@ -7,7 +7,14 @@
  * runs sh on the remote, as do directories whose names did not survive decoding.
  */
 import { constants } from 'node:fs';
-import { readFilesEach, type FileOpArgs, type FileOpName, type FileOpResult, type WireDirEntry, type WireStat } from '../../protocol/file-ops.js';
+import {
+  readFilesEach,
+  type FileOpArgs,
+  type FileOpName,
+  type FileOpResult,
+  type WireDirEntry,
+  type WireStat,
+} from '../../protocol/file-ops.js';
 import { RemoteFsError, type RemoteFs } from '../host.js';
 import type { SftpWrapper } from '../../target/ssh/ssh2.js';
 import { withTimeout } from '../../util/deadline.js';
@@ -38,7 +45,20 @@ function sftpFlags(flags: number): number {
 const S_IFDIR = 0o040000;
 
 function wireStat(a: SftpAttrs): WireStat {
-  return { dev: 0, ino: 0, mode: a.mode, nlink: 1, uid: a.uid, gid: a.gid, rdev: 0, size: a.size, blocks: Math.ceil(a.size / 512), atimeMs: a.atime * 1000, mtimeMs: a.mtime * 1000, ctimeMs: a.mtime * 1000 };
+  return {
+    dev: 0,
+    ino: 0,
+    mode: a.mode,
+    nlink: 1,
+    uid: a.uid,
+    gid: a.gid,
+    rdev: 0,
+    size: a.size,
+    blocks: Math.ceil(a.size / 512),
+    atimeMs: a.atime * 1000,
+    mtimeMs: a.mtime * 1000,
+    ctimeMs: a.mtime * 1000,
+  };
 }
 
 function isUtf8(path: Uint8Array): boolean {
@@ -123,7 +143,11 @@ export class SftpFs implements RemoteFs {
     const byHandle = typeof a[0] === 'number' && op !== 'open' && this.fallback?.owns(a[0]) === true;
     const binary = a.some((x) => x instanceof Uint8Array && op !== 'write' && !isUtf8(x));
     if (this.fallback !== undefined && (byHandle || binary)) return this.fallback.call(op, ...args);
-    const result = await withTimeout(this.dispatch(op, a), this.opTimeoutMs, () => new RemoteFsError('ETIMEDOUT', `no answer from the SFTP server within ${this.opTimeoutMs / 1000}s`, op));
+    const result = await withTimeout(
+      this.dispatch(op, a),
+      this.opTimeoutMs,
+      () => new RemoteFsError('ETIMEDOUT', `no answer from the SFTP server within ${this.opTimeoutMs / 1000}s`, op),
+    );
     return result as FileOpResult<K>;
   }
 
@@ -139,9 +163,13 @@ export class SftpFs implements RemoteFs {
             const at = await this.lstatOrNull(p);
             if (at !== null && (at.mode & S_IFMT) === S_IFDIR) throw new RemoteFsError('EISDIR', `open ${p}: is a directory`, op);
           }
-          const handle = await this.call1<Buffer>(op, (cb) => s.open(p, sftpFlags(flags), { mode: num(2) }, cb)).catch(async (err: RemoteFsError) => {
-            throw (flags & constants.O_EXCL) !== 0 && (await this.lstatOrNull(p)) !== null ? new RemoteFsError('EEXIST', `open ${p}: file exists`, op) : err;
-          });
+          const handle = await this.call1<Buffer>(op, (cb) => s.open(p, sftpFlags(flags), { mode: num(2) }, cb)).catch(
+            async (err: RemoteFsError) => {
+              throw (flags & constants.O_EXCL) !== 0 && (await this.lstatOrNull(p)) !== null
+                ? new RemoteFsError('EEXIST', `open ${p}: file exists`, op)
+                : err;
+            },
+          );
           const id = this.nextHandle++;
           this.handles.set(id, handle);
           return id;
@@ -156,7 +184,9 @@ export class SftpFs implements RemoteFs {
         const handle = this.handle(num(0), op);
         const buf = Buffer.alloc(Math.min(num(2), 1 << 20));
         const n = await new Promise<number>((resolve, reject) =>
-          s.read(handle, buf, 0, buf.length, num(1), (err, bytesRead) => (err ? (err as { code?: number }).code === 1 ? resolve(0) : reject(this.error(op, err)) : resolve(bytesRead))),
+          s.read(handle, buf, 0, buf.length, num(1), (err, bytesRead) =>
+            err ? ((err as { code?: number }).code === 1 ? resolve(0) : reject(this.error(op, err))) : resolve(bytesRead),
+          ),
         );
         return buf.subarray(0, n);
       }
@@ -189,34 +219,61 @@ export class SftpFs implements RemoteFs {
       case 'remove':
         return this.onPath(op, path(0), async (p) => {
           const at = await this.call1<SftpAttrs>('lstat', (cb) => s.lstat(p, cb));
-          await this.call1<void>((at.mode & S_IFMT) === S_IFDIR ? 'rmdir' : 'unlink', (cb) => ((at.mode & S_IFMT) === S_IFDIR ? s.rmdir(p, cb) : s.unlink(p, cb)));
+          await this.call1<void>((at.mode & S_IFMT) === S_IFDIR ? 'rmdir' : 'unlink', (cb) =>
+            (at.mode & S_IFMT) === S_IFDIR ? s.rmdir(p, cb) : s.unlink(p, cb),
+          );
           return null;
         });
       case 'rename':
         // posix-rename replaces an existing target, as rename(2) does; plain SFTP rename refuses.
-        return this.onPath(op, path(0), (from) => this.call1<void>(op, (cb) => s.ext_openssh_rename(from, text(path(1), op), cb))).then(() => null);
+        return this.onPath(op, path(0), (from) => this.call1<void>(op, (cb) => s.ext_openssh_rename(from, text(path(1), op), cb))).then(
+          () => null,
+        );
       case 'chmod':
         return this.onPath(op, path(0), (p) => this.call1<void>(op, (cb) => s.chmod(p, num(1), cb))).then(() => null);
       case 'chown':
-        return this.onPath(op, path(0), (p) => this.call1<void>(op, (cb) => s.ext_openssh_lsetstat(p, { uid: num(1), gid: num(2) }, cb))).then(() => null);
+        return this.onPath(op, path(0), (p) =>
+          this.call1<void>(op, (cb) => s.ext_openssh_lsetstat(p, { uid: num(1), gid: num(2) }, cb)),
+        ).then(() => null);
       case 'truncate':
         return this.onPath(op, path(0), (p) => this.call1<void>(op, (cb) => s.setstat(p, { size: num(1) }, cb))).then(() => null);
       case 'utimes':
-        return this.onPath(op, path(0), (p) => this.call1<void>(op, (cb) => s.ext_openssh_lsetstat(p, { atime: num(1) / 1000, mtime: num(2) / 1000 }, cb))).then(() => null);
+        return this.onPath(op, path(0), (p) =>
+          this.call1<void>(op, (cb) => s.ext_openssh_lsetstat(p, { atime: num(1) / 1000, mtime: num(2) / 1000 }, cb)),
+        ).then(() => null);
       case 'readlink':
         return this.onPath(op, path(0), async (p) => Buffer.from(await this.call1<string>(op, (cb) => s.readlink(p, cb))));
       case 'symlink':
         // (ssh2 already swaps the arguments for OpenSSH's reversed SSH_FXP_SYMLINK.)
         return this.onPath(op, path(1), (p) => this.call1<void>(op, (cb) => s.symlink(text(path(0), op), p, cb))).then(() => null);
       case 'link':
-        return this.onPath(op, path(0), (from) => this.call1<void>(op, (cb) => s.ext_openssh_hardlink(from, text(path(1), op), cb))).then(() => null);
+        return this.onPath(op, path(0), (from) => this.call1<void>(op, (cb) => s.ext_openssh_hardlink(from, text(path(1), op), cb))).then(
+          () => null,
+        );
       case 'realpath':
         return this.onPath(op, path(0), async (p) => Buffer.from(await this.call1<string>(op, (cb) => s.realpath(p, cb))));
       case 'statfs':
         return this.onPath(op, path(0), async (p) => {
-          type Vfs = { f_frsize: number; f_bsize: number; f_blocks: number; f_bfree: number; f_bavail: number; f_files: number; f_ffree: number };
-          const v = await this.call1<Vfs>(op, (cb) => s.ext_openssh_statvfs(p, cb as unknown as (err: Error | undefined, fsInfo: unknown) => void));
-          return { bsize: Number(v.f_frsize || v.f_bsize), blocks: Number(v.f_blocks), bfree: Number(v.f_bfree), bavail: Number(v.f_bavail), files: Number(v.f_files), ffree: Number(v.f_ffree) };
+          type Vfs = {
+            f_frsize: number;
+            f_bsize: number;
+            f_blocks: number;
+            f_bfree: number;
+            f_bavail: number;
+            f_files: number;
+            f_ffree: number;
+          };
+          const v = await this.call1<Vfs>(op, (cb) =>
+            s.ext_openssh_statvfs(p, cb as unknown as (err: Error | undefined, fsInfo: unknown) => void),
+          );
+          return {
+            bsize: Number(v.f_frsize || v.f_bsize),
+            blocks: Number(v.f_blocks),
+            bfree: Number(v.f_bfree),
+            bavail: Number(v.f_bavail),
+            files: Number(v.f_files),
+            ffree: Number(v.f_ffree),
+          };
         });
       case 'getwd':
         return Buffer.from(await this.call1<string>(op, (cb) => s.realpath('.', cb)));
@@ -233,15 +290,23 @@ export class SftpFs implements RemoteFs {
         }
       }
       case 'readFiles':
-        return readFilesEach(path(0), a[1] as Uint8Array[], num(2), async (p, limit) => (await this.dispatch('readFile', [p, limit])) as Uint8Array);
+        return readFilesEach(
+          path(0),
+          a[1] as Uint8Array[],
+          num(2),
+          async (p, limit) => (await this.dispatch('readFile', [p, limit])) as Uint8Array,
+        );
     }
   }
 
   private async readdir(p: string): Promise<WireDirEntry[]> {
     const list = await this.call1<{ filename: string; attrs: SftpAttrs }[]>('readdir', (cb) => this.sftp.readdir(p, cb));
     // A name that was not UTF-8 came back with U+FFFD in it: only sh can list it as it is.
-    if (this.fallback !== undefined && list.some((e) => e.filename.includes('\uFFFD'))) return this.fallback.call('readdir', Buffer.from(p));
-    return list.filter((e) => e.filename !== '.' && e.filename !== '..').map((e) => ({ name: Buffer.from(e.filename), st: wireStat(e.attrs) }));
+    if (this.fallback !== undefined && list.some((e) => e.filename.includes('\uFFFD')))
+      return this.fallback.call('readdir', Buffer.from(p));
+    return list
+      .filter((e) => e.filename !== '.' && e.filename !== '..')
+      .map((e) => ({ name: Buffer.from(e.filename), st: wireStat(e.attrs) }));
   }
 
   private async mkdirAll(p: string, mode: number): Promise<void> {

@@ -11,7 +11,7 @@
 export const STAT_FORMAT = '%d %i %f %h %u %g %t %T %s %b %B %X %Y %Z';
 
 const PRELUDE = [
-  "fail() { printf '\\000errno:%s\\n' \"$1\" >&2; exit 1; }",
+  'fail() { printf \'\\000errno:%s\\n\' "$1" >&2; exit 1; }',
   'here() { [ -e "$1" ] || [ -L "$1" ]; }',
   'realdir() { [ -d "$1" ] && [ ! -L "$1" ]; }',
 ].join('\n');
@@ -45,32 +45,38 @@ export const SCRIPTS = {
   stat: () => `stat -L -c '${STAT_FORMAT}' -- "$p"`,
   lstat: () => `stat -c '${STAT_FORMAT}' -- "$p"`,
   // The count, the names (NUL-terminated), then one lstat line per name in order.
-  readdir: () => [
-    'cd -P -- "$p" || exit 1',
-    'set -- * .[!.]* ..?*',
-    'for f; do shift; if here "$f"; then set -- "$@" "$f"; fi; done',
-    "printf '%s\\000' \"$#\"",
-    '[ $# -eq 0 ] && exit 0',
-    "printf '%s\\000' \"$@\"",
-    // One stat for all; when one entry vanished meanwhile, its output is dropped (a line short,
-    // the rest would pair with the wrong names) and each is asked alone, '-' for the gone.
-    `if s=$(stat -c '${STAT_FORMAT}' -- "$@" 2>/dev/null); then printf '%s\\n' "$s"; else for f; do stat -c '${STAT_FORMAT}' -- "$f" 2>/dev/null || echo -; done; fi`,
-  ].join('\n'),
-  open: (o: OpenCheck) => [
-    'if ! here "$p"; then',
-    o.create ? `  cat /dev/null > "$p" || exit 1; chmod ${MASKED(o.mode)} -- "$p" || exit 1` : '  fail ENOENT',
-    'else',
-    o.create && o.exclusive ? '  fail EEXIST' : '',
-    '  [ -e "$p" ] || fail ENOENT',
-    o.write ? '  [ -d "$p" ] && fail EISDIR' : '',
-    o.read ? '  [ -r "$p" ] || fail EACCES' : '',
-    o.write ? '  [ -w "$p" ] || fail EACCES' : '',
-    o.truncate && o.write ? '  cat /dev/null > "$p" || exit 1' : '',
-    'fi',
-  ].filter((l) => l !== '').join('\n'),
-  read: (position: number, length: number) => `[ -d "$p" ] && fail EISDIR; dd if="$p" bs=65536 skip=${int(position)} count=${int(length)} iflag=skip_bytes,count_bytes 2>/dev/null || { [ -r "$p" ] || fail EACCES; fail EIO; }`,
+  readdir: () =>
+    [
+      'cd -P -- "$p" || exit 1',
+      'set -- * .[!.]* ..?*',
+      'for f; do shift; if here "$f"; then set -- "$@" "$f"; fi; done',
+      'printf \'%s\\000\' "$#"',
+      '[ $# -eq 0 ] && exit 0',
+      'printf \'%s\\000\' "$@"',
+      // One stat for all; when one entry vanished meanwhile, its output is dropped (a line short,
+      // the rest would pair with the wrong names) and each is asked alone, '-' for the gone.
+      `if s=$(stat -c '${STAT_FORMAT}' -- "$@" 2>/dev/null); then printf '%s\\n' "$s"; else for f; do stat -c '${STAT_FORMAT}' -- "$f" 2>/dev/null || echo -; done; fi`,
+    ].join('\n'),
+  open: (o: OpenCheck) =>
+    [
+      'if ! here "$p"; then',
+      o.create ? `  cat /dev/null > "$p" || exit 1; chmod ${MASKED(o.mode)} -- "$p" || exit 1` : '  fail ENOENT',
+      'else',
+      o.create && o.exclusive ? '  fail EEXIST' : '',
+      '  [ -e "$p" ] || fail ENOENT',
+      o.write ? '  [ -d "$p" ] && fail EISDIR' : '',
+      o.read ? '  [ -r "$p" ] || fail EACCES' : '',
+      o.write ? '  [ -w "$p" ] || fail EACCES' : '',
+      o.truncate && o.write ? '  cat /dev/null > "$p" || exit 1' : '',
+      'fi',
+    ]
+      .filter((l) => l !== '')
+      .join('\n'),
+  read: (position: number, length: number) =>
+    `[ -d "$p" ] && fail EISDIR; dd if="$p" bs=65536 skip=${int(position)} count=${int(length)} iflag=skip_bytes,count_bytes 2>/dev/null || { [ -r "$p" ] || fail EACCES; fail EIO; }`,
   // dd always talks on stderr: keep what it said only when it failed.
-  write: (position: number) => `e=$(dd of="$p" bs=65536 seek=${int(position)} oflag=seek_bytes conv=notrunc 2>&1) || { echo "$e" >&2; exit 1; }`,
+  write: (position: number) =>
+    `e=$(dd of="$p" bs=65536 seek=${int(position)} oflag=seek_bytes conv=notrunc 2>&1) || { echo "$e" >&2; exit 1; }`,
   append: () => 'cat >> "$p"',
   truncate: (length: number) => `here "$p" || fail ENOENT; [ -d "$p" ] && fail EISDIR; truncate -c -s ${int(length)} -- "$p"`,
   fsync: () => 'sync',
@@ -80,26 +86,29 @@ export const SCRIPTS = {
   rmdir: () => 'rmdir -- "$p"',
   remove: () => 'if realdir "$p"; then rmdir -- "$p"; else rm -- "$p"; fi',
   // rename(2): a directory may replace an empty directory; mv would move into it instead.
-  rename: () => [
-    'here "$p" || fail ENOENT',
-    'if realdir "$q"; then',
-    '  realdir "$p" || fail EISDIR',
-    '  [ "$p" -ef "$q" ] && exit 0',
-    '  rmdir -- "$q" 2>/dev/null || fail ENOTEMPTY',
-    'elif here "$q" && realdir "$p"; then fail ENOTDIR',
-    'fi',
-    'mv -f -- "$p" "$q"',
-  ].join('\n'),
+  rename: () =>
+    [
+      'here "$p" || fail ENOENT',
+      'if realdir "$q"; then',
+      '  realdir "$p" || fail EISDIR',
+      '  [ "$p" -ef "$q" ] && exit 0',
+      '  rmdir -- "$q" 2>/dev/null || fail ENOTEMPTY',
+      'elif here "$q" && realdir "$p"; then fail ENOTDIR',
+      'fi',
+      'mv -f -- "$p" "$q"',
+    ].join('\n'),
   chmod: (mode: number) => `chmod ${(mode & 0o7777).toString(8)} -- "$p"`,
   chown: (uid: number, gid: number) => `chown -h ${int(uid)}:${int(gid)} -- "$p"`,
-  utimes: (atimeMs: number, mtimeMs: number) => `here "$p" || fail ENOENT; touch -c -a -d @${int(Math.floor(atimeMs / 1000))} -- "$p" && touch -c -m -d @${int(Math.floor(mtimeMs / 1000))} -- "$p"`,
+  utimes: (atimeMs: number, mtimeMs: number) =>
+    `here "$p" || fail ENOENT; touch -c -a -d @${int(Math.floor(atimeMs / 1000))} -- "$p" && touch -c -m -d @${int(Math.floor(mtimeMs / 1000))} -- "$p"`,
   readlink: () => '[ -L "$p" ] || { here "$p" && fail EINVAL; fail ENOENT; }; readlink -- "$p"',
   symlink: () => 'here "$q" && fail EEXIST; ln -s -- "$p" "$q"',
   link: () => 'here "$p" || fail ENOENT; here "$q" && fail EEXIST; realdir "$p" && fail EPERM; ln -- "$p" "$q"',
   realpath: () => 'here "$p" || fail ENOENT; realpath -- "$p" 2>/dev/null || readlink -f -- "$p"',
-  statfs: () => "stat -f -c '%S %b %f %a %c %d' -- \"$p\"",
+  statfs: () => 'stat -f -c \'%S %b %f %a %c %d\' -- "$p"',
   getwd: () => 'pwd -P',
-  readFile: (limit: number) => `[ -d "$p" ] && fail EISDIR; here "$p" || fail ENOENT; [ -r "$p" ] || fail EACCES; dd if="$p" bs=65536 count=${int(limit)} iflag=count_bytes 2>/dev/null`,
+  readFile: (limit: number) =>
+    `[ -d "$p" ] && fail EISDIR; here "$p" || fail ENOENT; [ -r "$p" ] || fail EACCES; dd if="$p" bs=65536 count=${int(limit)} iflag=count_bytes 2>/dev/null`,
 } as const;
 
 export function script(body: string, paths: readonly (readonly [string, Uint8Array])[]): string {

@@ -5,7 +5,16 @@
  * explicit marker or the tool's message, and ENOENT under a file component becomes ENOTDIR.
  */
 import { constants } from 'node:fs';
-import { MAX_IO, readFilesEach, type FileOpArgs, type FileOpName, type FileOpResult, type WireDirEntry, type WireStat, type WireStatfs } from '../../protocol/file-ops.js';
+import {
+  MAX_IO,
+  readFilesEach,
+  type FileOpArgs,
+  type FileOpName,
+  type FileOpResult,
+  type WireDirEntry,
+  type WireStat,
+  type WireStatfs,
+} from '../../protocol/file-ops.js';
 import { RemoteFsError, type RemoteFs } from '../host.js';
 import { SCRIPTS, script } from './sh-fs-scripts.js';
 
@@ -52,9 +61,18 @@ function parseStat(line: string, op: string): WireStat {
   const hex = (i: number): number => parseInt(f[i] ?? '0', 16);
   const [major, minor] = [hex(6), hex(7)];
   return {
-    dev: n(0), ino: n(1), mode: hex(2), nlink: n(3), uid: n(4), gid: n(5),
+    dev: n(0),
+    ino: n(1),
+    mode: hex(2),
+    nlink: n(3),
+    uid: n(4),
+    gid: n(5),
     rdev: (major & 0xfff) * 256 + (minor & 0xff) + (minor & ~0xff) * 4096,
-    size: n(8), blocks: Math.ceil((n(9) * n(10)) / 512), atimeMs: n(11) * 1000, mtimeMs: n(12) * 1000, ctimeMs: n(13) * 1000,
+    size: n(8),
+    blocks: Math.ceil((n(9) * n(10)) / 512),
+    atimeMs: n(11) * 1000,
+    mtimeMs: n(12) * 1000,
+    ctimeMs: n(13) * 1000,
   };
 }
 
@@ -92,7 +110,14 @@ export class ShellFs implements RemoteFs {
     let code = errnoOf(r.stderr);
     const first = paths[0];
     if (code === 'ENOENT' && first !== undefined && (await this.underFile(first))) code = 'ENOTDIR';
-    throw new RemoteFsError(code, r.stderr.toString().replace(/\u0000errno:[A-Z0-9]+\n?/, '').trim() || code, op);
+    throw new RemoteFsError(
+      code,
+      r.stderr
+        .toString()
+        .replace(/\u0000errno:[A-Z0-9]+\n?/, '')
+        .trim() || code,
+      op,
+    );
   }
 
   /** Does a component of `path` name something that is not a directory? */
@@ -116,7 +141,14 @@ export class ShellFs implements RemoteFs {
       case 'open': {
         const flags = num(1);
         const access = flags & 3;
-        const check = { read: access !== constants.O_WRONLY, write: access !== constants.O_RDONLY, create: (flags & constants.O_CREAT) !== 0, exclusive: (flags & constants.O_EXCL) !== 0, truncate: (flags & constants.O_TRUNC) !== 0, mode: num(2) };
+        const check = {
+          read: access !== constants.O_WRONLY,
+          write: access !== constants.O_RDONLY,
+          create: (flags & constants.O_CREAT) !== 0,
+          exclusive: (flags & constants.O_EXCL) !== 0,
+          truncate: (flags & constants.O_TRUNC) !== 0,
+          mode: num(2),
+        };
         await this.sh(op, SCRIPTS.open(check), [path(0)]);
         const id = this.nextHandle++;
         this.handles.set(id, { path: path(0), flags });
@@ -178,7 +210,12 @@ export class ShellFs implements RemoteFs {
       case 'readFile':
         return this.sh(op, SCRIPTS.readFile(Math.min(num(1), MAX_IO)), [path(0)]);
       case 'readFiles':
-        return readFilesEach(path(0), a[1] as Uint8Array[], num(2), async (p, limit) => (await this.dispatch('readFile', [p, limit])) as Uint8Array);
+        return readFilesEach(
+          path(0),
+          a[1] as Uint8Array[],
+          num(2),
+          async (p, limit) => (await this.dispatch('readFile', [p, limit])) as Uint8Array,
+        );
     }
   }
 
@@ -193,7 +230,10 @@ export class ShellFs implements RemoteFs {
       names.push(out.subarray(at + 1, end));
       at = end;
     }
-    const stats = out.subarray(at + 1).toString('latin1').split('\n');
+    const stats = out
+      .subarray(at + 1)
+      .toString('latin1')
+      .split('\n');
     return names.map((name, i) => {
       const st = stats[i];
       return st === undefined || st === '-' || st === '' ? { name } : { name, st: parseStat(st, 'readdir') };
@@ -201,7 +241,11 @@ export class ShellFs implements RemoteFs {
   }
 
   private async statfs(path: Uint8Array): Promise<WireStatfs> {
-    const [bsize = 0, blocks = 0, bfree = 0, bavail = 0, files = 0, ffree = 0] = (await this.sh('statfs', SCRIPTS.statfs(), [path])).toString().trim().split(' ').map(Number);
+    const [bsize = 0, blocks = 0, bfree = 0, bavail = 0, files = 0, ffree = 0] = (await this.sh('statfs', SCRIPTS.statfs(), [path]))
+      .toString()
+      .trim()
+      .split(' ')
+      .map(Number);
     return { bsize, blocks, bfree, bavail, files, ffree };
   }
 }

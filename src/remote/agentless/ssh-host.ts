@@ -74,20 +74,60 @@ export class AgentlessSshHost implements RemoteHost {
 
   /** `opTimeoutMs`: the deadline of each file operation, script and session opened. */
   static async start(first: SshConnection, connectMore: () => Promise<SshConnection>, opTimeoutMs: number): Promise<AgentlessSshHost> {
-    const probe = await runScript(first.client, ['printf "%s%s\\n" MPROXY-INFO: "$HOME"', 'printf "%s%s\\n" MPROXY-INFO: "$(id -un)"', 'printf "%s%s\\n" MPROXY-INFO: "$PATH"', 'printf "%s%s\\n" MPROXY-INFO: "${SHELL:-/bin/sh}"', 'printf "%s%s\\n" MPROXY-INFO: "$(uname -s) $(uname -m)"', 'printf "%s%s\\n" MPROXY-INFO: "$(id -u) $(id -g)"'].join('\n'), first.description, opTimeoutMs);
-    const [home = '/', user = '', path = '/usr/bin:/bin', shell = '/bin/sh', system = '', ids = ''] = probe.stdout.split('\n').filter((l) => l.startsWith(MARK)).map((l) => l.slice(MARK.length));
+    const probe = await runScript(
+      first.client,
+      [
+        'printf "%s%s\\n" MPROXY-INFO: "$HOME"',
+        'printf "%s%s\\n" MPROXY-INFO: "$(id -un)"',
+        'printf "%s%s\\n" MPROXY-INFO: "$PATH"',
+        'printf "%s%s\\n" MPROXY-INFO: "${SHELL:-/bin/sh}"',
+        'printf "%s%s\\n" MPROXY-INFO: "$(uname -s) $(uname -m)"',
+        'printf "%s%s\\n" MPROXY-INFO: "$(id -u) $(id -g)"',
+      ].join('\n'),
+      first.description,
+      opTimeoutMs,
+    );
+    const [home = '/', user = '', path = '/usr/bin:/bin', shell = '/bin/sh', system = '', ids = ''] = probe.stdout
+      .split('\n')
+      .filter((l) => l.startsWith(MARK))
+      .map((l) => l.slice(MARK.length));
     const [platform = 'unknown', arch = 'unknown'] = system.split(' ');
     const sftp = await withTimeout(
       new Promise<SftpWrapper>((resolve, reject) =>
-        first.client.sftp((err, s) => (err ? reject(new MproxyError('E_SSH_CONNECT', `${first.description} has no SFTP subsystem: ${err.message}`, { hint: 'enable `Subsystem sftp` in the server\'s sshd_config, or install node >= 18 there for the agent' })) : resolve(s))),
+        first.client.sftp((err, s) =>
+          err
+            ? reject(
+                new MproxyError('E_SSH_CONNECT', `${first.description} has no SFTP subsystem: ${err.message}`, {
+                  hint: "enable `Subsystem sftp` in the server's sshd_config, or install node >= 18 there for the agent",
+                }),
+              )
+            : resolve(s),
+        ),
       ),
       opTimeoutMs,
-      () => new MproxyError('E_TIMEOUT', `${first.description} did not start its SFTP subsystem within ${opTimeoutMs / 1000}s`, { hint: 'target.op_timeout sets this deadline' }),
+      () =>
+        new MproxyError('E_TIMEOUT', `${first.description} did not start its SFTP subsystem within ${opTimeoutMs / 1000}s`, {
+          hint: 'target.op_timeout sets this deadline',
+        }),
     );
-    const info: RemoteInfo = { tier: 'agentless', platform: platform.toLowerCase(), arch, home, user, path, shell, ...numericIds(ids), capabilities: ['exec', 'fs', 'path', 'signals', 'pty'], limitations: AGENTLESS_SSH_LIMITS };
+    const info: RemoteInfo = {
+      tier: 'agentless',
+      platform: platform.toLowerCase(),
+      arch,
+      home,
+      user,
+      path,
+      shell,
+      ...numericIds(ids),
+      capabilities: ['exec', 'fs', 'path', 'signals', 'pty'],
+      limitations: AGENTLESS_SSH_LIMITS,
+    };
     let host: AgentlessSshHost | undefined;
     // What SFTP cannot carry (paths that are not UTF-8) goes through sh on exec channels.
-    const viaSh = new ShellFs((script, stdin) => (host !== undefined ? host.runShell(script, stdin) : Promise.reject(new Error('not started'))), SHELL_HANDLES);
+    const viaSh = new ShellFs(
+      (script, stdin) => (host !== undefined ? host.runShell(script, stdin) : Promise.reject(new Error('not started'))),
+      SHELL_HANDLES,
+    );
     host = new AgentlessSshHost(first, connectMore, info, new SftpFs(sftp, opTimeoutMs, viaSh), opTimeoutMs);
     return host;
   }
@@ -98,7 +138,12 @@ export class AgentlessSshHost implements RemoteHost {
    */
   private async runShell(script: string, stdin?: Uint8Array): Promise<ShellResult> {
     const marked = `printf '\\000mproxy:start\\n'; printf '\\000mproxy:start\\n' >&2\n${script}`;
-    const r = await collectWithin(await this.channel(octalCommand(marked)), stdin, scriptDeadline(this.opTimeoutMs, stdin), `a file operation on ${this.slots[0]?.conn.description ?? 'the remote'}`);
+    const r = await collectWithin(
+      await this.channel(octalCommand(marked)),
+      stdin,
+      scriptDeadline(this.opTimeoutMs, stdin),
+      `a file operation on ${this.slots[0]?.conn.description ?? 'the remote'}`,
+    );
     const afterMarker = (all: Buffer): Buffer => {
       const at = all.indexOf(`${START}\n`, 0, 'latin1');
       return at < 0 ? all : all.subarray(at + START.length + 1);
@@ -111,7 +156,8 @@ export class AgentlessSshHost implements RemoteHost {
   }
 
   exec(request: ExecRequest): AgentlessProcess {
-    if ((request.fds ?? []).length > 0) return refusedProcess(request, new MproxyError('E_EXEC', 'extra file descriptors need the agent (node >= 18 on the remote)'));
+    if ((request.fds ?? []).length > 0)
+      return refusedProcess(request, new MproxyError('E_EXEC', 'extra file descriptors need the agent (node >= 18 on the remote)'));
     const boot = sshBoot(request);
     const opening = this.channel(boot.command, request.pty).then(sshTransport);
     return new AgentlessProcess(opening, request, (pid, signal) => this.signalGroup(pid, signal), boot.preamble);

@@ -32,7 +32,10 @@ export function sshTransport(channel: ClientChannel): ExecTransport {
   const status = new Promise<ExitStatus | null>((resolve) => {
     let got: ExitStatus | null = null;
     channel.on('exit', (code: number | null, signal?: string) => {
-      got = code !== null && code !== undefined ? { code, signal: null } : { code: null, signal: signal === undefined ? null : signal.startsWith('SIG') ? signal : `SIG${signal}` };
+      got =
+        code !== null && code !== undefined
+          ? { code, signal: null }
+          : { code: null, signal: signal === undefined ? null : signal.startsWith('SIG') ? signal : `SIG${signal}` };
     });
     channel.on('close', () => resolve(got));
   });

@@ -49,11 +49,39 @@ export class DockerAgentlessHost implements RemoteHost {
   }
 
   /** `opTimeoutMs`: the deadline of each script (file operations, signals, the probe). */
-  static async start(docker: Dockerode, container: Dockerode.Container, description: string, opTimeoutMs: number): Promise<DockerAgentlessHost> {
-    const probe = await runDockerScript(docker, container, ['HOME', '$(id -un 2>/dev/null)', 'PATH', 'SHELL:-/bin/sh', '$(uname -s) $(uname -m)', '$(id -u) $(id -g)'].map((v) => `printf '%s%s\\n' ${MARK} "${v.startsWith('$') ? v : `\${${v}}`}"`).join('\n'), description, opTimeoutMs);
-    const [home = '/', user = '', path = '/usr/bin:/bin', shell = '/bin/sh', system = '', ids = ''] = probe.stdout.toString().split('\n').filter((l) => l.startsWith(MARK)).map((l) => l.slice(MARK.length));
+  static async start(
+    docker: Dockerode,
+    container: Dockerode.Container,
+    description: string,
+    opTimeoutMs: number,
+  ): Promise<DockerAgentlessHost> {
+    const probe = await runDockerScript(
+      docker,
+      container,
+      ['HOME', '$(id -un 2>/dev/null)', 'PATH', 'SHELL:-/bin/sh', '$(uname -s) $(uname -m)', '$(id -u) $(id -g)']
+        .map((v) => `printf '%s%s\\n' ${MARK} "${v.startsWith('$') ? v : `\${${v}}`}"`)
+        .join('\n'),
+      description,
+      opTimeoutMs,
+    );
+    const [home = '/', user = '', path = '/usr/bin:/bin', shell = '/bin/sh', system = '', ids = ''] = probe.stdout
+      .toString()
+      .split('\n')
+      .filter((l) => l.startsWith(MARK))
+      .map((l) => l.slice(MARK.length));
     const [platform = 'unknown', arch = 'unknown'] = system.split(' ');
-    const info: RemoteInfo = { tier: 'agentless', platform: platform.toLowerCase(), arch, home, user: user || 'root', path, shell, ...numericIds(ids), capabilities: ['exec', 'fs', 'path', 'signals', 'pty'], limitations: LIMITS };
+    const info: RemoteInfo = {
+      tier: 'agentless',
+      platform: platform.toLowerCase(),
+      arch,
+      home,
+      user: user || 'root',
+      path,
+      shell,
+      ...numericIds(ids),
+      capabilities: ['exec', 'fs', 'path', 'signals', 'pty'],
+      limitations: LIMITS,
+    };
     return new DockerAgentlessHost(docker, container, description, info, opTimeoutMs);
   }
 
@@ -82,22 +110,36 @@ export class DockerAgentlessHost implements RemoteHost {
   }
 
   exec(request: ExecRequest): RemoteProcess {
-    if ((request.fds ?? []).length > 0) return refusedProcess(request, new MproxyError('E_EXEC', 'extra file descriptors need the agent (node >= 18 in the container)'));
+    if ((request.fds ?? []).length > 0)
+      return refusedProcess(request, new MproxyError('E_EXEC', 'extra file descriptors need the agent (node >= 18 in the container)'));
     const pty = request.pty;
     const opening = (async (): Promise<ExecTransport> => {
       if (this.closed) throw new MproxyError('E_CONNECTION_LOST', `the connection to ${this.description} was closed`);
-      const e = await dockerExec(this.docker, this.container, ['/bin/sh', '-c', execScript(request, { pty: pty !== undefined })], this.description, pty).catch(async (err: unknown) => {
+      const e = await dockerExec(
+        this.docker,
+        this.container,
+        ['/bin/sh', '-c', execScript(request, { pty: pty !== undefined })],
+        this.description,
+        pty,
+      ).catch(async (err: unknown) => {
         await this.checkGone();
         throw err;
       });
-      return { stdin: e.stdin, stdout: e.stdout, stderr: e.stderr, status: e.exitCode.then(statusOf), resize: (cols, rows) => e.resize(cols, rows) };
+      return {
+        stdin: e.stdin,
+        stdout: e.stdout,
+        stderr: e.stderr,
+        status: e.exitCode.then(statusOf),
+        resize: (cols, rows) => e.resize(cols, rows),
+      };
     })();
     return new AgentlessProcess(opening, request, (pid, signal) => this.signalGroup(pid, signal));
   }
 
   private signalGroup(pid: number, signal: string): void {
     const script = killScript(pid, signal);
-    if (script !== undefined && !this.closed) void runDockerScript(this.docker, this.container, script, this.description, this.opTimeoutMs).catch(() => undefined);
+    if (script !== undefined && !this.closed)
+      void runDockerScript(this.docker, this.container, script, this.description, this.opTimeoutMs).catch(() => undefined);
   }
 
   pathQuery(dirs: readonly string[] = []): Promise<PathEntry[]> {

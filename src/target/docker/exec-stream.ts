@@ -30,14 +30,30 @@ async function finalCode(exec: Dockerode.Exec): Promise<number | null> {
   return null;
 }
 
-export async function dockerExec(docker: Dockerode, container: Dockerode.Container, cmd: readonly string[], description: string, pty?: PtyRequest): Promise<DockerExec> {
+export async function dockerExec(
+  docker: Dockerode,
+  container: Dockerode.Container,
+  cmd: readonly string[],
+  description: string,
+  pty?: PtyRequest,
+): Promise<DockerExec> {
   let exec: Dockerode.Exec;
   let stream: Duplex;
   try {
-    exec = await container.exec({ Cmd: [...cmd], AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: pty !== undefined, ...(pty !== undefined ? { Env: [`TERM=${pty.term || 'xterm'}`] } : {}) });
+    exec = await container.exec({
+      Cmd: [...cmd],
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: pty !== undefined,
+      ...(pty !== undefined ? { Env: [`TERM=${pty.term || 'xterm'}`] } : {}),
+    });
     stream = (await exec.start({ hijack: true, stdin: true, ...(pty !== undefined ? { Tty: true } : {}) })) as Duplex;
   } catch (err) {
-    throw new MproxyError('E_DOCKER', `cannot run a command in ${description}: ${(err as Error).message}`, { hint: 'is the container still running? (docker ps)', cause: err });
+    throw new MproxyError('E_DOCKER', `cannot run a command in ${description}: ${(err as Error).message}`, {
+      hint: 'is the container still running? (docker ps)',
+      cause: err,
+    });
   }
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -75,8 +91,18 @@ export interface ScriptOutput {
 
 /** Runs a POSIX sh script in the container with `input` on stdin, and collects its output. */
 /** A short script in the container, within `timeoutMs` (plus time for its input); a late one is abandoned with E_TIMEOUT. */
-export async function runDockerScript(docker: Dockerode, container: Dockerode.Container, script: string, description: string, timeoutMs: number, input?: Uint8Array): Promise<ScriptOutput> {
-  const timeout = (): MproxyError => new MproxyError('E_TIMEOUT', `a shell command in ${description} did not finish within ${(ms / 1000).toFixed(0)}s`, { hint: ['is the container paused or overloaded? (docker ps shows it)', 'target.op_timeout sets this deadline'] });
+export async function runDockerScript(
+  docker: Dockerode,
+  container: Dockerode.Container,
+  script: string,
+  description: string,
+  timeoutMs: number,
+  input?: Uint8Array,
+): Promise<ScriptOutput> {
+  const timeout = (): MproxyError =>
+    new MproxyError('E_TIMEOUT', `a shell command in ${description} did not finish within ${(ms / 1000).toFixed(0)}s`, {
+      hint: ['is the container paused or overloaded? (docker ps shows it)', 'target.op_timeout sets this deadline'],
+    });
   const ms = scriptDeadline(timeoutMs, input);
   const e = await withTimeout(dockerExec(docker, container, ['/bin/sh', '-c', script], description), ms, timeout);
   const out: Buffer[] = [];

@@ -38,36 +38,71 @@ export function dockerClient(dockerHost: string | undefined, env: NodeJS.Process
  * https, checked against DOCKER_CERT_PATH's ca.pem with its cert.pem and key.pem (default
  * ~/.docker), as `docker --tlsverify` does.
  */
-function tcpSecurity(port: number, env: NodeJS.ProcessEnv): { port: number; protocol: 'http' | 'https'; ca?: Buffer; cert?: Buffer; key?: Buffer } {
+function tcpSecurity(
+  port: number,
+  env: NodeJS.ProcessEnv,
+): { port: number; protocol: 'http' | 'https'; ca?: Buffer; cert?: Buffer; key?: Buffer } {
   const verify = (env['DOCKER_TLS_VERIFY'] ?? '') !== '' || port === 2376;
   if (!verify) return { port, protocol: 'http' };
   const dir = env['DOCKER_CERT_PATH'] ?? join(env['HOME'] ?? homedir(), '.docker');
   try {
-    return { port, protocol: 'https', ca: readFileSync(join(dir, 'ca.pem')), cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
+    return {
+      port,
+      protocol: 'https',
+      ca: readFileSync(join(dir, 'ca.pem')),
+      cert: readFileSync(join(dir, 'cert.pem')),
+      key: readFileSync(join(dir, 'key.pem')),
+    };
   } catch (err) {
-    throw new MproxyError('E_DOCKER', `DOCKER_TLS_VERIFY is set, but the TLS files are not in ${dir}: ${messageOf(err)}`, { hint: 'set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem (as for docker --tlsverify)', cause: err });
+    throw new MproxyError('E_DOCKER', `DOCKER_TLS_VERIFY is set, but the TLS files are not in ${dir}: ${messageOf(err)}`, {
+      hint: 'set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem (as for docker --tlsverify)',
+      cause: err,
+    });
   }
 }
 
-async function findContainer(docker: Dockerode, address: string, target: Extract<Target, { kind: 'docker' | 'compose' }>, ctx: DockerContext): Promise<{ id: string; name: string }> {
+async function findContainer(
+  docker: Dockerode,
+  address: string,
+  target: Extract<Target, { kind: 'docker' | 'compose' }>,
+  ctx: DockerContext,
+): Promise<{ id: string; name: string }> {
   try {
     await docker.ping();
   } catch (err) {
-    throw new MproxyError('E_DOCKER', `cannot reach the Docker daemon at ${address}`, { hint: ['is dockerd running, and may you use its socket?', 'set target.docker_host or DOCKER_HOST to the right daemon'], cause: err });
+    throw new MproxyError('E_DOCKER', `cannot reach the Docker daemon at ${address}`, {
+      hint: ['is dockerd running, and may you use its socket?', 'set target.docker_host or DOCKER_HOST to the right daemon'],
+      cause: err,
+    });
   }
   if (target.kind === 'docker') return { id: target.container, name: target.container };
   const project = target.project ?? composeProjectName(ctx.cwd, ctx.env);
-  const list = await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${target.service}`] } });
-  const pick = target.index === undefined ? list : list.filter((c) => c.Labels['com.docker.compose.container-number'] === String(target.index));
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${target.service}`] },
+  });
+  const pick =
+    target.index === undefined ? list : list.filter((c) => c.Labels['com.docker.compose.container-number'] === String(target.index));
   const first = pick[0];
   if (first === undefined) {
-    throw new MproxyError('E_DOCKER', `no container of service \`${target.service}\` in compose project \`${project}\`${target.index !== undefined ? ` with number ${target.index}` : ''}`, {
-      hint: ['is the project up? (docker compose up -d)', target.project === undefined ? `the project name was taken from ${basename(ctx.cwd)}/ (COMPOSE_PROJECT_NAME or the compose file's name: override it)` : 'check the project and service names'],
-    });
+    throw new MproxyError(
+      'E_DOCKER',
+      `no container of service \`${target.service}\` in compose project \`${project}\`${target.index !== undefined ? ` with number ${target.index}` : ''}`,
+      {
+        hint: [
+          'is the project up? (docker compose up -d)',
+          target.project === undefined
+            ? `the project name was taken from ${basename(ctx.cwd)}/ (COMPOSE_PROJECT_NAME or the compose file's name: override it)`
+            : 'check the project and service names',
+        ],
+      },
+    );
   }
   if (pick.length > 1) {
     const numbers = pick.map((c) => c.Labels['com.docker.compose.container-number']).join(', ');
-    throw new MproxyError('E_DOCKER', `service \`${target.service}\` has ${pick.length} containers (${numbers})`, { hint: `pick one: compose://${project}/${target.service}/N` });
+    throw new MproxyError('E_DOCKER', `service \`${target.service}\` has ${pick.length} containers (${numbers})`, {
+      hint: `pick one: compose://${project}/${target.service}/N`,
+    });
   }
   return { id: first.Id, name: (first.Names[0] ?? first.Id).replace(/^\//, '') };
 }
@@ -76,14 +111,27 @@ async function findContainer(docker: Dockerode, address: string, target: Extract
  * A docker or compose target that reconnects after the link drops (the daemon restarted: with
  * live-restore its containers run on). A container that is gone or stopped is not retried.
  */
-export async function connectDocker(target: Extract<Target, { kind: 'docker' | 'compose' }>, profile: Profile, ctx: DockerContext): Promise<RemoteHost> {
+export async function connectDocker(
+  target: Extract<Target, { kind: 'docker' | 'compose' }>,
+  profile: Profile,
+  ctx: DockerContext,
+): Promise<RemoteHost> {
   const first = await connectDockerOnce(target, profile, ctx);
   const description = target.kind === 'docker' ? `container ${target.container}` : `service ${target.service}`;
-  const permanent = (err: unknown): boolean => err instanceof MproxyError && err.code === 'E_DOCKER' && /not running|no such container|no container of service/.test(err.message);
-  return new ReconnectingHost(first, () => connectDockerOnce(target, profile, ctx), { description, permanent, ...(ctx.verbose !== undefined ? { verbose: ctx.verbose } : {}) });
+  const permanent = (err: unknown): boolean =>
+    err instanceof MproxyError && err.code === 'E_DOCKER' && /not running|no such container|no container of service/.test(err.message);
+  return new ReconnectingHost(first, () => connectDockerOnce(target, profile, ctx), {
+    description,
+    permanent,
+    ...(ctx.verbose !== undefined ? { verbose: ctx.verbose } : {}),
+  });
 }
 
-async function connectDockerOnce(target: Extract<Target, { kind: 'docker' | 'compose' }>, profile: Profile, ctx: DockerContext): Promise<RemoteHost> {
+async function connectDockerOnce(
+  target: Extract<Target, { kind: 'docker' | 'compose' }>,
+  profile: Profile,
+  ctx: DockerContext,
+): Promise<RemoteHost> {
   const { docker, address } = dockerClient(profile.target.docker_host, ctx.env);
   const found = await findContainer(docker, address, target, ctx);
   const container = docker.getContainer(found.id);
@@ -91,10 +139,16 @@ async function connectDockerOnce(target: Extract<Target, { kind: 'docker' | 'com
   try {
     state = await container.inspect();
   } catch (err) {
-    throw new MproxyError('E_DOCKER', `no such container: ${found.name}`, { hint: 'docker ps -a lists the containers; use the name or ID shown there', cause: err });
+    throw new MproxyError('E_DOCKER', `no such container: ${found.name}`, {
+      hint: 'docker ps -a lists the containers; use the name or ID shown there',
+      cause: err,
+    });
   }
   const description = `container ${state.Name.replace(/^\//, '')}`;
-  if (!state.State.Running) throw new MproxyError('E_DOCKER', `${description} is not running (${state.State.Status})`, { hint: `start it: docker start ${state.Name.replace(/^\//, '')}` });
+  if (!state.State.Running)
+    throw new MproxyError('E_DOCKER', `${description} is not running (${state.State.Status})`, {
+      hint: `start it: docker start ${state.Name.replace(/^\//, '')}`,
+    });
   const say = ctx.verbose;
   const opTimeoutMs = parseDuration(profile.target.op_timeout) ?? 20_000;
   if (profile.target.agent === 'none') {
@@ -103,7 +157,12 @@ async function connectDockerOnce(target: Extract<Target, { kind: 'docker' | 'com
   }
 
   // A container that ran this agent before starts it at once; any other goes through the probe.
-  const quick = await tryQuickStart(() => startDockerAgent(docker, container, description, quickStartScript(), opTimeoutMs, ctx.verbose), description, opTimeoutMs, say && ((m) => say(`docker: ${m}`)));
+  const quick = await tryQuickStart(
+    () => startDockerAgent(docker, container, description, quickStartScript(), opTimeoutMs, ctx.verbose),
+    description,
+    opTimeoutMs,
+    say && ((m) => say(`docker: ${m}`)),
+  );
   if (quick !== undefined) return quick;
   const remote = {
     description,
@@ -116,7 +175,10 @@ async function connectDockerOnce(target: Extract<Target, { kind: 'docker' | 'com
   const status = probe.node;
   if (status.kind === 'no-node' || status.kind === 'old-node') {
     const why = status.kind === 'no-node' ? `${description} has no node` : `${description} has node ${status.version}, older than 18`;
-    if (profile.target.agent === 'node') throw new MproxyError('E_AGENT_START', `agent = "node", but ${why}`, { hint: 'use an image with node >= 18, or set agent = "auto" to work without the agent' });
+    if (profile.target.agent === 'node')
+      throw new MproxyError('E_AGENT_START', `agent = "node", but ${why}`, {
+        hint: 'use an image with node >= 18, or set agent = "auto" to work without the agent',
+      });
     say?.(`docker: tier agentless (${why})`);
     return DockerAgentlessHost.start(docker, container, description, opTimeoutMs);
   }
@@ -133,7 +195,14 @@ async function connectDockerOnce(target: Extract<Target, { kind: 'docker' | 'com
 }
 
 /** The agent started by `script` in a `docker exec`, spoken to over its stdio. */
-async function startDockerAgent(docker: Dockerode, container: Dockerode.Container, description: string, script: string, opTimeoutMs: number, verbose?: (m: string) => void): Promise<RemoteHost> {
+async function startDockerAgent(
+  docker: Dockerode,
+  container: Dockerode.Container,
+  description: string,
+  script: string,
+  opTimeoutMs: number,
+  verbose?: (m: string) => void,
+): Promise<RemoteHost> {
   const agent = await dockerExec(docker, container, ['/bin/sh', '-c', script], description);
   agent.stderr.on('data', (d: Buffer) => verbose?.(`agent stderr: ${d.toString().trimEnd()}`));
   return AgentClient.connect(

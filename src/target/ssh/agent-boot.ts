@@ -13,7 +13,12 @@ export function sshRunner(client: Client, description: string, timeoutMs: number
   return { description, run: (script, input) => runScript(client, script, description, timeoutMs, input) };
 }
 
-export async function startAgent(client: Client, description: string, startScript: string, options: AgentClientOptions & { readonly stderr?: (text: string) => void }): Promise<AgentClient> {
+export async function startAgent(
+  client: Client,
+  description: string,
+  startScript: string,
+  options: AgentClientOptions & { readonly stderr?: (text: string) => void },
+): Promise<AgentClient> {
   const channel = await openExec(client, shWrapped(startScript), description);
   channel.stderr.on('data', (d: Buffer) => options.stderr?.(d.toString()));
   return AgentClient.connect(

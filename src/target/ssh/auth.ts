@@ -59,7 +59,9 @@ export function planAuth(settings: AuthSettings): AuthPlan {
   });
   if (settings.identityFile !== undefined) {
     if (!existsSync(settings.identityFile)) {
-      throw new MproxyError('E_SSH_AUTH', `identity_file ${settings.identityFile} does not exist`, { hint: 'fix target.identity_file, or remove it to use ssh-agent and the default keys' });
+      throw new MproxyError('E_SSH_AUTH', `identity_file ${settings.identityFile} does not exist`, {
+        hint: 'fix target.identity_file, or remove it to use ssh-agent and the default keys',
+      });
     }
     attempts.push(keyAttempt(settings.identityFile));
   }
@@ -70,7 +72,8 @@ export function planAuth(settings: AuthSettings): AuthPlan {
   }
   const seen = new Set(settings.identityFile === undefined ? [] : [settings.identityFile]);
   const configured = settings.configIdentityFiles.filter((f) => existsSync(f));
-  const defaults = configured.length > 0 || onlyIdentities ? [] : DEFAULT_KEYS.map((k) => join(settings.home, '.ssh', k)).filter((f) => existsSync(f));
+  const defaults =
+    configured.length > 0 || onlyIdentities ? [] : DEFAULT_KEYS.map((k) => join(settings.home, '.ssh', k)).filter((f) => existsSync(f));
   for (const f of [...configured, ...defaults]) {
     if (seen.has(f)) continue;
     seen.add(f);

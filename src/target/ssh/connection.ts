@@ -56,13 +56,16 @@ export function closeConnection(conn: SshConnection): void {
 
 /** `through`: the connection to tunnel through (a jump host); `depth` guards against ProxyJump loops in ~/.ssh/config. */
 export async function openSsh(dest: SshDestination, options: SshOptions, through?: SshConnection, depth = 0): Promise<SshConnection> {
-  if (depth > 8) throw new MproxyError('E_SSH_CONNECT', `more than 8 jump hosts on the way to ${dest.host}`, { hint: 'check ProxyJump in ~/.ssh/config for a loop' });
+  if (depth > 8)
+    throw new MproxyError('E_SSH_CONNECT', `more than 8 jump hosts on the way to ${dest.host}`, {
+      hint: 'check ProxyJump in ~/.ssh/config for a loop',
+    });
   const cfg = resolveSshConfig(dest.host, options.sshConfigFiles, { home: options.home, localUser: options.localUser });
   const host = cfg.hostName ?? dest.host;
   const port = dest.port ?? cfg.port ?? 22;
   const user = dest.user ?? cfg.user ?? options.localUser;
   const description = `${user}@${host}${port === 22 ? '' : `:${port}`}`;
-  const jump = through === undefined ? options.jump ?? cfg.proxyJump : undefined;
+  const jump = through === undefined ? (options.jump ?? cfg.proxyJump) : undefined;
 
   let via = through;
   if (jump !== undefined) {
@@ -75,7 +78,10 @@ export async function openSsh(dest: SshDestination, options: SshOptions, through
       via = await openSsh(parsed.value, hopOptions, via, depth + 1);
     }
   }
-  const sock = via === undefined ? await openTcp(host, port, options.connectTimeoutMs) : await forward(via, host, port, description, options.connectTimeoutMs);
+  const sock =
+    via === undefined
+      ? await openTcp(host, port, options.connectTimeoutMs)
+      : await forward(via, host, port, description, options.connectTimeoutMs);
   const client = await handshake(sock, { host, port, user, description, cfg, options });
   return { client, description, via: via === undefined ? [] : [...via.via, via.client] };
 }
@@ -85,7 +91,11 @@ function openTcp(host: string, port: number, timeoutMs: number): Promise<Socket>
     const sock = tcpConnect({ host, port });
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new MproxyError('E_SSH_CONNECT', `no answer from ${host} port ${port} within ${timeoutMs / 1000}s`, { hint: ['is the host up and reachable from here (VPN, firewall)?', 'raise target.connect_timeout if the link is slow'] }));
+      reject(
+        new MproxyError('E_SSH_CONNECT', `no answer from ${host} port ${port} within ${timeoutMs / 1000}s`, {
+          hint: ['is the host up and reachable from here (VPN, firewall)?', 'raise target.connect_timeout if the link is slow'],
+        }),
+      );
     }, timeoutMs);
     sock.once('connect', () => {
       clearTimeout(timer);
@@ -103,12 +113,21 @@ function tcpError(err: NodeJS.ErrnoException, host: string, port: number): Mprox
   switch (err.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new MproxyError('E_SSH_CONNECT', `cannot resolve host name ${host}`, { hint: 'check the name in target.uri, or its HostName in ~/.ssh/config', cause: err });
+      return new MproxyError('E_SSH_CONNECT', `cannot resolve host name ${host}`, {
+        hint: 'check the name in target.uri, or its HostName in ~/.ssh/config',
+        cause: err,
+      });
     case 'ECONNREFUSED':
-      return new MproxyError('E_SSH_CONNECT', `${host} refused the connection on port ${port}`, { hint: `is sshd running there and listening on port ${port}?`, cause: err });
+      return new MproxyError('E_SSH_CONNECT', `${host} refused the connection on port ${port}`, {
+        hint: `is sshd running there and listening on port ${port}?`,
+        cause: err,
+      });
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new MproxyError('E_SSH_CONNECT', `${host} is unreachable (${err.code})`, { hint: 'check the network path (VPN, routes), or use target.jump', cause: err });
+      return new MproxyError('E_SSH_CONNECT', `${host} is unreachable (${err.code})`, {
+        hint: 'check the network path (VPN, routes), or use target.jump',
+        cause: err,
+      });
     default:
       return new MproxyError('E_SSH_CONNECT', `cannot connect to ${host} port ${port}: ${err.message}`, { cause: err });
   }
@@ -117,11 +136,23 @@ function tcpError(err: NodeJS.ErrnoException, host: string, port: number): Mprox
 function forward(via: SshConnection, host: string, port: number, description: string, timeoutMs: number): Promise<Duplex> {
   const opening = new Promise<Duplex>((resolve, reject) => {
     via.client.forwardOut('127.0.0.1', 0, host, port, (err: Error | undefined, stream: Duplex) => {
-      if (err !== undefined && err !== null) reject(new MproxyError('E_SSH_CONNECT', `the jump host ${via.description} could not reach ${description}: ${err.message}`, { cause: err }));
+      if (err !== undefined && err !== null)
+        reject(
+          new MproxyError('E_SSH_CONNECT', `the jump host ${via.description} could not reach ${description}: ${err.message}`, {
+            cause: err,
+          }),
+        );
       else resolve(stream);
     });
   });
-  return withTimeout(opening, timeoutMs, () => new MproxyError('E_SSH_CONNECT', `the jump host ${via.description} did not reach ${description} within ${timeoutMs / 1000}s`, { hint: 'target.connect_timeout sets this deadline' }));
+  return withTimeout(
+    opening,
+    timeoutMs,
+    () =>
+      new MproxyError('E_SSH_CONNECT', `the jump host ${via.description} did not reach ${description} within ${timeoutMs / 1000}s`, {
+        hint: 'target.connect_timeout sets this deadline',
+      }),
+  );
 }
 
 interface HandshakeContext {
@@ -178,7 +209,14 @@ function handshake(sock: Duplex, ctx: HandshakeContext): Promise<SshClient> {
       settled = true;
       sock.destroy();
       client.end();
-      reject(handshakeError(Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' }), hostKeyError, auth.tried, ctx));
+      reject(
+        handshakeError(
+          Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' }),
+          hostKeyError,
+          auth.tried,
+          ctx,
+        ),
+      );
     };
     // ssh2 may emit several errors (a timeout, then the lost socket), and more after 'ready'
     // when the link drops: the first before 'ready' decides; later ones surface as closed
@@ -205,16 +243,32 @@ function handshake(sock: Duplex, ctx: HandshakeContext): Promise<SshClient> {
   });
 }
 
-function handshakeError(err: Error & { level?: string }, hostKeyError: MproxyError | undefined, tried: readonly string[], ctx: HandshakeContext): MproxyError {
+function handshakeError(
+  err: Error & { level?: string },
+  hostKeyError: MproxyError | undefined,
+  tried: readonly string[],
+  ctx: HandshakeContext,
+): MproxyError {
   if (hostKeyError !== undefined) return hostKeyError;
   if (err.level === 'client-authentication') {
-    return new MproxyError('E_SSH_AUTH', `${ctx.description} refused every credential offered${tried.length > 0 ? ` (tried: ${tried.join('; ')})` : ' (none found)'}`, {
-      hint: [`put your public key in ~${ctx.user}/.ssh/authorized_keys on ${ctx.host}`, 'or name the key to use in target.identity_file, or load it into ssh-agent (ssh-add)'],
-      cause: err,
-    });
+    return new MproxyError(
+      'E_SSH_AUTH',
+      `${ctx.description} refused every credential offered${tried.length > 0 ? ` (tried: ${tried.join('; ')})` : ' (none found)'}`,
+      {
+        hint: [
+          `put your public key in ~${ctx.user}/.ssh/authorized_keys on ${ctx.host}`,
+          'or name the key to use in target.identity_file, or load it into ssh-agent (ssh-add)',
+        ],
+        cause: err,
+      },
+    );
   }
   if (err.level === 'client-timeout') {
-    return new MproxyError('E_SSH_CONNECT', `${ctx.description} did not complete the SSH handshake within ${ctx.options.connectTimeoutMs / 1000}s`, { hint: 'is an SSH server listening on that port?', cause: err });
+    return new MproxyError(
+      'E_SSH_CONNECT',
+      `${ctx.description} did not complete the SSH handshake within ${ctx.options.connectTimeoutMs / 1000}s`,
+      { hint: 'is an SSH server listening on that port?', cause: err },
+    );
   }
   return new MproxyError('E_SSH_CONNECT', `SSH to ${ctx.description} failed: ${err.message}`, { cause: err });
 }
@@ -228,11 +282,22 @@ function checkHostKey(blob: Buffer, ctx: HandshakeContext): MproxyError | undefi
     case 'known':
       return undefined;
     case 'changed':
-      return new MproxyError('E_HOST_KEY_CHANGED', `THE HOST KEY OF ${name} HAS CHANGED: it is now ${key.type} ${fp}, unlike the key recorded at ${verdict.file}:${verdict.line}`, {
-        hint: ['someone may be intercepting the connection, or the host was reinstalled', `if you know it was reinstalled, remove the old key: ssh-keygen -R '${name}' -f ${verdict.file}`],
-      });
+      return new MproxyError(
+        'E_HOST_KEY_CHANGED',
+        `THE HOST KEY OF ${name} HAS CHANGED: it is now ${key.type} ${fp}, unlike the key recorded at ${verdict.file}:${verdict.line}`,
+        {
+          hint: [
+            'someone may be intercepting the connection, or the host was reinstalled',
+            `if you know it was reinstalled, remove the old key: ssh-keygen -R '${name}' -f ${verdict.file}`,
+          ],
+        },
+      );
     case 'revoked':
-      return new MproxyError('E_HOST_KEY_CHANGED', `the host key of ${name} (${fp}) is marked @revoked at ${verdict.file}:${verdict.line}`, { hint: 'refusing to connect; ask the host\'s administrator' });
+      return new MproxyError(
+        'E_HOST_KEY_CHANGED',
+        `the host key of ${name} (${fp}) is marked @revoked at ${verdict.file}:${verdict.line}`,
+        { hint: "refusing to connect; ask the host's administrator" },
+      );
     case 'unknown': {
       if (ctx.options.hostKeyPolicy === 'accept-new') {
         const file = ctx.options.knownHostsFiles[0];
@@ -243,12 +308,14 @@ function checkHostKey(blob: Buffer, ctx: HandshakeContext): MproxyError | undefi
       return new MproxyError('E_HOST_KEY_UNKNOWN', `${name} is not a known host; its ${key.type} key is ${fp}`, {
         hint: [
           [
-            'check the fingerprint with the host\'s administrator, then trust it with one of:',
+            "check the fingerprint with the host's administrator, then trust it with one of:",
             `  ssh-keyscan${ctx.port === 22 ? '' : ` -p ${ctx.port}`} ${ctx.host} >> ~/.ssh/known_hosts`,
             '  ssh to it once and answer yes',
             '  host_key_policy = "accept-new" in [target] (records it on first contact)',
           ].join('\n'),
-          ...(verdict.otherTypes.length > 0 ? [`known_hosts has other key types for it (${verdict.otherTypes.join(', ')}); mproxy checks the type the server offered`] : []),
+          ...(verdict.otherTypes.length > 0
+            ? [`known_hosts has other key types for it (${verdict.otherTypes.join(', ')}); mproxy checks the type the server offered`]
+            : []),
         ],
       });
     }

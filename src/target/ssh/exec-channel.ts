@@ -18,7 +18,12 @@ export function openExec(client: Client, command: string, description: string, p
     const options = pty !== undefined ? { pty: { rows: pty.rows, cols: pty.cols, width: 0, height: 0, term: pty.term || 'xterm' } } : {};
     client.exec(command, options, (err, channel) => {
       if (err !== undefined && err !== null) {
-        reject(new MproxyError('E_CONNECTION_LOST', `${description} refused a new session: ${err.message}`, { hint: 'the server may limit sessions per connection (MaxSessions)', cause: err }));
+        reject(
+          new MproxyError('E_CONNECTION_LOST', `${description} refused a new session: ${err.message}`, {
+            hint: 'the server may limit sessions per connection (MaxSessions)',
+            cause: err,
+          }),
+        );
       } else resolve(channel);
     });
   });
@@ -31,7 +36,10 @@ export interface ScriptResult {
 }
 
 /** Feeds `input` to an exec channel and collects its exit code and output once it closes. */
-export function collectChannel(channel: ClientChannel, input?: Uint8Array): Promise<{ code: number | null; stdout: Buffer; stderr: Buffer }> {
+export function collectChannel(
+  channel: ClientChannel,
+  input?: Uint8Array,
+): Promise<{ code: number | null; stdout: Buffer; stderr: Buffer }> {
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -48,18 +56,36 @@ export function collectChannel(channel: ClientChannel, input?: Uint8Array): Prom
  * `collectChannel` under a deadline: a remote that does not finish in time (a login script
  * waiting for input, a stalled server) has its channel closed and is named in an E_TIMEOUT.
  */
-export async function collectWithin(channel: ClientChannel, input: Uint8Array | undefined, ms: number, what: string): Promise<{ code: number | null; stdout: Buffer; stderr: Buffer }> {
+export async function collectWithin(
+  channel: ClientChannel,
+  input: Uint8Array | undefined,
+  ms: number,
+  what: string,
+): Promise<{ code: number | null; stdout: Buffer; stderr: Buffer }> {
   return withTimeout(
     collectChannel(channel, input),
     ms,
-    () => new MproxyError('E_TIMEOUT', `${what} did not finish within ${(ms / 1000).toFixed(0)}s`, { hint: ['does a login script on the remote wait for input, or is the server overloaded?', 'target.op_timeout sets this deadline'] }),
+    () =>
+      new MproxyError('E_TIMEOUT', `${what} did not finish within ${(ms / 1000).toFixed(0)}s`, {
+        hint: ['does a login script on the remote wait for input, or is the server overloaded?', 'target.op_timeout sets this deadline'],
+      }),
     () => channel.close(),
   );
 }
 
 /** Run a short script, feeding `input`, and collect its output; within `timeoutMs` (plus time for the input). */
-export async function runScript(client: Client, script: string, description: string, timeoutMs: number, input?: Buffer): Promise<ScriptResult> {
-  const channel = await withTimeout(openExec(client, shWrapped(script), description), timeoutMs, () => new MproxyError('E_TIMEOUT', `${description} did not open a session within ${timeoutMs / 1000}s`));
+export async function runScript(
+  client: Client,
+  script: string,
+  description: string,
+  timeoutMs: number,
+  input?: Buffer,
+): Promise<ScriptResult> {
+  const channel = await withTimeout(
+    openExec(client, shWrapped(script), description),
+    timeoutMs,
+    () => new MproxyError('E_TIMEOUT', `${description} did not open a session within ${timeoutMs / 1000}s`),
+  );
   const r = await collectWithin(channel, input, scriptDeadline(timeoutMs, input), `a shell command on ${description}`);
   return { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }

@@ -47,7 +47,10 @@ export function sshOptions(profile: Profile, ctx: SshContext): SshOptions {
 export async function connectSsh(dest: SshDestination, profile: Profile, options: SshOptions): Promise<RemoteHost> {
   const first = await connectSshOnce(dest, profile, options);
   const description = `${dest.user !== undefined ? `${dest.user}@` : ''}${dest.host}${dest.port !== undefined ? `:${dest.port}` : ''}`;
-  return new ReconnectingHost(first, () => connectSshOnce(dest, profile, options), { description, ...(options.verbose !== undefined ? { verbose: options.verbose } : {}) });
+  return new ReconnectingHost(first, () => connectSshOnce(dest, profile, options), {
+    description,
+    ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),
+  });
 }
 
 async function connectSshOnce(dest: SshDestination, profile: Profile, options: SshOptions): Promise<RemoteHost> {
@@ -67,7 +70,12 @@ async function connectSshOnce(dest: SshDestination, profile: Profile, options: S
   }
 }
 
-async function startTier(conn: SshConnection, agent: Profile['target']['agent'], options: SshOptions, connectMore: () => Promise<SshConnection>): Promise<RemoteHost> {
+async function startTier(
+  conn: SshConnection,
+  agent: Profile['target']['agent'],
+  options: SshOptions,
+  connectMore: () => Promise<SshConnection>,
+): Promise<RemoteHost> {
   const say = options.verbose;
   const opTimeoutMs = options.opTimeoutMs ?? 20_000;
   if (agent === 'none') {
@@ -76,17 +84,30 @@ async function startTier(conn: SshConnection, agent: Profile['target']['agent'],
   }
   const agentOptions = {
     ...(options.opTimeoutMs !== undefined ? { opTimeoutMs: options.opTimeoutMs } : {}),
-    ...(say !== undefined ? { onLog: (level: string, msg: string) => say(`agent ${level}: ${msg}`), stderr: (text: string) => say(`agent stderr: ${text.trimEnd()}`) } : {}),
+    ...(say !== undefined
+      ? {
+          onLog: (level: string, msg: string) => say(`agent ${level}: ${msg}`),
+          stderr: (text: string) => say(`agent stderr: ${text.trimEnd()}`),
+        }
+      : {}),
   };
   // A remote that ran this agent before starts it at once; any other goes through the probe.
-  const quick = await tryQuickStart(() => startAgent(conn.client, conn.description, quickStartScript(), { ...agentOptions, startTimeoutMs: opTimeoutMs }), conn.description, opTimeoutMs, say && ((m) => say(`ssh: ${m}`)));
+  const quick = await tryQuickStart(
+    () => startAgent(conn.client, conn.description, quickStartScript(), { ...agentOptions, startTimeoutMs: opTimeoutMs }),
+    conn.description,
+    opTimeoutMs,
+    say && ((m) => say(`ssh: ${m}`)),
+  );
   if (quick !== undefined) return quick;
   const remote = sshRunner(conn.client, conn.description, opTimeoutMs);
   const probe = await probeRemote(remote);
   const status = probe.node;
   if (status.kind === 'no-node' || status.kind === 'old-node') {
     const why = status.kind === 'no-node' ? 'the remote has no node' : `the remote's node is ${status.version}, older than 18`;
-    if (agent === 'node') throw new MproxyError('E_AGENT_START', `agent = "node", but ${why}`, { hint: 'install Node.js >= 18 on the remote, or set agent = "auto" to work without the agent' });
+    if (agent === 'node')
+      throw new MproxyError('E_AGENT_START', `agent = "node", but ${why}`, {
+        hint: 'install Node.js >= 18 on the remote, or set agent = "auto" to work without the agent',
+      });
     say?.(`ssh: tier agentless on ${conn.description} (${why})`);
     return AgentlessSshHost.start(conn, connectMore, opTimeoutMs);
   }

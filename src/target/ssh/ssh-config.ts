@@ -57,12 +57,19 @@ function parseLines(file: string, ctx: SshConfigContext, depth = 0): Line[] {
 }
 
 function expandInclude(pattern: string, ctx: SshConfigContext): string[] {
-  const path = pattern.startsWith('~/') ? join(ctx.home, pattern.slice(2)) : isAbsolute(pattern) ? pattern : join(ctx.home, '.ssh', pattern);
+  const path = pattern.startsWith('~/')
+    ? join(ctx.home, pattern.slice(2))
+    : isAbsolute(pattern)
+      ? pattern
+      : join(ctx.home, '.ssh', pattern);
   const base = basename(path);
   if (!/[*?]/.test(base)) return [path];
   const re = globRegex(base);
   try {
-    return readdirSync(dirname(path)).filter((f) => re.test(f)).sort().map((f) => join(dirname(path), f));
+    return readdirSync(dirname(path))
+      .filter((f) => re.test(f))
+      .sort()
+      .map((f) => join(dirname(path), f));
   } catch {
     return [];
   }
@@ -70,7 +77,13 @@ function expandInclude(pattern: string, ctx: SshConfigContext): string[] {
 
 /** OpenSSH's host wildcards (`*`, `?`), case-insensitive; shared with known_hosts matching. */
 export function globRegex(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|\\[\]]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|\\[\]]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
 }
 
 /** A `Host` line's patterns against a host name: any positive match and no negated one. */

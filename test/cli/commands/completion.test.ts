@@ -14,13 +14,21 @@ function bashCompletes(script: string, words: readonly string[], cwd: string): s
   return r.stdout.split('\n').filter(Boolean).sort();
 }
 
-test('bash: commands, a command\'s options, and profile names from the nearest .mproxy/', (t) => {
-  const root = tempTree(t, { '.mproxy/build-box.toml': '', '.mproxy/build-box.local.toml': '', '.mproxy/docker-dev.toml': '', 'sub/x': '' });
+test("bash: commands, a command's options, and profile names from the nearest .mproxy/", (t) => {
+  const root = tempTree(t, {
+    '.mproxy/build-box.toml': '',
+    '.mproxy/build-box.local.toml': '',
+    '.mproxy/docker-dev.toml': '',
+    'sub/x': '',
+  });
   const script = runMproxy(['completion', 'bash']).stdout;
   assert.deepEqual(bashCompletes(script, ['mproxy', 'va'], root), ['validate']);
   assert.deepEqual(bashCompletes(script, ['mproxy', 'up', '--s'], root), ['--set']);
   assert.deepEqual(bashCompletes(script, ['mproxy', 'up', 'b'], join(root, 'sub')), ['build-box']);
-  assert.deepEqual(bashCompletes(script, ['mproxy', 'exec', ''], join(root, 'sub')).filter((w) => !w.includes('/') && w !== 'x'), ['build-box', 'docker-dev', 'local']);
+  assert.deepEqual(
+    bashCompletes(script, ['mproxy', 'exec', ''], join(root, 'sub')).filter((w) => !w.includes('/') && w !== 'x'),
+    ['build-box', 'docker-dev', 'local'],
+  );
 });
 
 test('zsh and fish scripts are accepted by their shells where installed; a wrong shell is a usage error', () => {

@@ -19,7 +19,11 @@ test('--json gives the profile and the origin of each value; env and flag origin
   const root = tempTree(t, { '.git/HEAD': '', '.mproxy/dev.toml': '[target]\nuri = "ssh://${env:DEV_USER}@dev"\n' });
   const r = runMproxy(['config', 'dev', '--json', '--set', 'recording.keep=3'], { cwd: root, env: testEnv({ DEV_USER: 'ana' }) });
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { file: string; profile: { target: { uri: string } }; values: { path: string; value: unknown; origin: string }[] };
+  const out = JSON.parse(r.stdout) as {
+    file: string;
+    profile: { target: { uri: string } };
+    values: { path: string; value: unknown; origin: string }[];
+  };
   assert.equal(out.file, '.mproxy/dev.toml');
   assert.equal(out.profile.target.uri, 'ssh://ana@dev');
   const origin = (p: string) => out.values.find((v) => v.path === p)?.origin;
@@ -54,5 +58,5 @@ test('`local` is the embedded profile where the project has none, its relative p
   assert.ok(out.profile.recording.path.startsWith(`${root}/`), `${out.profile.recording.path} is under ${root}`);
   const own = tempTree(t, { '.git/HEAD': '', '.mproxy/local.toml': '[target]\nuri = "ssh://me@elsewhere"\n' });
   const mine = JSON.parse(runMproxy(['config', 'local', '--json'], { cwd: own }).stdout) as { profile: { target: { uri: string } } };
-  assert.equal(mine.profile.target.uri, 'ssh://me@elsewhere', 'a project\'s own local.toml comes first');
+  assert.equal(mine.profile.target.uri, 'ssh://me@elsewhere', "a project's own local.toml comes first");
 });

@@ -12,9 +12,13 @@ import { requireOrSkip, sshdMissing } from '../../harness/system.js';
 test('lists each local part; a missing bwrap fails with the install command', () => {
   const r = runMproxy(['doctor'], { env: testEnv({ PATH: '/nonexistent' }) });
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /^FAIL {2}bubblewrap\s+bwrap not found on PATH\n\s+`mproxy up` cannot build its sandbox; install it: apt-get install bubblewrap$/m);
+  assert.match(
+    r.stdout,
+    /^FAIL {2}bubblewrap\s+bwrap not found on PATH\n\s+`mproxy up` cannot build its sandbox; install it: apt-get install bubblewrap$/m,
+  );
   assert.match(r.stdout, /^warn {2}ssh-agent\s+SSH_AUTH_SOCK is not set$/m);
-  for (const name of ['node', 'user namespaces', '/dev/fuse', 'fusermount', 'libfuse3', 'interception']) assert.match(r.stdout, new RegExp(`^(ok  |warn|FAIL)  ${name.replace('/', '\\/')} `, 'm'));
+  for (const name of ['node', 'user namespaces', '/dev/fuse', 'fusermount', 'libfuse3', 'interception'])
+    assert.match(r.stdout, new RegExp(`^(ok  |warn|FAIL)  ${name.replace('/', '\\/')} `, 'm'));
 });
 
 test('with a profile: the target and its tier', (t) => {

@@ -32,10 +32,15 @@ function onTerminal(shell: string, env: NodeJS.ProcessEnv, input = ''): { code: 
 
 const MPROXY = `${process.execPath} ${MPROXY_BIN}`;
 
-describe('a terminal on stdin: the command gets a pty', { skip: spawnSync('script', ['--version']).status !== 0 && !IN_CI ? 'script (bsdutils) is missing' : false }, () => {
+describe('a terminal on stdin: the command gets a pty', {
+  skip: spawnSync('script', ['--version']).status !== 0 && !IN_CI ? 'script (bsdutils) is missing' : false,
+}, () => {
   test('of the same size, and the exit status still passes through', (t) => {
     const env = testEnv({ HOME: tempTree(t, {}), TERM: 'xterm' });
-    const r = onTerminal(`stty rows 30 cols 100; ${MPROXY} exec profiles/local.toml -- sh -c 'tty; stty size; echo "TERM=$TERM"; exit 4'`, env);
+    const r = onTerminal(
+      `stty rows 30 cols 100; ${MPROXY} exec profiles/local.toml -- sh -c 'tty; stty size; echo "TERM=$TERM"; exit 4'`,
+      env,
+    );
     assert.equal(r.code, 4, r.out);
     assert.match(r.out, /\/dev\/pts\/\d+\r\n/, 'lines end as the remote terminal ended them');
     assert.match(r.out, /30 100/);
@@ -47,7 +52,10 @@ describe('a terminal on stdin: the command gets a pty', { skip: spawnSync('scrip
     const env = testEnv({ HOME: dir });
     // `</dev/tty`: sh gives a background job /dev/null as stdin otherwise.
     const cmd = `trap "stty size; exit 6" WINCH; touch ${dir}/ready; while :; do sleep 0.1; done`;
-    const r = onTerminal(`stty rows 30 cols 100; ${MPROXY} exec profiles/local.toml -- sh -c '${cmd}' </dev/tty & until [ -e ${dir}/ready ]; do sleep 0.1; done; stty rows 40 cols 120; kill -WINCH $!; wait $!`, env);
+    const r = onTerminal(
+      `stty rows 30 cols 100; ${MPROXY} exec profiles/local.toml -- sh -c '${cmd}' </dev/tty & until [ -e ${dir}/ready ]; do sleep 0.1; done; stty rows 40 cols 120; kill -WINCH $!; wait $!`,
+      env,
+    );
     assert.equal(r.code, 6, r.out);
     assert.match(r.out, /40 120/);
   });
@@ -55,7 +63,14 @@ describe('a terminal on stdin: the command gets a pty', { skip: spawnSync('scrip
   test('Ctrl-C typed interrupts the remote command (130)', (t) => {
     const dir = tempTree(t, {});
     const env = testEnv({ HOME: dir });
-    const r = spawnSync('sh', ['-c', `(until [ -e ${dir}/ready ]; do sleep 0.1; done; sleep 0.3; printf '\\003') | script -qec "${MPROXY} exec profiles/local.toml -- sh -c 'touch ${dir}/ready; exec sleep 30'" /dev/null`], { env, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(
+      'sh',
+      [
+        '-c',
+        `(until [ -e ${dir}/ready ]; do sleep 0.1; done; sleep 0.3; printf '\\003') | script -qec "${MPROXY} exec profiles/local.toml -- sh -c 'touch ${dir}/ready; exec sleep 30'" /dev/null`,
+      ],
+      { env, encoding: 'utf8', timeout: 30_000 },
+    );
     assert.equal(r.status, 130, r.stdout + r.stderr);
   });
 
@@ -118,7 +133,10 @@ describe('mproxy exec over ssh', { skip: missing !== undefined && process.env['C
   });
 
   test('a terminal on stdin: a remote pty', () => {
-    const r = onTerminal(`stty rows 33 cols 111; ${MPROXY} exec ${profile} -- sh -c 'tty; stty size; cat /etc/os-release'`, testEnv({ HOME: home.home }));
+    const r = onTerminal(
+      `stty rows 33 cols 111; ${MPROXY} exec ${profile} -- sh -c 'tty; stty size; cat /etc/os-release'`,
+      testEnv({ HOME: home.home }),
+    );
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /\/dev\/pts\/\d+/);
     assert.match(r.out, /33 111/);

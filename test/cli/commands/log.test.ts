@@ -30,12 +30,16 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
   const recordings = join(project, '.mproxy', 'recordings');
   let recording = '';
   const env = testEnv({ HOME: work, TMPDIR: sessions, MY_API_TOKEN: 'supersecret-value', LANG: 'C.UTF-8' });
-  const mproxy = (args: readonly string[], cwd = project) => spawnSync(process.execPath, [MPROXY_BIN, ...args], { cwd, env, encoding: 'buffer', timeout: 60_000 });
+  const mproxy = (args: readonly string[], cwd = project) =>
+    spawnSync(process.execPath, [MPROXY_BIN, ...args], { cwd, env, encoding: 'buffer', timeout: 60_000 });
 
   before(() => {
     mkdirSync(join(project, '.mproxy'), { recursive: true });
     mkdirSync(sessions);
-    writeFileSync(join(project, '.mproxy', 'box.toml'), `[target]\nuri = "local"\n[env]\nkeep = ["LANG", "MY_API_TOKEN"]\nremove = []\n[recording]\nmode = "full"\nkeep = 2\nredact_args = ["--password", "--token", "echo:-p"]\n`);
+    writeFileSync(
+      join(project, '.mproxy', 'box.toml'),
+      `[target]\nuri = "local"\n[env]\nkeep = ["LANG", "MY_API_TOKEN"]\nremove = []\n[recording]\nmode = "full"\nkeep = 2\nredact_args = ["--password", "--token", "echo:-p"]\n`,
+    );
     const script = [
       'printf "one\\n"',
       'sh -c "echo to-stderr >&2; exit 3"',
@@ -59,7 +63,11 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
   const listed = (): Record<string, unknown>[] => {
     const r = mproxy(['log', recording, '--json']);
     assert.equal(r.status, 0, r.stderr.toString());
-    return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    return r.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   };
 
   test('the file is private and named after the profile; the directory is never committed', () => {
@@ -85,7 +93,7 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
     assert.match(table[1] ?? '', /^\s+\d+\s+\d\d:\d\d:\d\d\.\d{3}\s+\d+ ms\s+3\s+\S+\s+sh -c echo to-stderr/);
   });
 
-  test('--show reproduces a command\'s stdout and stderr byte for byte', () => {
+  test("--show reproduces a command's stdout and stderr byte for byte", () => {
     const cmds = listed();
     const seqOf = (prefix: string): string => String(cmds.find((c) => (c['argv'] as string[]).join(' ').startsWith(prefix))?.['seq']);
     const err = mproxy(['log', recording, '--show', seqOf('sh -c echo to-stderr')]);
@@ -116,13 +124,24 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
     assert.deepEqual(echo?.['argv'], ['echo', '--password=[redacted]', '--token', '[redacted]', '-p[redacted]']);
     const shown = mproxy(['log', recording, '--show', String(echo?.['seq'])]).stdout.toString();
     assert.equal(shown, '--password=[redacted] --token [redacted] -p[redacted]\n');
-    assert.deepEqual(cmds.find((c) => (c['argv'] as string[])[0] === 'mkdir')?.['argv'], ['mkdir', '-p', 'made/by-mkdir'], '-p is scoped to echo');
+    assert.deepEqual(
+      cmds.find((c) => (c['argv'] as string[])[0] === 'mkdir')?.['argv'],
+      ['mkdir', '-p', 'made/by-mkdir'],
+      '-p is scoped to echo',
+    );
   });
 
   test('--follow lists commands of a live session as they end, and stops with the session', async () => {
-    writeFileSync(join(project, '.mproxy', 'live.toml'), `[target]\nuri = "local"\n[recording]\nmode = "commands"\npath = ".mproxy/live/{profile}.cbor"\n`);
+    writeFileSync(
+      join(project, '.mproxy', 'live.toml'),
+      `[target]\nuri = "local"\n[recording]\nmode = "commands"\npath = ".mproxy/live/{profile}.cbor"\n`,
+    );
     // `read` is bash's own and waits on the session's stdin: the test decides when it goes on.
-    const session = spawn(process.execPath, [MPROXY_BIN, 'up', 'live', '--', 'bash', '-c', '/bin/echo first-of-live; read go; /bin/echo second-of-live'], { cwd: project, env, stdio: ['pipe', 'ignore', 'pipe'] });
+    const session = spawn(
+      process.execPath,
+      [MPROXY_BIN, 'up', 'live', '--', 'bash', '-c', '/bin/echo first-of-live; read go; /bin/echo second-of-live'],
+      { cwd: project, env, stdio: ['pipe', 'ignore', 'pipe'] },
+    );
     let sessionErr = '';
     session.stderr.on('data', (d: Buffer) => (sessionErr += d.toString()));
     const file = join(project, '.mproxy', 'live', 'live.cbor');
@@ -151,7 +170,16 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
     const file = join(work, 'killed.cbor');
     const w = new RecordingWriter(file, { redact: () => false, maxBytes: 1 << 20 });
     const dead = spawnSync('true').pid ?? 0;
-    w.header({ version: RECORDING_VERSION, profile: 'box.toml', profileSha256: '', target: 'local', user: 'me', start: Date.now(), host: hostname(), pid: dead });
+    w.header({
+      version: RECORDING_VERSION,
+      profile: 'box.toml',
+      profileSha256: '',
+      target: 'local',
+      user: 'me',
+      start: Date.now(),
+      host: hostname(),
+      pid: dead,
+    });
     w.start({ seq: 1, t: Date.now(), argv: ['make', 'forever'], cwd: '/src', env: {} });
     t.after(() => w.close());
     const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {

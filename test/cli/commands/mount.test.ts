@@ -12,10 +12,16 @@ import { describe, test, type TestContext } from 'node:test';
 import { MPROXY_BIN, runMproxy, testEnv } from '../../helpers/cli.js';
 import { tempTree } from '../../helpers/tmp.js';
 
-const fuseMissing = !existsSync('/dev/fuse') ? '/dev/fuse is missing' : spawnSync('sh', ['-c', 'command -v fusermount3']).status !== 0 ? 'fusermount is missing (apt-get install fuse3)' : undefined;
+const fuseMissing = !existsSync('/dev/fuse')
+  ? '/dev/fuse is missing'
+  : spawnSync('sh', ['-c', 'command -v fusermount3']).status !== 0
+    ? 'fusermount is missing (apt-get install fuse3)'
+    : undefined;
 
 function mountedAt(point: string): boolean {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === point);
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === point);
 }
 
 async function until(check: () => boolean, ms = 5000): Promise<boolean> {
@@ -35,7 +41,10 @@ function setup(t: TestContext): { root: string; profile: string; point: string }
 }
 
 function start(profile: string, root: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MPROXY_BIN, 'mount', profile], { env: testEnv({ HOME: root }), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [MPROXY_BIN, 'mount', profile], {
+    env: testEnv({ HOME: root }),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let said = '';
     child.stderr?.on('data', (d: Buffer) => {
@@ -67,7 +76,9 @@ describe('mproxy mount', { skip: fuseMissing !== undefined && process.env['CI'] 
     const child = await start(profile, root);
     child.kill('SIGINT');
     setTimeout(() => child.kill('SIGINT'), 5);
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once('exit', (c, s) => resolve([c, s])),
+    );
     assert.deepEqual([code, signal], [0, null]);
     assert.equal(mountedAt(point), false);
     assert.equal(existsSync(point), false, 'the mount point mproxy created is gone');

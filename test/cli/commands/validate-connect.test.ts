@@ -26,7 +26,10 @@ describe('validate --connect: ssh', { skip: sshdMissing() !== undefined && !IN_C
   };
 
   test('a reachable target: the tier, each mount directory and the remote PATH; exit 0', () => {
-    const r = check('ok.toml', `[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\n\n[[mounts]]\nremote = "/tmp"\nlocal = "/srv/mproxy-view"\n`);
+    const r = check(
+      'ok.toml',
+      `[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\n\n[[mounts]]\nremote = "/tmp"\nlocal = "/srv/mproxy-view"\n`,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /ok\.toml: reached ssh:\/\/\S+: tier agent, linux\/x64/);
     assert.match(r.stderr, /ok\.toml: mounts\[0\]: \/tmp is a directory on the remote/);
@@ -35,20 +38,37 @@ describe('validate --connect: ssh', { skip: sshdMissing() !== undefined && !IN_C
   });
 
   test('a missing mount directory is located at its remote line; --json carries the steps', () => {
-    const r = check('nodir.toml', `[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\nagent = "none"\n\n[[mounts]]\nremote = "/nonexistent/fw"\n`, ['--json']);
+    const r = check(
+      'nodir.toml',
+      `[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\nagent = "none"\n\n[[mounts]]\nremote = "/nonexistent/fw"\n`,
+      ['--json'],
+    );
     assert.equal(r.code, 1, r.stderr);
-    const [out] = JSON.parse(r.stdout) as { valid: boolean; issues: { line: number; path: string; message: string }[]; connect: string[] }[];
+    const [out] = JSON.parse(r.stdout) as {
+      valid: boolean;
+      issues: { line: number; path: string; message: string }[];
+      connect: string[];
+    }[];
     assert.equal(out?.valid, false);
-    assert.deepEqual(out?.issues.map((i) => [i.line, i.path]), [[6, 'mounts[0].remote']]);
+    assert.deepEqual(
+      out?.issues.map((i) => [i.line, i.path]),
+      [[6, 'mounts[0].remote']],
+    );
     assert.match(out?.issues[0]?.message ?? '', /\/nonexistent\/fw does not exist on the remote/);
-    assert.ok(out?.connect.some((s) => /tier agentless/.test(s)), JSON.stringify(out?.connect));
+    assert.ok(
+      out?.connect.some((s) => /tier agentless/.test(s)),
+      JSON.stringify(out?.connect),
+    );
   });
 
   test('a wrong port and a changed host key: located at target.uri, with the reason', () => {
     const closed = check('port.toml', `# a comment\n[target]\nuri = "ssh://${sshd.user}@127.0.0.1:1"\n`);
     assert.equal(closed.code, 1);
     assert.match(closed.stderr, /^port\.toml:3:7: error: target\.uri: cannot reach ssh:\/\/\S+:1: .*(refused|ECONNREFUSED)/m);
-    writeFileSync(home.knownHosts, `[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBiXwN9sRzZ2Zkmy3i0cp6hQ0f0wHMYz2yrcbcx3AcJX\n`);
+    writeFileSync(
+      home.knownHosts,
+      `[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBiXwN9sRzZ2Zkmy3i0cp6hQ0f0wHMYz2yrcbcx3AcJX\n`,
+    );
     const changed = check('key.toml', `[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\n`);
     assert.equal(changed.code, 1);
     assert.match(changed.stderr, /^key\.toml:2:7: error: target\.uri: cannot reach .*HAS CHANGED/m);

@@ -11,8 +11,12 @@ import { FIXTURES, runMproxy, testEnv } from '../../helpers/cli.js';
 
 const dir = join(FIXTURES, 'profiles');
 const env = testEnv({ MPROXY_FIXTURE_USER: 'builder' });
-const invalid = readdirSync(join(dir, 'invalid')).filter((f) => f.endsWith('.toml')).sort();
-const valid = readdirSync(join(dir, 'valid')).filter((f) => f.endsWith('.toml') && !f.endsWith('.local.toml')).sort();
+const invalid = readdirSync(join(dir, 'invalid'))
+  .filter((f) => f.endsWith('.toml'))
+  .sort();
+const valid = readdirSync(join(dir, 'valid'))
+  .filter((f) => f.endsWith('.toml') && !f.endsWith('.local.toml'))
+  .sort();
 
 describe('invalid profiles', () => {
   test('there are at least 40 cases', () => {

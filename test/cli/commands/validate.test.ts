@@ -22,7 +22,11 @@ test('no PATH: the repository .mproxy/ found from a subdirectory, stopping at th
   const r = runMproxy(['validate'], { cwd: `${root}/src/deep` });
   assert.equal(r.code, 1, 'the overlay makes box invalid');
   assert.match(r.stderr, /box\.local\.toml:2:9: error: target\.agent: `"nodejs"` is not allowed/);
-  assert.match(r.stderr, /2 profiles checked, 1 invalid/, 'base.toml is checked as a partial profile; the overlay is not a profile of its own');
+  assert.match(
+    r.stderr,
+    /2 profiles checked, 1 invalid/,
+    'base.toml is checked as a partial profile; the overlay is not a profile of its own',
+  );
 });
 
 test('no PATH and no .mproxy/: a clear error, not a crash', (t) => {
@@ -40,9 +44,25 @@ test('--json reports every file, valid or not, on stdout', (t) => {
   const r = runMproxy(['validate', '--json', 'good.toml', 'bad.toml'], { cwd: root });
   assert.equal(r.code, 1);
   assert.equal(r.stderr, '');
-  const out = JSON.parse(r.stdout) as { file: string; valid: boolean; issues: { line: number; column: number; path: string; message: string; hint: string | null }[] }[];
-  assert.deepEqual(out.map((f) => [f.file, f.valid]), [['good.toml', true], ['bad.toml', false]]);
-  assert.deepEqual(out[1]?.issues.map((i) => [i.line, i.column, i.path]), [[2, 7, 'target.uri'], [3, 9, 'target.agent']]);
+  const out = JSON.parse(r.stdout) as {
+    file: string;
+    valid: boolean;
+    issues: { line: number; column: number; path: string; message: string; hint: string | null }[];
+  }[];
+  assert.deepEqual(
+    out.map((f) => [f.file, f.valid]),
+    [
+      ['good.toml', true],
+      ['bad.toml', false],
+    ],
+  );
+  assert.deepEqual(
+    out[1]?.issues.map((i) => [i.line, i.column, i.path]),
+    [
+      [2, 7, 'target.uri'],
+      [3, 9, 'target.agent'],
+    ],
+  );
   assert.equal(out[1]?.issues[1]?.hint, 'expected one of auto, node, none');
 });
 

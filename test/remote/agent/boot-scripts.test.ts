@@ -31,15 +31,17 @@ for (const withSum of [true, false]) {
 
   test(`probe ${label}: an intact cached agent is ready, a damaged one needs an upload`, (t) => {
     const home = tempTree(t, { [`.cache/mproxy/${agentBundle().cacheName}`]: agentBundle().bytes });
-    const path = withSum ? process.env['PATH'] ?? '' : pathWithoutSha256sum(home);
+    const path = withSum ? (process.env['PATH'] ?? '') : pathWithoutSha256sum(home);
     assert.equal(parseProbe(run(probeScript(), home, path).stdout)?.node.kind, 'ready');
     writeFileSync(join(home, '.cache/mproxy', agentBundle().cacheName), 'damaged');
     assert.equal(parseProbe(run(probeScript(), home, path).stdout)?.node.kind, 'need-upload');
   });
 
   test(`start ${label}: a damaged cached agent is refused, never run`, (t) => {
-    const home = tempTree(t, { [`.cache/mproxy/${agentBundle().cacheName}`]: `require('fs').writeFileSync(process.env.HOME + '/it-ran', '')` });
-    const path = withSum ? process.env['PATH'] ?? '' : pathWithoutSha256sum(home);
+    const home = tempTree(t, {
+      [`.cache/mproxy/${agentBundle().cacheName}`]: `require('fs').writeFileSync(process.env.HOME + '/it-ran', '')`,
+    });
+    const path = withSum ? (process.env['PATH'] ?? '') : pathWithoutSha256sum(home);
     const r = run(startScript(false), home, path);
     assert.equal(r.code, 1);
     assert.match(r.stdout, new RegExp(`${REFUSED} .*${agentBundle().cacheName}: its sha256 is not ${agentBundle().sha256}`));
@@ -48,7 +50,7 @@ for (const withSum of [true, false]) {
 
   test(`upload ${label}: bytes that are not the file never take its name`, (t) => {
     const home = tempTree(t, {});
-    const path = withSum ? process.env['PATH'] ?? '' : pathWithoutSha256sum(home);
+    const path = withSum ? (process.env['PATH'] ?? '') : pathWithoutSha256sum(home);
     const damaged = Buffer.from(agentBundle().bytes);
     damaged[100] = (damaged[100] ?? 0) ^ 1;
     const r = run(uploadScript(agentBundle(), '600'), home, path, damaged);

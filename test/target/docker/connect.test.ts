@@ -14,7 +14,7 @@ import { CONTAINER_OS, dockerdMissing, startDockerd, type Dockerd } from '../../
 import { profileFrom } from '../../harness/profile.js';
 import { requireOrSkip } from '../../harness/system.js';
 
-test('compose project names: COMPOSE_PROJECT_NAME, the file\'s name:, the directory', (t) => {
+test("compose project names: COMPOSE_PROJECT_NAME, the file's name:, the directory", (t) => {
   const root = tempTree(t, { 'My App/compose.yaml': 'services: {}\n', 'named/compose.yml': '# x\nname: "Shop_API"\nservices: {}\n' });
   assert.equal(composeProjectName(join(root, 'My App'), {}), 'myapp');
   assert.equal(composeProjectName(join(root, 'named'), {}), 'shop_api');
@@ -30,19 +30,39 @@ describe('docker target', { skip: missing !== undefined && process.env['CI'] !==
     dockerd.runContainer('node', 'dev');
     dockerd.runContainer('node', 'stopped');
     dockerd.docker('stop', '-t', '0', 'stopped');
-    const labels = (n: number) => ({ 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'api', 'com.docker.compose.container-number': String(n) });
+    const labels = (n: number) => ({
+      'com.docker.compose.project': 'shop',
+      'com.docker.compose.service': 'api',
+      'com.docker.compose.container-number': String(n),
+    });
     dockerd.runContainer('node', 'shop-api-1', labels(1));
     dockerd.runContainer('node', 'shop-api-2', labels(2));
-    dockerd.runContainer('busybox', 'shop-db-1', { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'db', 'com.docker.compose.container-number': '1' });
+    dockerd.runContainer('busybox', 'shop-db-1', {
+      'com.docker.compose.project': 'shop',
+      'com.docker.compose.service': 'db',
+      'com.docker.compose.container-number': '1',
+    });
   });
   after(async () => dockerd?.stop());
 
-  const connect = (target: Extract<Target, { kind: 'docker' | 'compose' }>, host = dockerd.host, agent = 'auto', verbose?: (m: string) => void) =>
-    connectDocker(target, profileFrom(`[target]\nuri = "docker://x"\ndocker_host = "${host}"\nagent = "${agent}"\n`), { env: {}, cwd: '/', ...(verbose !== undefined ? { verbose } : {}) });
+  const connect = (
+    target: Extract<Target, { kind: 'docker' | 'compose' }>,
+    host = dockerd.host,
+    agent = 'auto',
+    verbose?: (m: string) => void,
+  ) =>
+    connectDocker(target, profileFrom(`[target]\nuri = "docker://x"\ndocker_host = "${host}"\nagent = "${agent}"\n`), {
+      env: {},
+      cwd: '/',
+      ...(verbose !== undefined ? { verbose } : {}),
+    });
   const code = (c: string, re: RegExp) => (err: Error & { code?: string }) => err.code === c && re.test(err.message);
 
   test('a daemon that is not there', async () => {
-    await assert.rejects(connect({ kind: 'docker', container: 'dev' }, 'unix:///nonexistent/docker.sock'), code('E_DOCKER', /cannot reach the Docker daemon at unix:\/\/\/nonexistent/));
+    await assert.rejects(
+      connect({ kind: 'docker', container: 'dev' }, 'unix:///nonexistent/docker.sock'),
+      code('E_DOCKER', /cannot reach the Docker daemon at unix:\/\/\/nonexistent/),
+    );
   });
 
   test('a tcp:// daemon with TLS: DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are honoured as by the docker CLI', async () => {
@@ -57,13 +77,22 @@ describe('docker target', { skip: missing !== undefined && process.env['CI'] !==
       await host.close();
     }
     // Without the TLS settings the daemon is not reached (it wants a client certificate), and that is said.
-    await assert.rejects(connectDocker({ kind: 'docker', container: 'dev' }, profile, { env: { DOCKER_HOST: dockerd.tls.host }, cwd: '/' }), code('E_DOCKER', /cannot reach the Docker daemon at tcp:/));
-    await assert.rejects(connectDocker({ kind: 'docker', container: 'dev' }, profile, { env: { ...env, DOCKER_CERT_PATH: '/nonexistent' }, cwd: '/' }), code('E_DOCKER', /TLS files are not in \/nonexistent/));
+    await assert.rejects(
+      connectDocker({ kind: 'docker', container: 'dev' }, profile, { env: { DOCKER_HOST: dockerd.tls.host }, cwd: '/' }),
+      code('E_DOCKER', /cannot reach the Docker daemon at tcp:/),
+    );
+    await assert.rejects(
+      connectDocker({ kind: 'docker', container: 'dev' }, profile, { env: { ...env, DOCKER_CERT_PATH: '/nonexistent' }, cwd: '/' }),
+      code('E_DOCKER', /TLS files are not in \/nonexistent/),
+    );
   });
 
   test('no such container, and a stopped one', async () => {
     await assert.rejects(connect({ kind: 'docker', container: 'nope' }), code('E_DOCKER', /no such container: nope/));
-    await assert.rejects(connect({ kind: 'docker', container: 'stopped' }), code('E_DOCKER', /container stopped is not running \(exited\)/));
+    await assert.rejects(
+      connect({ kind: 'docker', container: 'stopped' }),
+      code('E_DOCKER', /container stopped is not running \(exited\)/),
+    );
   });
 
   test('compose: a replica by number; several replicas and no number is refused', async () => {
@@ -78,7 +107,10 @@ describe('docker target', { skip: missing !== undefined && process.env['CI'] !==
 
   test('an image without node: agent = "node" says so; auto works agentless and says why', async () => {
     const target = { kind: 'compose', project: 'shop', service: 'db' } as const;
-    await assert.rejects(connect(target, dockerd.host, 'node'), code('E_AGENT_START', /agent = "node", but container shop-db-1 has no node/));
+    await assert.rejects(
+      connect(target, dockerd.host, 'node'),
+      code('E_AGENT_START', /agent = "node", but container shop-db-1 has no node/),
+    );
     const said: string[] = [];
     const host = await connect(target, dockerd.host, 'auto', (m) => said.push(m));
     assert.equal(host.info().tier, 'agentless');
@@ -93,19 +125,29 @@ describe('docker target', { skip: missing !== undefined && process.env['CI'] !==
     running.stdin.end();
     dockerd.docker('stop', '-t', '1', 'short-lived');
     const status = await running.exited.catch((err: Error) => err);
-    assert.ok(!(status instanceof Error) ? status.signal !== null || status.code !== 0 : true, 'the running command did not finish normally');
+    assert.ok(
+      !(status instanceof Error) ? status.signal !== null || status.code !== 0 : true,
+      'the running command did not finish normally',
+    );
     const next = host.exec({ argv: ['true'], env: {}, cwd: '/' });
-    await assert.rejects(next.exited, (err: Error & { code?: string }) => /cannot run a command in container short-lived|short-lived is not running/.test(err.message));
+    await assert.rejects(next.exited, (err: Error & { code?: string }) =>
+      /cannot run a command in container short-lived|short-lived is not running/.test(err.message),
+    );
     // Not retried: a stopped container is said at once, and the host is given up.
     const started = Date.now();
-    await assert.rejects(host.fs.call('lstat', Buffer.from('/')), code('E_CONNECTION_LOST', /could not be restored: container short-lived is not running/));
+    await assert.rejects(
+      host.fs.call('lstat', Buffer.from('/')),
+      code('E_CONNECTION_LOST', /could not be restored: container short-lived is not running/),
+    );
     assert.ok(Date.now() - started < 5000, `gave up after ${Date.now() - started} ms`);
     assert.equal(host.isLost, true);
     await host.close();
   });
 
   test('the daemon restarted (live-restore): the next command reconnects, on both tiers', async () => {
-    const hosts = await Promise.all((['auto', 'none'] as const).map((agent) => connect({ kind: 'docker', container: 'dev' }, dockerd.host, agent)));
+    const hosts = await Promise.all(
+      (['auto', 'none'] as const).map((agent) => connect({ kind: 'docker', container: 'dev' }, dockerd.host, agent)),
+    );
     try {
       await dockerd.restart();
       for (const host of hosts) {
@@ -123,7 +165,12 @@ describe('docker target', { skip: missing !== undefined && process.env['CI'] !==
   test('mproxy exec runs in the container', (t) => {
     const root = tempTree(t, {});
     writeFileSync(join(root, 'dev.toml'), `[target]\nuri = "docker://dev"\ndocker_host = "${dockerd.host}"\n`);
-    const r = spawnSync(process.execPath, [MPROXY_BIN, 'exec', 'dev.toml', '--', 'sh', '-c', 'cat /etc/os-release; exit 4'], { cwd: root, env: testEnv({ HOME: root }), encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [MPROXY_BIN, 'exec', 'dev.toml', '--', 'sh', '-c', 'cat /etc/os-release; exit 4'], {
+      cwd: root,
+      env: testEnv({ HOME: root }),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.status, 4, r.stderr);
     assert.ok(r.stdout.includes(CONTAINER_OS), r.stdout);
   });

@@ -48,7 +48,10 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     const host = await connectHarness(sshd, home, 'none', { hostKeyPolicy: 'accept-new', warn: (m) => said.push(m) });
     await host.close();
     assert.equal(said.length, 1, said.join('\n'));
-    assert.match(said[0] ?? '', new RegExp(`permanently added the host key of \\[127\\.0\\.0\\.1\\]:${sshd.port} \\(ssh-ed25519 SHA256:.*known_hosts`));
+    assert.match(
+      said[0] ?? '',
+      new RegExp(`permanently added the host key of \\[127\\.0\\.0\\.1\\]:${sshd.port} \\(ssh-ed25519 SHA256:.*known_hosts`),
+    );
   });
 
   test('@revoked refuses the key even after a line that accepts it, in any file', async () => {
@@ -71,9 +74,15 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     const other = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBiXwN9sRzZ2Zkmy3i0cp6hQ0f0wHMYz2yrcbcx3AcJX';
     const before = `|1|${salt.toString('base64')}|${hashedName} ${other}\n`;
     writeFileSync(home.knownHosts, before);
-    const profile = profileFrom(`[target]\nuri = "ssh://${sshd.user}@LOCALHOST:${sshd.port}"\nagent = "none"\nhost_key_policy = "accept-new"\n`);
+    const profile = profileFrom(
+      `[target]\nuri = "ssh://${sshd.user}@LOCALHOST:${sshd.port}"\nagent = "none"\nhost_key_policy = "accept-new"\n`,
+    );
     await assert.rejects(
-      connectSsh({ user: sshd.user, host: 'LOCALHOST', port: sshd.port }, profile, optionsFor(home, { hostKeyPolicy: 'accept-new', identityFile: sshd.clientKey })),
+      connectSsh(
+        { user: sshd.user, host: 'LOCALHOST', port: sshd.port },
+        profile,
+        optionsFor(home, { hostKeyPolicy: 'accept-new', identityFile: sshd.clientKey }),
+      ),
       errorCode('E_HOST_KEY_CHANGED', /HAS CHANGED.*known_hosts:1/),
     );
     assert.equal(readFileSync(home.knownHosts, 'utf8'), before, 'accept-new recorded nothing');
@@ -81,9 +90,15 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
 
   test('a changed host key is refused under strict and accept-new, naming the file and line', async () => {
     const home = clientHome(sshd);
-    writeFileSync(home.knownHosts, `# first line\n[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBiXwN9sRzZ2Zkmy3i0cp6hQ0f0wHMYz2yrcbcx3AcJX\n`);
+    writeFileSync(
+      home.knownHosts,
+      `# first line\n[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBiXwN9sRzZ2Zkmy3i0cp6hQ0f0wHMYz2yrcbcx3AcJX\n`,
+    );
     for (const policy of ['strict', 'accept-new'] as const) {
-      await assert.rejects(connectHarness(sshd, home, 'auto', { hostKeyPolicy: policy }), errorCode('E_HOST_KEY_CHANGED', /HAS CHANGED.*known_hosts:2/));
+      await assert.rejects(
+        connectHarness(sshd, home, 'auto', { hostKeyPolicy: policy }),
+        errorCode('E_HOST_KEY_CHANGED', /HAS CHANGED.*known_hosts:2/),
+      );
     }
   });
 
@@ -92,7 +107,10 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     const wrong = join(home.home, 'wrong_key');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrong]);
     writeFileSync(home.sshConfig, '');
-    await assert.rejects(connectHarness(sshd, home, 'auto', { identityFile: wrong }), errorCode('E_SSH_AUTH', /refused every credential offered \(tried: key .*wrong_key\).*authorized_keys/s));
+    await assert.rejects(
+      connectHarness(sshd, home, 'auto', { identityFile: wrong }),
+      errorCode('E_SSH_AUTH', /refused every credential offered \(tried: key .*wrong_key\).*authorized_keys/s),
+    );
   });
 
   test('an encrypted key without a terminal to ask on: says so and how to fix it', async () => {
@@ -100,7 +118,10 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     const locked = join(home.home, 'locked_key');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret phrase', '-f', locked]);
     writeFileSync(home.sshConfig, '');
-    await assert.rejects(connectHarness(sshd, home, 'auto', { identityFile: locked }), errorCode('E_SSH_AUTH', /locked_key is encrypted and there is no terminal to ask for its passphrase \(add it to ssh-agent: ssh-add /));
+    await assert.rejects(
+      connectHarness(sshd, home, 'auto', { identityFile: locked }),
+      errorCode('E_SSH_AUTH', /locked_key is encrypted and there is no terminal to ask for its passphrase \(add it to ssh-agent: ssh-add /),
+    );
   });
 
   test('an encrypted key with its passphrase given at the prompt', async () => {
@@ -110,11 +131,18 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     execFileSync('sh', ['-c', `cat ${locked}.pub >> ${join(sshd.dir, 'authorized_keys')}`]);
     writeFileSync(home.sshConfig, '');
     const asked: string[] = [];
-    const host = await connectHarness(sshd, home, 'auto', { identityFile: locked, askPassphrase: async (path) => (asked.push(path), 'secret phrase') });
+    const host = await connectHarness(sshd, home, 'auto', {
+      identityFile: locked,
+      askPassphrase: async (path) => (asked.push(path), 'secret phrase'),
+    });
     assert.deepEqual(asked, [locked]);
     await host.close();
     // A person slower than connect_timeout at the prompt: the time spent typing does not count.
-    const slow = await connectHarness(sshd, home, 'none', { identityFile: locked, connectTimeoutMs: 1000, askPassphrase: async () => (await sleep(2000), 'secret phrase') });
+    const slow = await connectHarness(sshd, home, 'none', {
+      identityFile: locked,
+      connectTimeoutMs: 1000,
+      askPassphrase: async () => (await sleep(2000), 'secret phrase'),
+    });
     await slow.close();
   });
 
@@ -126,7 +154,10 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     try {
       for (let i = 0; i < 50 && !existsSync(socket); i++) await sleep(50);
       const env = { ...process.env, SSH_AUTH_SOCK: socket };
-      const refused = await connectHarness(sshd, home, 'auto', { agentSocket: socket }).then(() => 'connected', (err: Error) => err.message);
+      const refused = await connectHarness(sshd, home, 'auto', { agentSocket: socket }).then(
+        () => 'connected',
+        (err: Error) => err.message,
+      );
       assert.match(refused, /refused every credential offered \(tried: ssh-agent \(.*agent\.sock\)/);
       const key = join(home.home, 'agent_key');
       execFileSync('cp', [sshd.clientKey, key]);
@@ -160,7 +191,10 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const silentPort = (silent.address() as { port: number }).port;
     const t0 = Date.now();
-    await assert.rejects(connectHarness({ ...sshd, port: silentPort }, home, 'auto', { connectTimeoutMs: 1000 }), errorCode('E_SSH_CONNECT', /within 1s/));
+    await assert.rejects(
+      connectHarness({ ...sshd, port: silentPort }, home, 'auto', { connectTimeoutMs: 1000 }),
+      errorCode('E_SSH_CONNECT', /within 1s/),
+    );
     assert.ok(Date.now() - t0 < 5000, 'gave up near connect_timeout');
     silent.close();
   });
@@ -169,7 +203,10 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     // RFC 6761: .invalid never resolves, and resolvers answer it without asking the network.
     const profile = profileFrom('[target]\nuri = "ssh://someone@no-such-host.invalid"\n');
     const started = Date.now();
-    await assert.rejects(connectSsh({ user: 'someone', host: 'no-such-host.invalid' }, profile, optionsFor(clientHome(sshd))), errorCode('E_SSH_CONNECT', /cannot resolve host name no-such-host\.invalid/));
+    await assert.rejects(
+      connectSsh({ user: 'someone', host: 'no-such-host.invalid' }, profile, optionsFor(clientHome(sshd))),
+      errorCode('E_SSH_CONNECT', /cannot resolve host name no-such-host\.invalid/),
+    );
     assert.ok(Date.now() - started < 5000);
   });
 
@@ -246,7 +283,13 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
       assert.ok(sshd.signalBelow('SIGSTOP', /@internal-sftp/) > 0, 'the sftp server was found and stopped');
       const started = Date.now();
       try {
-        const outcome = await Promise.race([host.fs.call('lstat', home).then(() => 'answered', (err: Error & { code?: string }) => err.code), sleep(10_000).then(() => 'still waiting after 10 s')]);
+        const outcome = await Promise.race([
+          host.fs.call('lstat', home).then(
+            () => 'answered',
+            (err: Error & { code?: string }) => err.code,
+          ),
+          sleep(10_000).then(() => 'still waiting after 10 s'),
+        ]);
         assert.equal(outcome, 'ETIMEDOUT');
         assert.ok(Date.now() - started < 1500 + 1000, `failed after ${Date.now() - started} ms`);
       } finally {

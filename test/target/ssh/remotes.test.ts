@@ -16,12 +16,17 @@ import { errorCode } from '../../helpers/errors.js';
 
 const missing = sshdMissing();
 
-describe('ssh target: remotes that cannot run the agent', { skip: missing !== undefined && process.env['CI'] !== 'true' ? missing : false }, () => {
+describe('ssh target: remotes that cannot run the agent', {
+  skip: missing !== undefined && process.env['CI'] !== 'true' ? missing : false,
+}, () => {
   test('a remote without node: agent = "node" says so; auto works agentless', async (t) => {
     if (!requireOrSkip(t, missing)) return;
     const sshd = await startSshd({ withoutNode: true });
     try {
-      await assert.rejects(connectHarness(sshd, clientHome(sshd), 'node'), errorCode('E_AGENT_START', /agent = "node", but the remote has no node/));
+      await assert.rejects(
+        connectHarness(sshd, clientHome(sshd), 'node'),
+        errorCode('E_AGENT_START', /agent = "node", but the remote has no node/),
+      );
       const said: string[] = [];
       const host = await connectHarness(sshd, clientHome(sshd), 'auto', { verbose: (m) => said.push(m) });
       assert.equal(host.info().tier, 'agentless');
@@ -60,7 +65,10 @@ describe('ssh target: remotes that cannot run the agent', { skip: missing !== un
     try {
       for (const agent of ['auto', 'none'] as const) {
         const started = Date.now();
-        await assert.rejects(connectHarness(sshd, clientHome(sshd), agent, { opTimeoutMs: 1500 }), errorCode('E_TIMEOUT', /did not finish within 2s.*login script/s));
+        await assert.rejects(
+          connectHarness(sshd, clientHome(sshd), agent, { opTimeoutMs: 1500 }),
+          errorCode('E_TIMEOUT', /did not finish within 2s.*login script/s),
+        );
         assert.ok(Date.now() - started < 1500 + 3000, `${agent}: failed after ${Date.now() - started} ms`);
       }
     } finally {
@@ -94,11 +102,15 @@ describe('ssh target: remotes that cannot run the agent', { skip: missing !== un
       assert.equal(r.stdout.toString().trim(), 'the pool is free again');
       // Connections of the pool that drop (all but the first, which holds SFTP) leave it: the next
       // command runs on a new one instead of failing on a dead one.
-      const connections = sshd.processes(/^sshd: \S+ \[priv\]$/).map((p) => p.pid).sort((a, b) => a - b);
+      const connections = sshd
+        .processes(/^sshd: \S+ \[priv\]$/)
+        .map((p) => p.pid)
+        .sort((a, b) => a - b);
       assert.ok(connections.length >= 3, `several connections: ${connections.join(',')}`);
       for (const pid of connections.slice(1)) sshd.killTree(pid);
       await sleep(500);
-      for (let i = 0; i < 3; i++) assert.equal((await sh(host, `echo after the drop ${i}`)).stdout.toString().trim(), `after the drop ${i}`);
+      for (let i = 0; i < 3; i++)
+        assert.equal((await sh(host, `echo after the drop ${i}`)).stdout.toString().trim(), `after the drop ${i}`);
     } finally {
       await host.close();
       await sshd.stop();
@@ -109,7 +121,10 @@ describe('ssh target: remotes that cannot run the agent', { skip: missing !== un
     if (!requireOrSkip(t, missing)) return;
     const sshd = await startSshd({ fullCache: true });
     try {
-      await assert.rejects(connectHarness(sshd, clientHome(sshd)), errorCode('E_AGENT_START', /uploading the agent .* failed: .*No space left on device/s));
+      await assert.rejects(
+        connectHarness(sshd, clientHome(sshd)),
+        errorCode('E_AGENT_START', /uploading the agent .* failed: .*No space left on device/s),
+      );
     } finally {
       await sshd.stop();
     }
