@@ -11,6 +11,7 @@ import type { FileOpArgs, FileOpName, FileOpResult } from '../../protocol/file-o
 import { PROTOCOL_VERSION, T, type AgentInfo, type Frame, type FrameOf, type HelloFrame, type PathEntry } from '../../protocol/frames.js';
 import { RemoteFsError, type ExecRequest, type RemoteHost, type RemoteInfo, type RemoteWatch, type WatchListener } from '../host.js';
 import { AgentProcess } from './process.js';
+import { PendingRequests } from './requests.js';
 
 export interface AgentTransport {
   /** The agent's stdout. */
@@ -31,24 +32,14 @@ export interface AgentClientOptions {
   readonly onLog?: (level: string, message: string) => void;
 }
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-  readonly timer: NodeJS.Timeout;
-  readonly what: string;
-  /** A read: its bytes may stay in the pieces they arrived in. */
-  readonly pieces: boolean;
-}
-
 export class AgentClient implements RemoteHost {
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending: PendingRequests;
   private readonly processes = new Map<number, AgentProcess>();
   private readonly watchers = new Map<number, WatchListener>();
   private lost: Error | undefined;
   private agentInfo: AgentInfo | undefined;
   private caps: readonly string[] = [];
-  private readonly opTimeoutMs: number;
 
   readonly fs = {
     call: <K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> =>
@@ -59,7 +50,7 @@ export class AgentClient implements RemoteHost {
     private readonly transport: AgentTransport,
     private readonly options: AgentClientOptions,
   ) {
-    this.opTimeoutMs = options.opTimeoutMs ?? 30_000;
+    this.pending = new PendingRequests(options.opTimeoutMs ?? 30_000, transport.description);
   }
 
   /** Start talking to an agent on `transport`: wait for its Hello, answer with ours. */
@@ -207,23 +198,11 @@ export class AgentClient implements RemoteHost {
     pieces = false,
   ): Promise<unknown> {
     if (this.lost !== undefined) return Promise.reject(this.lost);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new RemoteFsError('ETIMEDOUT', `no answer from ${this.transport.description} within ${this.opTimeoutMs / 1000}s`, what));
-      }, this.opTimeoutMs);
-      this.pending.set(id, { resolve, reject, timer, what, pieces });
-      this.send({ ...frame, id } as Frame);
-    });
+    return this.pending.add(id, what, pieces, () => this.send({ ...frame, id } as Frame));
   }
 
   private settle(id: number, value: unknown, error?: Error): void {
-    const p = this.pending.get(id);
-    if (p === undefined) return;
-    this.pending.delete(id);
-    clearTimeout(p.timer);
-    if (error !== undefined) p.reject(error);
-    else p.resolve(value);
+    this.pending.settle(id, value, error);
   }
 
   get isLost(): boolean {
@@ -234,11 +213,7 @@ export class AgentClient implements RemoteHost {
     if (this.lost !== undefined) return;
     this.lost = error;
     this.onStartFailure?.(error);
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(error);
-      this.pending.delete(id);
-    }
+    this.pending.failAll(error);
     for (const proc of this.processes.values()) proc.onLost(error);
     this.processes.clear();
     for (const listener of this.watchers.values()) listener(null);
