@@ -1,6 +1,7 @@
 /**
  * bench/fs: an mproxy mount (agent tier) against sshfs mounted from the same sshd, side by side
- * in one run, on the harness sshd (127.0.0.1). Each cold figure is taken on a fresh mount.
+ * in one run, on the harness sshd (127.0.0.1). Each cold figure is taken on a fresh mount, and
+ * each figure is the median of BENCH_REPS runs (3), the tools taking turns.
  *   - read 10,000 small files, cold and warm
  *   - walk and stat a 10,000-file tree, cold
  *   - sequential read and write of 512 MiB
@@ -38,6 +39,17 @@ const TARGETS: Readonly<Record<string, number>> = {
 const SMALL = Number(process.env['BENCH_SMALL_FILES'] ?? 10_000);
 const BIG_MIB = Number(process.env['BENCH_BIG_MIB'] ?? 512);
 const REPO_FILES = Number(process.env['BENCH_REPO_FILES'] ?? 5_000);
+const REPS = Number(process.env['BENCH_REPS'] ?? 3);
+
+/** Per figure, the median of the runs. */
+function median(runs: readonly Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of Object.keys(runs[0] ?? {})) {
+    const values = runs.map((r) => r[key] ?? Number.NaN).sort((a, b) => a - b);
+    out[key] = values[Math.floor(values.length / 2)] ?? Number.NaN;
+  }
+  return out;
+}
 
 function timed(script: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -163,8 +175,15 @@ try {
     ].join('\n');
   const prep = await sh(host, prepare(remote), { env: { PATH: '/usr/bin:/bin', HOME: `/home/${sshd.user}` } });
   if (prep.code !== 0) throw new Error(`prepare: ${prep.stderr.toString()}`);
-  const mp = await measure(mproxyMounter(host, remote, root));
-  const fs = await measure(sshfsMounter(sshd, remote, root));
+  // Each figure is the median of REPS runs, the two tools taking turns (this machine is noisy).
+  const mpRuns: Record<string, number>[] = [];
+  const fsRuns: Record<string, number>[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    mpRuns.push(await measure(mproxyMounter(host, remote, root)));
+    fsRuns.push(await measure(sshfsMounter(sshd, remote, root)));
+  }
+  const mp = median(mpRuns);
+  const fs = median(fsRuns);
   // The floor: the same tree built here, copied into memory, mounted from there.
   const local = mkdtempSync(join(tmpdir(), 'mproxy-bench-floor-'));
   const made = spawnSync('/bin/sh', ['-c', prepare(join(local, 'tree'))], { encoding: 'utf8' });
@@ -173,7 +192,9 @@ try {
   tree.load(join(local, 'tree'));
   rmSync(join(local, 'tree'), { recursive: true });
   rmdirSync(local);
-  const floor = await measure(floorMounter(tree, root));
+  const floorRuns: Record<string, number>[] = [];
+  for (let rep = 0; rep < REPS; rep++) floorRuns.push(await measure(floorMounter(tree, root)));
+  const floor = median(floorRuns);
   const rows: [string, string, string, string][] = [];
   for (const key of Object.keys(mp)) {
     const a = mp[key] ?? NaN;
@@ -188,7 +209,7 @@ try {
     ]);
   }
   console.log(
-    '                     mproxy vs sshfs                   ratio  target (time: lower is better; MiB/s: higher)   floor: memory remote',
+    `medians of ${REPS} runs    mproxy vs sshfs                   ratio  target (time: lower is better; MiB/s: higher)   floor: memory remote`,
   );
   for (const [k, v, r, f] of rows) {
     const target = TARGETS[k];
