@@ -6,7 +6,7 @@
 import { lstatSync, promises as fs, type BigIntStats, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Pieces } from '../../src/protocol/payloads.js';
-import { FILE_OP_NAMES, MAX_IO, type FileOpName, type WireDirEntry, type WireStat } from '../../src/protocol/file-ops.js';
+import { FILE_OP_NAMES, packDirEntries, MAX_IO, type FileOpName, type WireDirEntry, type WireStat } from '../../src/protocol/file-ops.js';
 
 export class ArgumentError extends Error {}
 
@@ -102,7 +102,7 @@ const OPS: Readonly<Record<FileOpName, Op>> = {
   fsync: async ([h]) => (await handle(h).sync(), null),
   stat: async ([p]) => wireStat(await fs.stat(path(p))),
   lstat: async ([p]) => wireStat(await fs.lstat(path(p))),
-  readdir: async ([p]) => readdirWithStats(path(p)),
+  readdir: async ([p]) => packDirEntries(await readdirWithStats(path(p))),
   mkdir: async ([p, mode]) => (await fs.mkdir(path(p), { mode: n(mode) }), null),
   mkdirAll: async ([p, mode]) => (await fs.mkdir(path(p), { mode: n(mode), recursive: true }), null),
   unlink: async ([p]) => (await fs.unlink(path(p)), null),

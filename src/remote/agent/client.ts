@@ -7,7 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import { MproxyError } from '../../util/errors.js';
 import { FrameDecoder, ProtocolError, writeFrame } from '../../protocol/codec.js';
 import { Pieces } from '../../protocol/payloads.js';
-import type { FileOpArgs, FileOpName, FileOpResult } from '../../protocol/file-ops.js';
+import { unpackDirEntries, type FileOpArgs, type FileOpName, type FileOpResult } from '../../protocol/file-ops.js';
 import { PROTOCOL_VERSION, T, type AgentInfo, type Frame, type FrameOf, type HelloFrame, type PathEntry } from '../../protocol/frames.js';
 import { RemoteFsError, type ExecRequest, type RemoteHost, type RemoteInfo, type RemoteWatch, type WatchListener } from '../host.js';
 import { AgentProcess } from './process.js';
@@ -42,8 +42,16 @@ export class AgentClient implements RemoteHost {
   private caps: readonly string[] = [];
 
   readonly fs = {
-    call: <K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> =>
-      this.request(`file operation ${op}`, { t: T.FileOp, op, a: args }, this.nextId++, op === 'read') as Promise<FileOpResult<K>>,
+    call: <K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> => {
+      const answer = this.request(`file operation ${op}`, { t: T.FileOp, op, a: args }, this.nextId++, op === 'read');
+      if (op !== 'readdir') return answer as Promise<FileOpResult<K>>;
+      return answer.then((packed) => {
+        const entries = unpackDirEntries(packed);
+        if (entries === undefined)
+          throw new MproxyError('E_PROTOCOL', `the agent on ${this.transport.description} answered readdir with something else`);
+        return entries as FileOpResult<K>;
+      });
+    },
   };
 
   private constructor(
