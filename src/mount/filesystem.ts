@@ -19,6 +19,7 @@ import type { Kernel } from './kernel.js';
 import { Op, type FuseRequest } from './native.js';
 import { DirReads } from './dir-reads.js';
 import { NodeIo } from './node-io.js';
+import { OpenFiles } from './open-files.js';
 import { NodeTable, type FsNode } from './nodes.js';
 import { Prefetcher } from './prefetch.js';
 import { RemoteCalls } from './remote-calls.js';
@@ -44,20 +45,17 @@ export interface MountFsOptions {
 
 export type Handler = (req: FuseRequest) => Promise<void>;
 
-const IO_IDLE_MS = 5000;
-
 export class MountFs {
   readonly nodes = new NodeTable();
   readonly content = new ContentCache();
   readonly invalidation: Invalidation;
   readonly prefetcher: Prefetcher | undefined;
-  private readonly ios = new Map<number, NodeIo>();
+  private readonly files: OpenFiles;
   private readonly calls: RemoteCalls;
   private readonly listings: Listings;
   private readonly dirReads: DirReads;
   private readonly root: Buffer;
   private readonly handlers: Readonly<Partial<Record<number, Handler>>>;
-  private readonly idleTimer: NodeJS.Timeout;
   exited = false;
 
   constructor(
@@ -90,9 +88,17 @@ export class MountFs {
       ...(opts.warn !== undefined ? { warn: opts.warn } : {}),
     });
     this.dirReads = new DirReads(this, this.listings, opts.prefetch);
+    this.files = new OpenFiles(
+      (node) =>
+        new NodeIo({
+          writeThrough: opts.writeback,
+          call: (op, ...args) => this.call(op, ...args),
+          remote: () => this.remote(node),
+          generation: () => host.generation ?? 0,
+          settle: (n) => kernel.settleWrites(node.ino, n),
+        }),
+    );
     this.handlers = { ...this.readHandlers(), ...changeHandlers(this) };
-    this.idleTimer = setInterval(() => this.closeIdle(), IO_IDLE_MS);
-    this.idleTimer.unref();
   }
 
   remotePath(path: string): Buffer {
@@ -142,19 +148,7 @@ export class MountFs {
   }
 
   io(node: FsNode): NodeIo {
-    let io = this.ios.get(node.ino);
-    if (io === undefined) {
-      const ino = node.ino;
-      io = new NodeIo({
-        writeThrough: this.opts.writeback,
-        call: (op, ...args) => this.call(op, ...args),
-        remote: () => this.remote(node),
-        generation: () => this.host.generation ?? 0,
-        settle: (n) => this.kernel.settleWrites(ino, n),
-      });
-      this.ios.set(ino, io);
-    }
-    return io;
+    return this.files.of(node);
   }
 
   /** What we know of `node`'s attributes is out of date: asked again at the next need. */
@@ -165,7 +159,7 @@ export class MountFs {
 
   /** What is written to `node` and not yet on the remote is sent first (the size is the remote's to say). */
   async settled(node: FsNode): Promise<void> {
-    await this.ios.get(node.ino)?.flush();
+    await this.files.get(node.ino)?.flush();
   }
 
   /**
@@ -177,13 +171,13 @@ export class MountFs {
     for (const name of path.split('/').slice(1)) node = node?.children?.get(name);
     const known = node?.attr;
     if (node === undefined || node.detached || data.length === 0 || known === undefined) return;
-    if (known.ino !== st.ino || known.size !== st.size || known.mtimeMs !== st.mtimeMs || this.ios.get(node.ino)?.clean === false) return;
+    if (known.ino !== st.ino || known.size !== st.size || known.mtimeMs !== st.mtimeMs || this.files.get(node.ino)?.clean === false) return;
     this.kernel.store(node.ino, data);
   }
 
   contentsChanged(node: FsNode): void {
     this.content.drop(this.nodes.path(node));
-    this.ios.get(node.ino)?.forgetContents();
+    this.files.get(node.ino)?.forgetContents();
   }
 
   /** The remote's attributes of `node`, asked afresh. */
@@ -216,18 +210,7 @@ export class MountFs {
     if (node === undefined) return;
     this.invalidation.forgotten(node);
     this.dirReads.forget(ino);
-    const io = this.ios.get(ino);
-    this.ios.delete(ino);
-    void io?.close().catch(() => undefined);
-  }
-
-  private closeIdle(): void {
-    const before = Date.now() - IO_IDLE_MS;
-    for (const [ino, io] of this.ios) {
-      if (io.lastUsed > before || !io.clean) continue;
-      this.ios.delete(ino);
-      void io.close().catch(() => undefined);
-    }
+    this.files.drop(ino);
   }
 
   private readHandlers(): Record<number, Handler> {
@@ -267,7 +250,7 @@ export class MountFs {
         this.kernel.ok(req.id);
       },
       [Op.Fsync]: async (req) => {
-        await this.ios.get(req.ino)?.sync();
+        await this.files.get(req.ino)?.sync();
         this.kernel.ok(req.id);
       },
     };
@@ -287,7 +270,7 @@ export class MountFs {
 
   private async read(node: FsNode, off: number, size: number): Promise<Uint8Array | readonly Uint8Array[]> {
     const st = node.attr;
-    const io = this.ios.get(node.ino);
+    const io = this.files.get(node.ino);
     if (st === undefined || (st.mode & constants.S_IFMT) !== constants.S_IFREG || st.size > SMALL_FILE || (io !== undefined && !io.clean))
       return this.io(node).read(off, size);
     // Small: the whole file in one round trip, kept for the next reader.
@@ -305,14 +288,12 @@ export class MountFs {
   }
 
   /** Sends every write still held (the flush at unmount). */
-  async flushAll(): Promise<void> {
-    await Promise.all([...this.ios.values()].map((io) => io.flush().catch(() => undefined)));
+  flushAll(): Promise<void> {
+    return this.files.flushAll();
   }
 
   async close(): Promise<void> {
-    clearInterval(this.idleTimer);
     this.invalidation.closeAll();
-    await Promise.all([...this.ios.values()].map((io) => io.close().catch(() => undefined)));
-    this.ios.clear();
+    await this.files.closeAll();
   }
 }
