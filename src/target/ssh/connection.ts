@@ -4,14 +4,14 @@
  * (without it every exec costs ~45 ms instead of ~3), keepalives per the profile. Every
  * failure becomes a sentence with a fix.
  */
-import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Client, type SshClient } from './ssh2.js';
-import { PausableDeadline, withTimeout } from '../../util/deadline.js';
+import { PausableDeadline } from '../../util/deadline.js';
 import { MproxyError } from '../../util/errors.js';
 import { parseSshAuthority } from '../../profile/target-uri.js';
 import { planAuth } from './auth.js';
 import { fingerprint, hostPattern, keyTypeOf, recordHostKey, verifyHostKey } from './known-hosts.js';
+import { forward, openTcp } from './socket.js';
 import { resolveSshConfig } from './ssh-config.js';
 
 export interface SshDestination {
@@ -81,78 +81,9 @@ export async function openSsh(dest: SshDestination, options: SshOptions, through
   const sock =
     via === undefined
       ? await openTcp(host, port, options.connectTimeoutMs)
-      : await forward(via, host, port, description, options.connectTimeoutMs);
+      : await forward(via.client, via.description, host, port, description, options.connectTimeoutMs);
   const client = await handshake(sock, { host, port, user, description, cfg, options });
   return { client, description, via: via === undefined ? [] : [...via.via, via.client] };
-}
-
-function openTcp(host: string, port: number, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const sock = tcpConnect({ host, port });
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(
-        new MproxyError('E_SSH_CONNECT', `no answer from ${host} port ${port} within ${timeoutMs / 1000}s`, {
-          hint: ['is the host up and reachable from here (VPN, firewall)?', 'raise target.connect_timeout if the link is slow'],
-        }),
-      );
-    }, timeoutMs);
-    sock.once('connect', () => {
-      clearTimeout(timer);
-      sock.setNoDelay(true);
-      resolve(sock);
-    });
-    sock.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(tcpError(err, host, port));
-    });
-  });
-}
-
-function tcpError(err: NodeJS.ErrnoException, host: string, port: number): MproxyError {
-  switch (err.code) {
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return new MproxyError('E_SSH_CONNECT', `cannot resolve host name ${host}`, {
-        hint: 'check the name in target.uri, or its HostName in ~/.ssh/config',
-        cause: err,
-      });
-    case 'ECONNREFUSED':
-      return new MproxyError('E_SSH_CONNECT', `${host} refused the connection on port ${port}`, {
-        hint: `is sshd running there and listening on port ${port}?`,
-        cause: err,
-      });
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return new MproxyError('E_SSH_CONNECT', `${host} is unreachable (${err.code})`, {
-        hint: 'check the network path (VPN, routes), or use target.jump',
-        cause: err,
-      });
-    default:
-      return new MproxyError('E_SSH_CONNECT', `cannot connect to ${host} port ${port}: ${err.message}`, { cause: err });
-  }
-}
-
-function forward(via: SshConnection, host: string, port: number, description: string, timeoutMs: number): Promise<Duplex> {
-  const opening = new Promise<Duplex>((resolve, reject) => {
-    via.client.forwardOut('127.0.0.1', 0, host, port, (err: Error | undefined, stream: Duplex) => {
-      if (err !== undefined && err !== null)
-        reject(
-          new MproxyError('E_SSH_CONNECT', `the jump host ${via.description} could not reach ${description}: ${err.message}`, {
-            cause: err,
-          }),
-        );
-      else resolve(stream);
-    });
-  });
-  return withTimeout(
-    opening,
-    timeoutMs,
-    () =>
-      new MproxyError('E_SSH_CONNECT', `the jump host ${via.description} did not reach ${description} within ${timeoutMs / 1000}s`, {
-        hint: 'target.connect_timeout sets this deadline',
-      }),
-  );
 }
 
 interface HandshakeContext {
