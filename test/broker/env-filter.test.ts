@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { envFilter } from '../../src/broker/env-filter.js';
-import { DEFAULT_ENV_KEEP, DEFAULT_ENV_REMOVE } from '../../src/profile/schema.js';
+import { DEFAULT_ENV_KEEP, DEFAULT_ENV_REMOVE } from '../../src/profile/env-defaults.js';
 
 const defaults = envFilter({ keep: [...DEFAULT_ENV_KEEP, '*'], remove: [...DEFAULT_ENV_REMOVE], set: {} });
 
