@@ -1,0 +1,28 @@
+/**
+ * STYLE.md's file size, checked on every source file of mproxy and its agent: at most 300
+ * lines, so one file stays one job a reader can hold at once. A file over it fails here,
+ * named with its length.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { test } from 'node:test';
+import { REPO_ROOT } from '../helpers/cli.js';
+
+const MAX_LINES = 300;
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+test(`src and agent: no source file over ${MAX_LINES} lines`, () => {
+  const files = [...sources(join(REPO_ROOT, 'src')), ...sources(join(REPO_ROOT, 'agent', 'src'))];
+  assert.ok(files.length > 100, `found ${files.length} source files: the walk is looking in the right place`);
+  const over = files
+    .map((f) => ({ file: relative(REPO_ROOT, f), lines: readFileSync(f, 'utf8').split('\n').length - 1 }))
+    .filter((f) => f.lines > MAX_LINES)
+    .map((f) => `${f.file}: ${f.lines} lines`);
+  assert.deepEqual(over, []);
+});
