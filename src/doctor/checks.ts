@@ -84,7 +84,9 @@ export function localChecks(env: NodeJS.ProcessEnv): CheckResult[] {
       name: 'user namespaces',
       status: 'fail',
       detail: 'AppArmor restricts unprivileged user namespaces',
-      fix: 'bwrap cannot start; allow them: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (or an AppArmor profile for bwrap)',
+      fix:
+        'bwrap cannot start; allow them: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (or an AppArmor ' +
+        'profile for bwrap)',
     });
   } else if (maxUserNs === 0) {
     results.push({
@@ -128,7 +130,9 @@ export function localChecks(env: NodeJS.ProcessEnv): CheckResult[] {
           name: 'ssh-agent',
           status: 'warn',
           detail: sock === undefined || sock === '' ? 'SSH_AUTH_SOCK is not set' : `${sock} does not exist`,
-          fix: 'keys are read from files instead; an encrypted key asks for its passphrase on the terminal each time (start one: eval "$(ssh-agent)"; ssh-add)',
+          fix:
+            'keys are read from files instead; an encrypted key asks for its passphrase on the terminal each time (start one: ' +
+            'eval "$(ssh-agent)"; ssh-add)',
         },
   );
   results.push(...interceptionChecks());

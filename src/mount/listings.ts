@@ -89,7 +89,8 @@ export class Listings {
     this.warned.add(path);
     const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? ` and ${names.length - 3} more` : '');
     this.ctx.warn?.(
-      `the remote listed ${names.length === 1 ? 'a name' : `${names.length} names`} in ${path || '/'} that cannot be a file name here (a slash, a NUL, or not UTF-8), left out of the mount: ${shown}`,
+      `the remote listed ${names.length === 1 ? 'a name' : `${names.length} names`} in ${path || '/'} that cannot be a file name ` +
+        `here (a slash, a NUL, or not UTF-8), left out of the mount: ${shown}`,
     );
   }
 

@@ -89,7 +89,10 @@ export interface FuseBinding {
   replyCreate(s: FuseSession, id: number, ino: number, attr: FuseAttr, entryTimeout: number, attrTimeout: number): boolean;
   /** Also kept by the binding, which answers GETATTR of `ino` itself while they are current. */
   replyAttr(s: FuseSession, id: number, attr: FuseAttr, timeout: number, ino: number): boolean;
-  /** Read data, whole or in the pieces it arrived in: large replies are written from these very buffers (held until written), small ones copied. */
+  /**
+   * Read data, whole or in the pieces it arrived in: large replies are written from these very
+   * buffers (held until written), small ones copied.
+   */
   replyBuf(s: FuseSession, id: number, data: Uint8Array | readonly Uint8Array[]): boolean;
   replyReadlink(s: FuseSession, id: number, target: string): boolean;
   replyWrite(s: FuseSession, id: number, count: number): boolean;

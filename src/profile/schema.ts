@@ -50,7 +50,8 @@ const mount = {
       type: 'string',
       minLength: 1,
       description:
-        'Where the program sees it locally. Default: the same path as `remote` ("~" expands to the local home). Must not be, or contain, the local home directory.',
+        'Where the program sees it locally. Default: the same path as `remote` ("~" expands to the local home). Must ' +
+        'not be, or contain, the local home directory.',
     },
     read_only: {
       type: 'boolean',
@@ -61,16 +62,19 @@ const mount = {
       enum: ['local', 'remote'],
       default: 'local',
       description:
-        "local: files of the remote user appear owned by the local user (so the program may write what the remote user may). remote: the remote's numeric ids as they are.",
+        'local: files of the remote user appear owned by the local user (so the program may write what the remote user ' +
+        "may). remote: the remote's numeric ids as they are.",
     },
     allow_other: {
       type: 'boolean',
       default: false,
       description:
-        'Let other local users, and containers running as them, use this mount (FUSE allow_other). Not root: /etc/fuse.conf must say user_allow_other.',
+        'Let other local users, and containers running as them, use this mount (FUSE allow_other). Not root: ' +
+        '/etc/fuse.conf must say user_allow_other.',
     },
     cache_ttl: duration(
-      'How long attributes and listings are trusted without a change notice: the coherence bound agentless. With the agent, remote changes are reported and seen at once.',
+      'How long attributes and listings are trusted without a change notice: the coherence bound agentless. With the ' +
+        'agent, remote changes are reported and seen at once.',
       '1s',
     ),
   },
@@ -108,7 +112,8 @@ export const profileSchema = {
           // The outline only (editors show it); src/profile/target-uri.ts checks the details.
           pattern: '^(local|(ssh|docker|compose)://[^\\s]*|[^\\s/@]+@[^\\s/@]+|[^\\s/@:]+)$',
           description:
-            'user@host | ssh://[user@]host[:port] (IPv6 in brackets) | docker://NAME|ID | compose://PROJECT/SERVICE[/N] | compose://./SERVICE | local',
+            'user@host | ssh://[user@]host[:port] (IPv6 in brackets) | docker://NAME|ID | compose://PROJECT/SERVICE[/N] | ' +
+            'compose://./SERVICE | local',
           examples: ['ssh://builder@build01:2222', 'docker://devcontainer', 'compose://./app', 'local'],
         },
         identity_file: {
@@ -132,7 +137,8 @@ export const profileSchema = {
         connect_timeout: duration('Give up connecting after this long.', '10s'),
         keepalive: duration('Probe an idle connection this often; three missed probes drop it.', '15s'),
         op_timeout: duration(
-          'Deadline of every remote operation, on every tier: a file operation, a query, a script or an upload past it fails (EIO in a mount) instead of hanging.',
+          'Deadline of every remote operation, on every tier: a file operation, a query, a script or an upload past it ' +
+            'fails (EIO in a mount) instead of hanging.',
           '20s',
         ),
         docker_host: {
@@ -166,7 +172,8 @@ export const profileSchema = {
           description: 'Where a command runs when no list names it. remote: all but local_commands. local: only remote_commands go remote.',
         },
         local_commands: commandList(
-          'Commands that stay local when default = "remote": a bare name matches the basename, /abs/path the exact path, /regex/ the full path.',
+          'Commands that stay local when default = "remote": a bare name matches the basename, /abs/path the exact path, ' +
+            '/regex/ the full path.',
         ),
         remote_commands: commandList('Commands that run remote when default = "local"; same pattern forms as local_commands.'),
         working_dir: {
@@ -184,7 +191,8 @@ export const profileSchema = {
       default: {},
       properties: {
         keep: patternList(
-          "Local variables passed to remote commands. Remote commands start from the remote's own HOME, USER, LOGNAME, SHELL and PATH; kept and set variables override them. Replaces the default list when set.",
+          "Local variables passed to remote commands. Remote commands start from the remote's own HOME, USER, LOGNAME, " +
+            'SHELL and PATH; kept and set variables override them. Replaces the default list when set.',
           DEFAULT_ENV_KEEP,
         ),
         remove: patternList(
@@ -216,7 +224,8 @@ export const profileSchema = {
           minLength: 1,
           default: '.mproxy/recordings/{profile}-{time}.cbor',
           description:
-            'Recording file; a relative path starts at the project root (the directory holding .mproxy/). {profile}, {time} and {pid} are filled in.',
+            'Recording file; a relative path starts at the project root (the directory holding .mproxy/). {profile}, ' +
+            '{time} and {pid} are filled in.',
         },
         redact: patternList(
           'Environment variables whose values are written as "[redacted]" (and cut from captured output). Matched ignoring case.',
@@ -225,7 +234,8 @@ export const profileSchema = {
         redact_args: {
           type: 'array',
           description:
-            'Flags whose values are written as "[redacted]" in recorded argv: `--password=V`, `-pV` and the argument after a bare `--password` or `-p`. `CMD:FLAG` applies only to that command (`mysql:-p`).',
+            'Flags whose values are written as "[redacted]" in recorded argv: `--password=V`, `-pV` and the argument after ' +
+            'a bare `--password` or `-p`. `CMD:FLAG` applies only to that command (`mysql:-p`).',
           default: ['--password', '--passwd', '--token', '--secret'],
           items: { title: 'flag', type: 'string', pattern: FLAG_PATTERN },
         },

@@ -120,7 +120,8 @@ function checkMounts(mounts: unknown, ctx: SemanticContext): Finding[] {
         pointer,
         message: `local path \`${local}\` ${local === home ? 'is' : 'contains'} your home directory ${home}${said}`,
         hints: [
-          'the program\'s own configuration and credentials live in your home; mount the remote under it instead (local = "~/remote/fw") or at another path',
+          "the program's own configuration and credentials live in your home; mount the remote under it instead (local " +
+            '= "~/remote/fw") or at another path',
         ],
       });
     }

@@ -103,7 +103,8 @@ function parseCompose(rest: string): Parsed<Target> {
   if (project !== '.' && !PROJECT.test(project))
     return fail(
       `\`${project}\` is not a compose project name`,
-      'project names are lowercase letters, digits, _ and -, starting with a letter or digit; or use . for the project of the current directory',
+      'project names are lowercase letters, digits, _ and -, starting with a letter or digit; or use . for the ' +
+        'project of the current directory',
     );
   if (!SERVICE.test(service)) return fail(`\`${service}\` is not a compose service name`);
   let n: number | undefined;

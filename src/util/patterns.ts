@@ -85,7 +85,9 @@ export function compileCommandPattern(pattern: string): Compiled<(path: string) 
     return {
       ok: false,
       reason: `\`${pattern}\` has a slash but is neither an absolute path nor a /regex/`,
-      hint: `write a bare name (\`${pattern.split('/').filter(Boolean).pop() ?? pattern}\`), an absolute path (\`/${pattern.replace(/\/+$/, '')}\`), or a /regex/`,
+      hint:
+        `write a bare name (\`${pattern.split('/').filter(Boolean).pop() ?? pattern}\`), an absolute path ` +
+        `(\`/${pattern.replace(/\/+$/, '')}\`), or a /regex/`,
     };
   }
   return { ok: true, value: (path) => path.slice(path.lastIndexOf('/') + 1) === pattern };

@@ -1,6 +1,7 @@
 /**
- * STYLE.md's file size, checked on every source file of mproxy and its agent: at most 300
- * lines, so one file stays one job a reader can hold at once. A file over it fails here,
+ * STYLE.md's sizes, checked on every source file of mproxy and its agent: at most 300 lines,
+ * so one file stays one job a reader can hold at once, and no line past the formatter's 140
+ * columns (it does not break long strings: they are split by hand). An offender fails here,
  * named with its length.
  */
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { test } from 'node:test';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 const MAX_LINES = 300;
+const MAX_COLUMNS = 140;
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -24,5 +26,15 @@ test(`src and agent: no source file over ${MAX_LINES} lines`, () => {
     .map((f) => ({ file: relative(REPO_ROOT, f), lines: readFileSync(f, 'utf8').split('\n').length - 1 }))
     .filter((f) => f.lines > MAX_LINES)
     .map((f) => `${f.file}: ${f.lines} lines`);
+  assert.deepEqual(over, []);
+});
+
+test(`src and agent: no line over ${MAX_COLUMNS} columns`, () => {
+  const files = [...sources(join(REPO_ROOT, 'src')), ...sources(join(REPO_ROOT, 'agent', 'src'))];
+  const over = files.flatMap((f) =>
+    readFileSync(f, 'utf8')
+      .split('\n')
+      .flatMap((line, i) => ([...line].length > MAX_COLUMNS ? [`${relative(REPO_ROOT, f)}:${i + 1}: ${[...line].length} columns`] : [])),
+  );
   assert.deepEqual(over, []);
 });

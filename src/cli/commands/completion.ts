@@ -3,8 +3,10 @@ import { MproxyError } from '../../util/errors.js';
 import type { Command } from '../command.js';
 
 /** Shell code listing the profile names of the nearest `.mproxy/` (and `local`), one per line. */
-const PROFILES_SH = `d=$PWD; while [ "$d" != / ] && [ ! -d "$d/.mproxy" ]; do d=\${d%/*}; [ -z "$d" ] && d=/; done
-    if [ -d "$d/.mproxy" ]; then for f in "$d"/.mproxy/*.toml; do [ -e "$f" ] || continue; f=\${f##*/}; case $f in *.local.toml) ;; *) echo "\${f%.toml}";; esac; done; fi
+const PROFILES_SH =
+  `d=$PWD; while [ "$d" != / ] && [ ! -d "$d/.mproxy" ]; do d=\${d%/*}; [ -z "$d" ] && d=/; done
+    if [ -d "$d/.mproxy" ]; then for f in "$d"/.mproxy/*.toml; do [ -e "$f" ] || continue; f=\${f##*/}; ` +
+  `case $f in *.local.toml) ;; *) echo "\${f%.toml}";; esac; done; fi
     echo local`;
 
 function optionsOf(cmd: Command): string[] {
@@ -55,7 +57,8 @@ function fish(commands: readonly Command[]): string {
     ...commands.flatMap((c) =>
       Object.entries(c.options).map(
         ([name, o]) =>
-          `complete -c mproxy -n "__fish_seen_subcommand_from ${c.name}" -l ${name}${o.description !== undefined ? ` -d ${JSON.stringify(o.description)}` : ''}${o.type === 'string' ? ' -r' : ''}`,
+          `complete -c mproxy -n "__fish_seen_subcommand_from ${c.name}" -l ` +
+          `${name}${o.description !== undefined ? ` -d ${JSON.stringify(o.description)}` : ''}${o.type === 'string' ? ' -r' : ''}`,
       ),
     ),
     `complete -c mproxy -n "not __fish_use_subcommand; and not __fish_seen_subcommand_from schema completion" -a "(__mproxy_profiles)"`,

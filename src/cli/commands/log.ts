@@ -158,7 +158,8 @@ export const logCommand: Command = {
         if (readFrom(path, offset).length > 0) continue;
         for (const c of folded.commands.filter((c) => !printed.has(c.seq) && keep(c))) print(c);
         io.stderr(
-          `mproxy: the session that wrote ${path} (pid ${writer.pid}) is gone without ending the recording (killed?); commands still running then are listed with … as their exit\n`,
+          `mproxy: the session that wrote ${path} (pid ${writer.pid}) is gone without ending the recording (killed?); commands ` +
+            `still running then are listed with … as their exit\n`,
         );
         return 0;
       }

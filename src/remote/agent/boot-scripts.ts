@@ -35,7 +35,9 @@ export const REFUSED = 'mproxy-boot: refusing to run';
 const SUM = [
   'sum() {',
   '  s=$(sha256sum < "$1" 2>/dev/null); s=${s%% *}',
-  '  [ ${#s} -eq 64 ] || s=$(node -e "process.stdout.write(require(\\"crypto\\").createHash(\\"sha256\\").update(require(\\"fs\\").readFileSync(process.argv[1])).digest(\\"hex\\"))" "$1" 2>/dev/null)',
+  '  [ ${#s} -eq 64 ] || s=$(node -e ' +
+    '"process.stdout.write(require(\\"crypto\\").createHash(\\"sha256\\")' +
+    '.update(require(\\"fs\\").readFileSync(process.argv[1])).digest(\\"hex\\"))" "$1" 2>/dev/null)',
   '  echo "$s"',
   '}',
 ].join('\n');
@@ -129,7 +131,9 @@ export function quickStartScript(): string {
     SUM,
     `${intact(`"$d/${agent.cacheName}"`, agent)} && command -v node >/dev/null 2>&1 || { echo ${NOT_READY}; exit 0; }`,
     helper !== undefined && machines.length > 0
-      ? `case "$(uname -s) $(uname -m)" in ${machines.map((m) => `"Linux ${m}"`).join('|')}) if [ -x "$d/${helper.cacheName}" ] && ${intact(`"$d/${helper.cacheName}"`, helper)}; then exec node ${NODE_FLAGS.join(' ')} "$d/${agent.cacheName}" "$d/${helper.cacheName}"; fi;; esac`
+      ? `case "$(uname -s) $(uname -m)" in ${machines.map((m) => `"Linux ${m}"`).join('|')}) if [ -x "$d/${helper.cacheName}" ] ` +
+        `&& ${intact(`"$d/${helper.cacheName}"`, helper)}; ` +
+        `then exec node ${NODE_FLAGS.join(' ')} "$d/${agent.cacheName}" "$d/${helper.cacheName}"; fi;; esac`
       : ':',
     `exec node ${NODE_FLAGS.join(' ')} "$d/${agent.cacheName}"`,
   ].join('\n');
@@ -189,7 +193,8 @@ async function upload(remote: ScriptRunner, what: string, file: Payload, mode: '
     `uploading ${what} (${file.cacheName}) to ${remote.description} failed: ${r.stderr.trim() || `exit status ${String(r.code)}`}`,
     {
       hint: [
-        `the agent (about ${Math.ceil(agentBundle().bytes.length / 1024)} KB) and its pty helper go to ~/.cache/mproxy/ on the remote: is that disk full or read-only?`,
+        `the agent (about ${Math.ceil(agentBundle().bytes.length / 1024)} KB) and its pty helper go to ~/.cache/mproxy/ on the ` +
+          `remote: is that disk full or read-only?`,
         'or set agent = "none" in [target] to work without it',
       ],
     },
@@ -213,7 +218,8 @@ export async function deployAgent(remote: ScriptRunner, probe: Probe, say?: (mes
   }
   if (!helperFits)
     say?.(
-      `no pty helper for ${remote.description} (${probe.system} ${probe.machine}${helper === undefined ? '; none was built here' : ''}): no pseudo-terminals there`,
+      `no pty helper for ${remote.description} (${probe.system} ` +
+        `${probe.machine}${helper === undefined ? '; none was built here' : ''}): no pseudo-terminals there`,
     );
   return startScript(helperFits);
 }

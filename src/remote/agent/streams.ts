@@ -42,7 +42,8 @@ export class RemoteOutput extends Readable {
     this.unacked += data.length;
     if (this.unacked > WINDOW + OVERSHOOT)
       throw new ProtocolError(
-        `the remote sent ${this.unacked} bytes on stream ${this.s} of process ${this.id} without an acknowledgement (the window is ${WINDOW})`,
+        `the remote sent ${this.unacked} bytes on stream ${this.s} of process ${this.id} without an acknowledgement (the window ` +
+          `is ${WINDOW})`,
       );
     if (this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))) this._read();
   }

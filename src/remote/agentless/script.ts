@@ -38,7 +38,8 @@ export function execScript(req: ExecRequest, opts: { readonly pty: boolean }): s
     `printf '\\000mproxy:start:%s\\n' $$${opts.pty ? '' : "; printf '\\000mproxy:start\\n' >&2"}`,
     `cd ${shQuote(req.cwd)} 2>/dev/null || ${fail('nocwd', 126)}`,
     cmd.includes('/')
-      ? `if [ ! -e ${shQuote(cmd)} ]; then ${fail('enoent', 127)}; elif [ ! -x ${shQuote(cmd)} ] || [ -d ${shQuote(cmd)} ]; then ${fail('eacces', 126)}; fi`
+      ? `if [ ! -e ${shQuote(cmd)} ]; then ${fail('enoent', 127)}; elif [ ! -x ${shQuote(cmd)} ] || [ -d ${shQuote(cmd)} ]; then ` +
+        `${fail('eacces', 126)}; fi`
       : `(${pathOf}; command -v ${shQuote(cmd)}) >/dev/null 2>&1 || ${fail('enoent', 127)}`,
     `exec ${run}`,
     '',

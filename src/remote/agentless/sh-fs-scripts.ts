@@ -55,7 +55,8 @@ export const SCRIPTS = {
       'printf \'%s\\000\' "$@"',
       // One stat for all; when one entry vanished meanwhile, its output is dropped (a line short,
       // the rest would pair with the wrong names) and each is asked alone, '-' for the gone.
-      `if s=$(stat -c '${STAT_FORMAT}' -- "$@" 2>/dev/null); then printf '%s\\n' "$s"; else for f; do stat -c '${STAT_FORMAT}' -- "$f" 2>/dev/null || echo -; done; fi`,
+      `if s=$(stat -c '${STAT_FORMAT}' -- "$@" 2>/dev/null); then printf '%s\\n' "$s"; else for f; do stat -c '${STAT_FORMAT}' ` +
+        `-- "$f" 2>/dev/null || echo -; done; fi`,
     ].join('\n'),
   open: (o: OpenCheck) =>
     [
@@ -73,7 +74,8 @@ export const SCRIPTS = {
       .filter((l) => l !== '')
       .join('\n'),
   read: (position: number, length: number) =>
-    `[ -d "$p" ] && fail EISDIR; dd if="$p" bs=65536 skip=${int(position)} count=${int(length)} iflag=skip_bytes,count_bytes 2>/dev/null || { [ -r "$p" ] || fail EACCES; fail EIO; }`,
+    `[ -d "$p" ] && fail EISDIR; dd if="$p" bs=65536 skip=${int(position)} count=${int(length)} iflag=skip_bytes,count_bytes ` +
+    `2>/dev/null || { [ -r "$p" ] || fail EACCES; fail EIO; }`,
   // dd always talks on stderr: keep what it said only when it failed.
   write: (position: number) =>
     `e=$(dd of="$p" bs=65536 seek=${int(position)} oflag=seek_bytes conv=notrunc 2>&1) || { echo "$e" >&2; exit 1; }`,
@@ -100,7 +102,8 @@ export const SCRIPTS = {
   chmod: (mode: number) => `chmod ${(mode & 0o7777).toString(8)} -- "$p"`,
   chown: (uid: number, gid: number) => `chown -h ${int(uid)}:${int(gid)} -- "$p"`,
   utimes: (atimeMs: number, mtimeMs: number) =>
-    `here "$p" || fail ENOENT; touch -c -a -d @${int(Math.floor(atimeMs / 1000))} -- "$p" && touch -c -m -d @${int(Math.floor(mtimeMs / 1000))} -- "$p"`,
+    `here "$p" || fail ENOENT; touch -c -a -d @${int(Math.floor(atimeMs / 1000))} -- "$p" && touch -c -m -d ` +
+    `@${int(Math.floor(mtimeMs / 1000))} -- "$p"`,
   readlink: () => '[ -L "$p" ] || { here "$p" && fail EINVAL; fail ENOENT; }; readlink -- "$p"',
   symlink: () => 'here "$q" && fail EEXIST; ln -s -- "$p" "$q"',
   link: () => 'here "$p" || fail ENOENT; here "$q" && fail EEXIST; realdir "$p" && fail EPERM; ln -- "$p" "$q"',
@@ -108,7 +111,8 @@ export const SCRIPTS = {
   statfs: () => 'stat -f -c \'%S %b %f %a %c %d\' -- "$p"',
   getwd: () => 'pwd -P',
   readFile: (limit: number) =>
-    `[ -d "$p" ] && fail EISDIR; here "$p" || fail ENOENT; [ -r "$p" ] || fail EACCES; dd if="$p" bs=65536 count=${int(limit)} iflag=count_bytes 2>/dev/null`,
+    `[ -d "$p" ] && fail EISDIR; here "$p" || fail ENOENT; [ -r "$p" ] || fail EACCES; dd if="$p" bs=65536 count=${int(limit)} ` +
+    `iflag=count_bytes 2>/dev/null`,
 } as const;
 
 export function script(body: string, paths: readonly (readonly [string, Uint8Array])[]): string {

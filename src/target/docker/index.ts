@@ -87,7 +87,8 @@ async function findContainer(
   if (first === undefined) {
     throw new MproxyError(
       'E_DOCKER',
-      `no container of service \`${target.service}\` in compose project \`${project}\`${target.index !== undefined ? ` with number ${target.index}` : ''}`,
+      `no container of service \`${target.service}\` in compose project ` +
+        `\`${project}\`${target.index !== undefined ? ` with number ${target.index}` : ''}`,
       {
         hint: [
           'is the project up? (docker compose up -d)',
