@@ -99,7 +99,8 @@ try {
   const alMed = median(al);
   const osMed = median(os);
   console.log(
-    `exec true, median of ${RUNS}:  mproxy agent ${mpMed.toFixed(2)} ms   mproxy agentless ${alMed.toFixed(2)} ms   ssh ControlMaster ${osMed.toFixed(2)} ms`,
+    `exec true, median of ${RUNS}:  mproxy agent ${mpMed.toFixed(2)} ms   mproxy agentless ${alMed.toFixed(2)} ms   ssh ` +
+      `ControlMaster ${osMed.toFixed(2)} ms`,
   );
   console.log(`  ratio agent/ssh ${(mpMed / osMed).toFixed(2)}x (target <= 0.5x), agentless/ssh ${(alMed / osMed).toFixed(2)}x`);
 

@@ -168,9 +168,11 @@ try {
   const prepare = (dir: string): string =>
     [
       `rm -rf ${dir} && mkdir -p ${dir}/small ${dir}/repo && cd ${dir}`,
-      `i=0; while [ $i -lt ${SMALL} ]; do d=small/d$((i / 100)); [ -d $d ] || mkdir $d; printf "file %s\\n%0800d\\n" $i 0 > $d/f$i; i=$((i + 1)); done`,
+      `i=0; while [ $i -lt ${SMALL} ]; do d=small/d$((i / 100)); [ -d $d ] || mkdir $d; printf "file %s\\n%0800d\\n" $i 0 > ` +
+        `$d/f$i; i=$((i + 1)); done`,
       `head -c ${BIG_MIB}M /dev/urandom > big`,
-      `cd repo && i=0; while [ $i -lt ${REPO_FILES} ]; do d=src/m$((i / 100)); [ -d $d ] || mkdir -p $d; echo "line $i" > $d/f$i.c; i=$((i + 1)); done`,
+      `cd repo && i=0; while [ $i -lt ${REPO_FILES} ]; do d=src/m$((i / 100)); [ -d $d ] || mkdir -p $d; echo "line $i" > ` +
+        `$d/f$i.c; i=$((i + 1)); done`,
       'git init -q && git add . && git -c user.email=b@e -c user.name=b commit -qm init',
     ].join('\n');
   const prep = await sh(host, prepare(remote), { env: { PATH: '/usr/bin:/bin', HOME: `/home/${sshd.user}` } });
@@ -209,7 +211,8 @@ try {
     ]);
   }
   console.log(
-    `medians of ${REPS} runs    mproxy vs sshfs                   ratio  target (time: lower is better; MiB/s: higher)   floor: memory remote`,
+    `medians of ${REPS} runs    mproxy vs sshfs                   ratio  target (time: lower is better; MiB/s: higher)   floor: ` +
+      `memory remote`,
   );
   for (const [k, v, r, f] of rows) {
     const target = TARGETS[k];
@@ -222,7 +225,8 @@ try {
   const ceilingRead = await bare(host, `${remote}/big`, 'read');
   const ceilingWrite = await bare(host, `${remote}/bare-written`, 'write');
   console.log(
-    `transport ceiling (bare 1 MiB file operations over the agent, 8 in flight, no FUSE): read ${ceilingRead.toFixed(0)} MiB/s (${(ceilingRead / (fs['read MiB/s'] ?? NaN)).toFixed(2)}x sshfs), write ${ceilingWrite.toFixed(0)} MiB/s (${(ceilingWrite / (fs['write MiB/s'] ?? NaN)).toFixed(2)}x sshfs)`,
+    `transport ceiling (bare 1 MiB file operations over the agent, 8 in flight, no FUSE): read ${ceilingRead.toFixed(0)} MiB/s ` +
+      `(${(ceilingRead / (fs['read MiB/s'] ?? NaN)).toFixed(2)}x sshfs), write ${ceilingWrite.toFixed(0)} MiB/s (${(ceilingWrite / (fs['write MiB/s'] ?? NaN)).toFixed(2)}x sshfs)`,
   );
   await sh(host, `rm -rf ${remote}`);
   await host.close();

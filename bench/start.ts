@@ -40,7 +40,8 @@ function timed(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): nu
 const line = (what: string, ms: number, target: string): void => console.log(`${what.padEnd(44)} ${(ms / 1000).toFixed(3)} s   ${target}`);
 const ratio = (what: string, ours: number, theirs: number, other: string, target: number): void =>
   console.log(
-    `${what.padEnd(44)} ${(ours / 1000).toFixed(3)} s vs ${other} ${(theirs / 1000).toFixed(3)} s = ${(ours / theirs).toFixed(2)}x   target <= ${target}x ${ours / theirs <= target ? 'met' : 'MISSED'}`,
+    `${what.padEnd(44)} ${(ours / 1000).toFixed(3)} s vs ${other} ${(theirs / 1000).toFixed(3)} s = ` +
+      `${(ours / theirs).toFixed(2)}x   target <= ${target}x ${ours / theirs <= target ? 'met' : 'MISSED'}`,
   );
 
 const work = mkdtempSync(join(tmpdir(), 'mproxy-bench-start-'));

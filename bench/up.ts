@@ -39,12 +39,14 @@ try {
   const profile = join(home.home, 'bench.toml');
   writeFileSync(
     profile,
-    `[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\nagent = "node"\n[[mounts]]\nremote = "${remote}"\nlocal = "${join(home.home, 'ws')}"\n`,
+    `[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\nagent = "node"\n[[mounts]]\nremote = "${remote}"\nlocal = ` +
+      `"${join(home.home, 'ws')}"\n`,
   );
   const recordedProfile = join(home.home, 'recorded.toml');
   writeFileSync(
     recordedProfile,
-    `extends = "./bench.toml"\n[recording]\nmode = "full"\npath = "${join(home.home, 'rec')}/{profile}-{time}-{pid}.cbor"\nmax_size = "4GiB"\nkeep = 1\n`,
+    `extends = "./bench.toml"\n[recording]\nmode = "full"\npath = ` +
+      `"${join(home.home, 'rec')}/{profile}-{time}-{pid}.cbor"\nmax_size = "4GiB"\nkeep = 1\n`,
   );
   const env = { ...process.env, HOME: home.home };
   const up = (script: string, file = profile): { ms: number; stdout: string } => {
@@ -109,7 +111,8 @@ try {
     ssh([...control, ...sshBase], 'true');
     const viaSsh = median(Array.from({ length: 60 }, () => ssh([...control, ...sshBase], 'true')));
     console.log(
-      `intercepted /bin/true, ${EXECS} in a loop (median of ${REPEAT} loops): ${perExec.toFixed(2)} ms   ssh ControlMaster true, median of 60: ${viaSsh.toFixed(2)} ms`,
+      `intercepted /bin/true, ${EXECS} in a loop (median of ${REPEAT} loops): ${perExec.toFixed(2)} ms   ssh ControlMaster true, ` +
+        `median of 60: ${viaSsh.toFixed(2)} ms`,
     );
     console.log(`  ratio ${(perExec / viaSsh).toFixed(2)}x (target <= 0.5x)`);
   }
@@ -144,7 +147,8 @@ try {
   const shimRate = median(shim);
   if (PARTS.has('cat')) {
     console.log(
-      `${BYTES / 1024 ** 2} MiB of remote stdout, median of ${REPEAT}: through the shim ${mib(shimRate)}   ssh host head ${mib(median(viaSsh))}`,
+      `${BYTES / 1024 ** 2} MiB of remote stdout, median of ${REPEAT}: through the shim ${mib(shimRate)}   ssh host head ` +
+        `${mib(median(viaSsh))}`,
     );
     console.log(`  ratio ${(shimRate / median(viaSsh)).toFixed(2)}x (target >= 0.9x)`);
   }
@@ -158,10 +162,12 @@ try {
       `recording.mode = "full": intercepted /bin/true ${recPerExec.toFixed(2)} ms (${signed(recPerExec - perExec)} ms, target <= +0.2 ms)`,
     );
     console.log(
-      `  through the shim ${mib(recRate)} against ${mib(shimRate)} without: ${((1 - recRate / shimRate) * 100).toFixed(0)}% slower (target <= 10%)`,
+      `  through the shim ${mib(recRate)} against ${mib(shimRate)} without: ${((1 - recRate / shimRate) * 100).toFixed(0)}% ` +
+        `slower (target <= 10%)`,
     );
     console.log(
-      `  for comparison, ssh host head | tee FILE: ${mib(median(teed))} (${((1 - median(teed) / median(viaSsh)) * 100).toFixed(0)}% below plain ssh's ${mib(median(viaSsh))})`,
+      `  for comparison, ssh host head | tee FILE: ${mib(median(teed))} ` +
+        `(${((1 - median(teed) / median(viaSsh)) * 100).toFixed(0)}% below plain ssh's ${mib(median(viaSsh))})`,
     );
   }
   spawnSync('ssh', [...control, '-O', 'exit', ...sshBase.slice(0, -1), `${sshd.user}@127.0.0.1`], { stdio: 'ignore' });

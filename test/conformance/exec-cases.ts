@@ -201,7 +201,8 @@ export function execCases(b: Backend): void {
     const dir2 = `${b.scratch()}/bin2`;
     await sh(
       b.host(),
-      `mkdir -p ${dir1} ${dir2} && printf '#!/bin/sh\\n' > ${dir1}/tool && printf '#!/bin/sh\\n' > ${dir2}/tool && chmod +x ${dir1}/tool ${dir2}/tool && touch ${dir2}/not-exec`,
+      `mkdir -p ${dir1} ${dir2} && printf '#!/bin/sh\\n' > ${dir1}/tool && printf '#!/bin/sh\\n' > ${dir2}/tool && chmod +x ` +
+        `${dir1}/tool ${dir2}/tool && touch ${dir2}/not-exec`,
     );
     const entries = await b.host().pathQuery([dir1, dir2]);
     assert.deepEqual(

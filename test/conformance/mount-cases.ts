@@ -33,7 +33,9 @@ export function local(script: string, dir?: string): Promise<{ code: number | nu
 
 /** Runs fs calls in a child node and reports each one's errno (or "ok"). */
 async function errnos(calls: string): Promise<Record<string, string>> {
-  const program = `const fs = require('fs'); const out = {}; const t = (k, f) => { try { f(); out[k] = 'ok'; } catch (e) { out[k] = e.code; } }; ${calls}; console.log(JSON.stringify(out));`;
+  const program =
+    `const fs = require('fs'); const out = {}; const t = (k, f) => { try { f(); out[k] = 'ok'; } catch (e) { ` +
+    `out[k] = e.code; } }; ${calls}; console.log(JSON.stringify(out));`;
   const r = await new Promise<string>((resolve) => {
     const child = spawn(process.execPath, ['-e', program]);
     let out = '';
@@ -97,7 +99,8 @@ export function mountCases(b: Backend): void {
       [
         'echo old > target && echo new > tmp && mv -f tmp target && cat target',
         'mkdir -p d1/in && echo z > d1/in/f && mv d1 d2 && cat d2/in/f && test ! -e d1',
-        `node -e "const fs=require('fs'); const fd=fs.openSync('save.tmp','w'); fs.writeSync(fd,'saved'); fs.fsyncSync(fd); fs.closeSync(fd); fs.renameSync('save.tmp','saved.txt'); fs.writeFileSync('wf.txt','by writeFile')"`,
+        `node -e "const fs=require('fs'); const fd=fs.openSync('save.tmp','w'); fs.writeSync(fd,'saved'); fs.fsyncSync(fd); ` +
+          `fs.closeSync(fd); fs.renameSync('save.tmp','saved.txt'); fs.writeFileSync('wf.txt','by writeFile')"`,
         'cat saved.txt wf.txt',
       ].join(' && '),
       mnt,
@@ -109,7 +112,8 @@ export function mountCases(b: Backend): void {
 
   test('symlinks, hard links, chmod, truncate, append; files appear owned by the local user', async () => {
     const r = await local(
-      'echo data > orig && ln -s orig sl && readlink sl && cat sl && ln orig hard && cat hard && chmod 640 orig && stat -c "%a %u" orig && truncate -s 2 orig && echo more >> orig && cat orig && test -w orig && { test -x orig || echo not-executable; }',
+      'echo data > orig && ln -s orig sl && readlink sl && cat sl && ln orig hard && cat hard && chmod 640 orig && stat -c "%a ' +
+        '%u" orig && truncate -s 2 orig && echo more >> orig && cat orig && test -w orig && { test -x orig || echo not-executable; }',
       mnt,
     );
     assert.equal(r.code, 0, r.err);
@@ -118,7 +122,8 @@ export function mountCases(b: Backend): void {
 
   test('git init, add, commit, status inside the mount', async () => {
     const r = await local(
-      'git init -q repo && cd repo && for i in 1 2 3 4 5; do echo $i > f$i; done && git add . && git -c user.email=t@e -c user.name=t commit -qm first && echo 6 > f1 && git status --porcelain && git log --oneline | wc -l',
+      'git init -q repo && cd repo && for i in 1 2 3 4 5; do echo $i > f$i; done && git add . && git -c user.email=t@e -c ' +
+        'user.name=t commit -qm first && echo 6 > f1 && git status --porcelain && git log --oneline | wc -l',
       mnt,
     );
     assert.equal(r.code, 0, r.err);
@@ -136,7 +141,8 @@ export function mountCases(b: Backend): void {
     const src = mkdtempSync(join(tmpdir(), 'mproxy-pkg-'));
     try {
       const made = await local(
-        `mkdir -p pkg/lib && i=0; while [ $i -lt ${count} ]; do echo "module $i" > pkg/lib/m$i.js; i=$((i + 1)); done && chmod 755 pkg/lib/m0.js && tar cf pkg.tar pkg`,
+        `mkdir -p pkg/lib && i=0; while [ $i -lt ${count} ]; do echo "module $i" > pkg/lib/m$i.js; i=$((i + 1)); done && chmod ` +
+          `755 pkg/lib/m0.js && tar cf pkg.tar pkg`,
         src,
       );
       assert.equal(made.code, 0, made.err);
@@ -151,7 +157,8 @@ export function mountCases(b: Backend): void {
 
   test('concurrent writers and readers each see their own file', async () => {
     const r = await local(
-      'mkdir conc && cd conc && for i in $(seq 1 20); do (head -c $((i * 1000)) /dev/zero | tr "\\0" "$((i % 10))" > f$i; wc -c < f$i) & done; wait',
+      'mkdir conc && cd conc && for i in $(seq 1 20); do (head -c $((i * 1000)) /dev/zero | tr "\\0" "$((i % 10))" > f$i; wc -c ' +
+        '< f$i) & done; wait',
       mnt,
     );
     assert.equal(r.code, 0, r.err);

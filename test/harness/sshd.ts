@@ -132,7 +132,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     copyFileSync(realpathSync('/bin/sh'), realShell);
     writeFileSync(
       join(dir, 'stalling-sh'),
-      `#!${realShell}\ncase "$(cat /proc/$PPID/comm 2>/dev/null)" in sshd*) exec ${realShell} -c 'while :; do sleep 1; done' ${dir}-stalled;; esac\nexec ${realShell} "$@"\n`,
+      `#!${realShell}\ncase "$(cat /proc/$PPID/comm 2>/dev/null)" in sshd*) exec ${realShell} -c 'while :; do sleep 1; done' ` +
+        `${dir}-stalled;; esac\nexec ${realShell} "$@"\n`,
       { mode: 0o755 },
     );
   }
@@ -149,7 +150,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     chmodSync(seen, 0o1777);
     writeFileSync(
       join(dir, 'chatty-sh'),
-      `#!${realShell}\nf=${seen}/$PPID-$$\ncase "$(cat /proc/$PPID/comm 2>/dev/null)" in sshd*) [ -e "$f" ] || { : > "$f"; printf '%s' '${chatter}'; };; esac\nexec ${realShell} "$@"\n`,
+      `#!${realShell}\nf=${seen}/$PPID-$$\ncase "$(cat /proc/$PPID/comm 2>/dev/null)" in sshd*) [ -e "$f" ] || { : > "$f"; ` +
+        `printf '%s' '${chatter}'; };; esac\nexec ${realShell} "$@"\n`,
       { mode: 0o755 },
     );
   }

@@ -35,7 +35,11 @@ function holder(file: string, op: 'read' | 'write'): { ready: Promise<void>; go(
     process.stdin.once('data', () => {
       const t = Date.now();
       let code = 'ok';
-      try { ${op === 'read' ? 'fs.readSync(fd, buf, 0, buf.length, 40 << 20);' : 'fs.writeSync(fd, buf, 0, buf.length, 1 << 20); fs.fsyncSync(fd);'} } catch (e) { code = e.code; }
+      try { ${
+        op === 'read'
+          ? 'fs.readSync(fd, buf, 0, buf.length, 40 << 20);'
+          : 'fs.writeSync(fd, buf, 0, buf.length, 1 << 20); ' + 'fs.fsyncSync(fd);'
+      } } catch (e) { code = e.code; }
       console.log(JSON.stringify({ code, ms: Date.now() - t }));
       process.exit(0);
     });`;

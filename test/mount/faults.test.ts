@@ -43,7 +43,8 @@ describe('a mount over ssh when the link fails', { skip: missing !== undefined &
     const remote = `/home/${sshd.user}/faults`;
     const made = await sh(
       host,
-      `rm -rf ${remote}; mkdir -p ${remote} && cd ${remote} && head -c 64M /dev/zero > big && for i in 1 2 3 4 5 6; do echo "file $i" > f$i; done`,
+      `rm -rf ${remote}; mkdir -p ${remote} && cd ${remote} && head -c 64M /dev/zero > big && for i in 1 2 3 4 5 6; do echo ` +
+        `"file $i" > f$i; done`,
     );
     assert.equal(made.code, 0, made.stderr.toString());
     mnt = join(mkdtempSync(join(tmpdir(), 'mproxy-faults-')), 'mnt');

@@ -34,7 +34,10 @@ export interface UpTarget {
 }
 
 function profileText(uri: string, remote: string, local: string, extra = ''): string {
-  return `[target]\nuri = "${uri}"\n${extra}\n[[mounts]]\nremote = "${remote}"\nlocal = "${local}"\n\n[sandbox]\nlocal_commands = ["node", "busybox"]\n`;
+  return (
+    `[target]\nuri = "${uri}"\n${extra}\n[[mounts]]\nremote = "${remote}"\nlocal = "${local}"\n\n[sandbox]\nlocal_commands ` +
+    `= ["node", "busybox"]\n`
+  );
 }
 
 /** A fresh local path for the mount: its parent exists, it does not. */

@@ -31,7 +31,9 @@ describe('mproxy up on a terminal', {
   test('a resize of the terminal reaches the remote command', () => {
     const ready = join(work, 'ready');
     const remote = `sh -c 'trap "stty size; exit 6" WINCH; : > ${ready}; while :; do sleep 0.1; done'`;
-    const shell = `stty rows 30 cols 100; ${mproxy} -- bash -c "${remote.replace(/"/g, '\\"')}" </dev/tty & until [ -e ${ready} ]; do sleep 0.1; done; sleep 0.3; stty rows 40 cols 120; pkill -WINCH -x mproxy-shim; wait $!`;
+    const shell =
+      `stty rows 30 cols 100; ${mproxy} -- bash -c ` +
+      `"${remote.replace(/"/g, '\\"')}" </dev/tty & until [ -e ${ready} ]; do sleep 0.1; done; sleep 0.3; stty rows 40 cols 120; pkill -WINCH -x mproxy-shim; wait $!`;
     const r = spawnSync('script', ['-qec', shell, '/dev/null'], { cwd: work, env, encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 6, r.stdout);
     assert.match(r.stdout, /40 120/);
@@ -51,7 +53,9 @@ describe('mproxy up on a terminal', {
   });
 
   test('Ctrl-Z stops the remote command and the job; fg continues it', () => {
-    const keys = `sleep 3; printf 'sh -c "sleep 4; echo slept-\\$((6*7))"\\n'; sleep 1.5; printf '\\032'; sleep 1; printf 'jobs; echo listed\\n'; sleep 1; printf 'fg\\n'; sleep 6; printf 'exit\\n'`;
+    const keys =
+      `sleep 3; printf 'sh -c "sleep 4; echo slept-\\$((6*7))"\\n'; sleep 1.5; printf '\\032'; sleep 1; printf 'jobs; ` +
+      `echo listed\\n'; sleep 1; printf 'fg\\n'; sleep 6; printf 'exit\\n'`;
     const r = spawnSync('sh', ['-c', `(${keys}) | script -qec "${mproxy} -- bash --norc --noprofile -i" /dev/null`], {
       cwd: work,
       env,
@@ -75,7 +79,9 @@ describe('mproxy up on a terminal', {
     const done = join(work, 'job-done');
     const typed = `${mproxy} -- bash -c ": > ${ready}; sleep 4; echo slept-\\$((6*7)); : > ${done}"`;
     const until = (file: string): string => `for i in $(seq 600); do [ -e ${file} ] && break; sleep 0.1; done`;
-    const keys = `sleep 1; printf '%s\\n' '${typed}'; ${until(ready)}; sleep 0.5; printf '\\032'; sleep 2; printf 'echo prompt""back\\n'; sleep 1; printf 'fg\\n'; ${until(done)}; sleep 1; printf 'exit\\n'`;
+    const keys =
+      `sleep 1; printf '%s\\n' '${typed}'; ${until(ready)}; sleep 0.5; printf '\\032'; sleep 2; printf 'echo ` +
+      `prompt""back\\n'; sleep 1; printf 'fg\\n'; ${until(done)}; sleep 1; printf 'exit\\n'`;
     const r = spawnSync('sh', ['-c', `(${keys}) | script -qec "bash --norc --noprofile -i" /dev/null`], {
       cwd: work,
       env,

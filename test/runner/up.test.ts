@@ -64,7 +64,8 @@ for (const make of UP_TARGETS) {
           'echo "absolute: $(/bin/cat /etc/os-release | grep PRETTY_NAME)"',
           'echo "script in the mount: $(./build.sh)"',
           'echo "static binary exec: $(busybox env cat /etc/os-release | grep PRETTY_NAME)"',
-          `echo "local_commands: $(node -e 'process.stdout.write(require("fs").readFileSync("/etc/os-release","utf8"))' | grep PRETTY_NAME)"`,
+          `echo "local_commands: $(node -e 'process.stdout.write(require("fs").readFileSync("/etc/os-release","utf8"))' | grep ` +
+            `PRETTY_NAME)"`,
         ].join('\n'),
       );
       assert.equal(r.code, 0, r.stderr);
@@ -105,7 +106,8 @@ for (const make of UP_TARGETS) {
 
     test('a local command finds all of its input: nothing is read before it is known to run here', () => {
       const r = bash(
-        'printf "%s\\n" one two three > input.txt; for i in $(seq 1 50); do cat input.txt | wc -l; done | sort | uniq -c; wc -l < input.txt; rm input.txt',
+        'printf "%s\\n" one two three > input.txt; for i in $(seq 1 50); do cat input.txt | wc -l; done | sort | uniq -c; wc -l ' +
+          '< input.txt; rm input.txt',
         ['--set', 'sandbox.local_commands=["wc"]'],
       );
       assert.equal(r.code, 0, r.stderr);
@@ -126,10 +128,15 @@ for (const make of UP_TARGETS) {
         const run = (cmd, args) => execFileSync(cmd, args, { encoding: 'utf8' });
         console.log('read:', fs.readFileSync('file.txt', 'utf8').trim());
         console.log('ls:', run('ls', []).split('\\n').filter(Boolean).join(','));
-        ${dev ? `console.log('make:', run('sh', ['-c', 'cd sub && make']).trim());` : `console.log('sh:', run('sh', ['-c', 'cd sub && grep PRETTY_NAME /etc/os-release']).trim());`}
         ${
           dev
-            ? `run('git', ['init', '-q']); run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'add', '.']); run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'from node']);
+            ? `console.log('make:', run('sh', ['-c', 'cd sub && make']).trim());`
+            : `console.log('sh:', run('sh', ['-c', 'cd ` + `sub && grep PRETTY_NAME /etc/os-release']).trim());`
+        }
+        ${
+          dev
+            ? `run('git', ['init', '-q']); run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'add', '.']); run('git', ` +
+              `['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'from node']);
         console.log('git:', run('git', ['log', '--format=%s']).trim());`
             : ''
         }
@@ -190,9 +197,12 @@ for (const make of UP_TARGETS) {
 
     test('a non-blocking stdout that fills (a parent left O_NONBLOCK on the pipe): every byte arrives, no SIGPIPE', () => {
       // A local python3 sets O_NONBLOCK on the pipe, then execs the remote command onto it; the reader is slow.
-      const nonblocking = `import os, sys, fcntl; fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | os.O_NONBLOCK); os.execvp(sys.argv[1], sys.argv[1:])`;
+      const nonblocking =
+        `import os, sys, fcntl; fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | os.O_NONBLOCK); ` +
+        `os.execvp(sys.argv[1], sys.argv[1:])`;
       const r = bash(
-        `/usr/bin/python3 -c '${nonblocking}' sh -c 'head -c 10000000 /dev/zero; echo status=$? >&2' | { sleep 2 </dev/null; wc -c; }; echo "pipe=\${PIPESTATUS[*]}"`,
+        `/usr/bin/python3 -c '${nonblocking}' sh -c 'head -c 10000000 /dev/zero; echo status=$? >&2' | { sleep 2 </dev/null; wc ` +
+          `-c; }; echo "pipe=\${PIPESTATUS[*]}"`,
         ['--set', 'sandbox.local_commands=["node", "busybox", "python3"]'],
       );
       assert.equal(r.code, 0, r.stderr);
@@ -202,7 +212,9 @@ for (const make of UP_TARGETS) {
 
     test('an exec from a thread other than the main one goes through the policy by its path, not its argv[0]', () => {
       // A local python3 execs /bin/cat from a second thread, naming it renamed-cat.
-      const threaded = `import os, threading; threading.Thread(target=lambda: os.execv("/bin/cat", ["renamed-cat", "/etc/os-release"])).start(); threading.Event().wait(10)`;
+      const threaded =
+        `import os, threading; threading.Thread(target=lambda: os.execv("/bin/cat", ["renamed-cat", ` +
+        `"/etc/os-release"])).start(); threading.Event().wait(10)`;
       const r = bash(`/usr/bin/python3 -c '${threaded}' | grep PRETTY_NAME; echo "status=\${PIPESTATUS[0]}"`, [
         '--set',
         'sandbox.local_commands=["node", "busybox", "python3"]',
@@ -242,7 +254,8 @@ for (const make of UP_TARGETS) {
         'sh',
         [
           '-c',
-          `(until [ -e ${ready} ]; do sleep 0.1; done; sleep 1; printf '\\003') | script -qec "${mproxy} -- bash -c ': > ${ready}; sleep 30; echo not-interrupted'" /dev/null`,
+          `(until [ -e ${ready} ]; do sleep 0.1; done; sleep 1; printf '\\003') | script -qec "${mproxy} -- bash -c ': > ` +
+            `${ready}; sleep 30; echo not-interrupted'" /dev/null`,
         ],
         { cwd: home, env: env(), encoding: 'utf8', timeout: 60_000 },
       );

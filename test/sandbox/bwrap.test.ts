@@ -55,7 +55,8 @@ test('a missing mount point: its nearest existing directory becomes a tmpfs with
   ).join(' ');
   assert.ok(
     args.includes(
-      '--perms 0755 --tmpfs /home/me --dev-bind /home/me/.bashrc /home/me/.bashrc --dir /home/me/fw --dir /home/me/fw/src --bind /s/mnt/0 /home/me/fw/src',
+      '--perms 0755 --tmpfs /home/me --dev-bind /home/me/.bashrc /home/me/.bashrc --dir /home/me/fw --dir /home/me/fw/src --bind ' +
+        '/s/mnt/0 /home/me/fw/src',
     ),
     args,
   );

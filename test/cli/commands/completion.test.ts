@@ -8,7 +8,9 @@ import { tempTree } from '../../helpers/tmp.js';
 
 /** What bash completes for the words typed so far (the last one being completed). */
 function bashCompletes(script: string, words: readonly string[], cwd: string): string[] {
-  const program = `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _mproxy; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const program =
+    `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _mproxy; ` +
+    `printf '%s\\n' "\${COMPREPLY[@]}"`;
   const r = spawnSync('bash', ['--norc', '--noprofile', '-c', program], { cwd, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.split('\n').filter(Boolean).sort();

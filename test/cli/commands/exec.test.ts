@@ -53,7 +53,8 @@ describe('a terminal on stdin: the command gets a pty', {
     // `</dev/tty`: sh gives a background job /dev/null as stdin otherwise.
     const cmd = `trap "stty size; exit 6" WINCH; touch ${dir}/ready; while :; do sleep 0.1; done`;
     const r = onTerminal(
-      `stty rows 30 cols 100; ${MPROXY} exec profiles/local.toml -- sh -c '${cmd}' </dev/tty & until [ -e ${dir}/ready ]; do sleep 0.1; done; stty rows 40 cols 120; kill -WINCH $!; wait $!`,
+      `stty rows 30 cols 100; ${MPROXY} exec profiles/local.toml -- sh -c '${cmd}' </dev/tty & until [ -e ${dir}/ready ]; do ` +
+        `sleep 0.1; done; stty rows 40 cols 120; kill -WINCH $!; wait $!`,
       env,
     );
     assert.equal(r.code, 6, r.out);
@@ -67,7 +68,8 @@ describe('a terminal on stdin: the command gets a pty', {
       'sh',
       [
         '-c',
-        `(until [ -e ${dir}/ready ]; do sleep 0.1; done; sleep 0.3; printf '\\003') | script -qec "${MPROXY} exec profiles/local.toml -- sh -c 'touch ${dir}/ready; exec sleep 30'" /dev/null`,
+        `(until [ -e ${dir}/ready ]; do sleep 0.1; done; sleep 0.3; printf '\\003') | script -qec "${MPROXY} exec ` +
+          `profiles/local.toml -- sh -c 'touch ${dir}/ready; exec sleep 30'" /dev/null`,
       ],
       { env, encoding: 'utf8', timeout: 30_000 },
     );

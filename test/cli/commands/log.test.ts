@@ -38,7 +38,8 @@ describe('mproxy up with recording.mode = "full", read by mproxy log', () => {
     mkdirSync(sessions);
     writeFileSync(
       join(project, '.mproxy', 'box.toml'),
-      `[target]\nuri = "local"\n[env]\nkeep = ["LANG", "MY_API_TOKEN"]\nremove = []\n[recording]\nmode = "full"\nkeep = 2\nredact_args = ["--password", "--token", "echo:-p"]\n`,
+      `[target]\nuri = "local"\n[env]\nkeep = ["LANG", "MY_API_TOKEN"]\nremove = []\n[recording]\nmode = "full"\nkeep = ` +
+        `2\nredact_args = ["--password", "--token", "echo:-p"]\n`,
     );
     const script = [
       'printf "one\\n"',
