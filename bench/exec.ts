@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { RemoteHost } from '../src/remote/host.js';
-import { clientHome, connectHarness } from '../test/harness/ssh-client.js';
+import { clientHome, connectHarness, opensshArgs } from '../test/harness/ssh-client.js';
 import { startSshd } from '../test/harness/sshd.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 60);
@@ -64,23 +64,7 @@ const sshd = await startSshd();
 try {
   const home = clientHome(sshd);
   const control = join(home.home, 'cm-%C');
-  const sshArgs = [
-    '-F',
-    home.sshConfig,
-    '-o',
-    `UserKnownHostsFile=${home.knownHosts}`,
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'ControlMaster=auto',
-    '-o',
-    `ControlPath=${control}`,
-    '-o',
-    'ControlPersist=120',
-    '-p',
-    String(sshd.port),
-    `${sshd.user}@127.0.0.1`,
-  ];
+  const sshArgs = ['-o', 'ControlMaster=auto', '-o', `ControlPath=${control}`, '-o', 'ControlPersist=120', ...opensshArgs(sshd, home)];
   sshTrue(sshArgs); // establishes the master
   const host = await connectHarness(sshd, home);
   const bare = await connectHarness(sshd, home, 'none');
@@ -108,17 +92,7 @@ try {
   await bare.close();
   const mpRate = await mproxyCat(host);
   // A plain `ssh host cmd`, as a user would pipe data: its own connection, no master.
-  const osRate = await sshCat([
-    '-F',
-    home.sshConfig,
-    '-o',
-    `UserKnownHostsFile=${home.knownHosts}`,
-    '-o',
-    'BatchMode=yes',
-    '-p',
-    String(sshd.port),
-    `${sshd.user}@127.0.0.1`,
-  ]);
+  const osRate = await sshCat(opensshArgs(sshd, home));
   console.log(`stdout ${BYTES / 1024 ** 2} MiB:  mproxy agent ${mib(mpRate)}   mproxy agentless ${mib(alRate)}   ssh ${mib(osRate)}`);
   console.log(`  ratio agent/ssh ${(mpRate / osRate).toFixed(2)}x (target >= 0.9x), agentless/ssh ${(alRate / osRate).toFixed(2)}x`);
   await host.close();

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startDockerd } from '../test/harness/dockerd.js';
-import { clientHome } from '../test/harness/ssh-client.js';
+import { clientHome, opensshArgs } from '../test/harness/ssh-client.js';
 import { startSshd } from '../test/harness/sshd.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 9);
@@ -65,23 +65,7 @@ try {
     // The agent is cached on the remote after the first run, as for a user's second command.
     spawnSync(process.execPath, [MPROXY, 'exec', 'ssh.toml', '--', 'true'], { env: sshEnv, cwd: work });
     const ours = timed([process.execPath, MPROXY, 'exec', 'ssh.toml', '--', 'true'], sshEnv, work);
-    const ssh = timed(
-      [
-        'ssh',
-        '-F',
-        home.sshConfig,
-        '-o',
-        `UserKnownHostsFile=${home.knownHosts}`,
-        '-o',
-        'BatchMode=yes',
-        '-p',
-        String(sshd.port),
-        `${sshd.user}@127.0.0.1`,
-        'true',
-      ],
-      sshEnv,
-      work,
-    );
+    const ssh = timed(['ssh', ...opensshArgs(sshd, home), 'true'], sshEnv, work);
     ratio('cold mproxy exec ssh.toml -- true', ours, ssh, 'ssh host true', 1.3);
   } finally {
     await sshd.stop();

@@ -15,7 +15,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { clientHome } from '../test/harness/ssh-client.js';
+import { clientHome, opensshArgs } from '../test/harness/ssh-client.js';
 import { startSshd, TEST_USER } from '../test/harness/sshd.js';
 
 const MPROXY = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -61,17 +61,7 @@ try {
     if (r.status !== 0) throw new Error(`mproxy up failed: ${r.stderr}`);
     return { ms: performance.now() - t, stdout: r.stdout };
   };
-  const sshBase = [
-    '-F',
-    home.sshConfig,
-    '-o',
-    `UserKnownHostsFile=${home.knownHosts}`,
-    '-o',
-    'BatchMode=yes',
-    '-p',
-    String(sshd.port),
-    `${sshd.user}@127.0.0.1`,
-  ];
+  const sshBase = opensshArgs(sshd, home);
   const control = ['-o', 'ControlMaster=auto', '-o', `ControlPath=${join(home.home, 'cm-%C')}`, '-o', 'ControlPersist=120'];
   const sh = (script: string): number => {
     const t = performance.now();

@@ -68,7 +68,7 @@ static void *reply_main(void *arg) {
     pthread_mutex_lock(&s->lock);
     if (r->refs != NULL) {
       r->next = s->replies_done;
-      s->replies_done = r;
+      __atomic_store_n(&s->replies_done, r, __ATOMIC_RELEASE);
     } else release(s, r);
   }
   pthread_mutex_unlock(&s->lock);
@@ -92,9 +92,11 @@ void mp_replies_push(struct mp_session *s, struct mp_reply *r) {
 
 /* On the JS thread: lets go of the buffers of replies written since the last call. */
 void mp_replies_reap(napi_env env, struct mp_session *s) {
+  /* Every reply calls this: most find nothing, and need not take the lock to see so. */
+  if (__atomic_load_n(&s->replies_done, __ATOMIC_ACQUIRE) == NULL) return;
   pthread_mutex_lock(&s->lock);
   struct mp_reply *done = s->replies_done;
-  s->replies_done = NULL;
+  __atomic_store_n(&s->replies_done, NULL, __ATOMIC_RELEASE);
   pthread_mutex_unlock(&s->lock);
   while (done != NULL) {
     struct mp_reply *r = done;

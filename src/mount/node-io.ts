@@ -69,7 +69,7 @@ export class NodeIo {
   private writer: Promise<Handle> | undefined;
   private lastBlock = -1;
   private sequentialReads = 0;
-  private readonly blocks = new Map<number, Promise<Uint8Array[]>>();
+  private readonly blocks = new Map<number, Promise<readonly Uint8Array[]>>();
   private run: Run | undefined;
   private readonly sending: { readonly done: Promise<void>; readonly from: number; readonly to: number }[] = [];
   /** The first failed write since the last flush, and how many WRITEs it leaves unsettled. */
@@ -106,7 +106,7 @@ export class NodeIo {
   }
 
   /** Bytes [pos, pos + len), in the pieces they arrived in (short at the end of the file). */
-  async read(pos: number, len: number): Promise<Uint8Array[]> {
+  async read(pos: number, len: number): Promise<readonly Uint8Array[]> {
     this.lastUsed = Date.now();
     await this.flush();
     // The kernel's readahead sends several reads at once, out of order: near is sequential enough.
@@ -124,7 +124,7 @@ export class NodeIo {
     // The blocks this read spans, taken now: the kernel has many reads in flight, and a later
     // one drops blocks behind it while this one still waits for its first.
     const last = Math.floor((pos + Math.max(len, 1) - 1) / BLOCK);
-    const spanned: Promise<Uint8Array[]>[] = [];
+    const spanned: Promise<readonly Uint8Array[]>[] = [];
     for (let b = first; b <= last; b++) {
       const block = this.blocks.get(b) ?? this.direct(b * BLOCK, BLOCK);
       block.catch(() => undefined); // Heard by the await below, unless an earlier block failed first.
@@ -133,7 +133,7 @@ export class NodeIo {
     for (const b of this.blocks.keys()) if (b < first - 1) this.blocks.delete(b);
     const parts: Uint8Array[] = [];
     for (let b = first; b <= last; b++) {
-      const block = await (spanned[b - first] as Promise<Uint8Array[]>);
+      const block = await (spanned[b - first] as Promise<readonly Uint8Array[]>);
       const size = lengthOf(block);
       const part = slice(block, Math.max(pos - b * BLOCK, 0), Math.min(size, pos + len - b * BLOCK));
       parts.push(...part);
@@ -143,11 +143,11 @@ export class NodeIo {
     return parts;
   }
 
-  private async direct(pos: number, len: number, again = true): Promise<Uint8Array[]> {
+  private async direct(pos: number, len: number, again = true): Promise<readonly Uint8Array[]> {
     const reader = await this.handle('reader');
     try {
       const got = await this.ctx.call('read', reader.h, pos, len);
-      return got instanceof Uint8Array ? [got] : [...got];
+      return got instanceof Uint8Array ? [got] : got;
     } catch (err) {
       // A handle sent as the connection was replaced names nothing on the new one: open again, once.
       if (!again || !(err instanceof RemoteFsError) || err.code !== 'EBADF') throw err;

@@ -126,8 +126,9 @@ export const MAX_IO = 1024 * 1024;
 
 /** A read's bytes as one buffer, whether they came whole or in pieces. */
 export function joinBytes(bytes: Uint8Array | readonly Uint8Array[]): Buffer {
-  if (bytes instanceof Uint8Array) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Buffer.concat(bytes);
+  const one = bytes instanceof Uint8Array ? bytes : bytes.length === 1 ? bytes[0] : undefined;
+  if (one !== undefined) return Buffer.from(one.buffer, one.byteOffset, one.byteLength);
+  return Buffer.concat(bytes as readonly Uint8Array[]);
 }
 
 /**

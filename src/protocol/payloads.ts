@@ -4,6 +4,7 @@
  * the wire as cbor-x would write). Read: a decoder that asks gets a large read's result or a
  * write's data as the pieces the transport delivered, never joined into one buffer.
  */
+import { joinBytes } from './file-ops.js';
 import { T, type Frame } from './frames.js';
 
 /** Bytes as the pieces they arrived in: nothing joins them unless asked. */
@@ -11,7 +12,7 @@ export class Pieces {
   constructor(readonly parts: readonly Buffer[]) {}
 
   join(): Buffer {
-    return this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts);
+    return joinBytes(this.parts);
   }
 }
 

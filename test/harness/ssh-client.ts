@@ -59,3 +59,18 @@ export function connectHarness(
   const profile = profileFrom(`[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\nagent = "${agent}"\n`);
   return connectSsh({ user: sshd.user, host: '127.0.0.1', port: sshd.port }, profile, optionsFor(home, extra));
 }
+
+/** OpenSSH's own client's arguments for the harness sshd, as `home`'s user, ending in the destination. */
+export function opensshArgs(sshd: Sshd, home: ClientHome): string[] {
+  return [
+    '-F',
+    home.sshConfig,
+    '-o',
+    `UserKnownHostsFile=${home.knownHosts}`,
+    '-o',
+    'BatchMode=yes',
+    '-p',
+    String(sshd.port),
+    `${sshd.user}@127.0.0.1`,
+  ];
+}

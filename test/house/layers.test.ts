@@ -5,19 +5,14 @@
  * naming the file and the import.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 import { REPO_ROOT } from '../helpers/cli.js';
+import { sources } from '../helpers/sources.js';
 
 const RANK: Readonly<Record<string, number>> = { cli: 3, runner: 2, util: 0 };
 const PARTS = 1;
-
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
-  );
-}
 
 /** Relative imports of a file, static and dynamic, type-only ones included. */
 function imports(file: string): string[] {

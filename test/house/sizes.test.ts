@@ -5,19 +5,14 @@
  * named with its length.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { REPO_ROOT } from '../helpers/cli.js';
+import { sources } from '../helpers/sources.js';
 
 const MAX_LINES = 300;
 const MAX_COLUMNS = 140;
-
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
-  );
-}
 
 test(`src and agent: no source file over ${MAX_LINES} lines`, () => {
   const files = [...sources(join(REPO_ROOT, 'src')), ...sources(join(REPO_ROOT, 'agent', 'src'))];

@@ -1,24 +1,8 @@
 /** The mount's content cache as pure logic: kept by (ino, mtime, size), within a byte budget. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { WireStat } from '../../src/protocol/file-ops.js';
+import { st } from '../helpers/wire-stat.js';
 import { ContentCache } from '../../src/mount/content-cache.js';
-
-const st = (over: Partial<WireStat> = {}): WireStat => ({
-  dev: 1,
-  ino: 7,
-  mode: 0o100644,
-  nlink: 1,
-  uid: 0,
-  gid: 0,
-  rdev: 0,
-  size: 3,
-  blocks: 8,
-  atimeMs: 1,
-  mtimeMs: 1000,
-  ctimeMs: 1000,
-  ...over,
-});
 
 test('content is served only while (ino, mtime, size) hold, within the byte budget', () => {
   const cache = new ContentCache(10);

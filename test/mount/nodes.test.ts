@@ -2,23 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { WireStat } from '../../src/protocol/file-ops.js';
+import { st } from '../helpers/wire-stat.js';
 import { NodeTable, ROOT_INO } from '../../src/mount/nodes.js';
 
-const st = (over: Partial<WireStat> = {}): WireStat => ({
-  dev: 1,
-  ino: 7,
-  mode: 0o100644,
-  nlink: 1,
-  uid: 0,
-  gid: 0,
-  rdev: 0,
-  size: 3,
-  blocks: 8,
-  atimeMs: 1,
-  mtimeMs: 1000,
-  ctimeMs: 1000,
-  ...over,
-});
 const dir = (ino: number): WireStat => st({ ino, mode: 0o40755 });
 
 function must<T>(value: T | undefined): T {
