@@ -9,7 +9,7 @@ import { closest } from '../util/suggest.js';
 import { parseDuration, parseSize } from '../util/units.js';
 import type { Finding } from './diagnostics.js';
 import { isPlainTable } from './interpolate.js';
-import { parseSshAuthority, parseTargetUri } from './target-uri.js';
+import { parseSshAuthority, parseTargetUri } from '../util/target-uri.js';
 
 export interface SemanticContext {
   /** The local home directory, for `~` and the mount-over-home rule. */

@@ -6,6 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { FileOpArgs, FileOpName, FileOpResult } from '../protocol/file-ops.js';
 import type { ChangeKind, PathEntry, PtyRequest } from '../protocol/frames.js';
+import type { ExitStatus } from '../transport/transport.js';
 
 export interface ExecRequest {
   readonly argv: readonly string[];
@@ -19,11 +20,7 @@ export interface ExecRequest {
   readonly pty?: PtyRequest;
 }
 
-export interface ExitStatus {
-  /** Exit code, or null when killed by a signal. */
-  readonly code: number | null;
-  readonly signal: string | null;
-}
+export type { ExitStatus } from '../transport/transport.js';
 
 export interface RemoteProcess {
   readonly stdin: Writable;

@@ -1,10 +1,21 @@
-/** A validated profile's [target] to a live RemoteHost: local, ssh, docker or compose. */
-import { parseTargetUri, type Target } from '../profile/target-uri.js';
+/**
+ * A validated profile's [target] to a live RemoteHost: the transport opened (local, ssh, docker
+ * or compose), the tier chosen over it (remote/tier.ts), and, for ssh and docker, reconnects
+ * after the link drops. Each transport is loaded when it is used (dockerode alone takes ~110 ms
+ * to load).
+ */
+import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import type { Profile } from '../profile/schema.js';
 import type { RemoteHost } from '../remote/host.js';
-import { parseDuration } from '../util/units.js';
-import { userInfo } from 'node:os';
+import { ReconnectingHost } from '../remote/reconnecting.js';
+import { openHost, openLocalAgent, type AgentMode } from '../remote/tier.js';
+import type { DockerContext, DockerTarget } from '../transport/docker/index.js';
+import type { SshDestination, SshOptions } from '../transport/ssh/index.js';
 import { MproxyError } from '../util/errors.js';
+import { askSecret } from '../util/prompt.js';
+import { parseTargetUri, type Target } from '../util/target-uri.js';
+import { parseDuration } from '../util/units.js';
 
 export interface ConnectOptions {
   readonly home: string;
@@ -22,36 +33,93 @@ export function targetOf(profile: Profile): Target {
   return parsed.value;
 }
 
+/** target.op_timeout in ms: the deadline of every remote operation. */
+export function opTimeoutOf(profile: Profile): number {
+  return parseDuration(profile.target.op_timeout) ?? 20_000;
+}
+
+export function sshOptions(profile: Profile, options: ConnectOptions): SshOptions {
+  const t = profile.target;
+  const agentSocket = options.env['SSH_AUTH_SOCK'];
+  return {
+    home: options.home,
+    localUser: userInfo().username,
+    ...(agentSocket !== undefined && agentSocket !== '' ? { agentSocket } : {}),
+    ...(t.identity_file !== undefined ? { identityFile: t.identity_file } : {}),
+    ...(t.jump !== undefined ? { jump: t.jump } : {}),
+    hostKeyPolicy: t.host_key_policy,
+    connectTimeoutMs: parseDuration(t.connect_timeout) ?? 10_000,
+    keepaliveMs: parseDuration(t.keepalive) ?? 15_000,
+    opTimeoutMs: opTimeoutOf(profile),
+    knownHostsFiles: [join(options.home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'],
+    sshConfigFiles: [join(options.home, '.ssh', 'config'), '/etc/ssh/ssh_config'],
+    askPassphrase: (path) => askSecret(`Enter passphrase for key ${path}: `),
+    ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),
+    ...(options.warn !== undefined ? { warn: options.warn } : {}),
+  };
+}
+
+/** An SSH RemoteHost of the tier `agent` allows, reconnecting (with backoff) after the link drops. */
+export async function connectSsh(dest: SshDestination, agent: AgentMode, options: SshOptions): Promise<RemoteHost> {
+  const { openSshTransport, describeDestination } = await import('../transport/ssh/index.js');
+  const tier = { agent, opTimeoutMs: options.opTimeoutMs, ...(options.verbose !== undefined ? { verbose: options.verbose } : {}) };
+  const once = async (): Promise<RemoteHost> => openHost(await openSshTransport(dest, options), tier);
+  return new ReconnectingHost(await once(), once, {
+    description: describeDestination(dest),
+    ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),
+  });
+}
+
+/**
+ * A docker or compose RemoteHost that reconnects after the link drops (the daemon restarted:
+ * with live-restore its containers run on). A container that is gone or stopped is not retried.
+ */
+export async function connectDocker(
+  target: DockerTarget,
+  agent: AgentMode,
+  ctx: DockerContext & { readonly verbose?: (message: string) => void },
+): Promise<RemoteHost> {
+  const { openDockerTransport, describeDockerTarget, dockerPermanent } = await import('../transport/docker/index.js');
+  const tier = { agent, opTimeoutMs: ctx.opTimeoutMs, ...(ctx.verbose !== undefined ? { verbose: ctx.verbose } : {}) };
+  const once = async (): Promise<RemoteHost> => openHost(await openDockerTransport(target, ctx), tier);
+  return new ReconnectingHost(await once(), once, {
+    description: describeDockerTarget(target),
+    permanent: dockerPermanent,
+    ...(ctx.verbose !== undefined ? { verbose: ctx.verbose } : {}),
+  });
+}
+
+/** The agent as a child process of mproxy on this machine. */
+export async function connectLocal(
+  options: { readonly opTimeoutMs?: number; readonly verbose?: (message: string) => void } = {},
+): Promise<RemoteHost> {
+  const { LocalTransport } = await import('../transport/local.js');
+  const opTimeoutMs = options.opTimeoutMs ?? 20_000;
+  options.verbose?.('target local: starting the agent as a child process');
+  return openLocalAgent(new LocalTransport(opTimeoutMs), {
+    opTimeoutMs,
+    ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),
+  });
+}
+
 export async function connect(profile: Profile, options: ConnectOptions): Promise<RemoteHost> {
   const target = targetOf(profile);
+  const opTimeoutMs = opTimeoutOf(profile);
+  const verbose = options.verbose !== undefined ? { verbose: options.verbose } : {};
   switch (target.kind) {
-    // Each transport is loaded when it is used (dockerode alone takes ~110 ms to load).
-    case 'local': {
-      options.verbose?.('target local: starting the agent as a child process');
-      const { connectLocal } = await import('../target/local.js');
-      return connectLocal({
-        onLog: (level, msg) => options.verbose?.(`agent ${level}: ${msg}`),
-        opTimeoutMs: parseDuration(profile.target.op_timeout) ?? 20_000,
-      });
-    }
-    case 'ssh': {
-      const { connectSsh, sshOptions } = await import('../target/ssh/index.js');
-      const ctx = {
-        home: options.home,
-        localUser: userInfo().username,
-        env: options.env,
-        ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),
-        ...(options.warn !== undefined ? { warn: options.warn } : {}),
-      };
-      return connectSsh(target, profile, sshOptions(profile, ctx));
-    }
+    case 'local':
+      return connectLocal({ opTimeoutMs, ...verbose });
+    case 'ssh':
+      return connectSsh(target, profile.target.agent, sshOptions(profile, options));
     case 'docker':
     case 'compose': {
-      const { connectDocker } = await import('../target/docker/index.js');
-      return connectDocker(target, profile, {
+      const dockerHost = profile.target.docker_host;
+      return connectDocker(target, profile.target.agent, {
         env: options.env,
         cwd: options.cwd,
-        ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),
+        opTimeoutMs,
+        ...(dockerHost !== undefined ? { dockerHost } : {}),
+        ...verbose,
       });
     }
   }

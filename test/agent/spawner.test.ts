@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RemoteHost } from '../../src/remote/host.js';
-import { connectLocal } from '../../src/target/local.js';
+import { connectLocal } from '../../src/runner/connect.js';
 import { run, sh } from '../conformance/run.js';
 import { tempTree } from '../helpers/tmp.js';
 

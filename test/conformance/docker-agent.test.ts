@@ -1,6 +1,5 @@
-import { connectDocker } from '../../src/target/docker/index.js';
+import { connectDocker } from '../../src/runner/connect.js';
 import { dockerdMissing, startDockerd, type Dockerd } from '../harness/dockerd.js';
-import { profileFrom } from '../harness/profile.js';
 import { conformanceNeeding } from './suite.js';
 
 let dockerd: Dockerd | undefined;
@@ -10,8 +9,7 @@ conformanceNeeding(
   async () => {
     dockerd = await startDockerd();
     const name = dockerd.runContainer('node', 'conformance-node');
-    const profile = profileFrom(`[target]\nuri = "docker://${name}"\ndocker_host = "${dockerd.host}"\n`);
-    return connectDocker({ kind: 'docker', container: name }, profile, { env: {}, cwd: '/' });
+    return connectDocker({ kind: 'docker', container: name }, 'auto', { dockerHost: dockerd.host, env: {}, cwd: '/', opTimeoutMs: 20_000 });
   },
   async () => dockerd?.stop(),
 );

@@ -3,9 +3,8 @@ import { mkdirSync, mkdtempSync, copyFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RemoteHost } from '../../src/remote/host.js';
-import { connectSsh } from '../../src/target/ssh/index.js';
-import type { SshOptions } from '../../src/target/ssh/connection.js';
-import { profileFrom } from './profile.js';
+import { connectSsh } from '../../src/runner/connect.js';
+import type { SshOptions } from '../../src/transport/ssh/index.js';
 import type { Sshd } from './sshd.js';
 
 export interface ClientHome {
@@ -44,6 +43,7 @@ export function optionsFor(home: ClientHome, extra: Partial<SshOptions> = {}): S
     hostKeyPolicy: 'strict',
     connectTimeoutMs: 5000,
     keepaliveMs: 15000,
+    opTimeoutMs: 20_000,
     knownHostsFiles: [home.knownHosts],
     sshConfigFiles: [home.sshConfig],
     ...extra,
@@ -56,8 +56,7 @@ export function connectHarness(
   agent: 'auto' | 'node' | 'none' = 'auto',
   extra: Partial<SshOptions> = {},
 ): Promise<RemoteHost> {
-  const profile = profileFrom(`[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\nagent = "${agent}"\n`);
-  return connectSsh({ user: sshd.user, host: '127.0.0.1', port: sshd.port }, profile, optionsFor(home, extra));
+  return connectSsh({ user: sshd.user, host: '127.0.0.1', port: sshd.port }, agent, optionsFor(home, extra));
 }
 
 /** OpenSSH's own client's arguments for the harness sshd, as `home`'s user, ending in the destination. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { mountAll, type Mounted } from '../../src/mount/mount.js';
 import type { RemoteHost } from '../../src/remote/host.js';
-import { connectLocal } from '../../src/target/local.js';
+import { connectLocal } from '../../src/runner/connect.js';
 
 export interface LocalMount {
   /** The remote directory (written directly: a change "on the remote"). */

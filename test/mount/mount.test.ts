@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { mountAll } from '../../src/mount/mount.js';
 import type { RemoteHost } from '../../src/remote/host.js';
-import { connectLocal } from '../../src/target/local.js';
+import { connectLocal } from '../../src/runner/connect.js';
 
 /** `ls` of `dir` as nobody (uid/gid 65534): its output, or the error. */
 function listAsNobody(dir: string): Promise<{ code: number | null; out: string; err: string }> {

@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { findProfileDir } from '../../profile/discover.js';
-import { parseTargetUri } from '../../profile/target-uri.js';
+import { parseTargetUri } from '../../util/target-uri.js';
 import { MproxyError } from '../../util/errors.js';
 import type { Command, CommandIO } from '../command.js';
 

@@ -4,8 +4,7 @@
  * Status lines carry a marker, so whatever a login shell prints around them is ignored.
  * No single quotes in the scripts: the ssh transport wraps them in some.
  */
-import { MproxyError } from '../../util/errors.js';
-import { agentBundle, helperMachines, helperRunsOn, NODE_FLAGS, ptyHelper, type Payload } from './bundle.js';
+import { agentBundle, helperMachines, NODE_FLAGS, ptyHelper, type Payload } from './bundle.js';
 
 export type NodeStatus =
   | { readonly kind: 'ready' }
@@ -141,85 +140,3 @@ export function quickStartScript(): string {
 
 /** What the quick start prints when the remote needs the probe. */
 export const NOT_READY = 'MPROXY-BOOT:not-ready';
-
-/**
- * Runs `start` (the quick start on a transport) and returns its host, or undefined when the
- * remote needs the probe: the agent ended before its Hello (no node, no cached agent, a damaged
- * one). A start that did not answer within `timeoutMs` is a stalled remote, said as such.
- */
-export async function tryQuickStart<H>(
-  start: () => Promise<H>,
-  description: string,
-  timeoutMs: number,
-  say?: (message: string) => void,
-): Promise<H | undefined> {
-  try {
-    const host = await start();
-    say?.(`tier agent on ${description} (the cached agent started)`);
-    return host;
-  } catch (err) {
-    if (!(err instanceof MproxyError) || (err.code !== 'E_AGENT_START' && err.code !== 'E_CONNECTION_LOST')) throw err;
-    if (/did not answer within/.test(err.message)) {
-      throw new MproxyError('E_TIMEOUT', `starting the agent on ${description} did not finish within ${(timeoutMs / 1000).toFixed(0)}s`, {
-        hint: ['does a login script on the remote wait for input, or is the server overloaded?', 'target.op_timeout sets this deadline'],
-      });
-    }
-    say?.(`probing ${description} (${[err.message, ...err.hints].join(' ').includes(NOT_READY) ? 'no cached agent' : err.message})`);
-    return undefined;
-  }
-}
-
-/** How a transport runs a short script with some stdin and collects what it printed. */
-export interface ScriptRunner {
-  readonly description: string;
-  run(script: string, input?: Buffer): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>;
-}
-
-/** Is node there, is this agent already cached, what kind of machine is it? */
-export async function probeRemote(remote: ScriptRunner): Promise<Probe> {
-  const r = await remote.run(probeScript());
-  const probe = parseProbe(r.stdout);
-  if (probe !== undefined) return probe;
-  throw new MproxyError('E_AGENT_START', `could not run a shell command on ${remote.description}`, {
-    hint: [`exit status ${String(r.code)}`, r.stderr.trim() || r.stdout.trim() || 'no output (is there a POSIX shell at /bin/sh?)'],
-  });
-}
-
-async function upload(remote: ScriptRunner, what: string, file: Payload, mode: '600' | '700'): Promise<void> {
-  const r = await remote.run(uploadScript(file, mode), file.bytes);
-  if (r.code === 0) return;
-  throw new MproxyError(
-    'E_AGENT_START',
-    `uploading ${what} (${file.cacheName}) to ${remote.description} failed: ${r.stderr.trim() || `exit status ${String(r.code)}`}`,
-    {
-      hint: [
-        `the agent (about ${Math.ceil(agentBundle().bytes.length / 1024)} KB) and its pty helper go to ~/.cache/mproxy/ on the ` +
-          `remote: is that disk full or read-only?`,
-        'or set agent = "none" in [target] to work without it',
-      ],
-    },
-  );
-}
-
-/**
- * Uploads what the remote lacks (the agent; the pty helper where it can run there) and returns
- * the script that starts the agent. The probe must have found node >= 18.
- */
-export async function deployAgent(remote: ScriptRunner, probe: Probe, say?: (message: string) => void): Promise<string> {
-  if (probe.node.kind === 'need-upload') {
-    say?.(`uploading the agent to ${remote.description}`);
-    await upload(remote, 'the agent', agentBundle(), '600');
-  }
-  const helper = ptyHelper();
-  const helperFits = helper !== undefined && helperRunsOn(probe.system, probe.machine);
-  if (helperFits && !probe.helperCached) {
-    say?.(`uploading the pty helper to ${remote.description}`);
-    await upload(remote, 'the pty helper', helper, '700');
-  }
-  if (!helperFits)
-    say?.(
-      `no pty helper for ${remote.description} (${probe.system} ` +
-        `${probe.machine}${helper === undefined ? '; none was built here' : ''}): no pseudo-terminals there`,
-    );
-  return startScript(helperFits);
-}

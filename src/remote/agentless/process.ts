@@ -1,24 +1,14 @@
 /**
- * A process of the agentless tier, over whatever carries one exec (ExecTransport: an SSH
- * channel, a Docker exec). The script (script.ts) prints a start marker first: output before it
+ * A process of the agentless tier, over whatever carries one exec (the transport's ExecChannel:
+ * an SSH channel, a Docker exec). The script (script.ts) prints a start marker first: output before it
  * is a login shell talking and is dropped; the marker carries the pid, so signals go to the
  * process group through `signalGroup`; spawn failures arrive as markers and become errors.
  */
-import { Transform, Writable, type Readable } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
+import type { ExecChannel } from '../../transport/transport.js';
 import { MproxyError } from '../../util/errors.js';
 import type { ExecRequest, ExitStatus, RemoteProcess } from '../host.js';
 import { SPAWN_MARKERS, START, type SpawnFailure } from './script.js';
-
-/** One running exec as a transport gives it. */
-export interface ExecTransport {
-  readonly stdin: Writable;
-  readonly stdout: Readable;
-  /** Empty on a pty (the terminal carries both). */
-  readonly stderr: Readable;
-  /** The exit status, or null when the transport closed without one (connection lost). */
-  readonly status: Promise<ExitStatus | null>;
-  resize(cols: number, rows: number): void;
-}
 
 /**
  * Drops what precedes the start marker line, tells `onStart` what the line carried after the
@@ -74,18 +64,14 @@ export class AgentlessProcess implements RemoteProcess {
   private pid: number | undefined;
   private spawnError: SpawnFailure | undefined;
   private pendingSignals: string[] = [];
-  private transport: ExecTransport | undefined;
+  private transport: ExecChannel | undefined;
   private done = false;
 
-  /**
-   * `opening`: the transport, which may wait for a free session; `preamble`: bytes it needs
-   * on stdin before the process's own (the SSH tier sends its script that way).
-   */
+  /** `opening`: the exec, which may wait for a free session. */
   constructor(
-    opening: Promise<ExecTransport>,
+    opening: Promise<ExecChannel>,
     private readonly request: ExecRequest,
     private readonly signalGroup: (pid: number, signal: string) => void,
-    preamble?: Buffer,
   ) {
     const strip = (chunk: Buffer): Buffer => this.stripSpawnMarker(chunk);
     const pty = request.pty !== undefined;
@@ -93,7 +79,6 @@ export class AgentlessProcess implements RemoteProcess {
     this.stderr = pty ? new Transform({ transform: (c: Buffer, _e, done) => done(null, c) }) : new AfterStart(strip);
     const ready = opening.then((t) => {
       this.transport = t;
-      if (preamble !== undefined) t.stdin.write(preamble);
       return t;
     });
     ready.catch(() => undefined);
@@ -138,7 +123,7 @@ export class AgentlessProcess implements RemoteProcess {
     return eol < 0 ? Buffer.alloc(0) : chunk.subarray(eol + 1);
   }
 
-  private async watch(t: ExecTransport): Promise<ExitStatus> {
+  private async watch(t: ExecChannel): Promise<ExitStatus> {
     t.stdout.pipe(this.stdout);
     t.stderr.pipe(this.stderr);
     const status = await t.status;

@@ -9,7 +9,7 @@
 import { constants } from 'node:fs';
 import { readFilesEach, type FileOpArgs, type FileOpName, type FileOpResult, type WireDirEntry } from '../../protocol/file-ops.js';
 import { RemoteFsError, type RemoteFs } from '../host.js';
-import type { SftpWrapper } from '../../target/ssh/ssh2.js';
+import type { Sftp } from '../../transport/transport.js';
 import { withTimeout } from '../../util/deadline.js';
 import { isUtf8, O_ACCMODE, S_IFDIR, S_IFMT, SFTP_ERRNO, sftpFlags, text, wireStat, type SftpAttrs } from './sftp-attrs.js';
 
@@ -25,7 +25,7 @@ export class SftpFs implements RemoteFs {
   private nextHandle = 1;
 
   constructor(
-    private readonly sftp: SftpWrapper,
+    private readonly sftp: Sftp,
     /** Each operation's deadline: a stalled server fails it with ETIMEDOUT, never a hang. */
     private readonly opTimeoutMs: number,
     private readonly fallback?: SftpFallback,

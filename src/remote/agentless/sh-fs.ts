@@ -17,15 +17,10 @@ import {
 } from '../../protocol/file-ops.js';
 import { RemoteFsError, type RemoteFs } from '../host.js';
 import { SCRIPTS, script } from './sh-fs-scripts.js';
-
-export interface ShellResult {
-  readonly code: number | null;
-  readonly stdout: Buffer;
-  readonly stderr: Buffer;
-}
+import type { ScriptResult } from '../../transport/transport.js';
 
 /** Runs one POSIX sh script on the remote with `stdin` as its input. */
-export type ShellRunner = (script: string, stdin?: Uint8Array) => Promise<ShellResult>;
+export type ShellRunner = (script: string, stdin?: Uint8Array) => Promise<ScriptResult>;
 
 /** strerror texts (and busybox's and dash's own phrasings) to errno names. */
 const MESSAGES: readonly (readonly [RegExp, string])[] = [

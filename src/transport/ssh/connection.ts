@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { Client, type SshClient } from './ssh2.js';
 import { PausableDeadline } from '../../util/deadline.js';
 import { MproxyError } from '../../util/errors.js';
-import { parseSshAuthority } from '../../profile/target-uri.js';
+import { parseSshAuthority } from '../../util/target-uri.js';
 import { planAuth } from './auth.js';
 import { fingerprint, hostPattern, keyTypeOf, recordHostKey, verifyHostKey } from './known-hosts.js';
 import { forward, openTcp } from './socket.js';
@@ -29,8 +29,8 @@ export interface SshOptions {
   readonly hostKeyPolicy: 'strict' | 'accept-new';
   readonly connectTimeoutMs: number;
   readonly keepaliveMs: number;
-  /** target.op_timeout: the agent's deadline for each file operation and query. */
-  readonly opTimeoutMs?: number;
+  /** target.op_timeout: the deadline of each script, file operation and query. */
+  readonly opTimeoutMs: number;
   /** The first is where accept-new records keys. */
   readonly knownHostsFiles: readonly string[];
   readonly sshConfigFiles: readonly string[];

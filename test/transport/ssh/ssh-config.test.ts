@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { hostMatches, resolveSshConfig } from '../../../src/target/ssh/ssh-config.js';
+import { hostMatches, resolveSshConfig } from '../../../src/transport/ssh/ssh-config.js';
 import { tempTree } from '../../helpers/tmp.js';
 
 test('Host patterns: wildcards, negation', () => {

@@ -9,8 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { agentBundle } from '../../../src/remote/agent/bundle.js';
 import { collect } from '../../conformance/run.js';
-import { connectSsh } from '../../../src/target/ssh/index.js';
-import { profileFrom } from '../../harness/profile.js';
+import { connectSsh } from '../../../src/runner/connect.js';
 import { clientHome, connectHarness, optionsFor } from '../../harness/ssh-client.js';
 import { startSshd, TEST_USER, type Sshd } from '../../harness/sshd.js';
 import { requireOrSkip, sshdMissing } from '../../harness/system.js';
@@ -74,13 +73,10 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     const other = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBiXwN9sRzZ2Zkmy3i0cp6hQ0f0wHMYz2yrcbcx3AcJX';
     const before = `|1|${salt.toString('base64')}|${hashedName} ${other}\n`;
     writeFileSync(home.knownHosts, before);
-    const profile = profileFrom(
-      `[target]\nuri = "ssh://${sshd.user}@LOCALHOST:${sshd.port}"\nagent = "none"\nhost_key_policy = "accept-new"\n`,
-    );
     await assert.rejects(
       connectSsh(
         { user: sshd.user, host: 'LOCALHOST', port: sshd.port },
-        profile,
+        'none',
         optionsFor(home, { hostKeyPolicy: 'accept-new', identityFile: sshd.clientKey }),
       ),
       errorCode('E_HOST_KEY_CHANGED', /HAS CHANGED.*known_hosts:1/),
@@ -201,10 +197,9 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
 
   test('a host name that does not resolve is named, at once', async () => {
     // RFC 6761: .invalid never resolves, and resolvers answer it without asking the network.
-    const profile = profileFrom('[target]\nuri = "ssh://someone@no-such-host.invalid"\n');
     const started = Date.now();
     await assert.rejects(
-      connectSsh({ user: 'someone', host: 'no-such-host.invalid' }, profile, optionsFor(clientHome(sshd))),
+      connectSsh({ user: 'someone', host: 'no-such-host.invalid' }, 'auto', optionsFor(clientHome(sshd))),
       errorCode('E_SSH_CONNECT', /cannot resolve host name no-such-host\.invalid/),
     );
     assert.ok(Date.now() - started < 5000);

@@ -3,7 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fingerprint, hostFieldMatches, keyTypeOf, recordHostKey, verifyHostKey } from '../../../src/target/ssh/known-hosts.js';
+import { fingerprint, hostFieldMatches, keyTypeOf, recordHostKey, verifyHostKey } from '../../../src/transport/ssh/known-hosts.js';
 import { tempTree } from '../../helpers/tmp.js';
 
 function blob(type: string, body: string): Buffer {

@@ -4,14 +4,14 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { composeProjectName } from '../../../src/target/docker/compose-project.js';
-import { connectDocker } from '../../../src/target/docker/index.js';
-import type { Target } from '../../../src/profile/target-uri.js';
+import { composeProjectName } from '../../../src/transport/docker/compose-project.js';
+import { connectDocker } from '../../../src/runner/connect.js';
+import type { AgentMode } from '../../../src/remote/tier.js';
+import type { Target } from '../../../src/util/target-uri.js';
 import { collect } from '../../conformance/run.js';
 import { MPROXY_BIN, testEnv } from '../../helpers/cli.js';
 import { tempTree } from '../../helpers/tmp.js';
 import { CONTAINER_OS, dockerdMissing, startDockerd, type Dockerd } from '../../harness/dockerd.js';
-import { profileFrom } from '../../harness/profile.js';
 import { requireOrSkip } from '../../harness/system.js';
 
 test("compose project names: COMPOSE_PROJECT_NAME, the file's name:, the directory", (t) => {
@@ -48,12 +48,14 @@ describe('docker target', { skip: missing !== undefined && process.env['CI'] !==
   const connect = (
     target: Extract<Target, { kind: 'docker' | 'compose' }>,
     host = dockerd.host,
-    agent = 'auto',
+    agent: AgentMode = 'auto',
     verbose?: (m: string) => void,
   ) =>
-    connectDocker(target, profileFrom(`[target]\nuri = "docker://x"\ndocker_host = "${host}"\nagent = "${agent}"\n`), {
+    connectDocker(target, agent, {
+      dockerHost: host,
       env: {},
       cwd: '/',
+      opTimeoutMs: 20_000,
       ...(verbose !== undefined ? { verbose } : {}),
     });
   const code = (c: string, re: RegExp) => (err: Error & { code?: string }) => err.code === c && re.test(err.message);
@@ -66,9 +68,8 @@ describe('docker target', { skip: missing !== undefined && process.env['CI'] !==
   });
 
   test('a tcp:// daemon with TLS: DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are honoured as by the docker CLI', async () => {
-    const profile = profileFrom(`[target]\nuri = "docker://dev"\nagent = "none"\n`);
     const env = { DOCKER_HOST: dockerd.tls.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dockerd.tls.certPath };
-    const host = await connectDocker({ kind: 'docker', container: 'dev' }, profile, { env, cwd: '/' });
+    const host = await connectDocker({ kind: 'docker', container: 'dev' }, 'none', { env, cwd: '/', opTimeoutMs: 20_000 });
     try {
       const p = host.exec({ argv: ['cat', '/etc/os-release'], env: {}, cwd: '/' });
       p.stdin.end();
@@ -78,11 +79,19 @@ describe('docker target', { skip: missing !== undefined && process.env['CI'] !==
     }
     // Without the TLS settings the daemon is not reached (it wants a client certificate), and that is said.
     await assert.rejects(
-      connectDocker({ kind: 'docker', container: 'dev' }, profile, { env: { DOCKER_HOST: dockerd.tls.host }, cwd: '/' }),
+      connectDocker({ kind: 'docker', container: 'dev' }, 'none', {
+        env: { DOCKER_HOST: dockerd.tls.host },
+        cwd: '/',
+        opTimeoutMs: 20_000,
+      }),
       code('E_DOCKER', /cannot reach the Docker daemon at tcp:/),
     );
     await assert.rejects(
-      connectDocker({ kind: 'docker', container: 'dev' }, profile, { env: { ...env, DOCKER_CERT_PATH: '/nonexistent' }, cwd: '/' }),
+      connectDocker({ kind: 'docker', container: 'dev' }, 'none', {
+        env: { ...env, DOCKER_CERT_PATH: '/nonexistent' },
+        cwd: '/',
+        opTimeoutMs: 20_000,
+      }),
       code('E_DOCKER', /TLS files are not in \/nonexistent/),
     );
   });
@@ -114,7 +123,7 @@ describe('docker target', { skip: missing !== undefined && process.env['CI'] !==
     const said: string[] = [];
     const host = await connect(target, dockerd.host, 'auto', (m) => said.push(m));
     assert.equal(host.info().tier, 'agentless');
-    assert.match(said.join('\n'), /tier agentless \(container shop-db-1 has no node\)/);
+    assert.match(said.join('\n'), /tier agentless on container shop-db-1 \(container shop-db-1 has no node\)/);
     await host.close();
   });
 

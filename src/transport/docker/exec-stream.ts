@@ -9,6 +9,7 @@ import type Dockerode from 'dockerode';
 import type { PtyRequest } from '../../protocol/frames.js';
 import { scriptDeadline, withTimeout } from '../../util/deadline.js';
 import { MproxyError } from '../../util/errors.js';
+import type { ScriptResult } from '../transport.js';
 
 export interface DockerExec {
   readonly stdin: Duplex;
@@ -83,13 +84,6 @@ export async function dockerExec(
   };
 }
 
-export interface ScriptOutput {
-  readonly code: number | null;
-  readonly stdout: Buffer;
-  readonly stderr: Buffer;
-}
-
-/** Runs a POSIX sh script in the container with `input` on stdin, and collects its output. */
 /** A short script in the container, within `timeoutMs` (plus time for its input); a late one is abandoned with E_TIMEOUT. */
 export async function runDockerScript(
   docker: Dockerode,
@@ -98,7 +92,7 @@ export async function runDockerScript(
   description: string,
   timeoutMs: number,
   input?: Uint8Array,
-): Promise<ScriptOutput> {
+): Promise<ScriptResult> {
   const timeout = (): MproxyError =>
     new MproxyError('E_TIMEOUT', `a shell command in ${description} did not finish within ${(ms / 1000).toFixed(0)}s`, {
       hint: ['is the container paused or overloaded? (docker ps shows it)', 'target.op_timeout sets this deadline'],

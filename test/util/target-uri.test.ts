@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseTargetUri } from '../../src/profile/target-uri.js';
+import { parseTargetUri } from '../../src/util/target-uri.js';
 
 const ok = (uri: string): unknown => {
   const r = parseTargetUri(uri);

@@ -1,0 +1,118 @@
+/**
+ * RemoteHost for remotes without the agent, over any transport: each process is one exec of the
+ * agentless script (script.ts), files go over SFTP where the transport has it (else sh scripts:
+ * ShellFs), signals are a `kill` run beside the process, PATH comes from the login environment.
+ * Every operation is an exec or an SFTP request, so this tier is slower than the agent, but it
+ * needs nothing on the remote but a POSIX sh with busybox-level tools.
+ */
+import type { PathEntry } from '../../protocol/frames.js';
+import type { Transport } from '../../transport/transport.js';
+import { MproxyError } from '../../util/errors.js';
+import type { ExecRequest, RemoteFs, RemoteHost, RemoteInfo } from '../host.js';
+import { listExecutables } from './path-list.js';
+import { AgentlessProcess, refusedProcess } from './process.js';
+import { execScript, killScript } from './script.js';
+import { SftpFs } from './sftp-fs.js';
+import { ShellFs } from './sh-fs.js';
+
+const MARK = 'MPROXY-INFO:';
+/** Handles of the sh fallback are numbered from here, apart from SFTP's. */
+const SHELL_HANDLES = 2 ** 30;
+
+/** The login environment's facts, one marked line each (a login shell may print around them). */
+const INFO_SCRIPT = [
+  '"$HOME"',
+  '"$(id -un 2>/dev/null)"',
+  '"$PATH"',
+  '"${SHELL:-/bin/sh}"',
+  '"$(uname -s) $(uname -m)"',
+  '"$(id -u) $(id -g)"',
+]
+  .map((v) => `printf '%s%s\\n' ${MARK} ${v}`)
+  .join('\n');
+
+/** `uid gid` as `id -u; id -g` print them, if they do. */
+export function numericIds(line: string): { uid?: number; gid?: number } {
+  const m = /^(\d+) (\d+)$/.exec(line.trim());
+  return m === null ? {} : { uid: Number(m[1]), gid: Number(m[2]) };
+}
+
+/** What the probe printed, as the host's RemoteInfo. */
+export function remoteInfo(stdout: string, limitations: RemoteInfo['limitations']): RemoteInfo {
+  const [home = '/', user = '', path = '/usr/bin:/bin', shell = '/bin/sh', system = '', ids = ''] = stdout
+    .split('\n')
+    .filter((l) => l.startsWith(MARK))
+    .map((l) => l.slice(MARK.length));
+  const [platform = 'unknown', arch = 'unknown'] = system.split(' ');
+  return {
+    tier: 'agentless',
+    platform: platform.toLowerCase(),
+    arch,
+    home,
+    user: user || 'root',
+    path,
+    shell,
+    ...numericIds(ids),
+    capabilities: ['exec', 'fs', 'path', 'signals', 'pty'],
+    limitations,
+  };
+}
+
+export class AgentlessHost implements RemoteHost {
+  private constructor(
+    private readonly transport: Transport,
+    private readonly remote: RemoteInfo,
+    readonly fs: RemoteFs,
+  ) {}
+
+  /** `opTimeoutMs`: the deadline of each file operation (the transport's scripts keep their own). */
+  static async start(transport: Transport, opTimeoutMs: number): Promise<AgentlessHost> {
+    const probe = await transport.runScript(INFO_SCRIPT);
+    const run = (script: string, stdin?: Uint8Array) => transport.runScript(script, stdin);
+    // What SFTP cannot carry (paths that are not UTF-8) goes through sh on exec channels.
+    const fs =
+      transport.sftp !== undefined ? new SftpFs(await transport.sftp(), opTimeoutMs, new ShellFs(run, SHELL_HANDLES)) : new ShellFs(run);
+    const limitations: RemoteInfo['limitations'] = [
+      { feature: 'extra-fds', why: `${transport.execCarries}; fds 3+ need the agent` },
+      ...(fs instanceof SftpFs
+        ? ([
+            { feature: 'inodes', why: 'SFTP reports no inode numbers or link counts' },
+            { feature: 'sparse-files', why: 'SFTP reports no allocated block counts' },
+          ] as const)
+        : []),
+      { feature: 'watch', why: 'no change notices (inotify) without the agent: mounts rely on short cache lifetimes' },
+    ];
+    return new AgentlessHost(transport, remoteInfo(probe.stdout.toString(), limitations), fs);
+  }
+
+  get isLost(): boolean {
+    return this.transport.isLost;
+  }
+
+  info(): RemoteInfo {
+    return this.remote;
+  }
+
+  exec(request: ExecRequest): AgentlessProcess {
+    if ((request.fds ?? []).length > 0)
+      return refusedProcess(request, new MproxyError('E_EXEC', 'extra file descriptors need the agent (node >= 18 on the remote)'));
+    const pty = request.pty;
+    const opening = this.transport.exec(execScript(request, { pty: pty !== undefined }), pty !== undefined ? { pty } : {});
+    return new AgentlessProcess(opening, request, (pid, signal) => this.signalGroup(pid, signal));
+  }
+
+  /** `kill` to the process group, on a session kept for it where the transport has one. */
+  private signalGroup(pid: number, signal: string): void {
+    const script = killScript(pid, signal);
+    if (script !== undefined && !this.transport.isLost)
+      void this.transport.runScript(script, undefined, { urgent: true }).catch(() => undefined);
+  }
+
+  pathQuery(dirs: readonly string[] = []): Promise<PathEntry[]> {
+    return listExecutables(this.fs, dirs.length > 0 ? dirs : this.remote.path.split(':').filter((d) => d !== ''));
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}
