@@ -196,18 +196,24 @@ export function execCases(b: Backend): void {
     assert.equal((await plain.exited).code, 9);
   });
 
-  test('PATH query lists executables, the first of each name winning', async () => {
+  test('PATH query lists executables (symlinks followed), the first of each name winning', async () => {
     const dir1 = `${b.scratch()}/bin1`;
     const dir2 = `${b.scratch()}/bin2`;
     await sh(
       b.host(),
-      `mkdir -p ${dir1} ${dir2} && printf '#!/bin/sh\\n' > ${dir1}/tool && printf '#!/bin/sh\\n' > ${dir2}/tool && chmod +x ` +
-        `${dir1}/tool ${dir2}/tool && touch ${dir2}/not-exec`,
+      `mkdir -p ${dir1} ${dir2}/subdir && printf '#!/bin/sh\\n' > ${dir1}/tool && printf '#!/bin/sh\\n' > ${dir2}/tool && chmod +x ` +
+        `${dir1}/tool ${dir2}/tool && touch ${dir2}/not-exec && ln -s tool ${dir2}/alias && ln -s gone ${dir2}/dangling`,
     );
-    const entries = await b.host().pathQuery([dir1, dir2]);
+    const entries = await b.host().pathQuery([dir1, `${dir1}/missing`, dir2]);
     assert.deepEqual(
-      entries.map((e) => [e.name, e.path]),
-      [['tool', `${dir1}/tool`]],
+      entries.map((e) => [e.name, e.path]).sort(),
+      [
+        ['alias', `${dir2}/alias`],
+        ['tool', `${dir1}/tool`],
+      ],
     );
+    const alias = entries.find((e) => e.name === 'alias')?.mode ?? 0;
+    assert.equal(alias & 0o170000, 0o100000, 'what the symlink runs: a regular file');
+    assert.notEqual(alias & 0o111, 0);
   });
 }

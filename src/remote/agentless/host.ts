@@ -1,15 +1,15 @@
 /**
  * RemoteHost for remotes without the agent, over any transport: each process is one exec of the
  * agentless script (script.ts), files go over SFTP where the transport has it (else sh scripts:
- * ShellFs), signals are a `kill` run beside the process, PATH comes from the login environment.
- * Every operation is an exec or an SFTP request, so this tier is slower than the agent, but it
- * needs nothing on the remote but a POSIX sh with busybox-level tools.
+ * ShellFs), signals are a `kill` run beside the process, PATH comes from the login environment
+ * and is listed by one script. Every operation is an exec or an SFTP request, so this tier is
+ * slower than the agent, but it needs nothing on the remote but a POSIX sh with busybox-level tools.
  */
 import type { PathEntry } from '../../protocol/frames.js';
 import type { Transport } from '../../transport/transport.js';
 import { MproxyError } from '../../util/errors.js';
 import type { ExecRequest, RemoteFs, RemoteHost, RemoteInfo } from '../host.js';
-import { listExecutables } from './path-list.js';
+import { queryPath } from './path-list.js';
 import { AgentlessProcess, refusedProcess } from './process.js';
 import { execScript, killScript } from './script.js';
 import { SftpFs } from './sftp-fs.js';
@@ -109,7 +109,8 @@ export class AgentlessHost implements RemoteHost {
   }
 
   pathQuery(dirs: readonly string[] = []): Promise<PathEntry[]> {
-    return listExecutables(this.fs, dirs.length > 0 ? dirs : this.remote.path.split(':').filter((d) => d !== ''));
+    const asked = dirs.length > 0 ? dirs : this.remote.path.split(':').filter((d) => d !== '');
+    return queryPath((script) => this.transport.runScript(script), this.fs, asked);
   }
 
   close(): Promise<void> {
