@@ -1,0 +1,65 @@
+/**
+ * `mproxy mount`: connect, serve every [[mounts]] entry at its local path until stopped, and
+ * undo it all. Ctrl-C while connecting or mounting undoes what was done; once mounted it
+ * unmounts; while unmounting it is held (Teardown). The command prints what happened (events).
+ */
+import type { Profile } from '../profile/schema.js';
+import { MproxyError } from '../util/errors.js';
+import { connect, opTimeoutOf, type ConnectOptions } from './connect.js';
+import { interruption, Teardown } from './startup.js';
+
+export interface MountEvents {
+  /** Every mount is served: each remote directory and where it is. */
+  mounted(points: readonly { readonly remote: string; readonly local: string }[]): void;
+}
+
+/** How the session ended: stopped by a signal, or a mount unmounted from outside (its path). */
+export type MountEnd = { readonly kind: 'stopped' } | { readonly kind: 'unmounted-outside'; readonly point: string };
+
+export async function runMount(
+  profile: Profile,
+  options: ConnectOptions & { readonly warn: (message: string) => void },
+  events: MountEvents,
+): Promise<MountEnd> {
+  const stop = interruption();
+  const teardown = new Teardown();
+  try {
+    const { mountAll, mountSpecs } = await import('../mount/mount.js');
+    const connecting = connect(profile, options);
+    // Should Ctrl-C win the race, a connection that arrives later is closed.
+    teardown.add(() =>
+      connecting.then(
+        (h) => h.close(),
+        () => undefined,
+      ),
+    );
+    const host = await Promise.race([connecting, stop.promise]);
+    let lost: (point: string) => void = () => undefined;
+    const unmountedOutside = new Promise<string>((resolve) => (lost = resolve));
+    const specs = mountSpecs(profile, host.info().home, options.home);
+    if (specs.length === 0) throw new MproxyError('E_USAGE', 'the profile has no [[mounts]]');
+    const mounting = mountAll(host, specs, {
+      onLost: (point) => lost(point),
+      opTimeoutMs: opTimeoutOf(profile),
+      warn: options.warn,
+      ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),
+    });
+    teardown.add(() =>
+      mounting.then(
+        (m) => m.unmount(),
+        () => undefined,
+      ),
+    );
+    const mounted = await Promise.race([mounting, stop.promise]);
+    events.mounted(mounted.points.map((local, i) => ({ remote: specs[i]?.remote ?? '', local })));
+    const outside = await Promise.race([unmountedOutside, stop.promise.catch(() => undefined)]);
+    if (outside === undefined) {
+      options.verbose?.('stopping: unmounting');
+      return { kind: 'stopped' };
+    }
+    return { kind: 'unmounted-outside', point: outside };
+  } finally {
+    await teardown.run();
+    stop.done();
+  }
+}
