@@ -3,7 +3,7 @@
  * forwarded, and its exit status returned as a shell would report it.
  */
 import { spawnSync } from 'node:child_process';
-import { envFilter } from '../broker/env-filter.js';
+import { envFilter, type EnvPolicy } from '../broker/env-filter.js';
 import { signalNumber } from '../broker/signals.js';
 import type { Profile } from '../profile/schema.js';
 import { shellStatus, type RemoteHost, type RemoteInfo } from '../remote/host.js';
@@ -18,8 +18,22 @@ export function remoteWorkdir(profile: Profile, home: string): string {
 }
 
 /** What `ssh host cmd` would start from: the remote user's own identity and PATH. */
-export function remoteLoginEnv(info: RemoteInfo): Record<string, string> {
+function remoteLoginEnv(info: RemoteInfo): Record<string, string> {
   return { HOME: info.home, USER: info.user, LOGNAME: info.user, SHELL: info.shell, PATH: info.path };
+}
+
+/**
+ * The environment of a remote command, for every face (exec, up's broker): the remote login's
+ * identity and PATH, then what [env] lets through of `env` (with `baseline`: also what the
+ * program changed), then [env] set.
+ */
+export function remoteEnv(
+  info: RemoteInfo,
+  policy: EnvPolicy,
+): (env: NodeJS.ProcessEnv, baseline?: NodeJS.ProcessEnv) => Record<string, string> {
+  const login = remoteLoginEnv(info);
+  const filter = envFilter(policy);
+  return (env, baseline) => ({ ...login, ...filter(env, baseline) });
 }
 
 export interface ExecStdio {
@@ -45,15 +59,17 @@ export function localTerminal(want: boolean | undefined, env: NodeJS.ProcessEnv)
   };
 }
 
+/** `localEnv`: this side's environment, filtered by [env] on its way. */
 export async function runRemoteCommand(
   host: RemoteHost,
   profile: Profile,
   argv: readonly string[],
+  localEnv: NodeJS.ProcessEnv,
   stdio: ExecStdio,
   tty?: LocalTerminal,
 ): Promise<number> {
   const info = host.info();
-  const env = { ...remoteLoginEnv(info), ...envFilter(profile.env)(process.env) };
+  const env = remoteEnv(info, profile.env)(localEnv);
   const size = (): { cols: number; rows: number } => ({ cols: tty?.output.columns ?? 80, rows: tty?.output.rows ?? 24 });
   const proc = host.exec({
     argv,

@@ -4,26 +4,22 @@
  * [sandbox] lists say so. Startup steps undo themselves on failure or Ctrl-C; the session ends
  * with the program, and everything is undone then too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { envFilter } from '../broker/env-filter.js';
 import { commandPolicy, toRemote, withCanonical } from '../broker/policy.js';
 import { startBroker } from '../broker/server.js';
-import { signalNumber } from '../broker/signals.js';
 import { openRecording } from '../recording/session.js';
 import { mountAll, mountSpecs, type MountSpec } from '../mount/mount.js';
 import type { Profile } from '../profile/schema.js';
 import type { RemoteHost } from '../remote/host.js';
 import { bwrapArgs } from '../sandbox/bwrap.js';
 import { requireNativeTool, tracerAvailable } from '../sandbox/native.js';
+import { fuseBinding } from '../mount/native.js';
 import { createSessionDir, type SessionDir } from '../sandbox/session-dir.js';
 import { writeStubs } from '../sandbox/stubs.js';
 import { MproxyError } from '../util/errors.js';
 import { findExecutable } from '../util/paths.js';
-import { groupStopped, ownProcessGroup, processStopped } from '../util/process.js';
-import { parseDuration } from '../util/units.js';
-import { connect } from './connect.js';
-import { remoteLoginEnv } from './exec.js';
+import { connect, opTimeoutOf } from './connect.js';
+import { runProgram } from './program.js';
+import { remoteEnv } from './exec.js';
 import { interruption, runSteps, Teardown, type Step } from './startup.js';
 
 export type Interception = 'trace' | 'path';
@@ -44,6 +40,11 @@ export interface UpOptions {
 }
 
 interface Session {
+  /** Found on this machine before anything remote: bwrap, the program, the helpers. */
+  bwrapPath?: string;
+  programPath?: string;
+  shim?: string;
+  launcher?: string;
   host?: RemoteHost;
   dir?: SessionDir;
   specs?: MountSpec[];
@@ -63,7 +64,27 @@ function specsOf(profile: Profile, remoteHome: string, home: string, cwd: string
 function steps(o: UpOptions, interception: Interception, s: Session, teardown: Teardown): Step<Session>[] {
   const host = (): RemoteHost => s.host as RemoteHost;
   const dir = (): SessionDir => s.dir as SessionDir;
+  const path = o.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin';
   return [
+    {
+      title: 'Check this machine',
+      run: async () => {
+        // Cheap and local: a missing bwrap, program or helper is said before any remote work.
+        const bwrapPath = await findExecutable('bwrap', path.split(':'));
+        if (bwrapPath === undefined)
+          throw new MproxyError('E_SANDBOX', 'bwrap (bubblewrap) is not installed', {
+            hint: ['apt-get install bubblewrap', 'mproxy doctor checks what the sandbox needs'],
+          });
+        const program = o.program[0] ?? '';
+        const programPath = program.includes('/') ? program : await findExecutable(program, path.split(':'));
+        if (programPath === undefined)
+          throw new MproxyError('E_COMMAND_NOT_FOUND', `${program}: command not found here (the program runs locally)`, {
+            hint: 'install it, or give its absolute path after --',
+          });
+        Object.assign(s, { bwrapPath, programPath, shim: requireNativeTool('mproxy-shim'), launcher: requireNativeTool('mproxy-trace') });
+        fuseBinding();
+      },
+    },
     {
       title: `Connect to ${o.profile.target.uri}`,
       run: async (_, title) => {
@@ -88,15 +109,20 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
       },
     },
     {
-      title: 'Probe the remote commands',
-      run: async (_, title) => {
+      title: 'Make the session directory',
+      run: async () => {
         s.specs = specsOf(o.profile, host().info().home, o.home, o.cwd);
         s.dir = createSessionDir(
-          requireNativeTool('mproxy-shim'),
+          s.shim ?? '',
           o.env,
           s.specs.map((m) => m.local),
         );
         teardown.add(() => s.dir?.remove());
+      },
+    },
+    {
+      title: 'Probe the remote commands',
+      run: async (_, title) => {
         const remoteOnly = await writeStubs(host(), dir().stubs, dir().shim, o.env['PATH'] ?? '', interception === 'path');
         title(`Probed the remote: ${remoteOnly} commands exist only there`);
       },
@@ -106,7 +132,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
       run: async (_, title) => {
         const specs = s.specs ?? [];
         const pending = mountAll(host(), specs, {
-          opTimeoutMs: parseDuration(o.profile.target.op_timeout ?? '20s') ?? 20_000,
+          opTimeoutMs: opTimeoutOf(o.profile),
           at: specs.map((_, i) => dir().mountPoint(i)),
           warn: o.warn,
           onLost: (point) =>
@@ -127,21 +153,14 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
       title: 'Build the sandbox',
       run: async () => {
         const specs = s.specs ?? [];
-        const path = o.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin';
-        const program = o.program[0] ?? '';
-        const programPath = program.includes('/') ? program : await findExecutable(program, path.split(':'));
-        if (programPath === undefined)
-          throw new MproxyError('E_COMMAND_NOT_FOUND', `${o.program[0] ?? ''}: command not found here (the program runs locally)`, {
-            hint: 'install it, or give its absolute path after --',
-          });
+        const programPath = s.programPath ?? '';
         const env: Record<string, string> = {};
         for (const [k, v] of Object.entries(o.env)) if (v !== undefined) env[k] = v;
         env['PATH'] = interception === 'trace' ? `${path}:${dir().stubs}` : `${dir().stubs}:${path}`;
         env['MPROXY_PROFILE'] = o.profileName;
         s.programEnv = env;
         const info = host().info();
-        const filter = envFilter(o.profile.env);
-        const login = remoteLoginEnv(info);
+        const envOf = remoteEnv(info, o.profile.env);
         const workspace = specs[0]?.remote ?? info.home;
         const recording = openRecording(o.profile, o.profileName, o.profileFile, o.warn);
         if (recording !== undefined) {
@@ -157,7 +176,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
           remoteEnv: (cmdEnv) => {
             const baseline: Record<string, string | undefined> = { ...env };
             for (const k of NOT_SENT_FOR_CHANGING) baseline[k] = cmdEnv[k];
-            return { ...login, ...filter(cmdEnv, baseline) };
+            return envOf(cmdEnv, baseline);
           },
           ...(recording !== undefined ? { observer: recording } : {}),
           ...(o.verbose !== undefined ? { verbose: o.verbose } : {}),
@@ -165,7 +184,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
         teardown.add(() => broker.close());
         const inMount = toRemote(o.cwd, maps) !== undefined;
         const chdir = o.profile.sandbox.working_dir ?? (inMount ? o.cwd : (specs[0]?.local ?? o.cwd));
-        const launcher = requireNativeTool('mproxy-trace');
+        const launcher = s.launcher ?? '';
         const command =
           interception === 'trace'
             ? [launcher, dir().shim, dir().pending, '--', programPath, ...o.program.slice(1)]
@@ -174,77 +193,6 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
       },
     },
   ];
-}
-
-/**
- * Stops this process once the sandbox has stopped, and with it everything else of the job (a
- * command still stopping would find the shell holding the terminal): within 2 s. A program that
- * handles Ctrl-Z itself and runs on keeps mproxy running, as its mounts must be served.
- */
-async function stopWithJob(child: ChildProcess): Promise<void> {
-  const pid = child.pid;
-  if (pid === undefined) return;
-  // Leading a job (a shell's): all of it, bwrap included; else bwrap alone.
-  const atRest = ownProcessGroup() === process.pid ? () => groupStopped(process.pid, process.pid) : () => processStopped(pid);
-  for (const end = Date.now() + 2000; Date.now() < end; await sleep(20)) {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    if (atRest()) {
-      process.kill(process.pid, 'SIGSTOP');
-      return;
-    }
-  }
-}
-
-/** SIGCONT to the job (the sandbox and everything in it, stopped or not); to bwrap alone without one. */
-function continueJob(child: ChildProcess): void {
-  const group = ownProcessGroup();
-  try {
-    if (group !== undefined && group === process.pid) process.kill(-group, 'SIGCONT');
-    else child.kill('SIGCONT');
-  } catch {
-    // Gone already.
-  }
-}
-
-/** Runs bwrap in the foreground; its exit status (128+N for a signal) is the session's. */
-function runProgram(bwrap: string, args: readonly string[], env: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    // cwd "/": never a directory inside a mount this process serves (spawn would wait on it).
-    // Descriptors leaked past exec (libfuse's /dev/fuse) are closed by mproxy-trace inside.
-    const child = spawn(bwrap, args, { stdio: 'inherit', env, cwd: '/' });
-    // The terminal's signals reach the program directly; mproxy waits for it to end.
-    const ignore = (): void => undefined;
-    // SIGTERM/SIGHUP are passed on, with SIGCONT after: a stopped job would hold them forever.
-    const forward = (signal: NodeJS.Signals): void => {
-      child.kill(signal);
-      continueJob(child);
-    };
-    // Ctrl-Z stops the program and the sandbox (the terminal signals the whole job); mproxy
-    // stops with them, so the shell gets its prompt back, and `fg` continues all of it.
-    const suspend = (): void => void stopWithJob(child);
-    const quiet: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
-    const passed: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
-    for (const sig of quiet) process.on(sig, ignore);
-    for (const sig of passed) process.on(sig, forward);
-    process.on('SIGTSTP', suspend);
-    const done = (): void => {
-      for (const sig of quiet) process.off(sig, ignore);
-      for (const sig of passed) process.off(sig, forward);
-      process.off('SIGTSTP', suspend);
-    };
-    child.once('error', (err) => {
-      done();
-      reject(
-        new MproxyError('E_SANDBOX', `cannot start bwrap: ${err.message}`, {
-          hint: ['install bubblewrap (apt-get install bubblewrap)', 'mproxy doctor checks it'],
-        }),
-      );
-    });
-    child.once('exit', (code, signal) => {
-      done();
-      resolve(code ?? 128 + (signal === null ? 0 : (signalNumber(signal) ?? 0)));
-    });
-  });
 }
 
 export async function runUp(o: UpOptions): Promise<number> {
@@ -260,12 +208,7 @@ export async function runUp(o: UpOptions): Promise<number> {
       interrupted: stop.promise,
     });
     o.verbose?.(`interception: ${interception}; running ${o.program.join(' ')}`);
-    const bwrap = await Promise.race([findExecutable('bwrap', (o.env['PATH'] ?? '/usr/bin:/bin').split(':')), stop.promise]);
-    if (bwrap === undefined)
-      throw new MproxyError('E_SANDBOX', 'bwrap (bubblewrap) is not installed', {
-        hint: ['apt-get install bubblewrap', 'mproxy doctor checks what the sandbox needs'],
-      });
-    return await runProgram(bwrap, session.bwrap ?? [], session.programEnv ?? {});
+    return await runProgram(session.bwrapPath ?? 'bwrap', session.bwrap ?? [], session.programEnv ?? {});
   } finally {
     await teardown.run();
     stop.done();

@@ -47,6 +47,7 @@ export const execCommand: Command = {
         host,
         loaded.profile,
         args.rest,
+        io.env,
         { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
         tty,
       );
