@@ -1,6 +1,7 @@
 /**
  * What `mproxy doctor` checks on this machine: each check says what it found, what a missing
- * piece breaks, and the exact fix. Pure over a small probe interface so tests can run it.
+ * piece breaks, and the exact fix. It reads this machine (PATH from the given env, /proc,
+ * /dev/fuse, the built helpers); the tests run it here and with an empty PATH.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
