@@ -1,4 +1,5 @@
 /** Runs every conformance case against one backend: connect once, a scratch directory, clean up. */
+import assert from 'node:assert/strict';
 import { after, before, describe, type TestContext } from 'node:test';
 import type { LimitedFeature, RemoteHost } from '../../src/remote/host.js';
 import { execCases } from './exec-cases.js';
@@ -27,12 +28,15 @@ export function conformance(name: string, connect: () => Promise<RemoteHost>): v
         return host;
       },
       scratch: () => scratch,
-      expectGap: (t: TestContext, feature: LimitedFeature) => {
+      gap: async (t: TestContext, feature: LimitedFeature, assertions: () => Promise<void>) => {
         const gap = backend
           .host()
           .info()
           .limitations.find((l) => l.feature === feature);
-        if (gap !== undefined) t.todo(`${name}: ${gap.why}`);
+        if (gap === undefined) return assertions();
+        await t.test(`without ${feature} here (${gap.why}), its assertions fail`, () =>
+          assert.rejects(assertions, `${name} declares ${feature} missing, yet its assertions pass: the declaration is stale`),
+        );
       },
     };
     describe('processes', () => execCases(backend));
