@@ -113,10 +113,6 @@ export class SshTransport implements Transport {
    */
   private async channel(command: string, options: ExecOptions): Promise<ClientChannel> {
     const urgent = options.urgent === true;
-    if (urgent && !this.slots.some((s) => s.open < s.limit)) {
-      const conn = await this.urgentConnection();
-      return openExec(conn.client, command, conn.description, options.pty);
-    }
     for (;;) {
       if (this.closed) throw new MproxyError('E_CONNECTION_LOST', 'the connection was closed');
       const slot = this.slots.find((s) => s.open < s.limit - (urgent ? 0 : RESERVED_FOR_URGENT));
@@ -127,12 +123,19 @@ export class SshTransport implements Transport {
           channel.once('close', () => this.release(slot));
           return channel;
         } catch (err) {
-          // The server allows fewer sessions than assumed: remember, try elsewhere.
           slot.open--;
+          // Its connection dropped meanwhile (and left the pool): another one serves.
+          if (!this.slots.includes(slot) && !this.isLost) continue;
+          // The server allows fewer sessions than assumed: remember, try elsewhere.
           if (slot.open === 0) throw err;
           slot.limit = slot.open;
           continue;
         }
+      }
+      // A signal never waits behind the commands it is meant to stop.
+      if (urgent) {
+        const conn = await this.urgentConnection();
+        return openExec(conn.client, command, conn.description, options.pty);
       }
       if (this.slots.length < MAX_CONNECTIONS) {
         await this.growPool();
