@@ -16,6 +16,7 @@ import { sh } from '../conformance/run.js';
 import { clientHome, connectHarness } from '../harness/ssh-client.js';
 import { startSshd, type Sshd } from '../harness/sshd.js';
 import { requireOrSkip, sshdMissing } from '../harness/system.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const OP_TIMEOUT = 2000;
 
@@ -78,14 +79,15 @@ describe('a mount over ssh when the link fails', { skip: missing !== undefined &
 
   test('a file open across a reconnect is opened again by path and reads on', async () => {
     // Open once (fd 0 of the group), read a little, cut the link while idle, read the rest.
-    const reading = new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn('/bin/sh', ['-c', `{ head -c 100 > /dev/null; sleep 1.5; wc -c; } < ${mnt}/big`]);
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.on('close', (code) => resolve({ code, out }));
-    });
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    const child = spawn('/bin/sh', ['-c', `exec 3<&0; { head -c 100 > /dev/null; echo opened >&2; read _ <&3; wc -c; } < ${mnt}/big`]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const reading = new Promise<{ code: number | null; out: string }>((resolve) => child.on('close', (code) => resolve({ code, out })));
+    await waitUntil('the file open and partly read', () => err.includes('opened'));
     assert.ok(sshd.killBelow() > 0);
+    child.stdin.end('\n');
     const r = await reading;
     assert.equal(r.code, 0);
     assert.ok(Number(r.out.trim()) > 60 * 1024 * 1024, r.out);

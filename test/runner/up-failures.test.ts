@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { MPROXY_BIN, testEnv } from '../helpers/cli.js';
+import { waitUntil } from '../helpers/wait.js';
 import { leftovers } from './up-backends.js';
 
 describe('mproxy up: a failed or interrupted start undoes itself', () => {
@@ -95,7 +96,10 @@ describe('mproxy up: a failed or interrupted start undoes itself', () => {
 
   test('Ctrl-C while connecting: 130, promptly, nothing left', async () => {
     // A server that accepts and never speaks SSH: the connection hangs until its timeout.
-    const silent = createServer(() => undefined);
+    let reached = false;
+    const silent = createServer(() => {
+      reached = true;
+    });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as { port: number }).port;
     try {
@@ -107,7 +111,7 @@ describe('mproxy up: a failed or interrupted start undoes itself', () => {
       });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await waitUntil('mproxy connecting to the silent server', () => reached);
       const sent = Date.now();
       child.kill('SIGINT');
       const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));

@@ -14,6 +14,7 @@ import { clientHome, connectHarness, optionsFor } from '../../harness/ssh-client
 import { startSshd, TEST_USER, type Sshd } from '../../harness/sshd.js';
 import { requireOrSkip, sshdMissing } from '../../harness/system.js';
 import { errorCode } from '../../helpers/errors.js';
+import { alive, waitUntil } from '../../helpers/wait.js';
 
 const missing = sshdMissing();
 
@@ -241,7 +242,7 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     const host = await connectHarness(sshd, home);
     const proc = host.exec({ argv: ['sleep', '30'], env: {}, cwd: '/' });
     proc.stdin.end();
-    await sleep(300);
+    await waitUntil('the command running on the remote', () => sshd.processes(/^sleep 30$/).length > 0);
     assert.ok(sshd.killBelow(/mproxy\/agent-/) > 0, 'found the agent to kill');
     await assert.rejects(proc.exited, errorCode('E_CONNECTION_LOST', /closed/));
     assert.match(Buffer.from(await host.fs.call('getwd')).toString(), /^\//);
@@ -253,8 +254,9 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     const host = await connectHarness(sshd, home, 'auto', { keepaliveMs: 500 });
     const proc = host.exec({ argv: ['cat', '/dev/zero'], env: {}, cwd: '/' });
     proc.stdin.end();
-    proc.stdout.resume();
-    await sleep(300);
+    let received = 0;
+    proc.stdout.on('data', (d: Buffer) => (received += d.length));
+    await waitUntil('the transfer under way', () => received > 1 << 20);
     // The per-connection sshd processes carry the TCP connection: killing them cuts the link.
     assert.ok(sshd.killBelow() > 0);
     const started = Date.now();
@@ -300,8 +302,9 @@ describe('ssh target', { skip: missing !== undefined && process.env['CI'] !== 't
     const home = clientHome(sshd);
     const host = await connectHarness(sshd, home, 'none');
     assert.equal(host.info().tier, 'agentless');
+    const connections = sshd.processes(/^sshd: /).map((p) => p.pid);
     assert.ok(sshd.killBelow() > 0);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitUntil('the cut connections gone', () => connections.every((pid) => !alive(pid)));
     const p = host.exec({ argv: ['echo', 'back'], env: { PATH: '/usr/bin:/bin' }, cwd: '/' });
     p.stdin.end();
     const [out, status] = await Promise.all([collect(p.stdout), p.exited]);

@@ -13,6 +13,7 @@ import { clientHome, connectHarness } from '../../harness/ssh-client.js';
 import { startSshd, TEST_USER } from '../../harness/sshd.js';
 import { requireOrSkip, sshdMissing } from '../../harness/system.js';
 import { errorCode } from '../../helpers/errors.js';
+import { alive, waitUntil } from '../../helpers/wait.js';
 
 const missing = sshdMissing();
 
@@ -82,20 +83,24 @@ describe('ssh target: remotes that cannot run the agent', {
     const sshd = await startSshd({ maxSessions: 2 });
     const host = await connectHarness(sshd, clientHome(sshd), 'none');
     try {
+      let started = 0;
       const procs = Array.from({ length: 16 }, (_, i) => {
         const p = host.exec({ argv: ['sh', '-c', `echo started ${i}; sleep 30`], env: {}, cwd: '/' });
         p.stdin.end();
+        p.stdout.once('data', () => started++);
         return p;
       });
       const first = procs[0];
       assert.ok(first !== undefined);
-      await new Promise<void>((resolve) => first.stdout.once('data', () => resolve()));
-      await sleep(1000);
-      const started = Date.now();
+      // Full: every connection the pool may open is open, and each command given a session runs.
+      const saturated = (): boolean =>
+        sshd.processes(/^sshd: \S+ \[priv\]$/).length >= 8 && started >= 8 && sshd.processes(/^sleep 30$/).length === started;
+      await waitUntil('the pool full, every session busy', saturated, { timeoutMs: 20_000 });
+      const sent = Date.now();
       first.signal('SIGINT');
       const outcome = await Promise.race([first.exited, sleep(10_000).then(() => 'still running after 10 s')]);
       assert.deepEqual(outcome, { code: null, signal: 'SIGINT' });
-      assert.ok(Date.now() - started < 5000, `ended after ${Date.now() - started} ms`);
+      assert.ok(Date.now() - sent < 5000, `ended after ${Date.now() - sent} ms`);
       for (const p of procs.slice(1)) p.signal('SIGKILL');
       await Promise.all(procs.slice(1).map((p) => Promise.race([p.exited.catch(() => undefined), sleep(15_000)])));
       const r = await sh(host, 'echo the pool is free again');
@@ -108,7 +113,7 @@ describe('ssh target: remotes that cannot run the agent', {
         .sort((a, b) => a - b);
       assert.ok(connections.length >= 3, `several connections: ${connections.join(',')}`);
       for (const pid of connections.slice(1)) sshd.killTree(pid);
-      await sleep(500);
+      await waitUntil('the dropped connections gone', () => connections.slice(1).every((pid) => !alive(pid)));
       for (let i = 0; i < 3; i++)
         assert.equal((await sh(host, `echo after the drop ${i}`)).stdout.toString().trim(), `after the drop ${i}`);
     } finally {
