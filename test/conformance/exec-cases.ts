@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test, type TestContext } from 'node:test';
 import type { LimitedFeature, RemoteHost } from '../../src/remote/host.js';
+import { within } from '../helpers/wait.js';
 import { collect, hashOf, run, sh } from './run.js';
 
 export interface Backend {
@@ -126,8 +127,7 @@ export function execCases(b: Backend): void {
     await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
     // SIGTERM, not SIGINT: a non-interactive shell starts background jobs with SIGINT ignored.
     proc.signal('SIGTERM');
-    const status = await Promise.race([proc.exited, sleep(5000).then(() => undefined)]);
-    assert.ok(status !== undefined, 'the shell and the sleeps holding its stdout ended');
+    const status = await within(proc.exited, 5000, 'the shell and the sleeps holding its stdout ending');
     assert.equal(status.signal, 'SIGTERM');
   });
 
@@ -177,8 +177,7 @@ export function execCases(b: Backend): void {
           proc.resize(132, 43);
         }
       });
-      const status = await Promise.race([proc.exited, sleep(10_000).then(() => undefined)]);
-      assert.ok(status !== undefined, `the resize ended the script; it printed ${JSON.stringify(out)}`);
+      const status = await within(proc.exited, 10_000, `the resize ending the script (it printed ${JSON.stringify(out)})`);
       assert.equal(status.code, 7);
       assert.match(out, /^\/dev\/pts\/\d+\r?$/m);
       assert.match(out, /^30 100\r?$/m);
@@ -190,11 +189,11 @@ export function execCases(b: Backend): void {
     await b.gap(t, 'pty', async () => {
       const pty = { cols: 80, rows: 24, term: 'xterm' };
       const proc = b.host().exec({ argv: ['/bin/sh', '-c', 'echo ready; exec sleep 30'], env: { PATH: '/usr/bin:/bin' }, cwd: '/', pty });
+      // Typed once the program runs (it said so): before its exec, the shell itself dies of it the same way.
       await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
-      await sleep(200);
       proc.stdin.write('\x03');
-      const status = await Promise.race([proc.exited, sleep(10_000).then(() => undefined)]);
-      assert.equal(status?.signal, 'SIGINT');
+      const status = await within(proc.exited, 10_000, 'the program ending on Ctrl-C');
+      assert.equal(status.signal, 'SIGINT');
       const plain = b.host().exec({ argv: ['/bin/sh', '-c', 'exit 9'], env: {}, cwd: '/', pty });
       assert.equal((await plain.exited).code, 9);
     });

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { after, describe, test } from 'node:test';
 import { IN_CI } from '../harness/system.js';
 import { MPROXY_BIN, testEnv } from '../helpers/cli.js';
 import { leftovers } from './up-backends.js';
+import { waitUntil, within } from '../helpers/wait.js';
 
 describe('mproxy up on a terminal', {
   skip: spawnSync('script', ['--version']).status !== 0 && !IN_CI ? 'script (bsdutils) is missing' : false,
@@ -107,7 +107,7 @@ describe('mproxy up on a terminal', {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    for (const end = Date.now() + 20_000; !out.includes('started'); await sleep(50)) assert.ok(Date.now() < end, 'the program started');
+    await waitUntil('the program started', () => out.includes('started'), { timeoutMs: 20_000 });
     const bwrap =
       spawnSync('pgrep', ['-P', String(child.pid), 'bwrap'], { encoding: 'utf8' })
         .stdout.trim()
@@ -116,8 +116,10 @@ describe('mproxy up on a terminal', {
     process.kill(Number(bwrap), 'SIGSTOP');
     const started = Date.now();
     child.kill('SIGTERM');
-    const code = await Promise.race([exited, sleep(10_000).then(() => 'still running after 10 s')]);
-    if (typeof code === 'string') process.kill(Number(bwrap), 'SIGCONT');
+    const code = await within(exited, 10_000, 'mproxy ending on SIGTERM').catch((err: unknown) => {
+      process.kill(Number(bwrap), 'SIGCONT');
+      throw err;
+    });
     assert.equal(code, 143);
     assert.ok(Date.now() - started < 5000, `ended after ${Date.now() - started} ms`);
     assert.doesNotMatch(out, /notkilled/);

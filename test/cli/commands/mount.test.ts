@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test, type TestContext } from 'node:test';
 import { MPROXY_BIN, runMproxy, testEnv } from '../../helpers/cli.js';
 import { tempTree } from '../../helpers/tmp.js';
+import { waitUntil, within } from '../../helpers/wait.js';
 
 const fuseMissing = !existsSync('/dev/fuse')
   ? '/dev/fuse is missing'
@@ -22,11 +22,6 @@ function mountedAt(point: string): boolean {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .some((l) => l.split(' ')[4] === point);
-}
-
-async function until(check: () => boolean, ms = 5000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (check()) return true;
-  return check();
 }
 
 /** A profile mounting `<root>/remote` at `<root>/mnt` (which does not exist yet). */
@@ -93,7 +88,7 @@ describe('mproxy mount', { skip: fuseMissing !== undefined && process.env['CI'] 
     child = await start(profile, root);
     child.kill('SIGKILL');
     await exited(child);
-    assert.ok(await until(() => !mountedAt(point)), 'unmounted after mproxy was killed');
+    await waitUntil('unmounted after mproxy was killed', () => !mountedAt(point), { timeoutMs: 5000 });
   });
 
   test('unmounted from outside (fusermount -u): it says so, cleans up and exits 1 at once', async (t) => {
@@ -103,7 +98,7 @@ describe('mproxy mount', { skip: fuseMissing !== undefined && process.env['CI'] 
     child.stderr?.on('data', (d: Buffer) => (said += d.toString()));
     const started = Date.now();
     assert.equal(spawnSync('fusermount3', ['-u', point]).status, 0);
-    const code = await Promise.race([exited(child), sleep(10_000).then(() => 'still running after 10 s')]);
+    const code = await within(exited(child), 10_000, 'mproxy mount ending');
     assert.equal(code, 1, said);
     assert.ok(Date.now() - started < 5000, `ended after ${Date.now() - started} ms`);
     assert.match(said, new RegExp(`${point} was unmounted from outside mproxy`));
