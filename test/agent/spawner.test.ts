@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RemoteHost } from '../../src/remote/host.js';
 import { connectLocal } from '../../src/runner/connect.js';
-import { run, sh } from '../conformance/run.js';
+import { runRemote, sh } from '../conformance/run.js';
 import { tempTree } from '../helpers/tmp.js';
 
 describe("the agent's fast spawn", () => {
@@ -25,7 +25,7 @@ describe("the agent's fast spawn", () => {
   });
 
   test('stdin, stdout, stderr, cwd, env and the exit code', async () => {
-    const r = await run(host, ['sh', '-c', 'read x; echo "$x $V $(pwd)"; echo e >&2; exit 7'], {
+    const r = await runRemote(host, ['sh', '-c', 'read x; echo "$x $V $(pwd)"; echo e >&2; exit 7'], {
       input: 'in\n',
       env: { PATH: '/usr/bin:/bin', V: 'v' },
       cwd: '/tmp',
@@ -54,15 +54,15 @@ describe("the agent's fast spawn", () => {
   test('an executable without #! runs with /bin/sh, as execvp does', async (t) => {
     const dir = tempTree(t, { 'plain-script': 'echo "ran as $0"\n' });
     await sh(host, `chmod +x ${dir}/plain-script`);
-    const r = await run(host, [`${dir}/plain-script`]);
+    const r = await runRemote(host, [`${dir}/plain-script`]);
     assert.equal(r.stdout.toString(), `ran as ${dir}/plain-script\n`);
   });
 
   test('a missing program, a non-executable and a missing directory fail as with any spawn', async (t) => {
     const dir = tempTree(t, { 'not-exec': '#!/bin/sh\n' });
-    await assert.rejects(run(host, ['no-such-program-mproxy']), (err: Error & { code?: string }) => /not found/.test(err.message));
-    await assert.rejects(run(host, [`${dir}/not-exec`]), (err: Error) => /permission denied/.test(err.message));
-    await assert.rejects(run(host, ['true'], { cwd: `${dir}/missing` }), (err: Error) => /missing/.test(err.message));
+    await assert.rejects(runRemote(host, ['no-such-program-mproxy']), (err: Error & { code?: string }) => /not found/.test(err.message));
+    await assert.rejects(runRemote(host, [`${dir}/not-exec`]), (err: Error) => /permission denied/.test(err.message));
+    await assert.rejects(runRemote(host, ['true'], { cwd: `${dir}/missing` }), (err: Error) => /missing/.test(err.message));
   });
 
   test('a hundred at once, each with its own output', async () => {
@@ -71,7 +71,7 @@ describe("the agent's fast spawn", () => {
   });
 
   test("a fast program's whole output arrives, however soon it exits", async () => {
-    const r = await run(host, ['head', '-c', '300000', '/dev/zero']);
+    const r = await runRemote(host, ['head', '-c', '300000', '/dev/zero']);
     assert.equal(r.stdout.length, 300000);
   });
 

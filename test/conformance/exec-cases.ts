@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test, type TestContext } from 'node:test';
 import type { LimitedFeature, RemoteHost } from '../../src/remote/host.js';
 import { within } from '../helpers/wait.js';
-import { collect, hashOf, run, sh } from './run.js';
+import { collect, hashOf, runRemote, sh } from './run.js';
 
 export interface Backend {
   readonly host: () => RemoteHost;
@@ -33,13 +33,13 @@ export function execCases(b: Backend): void {
 
   test('a command that does not exist fails to start, naming itself', async () => {
     await assert.rejects(
-      run(b.host(), ['/no/such/command-xyz']),
+      runRemote(b.host(), ['/no/such/command-xyz']),
       (err: Error & { code?: string }) => err.code === 'E_COMMAND_NOT_FOUND' && /command-xyz/.test(err.message),
     );
   });
 
   test('stdin reaches the process and its EOF ends it', async () => {
-    const r = await run(b.host(), ['cat'], { input: 'hello\nworld\n' });
+    const r = await runRemote(b.host(), ['cat'], { input: 'hello\nworld\n' });
     assert.equal(r.stdout.toString(), 'hello\nworld\n');
     assert.equal(r.code, 0);
   });
@@ -63,7 +63,7 @@ export function execCases(b: Backend): void {
   test('binary data through stdin and stdout is byte-exact, several flow-control windows of it', async () => {
     const data = Buffer.alloc(24 * 1024 * 1024 + 7);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7919) & 0xff;
-    const r = await run(b.host(), ['cat'], { input: data });
+    const r = await runRemote(b.host(), ['cat'], { input: data });
     assert.ok(r.stdout.equals(data));
   });
 
@@ -83,7 +83,7 @@ export function execCases(b: Backend): void {
 
   test('the environment is exactly the one given', async () => {
     const env = { A: '1', WITH_SPACE: 'a b', EMPTY: '', UNICODE: 'é✓' };
-    const r = await run(b.host(), ['/usr/bin/env'], { env });
+    const r = await runRemote(b.host(), ['/usr/bin/env'], { env });
     const lines = r.stdout
       .toString()
       .split('\n')
@@ -98,8 +98,8 @@ export function execCases(b: Backend): void {
   });
 
   test('the working directory is the one given', async () => {
-    const r = await run(b.host(), ['/bin/sh', '-c', 'pwd -P'], { cwd: b.scratch() });
-    const real = (await run(b.host(), ['/bin/sh', '-c', `cd ${b.scratch()} && pwd -P`])).stdout.toString();
+    const r = await runRemote(b.host(), ['/bin/sh', '-c', 'pwd -P'], { cwd: b.scratch() });
+    const real = (await runRemote(b.host(), ['/bin/sh', '-c', `cd ${b.scratch()} && pwd -P`])).stdout.toString();
     assert.equal(r.stdout.toString(), real);
   });
 

@@ -30,7 +30,8 @@ export function hashOf(stream: Readable): Promise<{ sha256: string; bytes: numbe
   });
 }
 
-export async function run(
+/** A command on the remote through `host`, its output collected. */
+export async function runRemote(
   host: RemoteHost,
   argv: readonly string[],
   options: Partial<ExecRequest> & { input?: string | Buffer } = {},
@@ -47,5 +48,5 @@ export async function run(
 }
 
 export async function sh(host: RemoteHost, script: string, options: Partial<ExecRequest> & { input?: string | Buffer } = {}): Promise<Ran> {
-  return run(host, ['/bin/sh', '-c', script], options);
+  return runRemote(host, ['/bin/sh', '-c', script], options);
 }

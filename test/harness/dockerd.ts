@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { run } from './system.js';
+import { runHere } from './system.js';
 
 export const CONTAINER_OS = 'mproxy test container';
 
@@ -27,7 +27,7 @@ export interface Dockerd {
 
 export function dockerdMissing(): string | undefined {
   if (process.getuid?.() !== 0) return 'the dockerd harness needs root';
-  if (run('sh', ['-c', 'command -v dockerd']).code !== 0) return 'dockerd is missing (apt-get install docker.io)';
+  if (runHere('sh', ['-c', 'command -v dockerd']).code !== 0) return 'dockerd is missing (apt-get install docker.io)';
   if (!existsSync('/bin/busybox')) return '/bin/busybox is missing (apt-get install busybox-static)';
   return undefined;
 }
@@ -36,7 +36,7 @@ function rootfs(dir: string, withNode: boolean): void {
   mkdirSync(join(dir, 'bin'), { recursive: true });
   copyFileSync('/bin/busybox', join(dir, 'bin/busybox'));
   chmodSync(join(dir, 'bin/busybox'), 0o755);
-  for (const applet of run('/bin/busybox', ['--list'])
+  for (const applet of runHere('/bin/busybox', ['--list'])
     .stdout.split('\n')
     .filter((a) => a !== '' && a !== 'busybox')) {
     try {
@@ -54,7 +54,7 @@ function rootfs(dir: string, withNode: boolean): void {
   writeFileSync(join(dir, 'etc/os-release'), `PRETTY_NAME="${CONTAINER_OS}"\nID=mproxycontainer\n`);
   if (!withNode) return;
   const node = process.execPath;
-  const libs = run('ldd', [node]).stdout.matchAll(/(\/\S+)\s+\(0x/g);
+  const libs = runHere('ldd', [node]).stdout.matchAll(/(\/\S+)\s+\(0x/g);
   for (const file of [node, ...[...libs].map((m) => m[1] ?? '')]) {
     if (file === '') continue;
     mkdirSync(join(dir, dirname(file)), { recursive: true });
@@ -125,7 +125,7 @@ export async function startDockerd(): Promise<Dockerd> {
     `--pidfile=${join(dir, 'docker.pid')}`,
   ];
   let log = '';
-  const docker = (...a: string[]) => run('docker', ['-H', host, ...a]);
+  const docker = (...a: string[]) => runHere('docker', ['-H', host, ...a]);
   const launch = async (): Promise<ChildProcess> => {
     const daemon = spawn('dockerd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     daemon.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
@@ -181,7 +181,7 @@ export async function startDockerd(): Promise<Dockerd> {
           .filter((x) => x !== ''),
       );
       await halt(child);
-      run('umount', ['-R', join(dir, 'data')]);
+      runHere('umount', ['-R', join(dir, 'data')]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -10,7 +10,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { run } from './system.js';
+import { runHere } from './system.js';
 
 export const TEST_USER = 'mproxytest';
 export const REMOTE_OS = 'mproxy test remote (not this machine)';
@@ -41,7 +41,7 @@ export interface Sshd {
 
 /** Processes below `root` in the process tree (not `root` itself). */
 function descendants(root: number): { pid: number; args: string }[] {
-  const rows = run('ps', ['-e', '-o', 'pid=,ppid=,args=']).stdout.split('\n');
+  const rows = runHere('ps', ['-e', '-o', 'pid=,ppid=,args=']).stdout.split('\n');
   const children = new Map<number, { pid: number; args: string }[]>();
   for (const row of rows) {
     const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(row);
@@ -87,13 +87,13 @@ function freePort(): Promise<number> {
 }
 
 function ensureUser(): void {
-  if (run('id', ['-u', TEST_USER]).code !== 0) {
-    const r = run('useradd', ['--create-home', '--shell', '/bin/sh', TEST_USER]);
-    if (r.code !== 0 && run('id', ['-u', TEST_USER]).code !== 0) throw new Error(`useradd ${TEST_USER} failed: ${r.stderr}`);
+  if (runHere('id', ['-u', TEST_USER]).code !== 0) {
+    const r = runHere('useradd', ['--create-home', '--shell', '/bin/sh', TEST_USER]);
+    if (r.code !== 0 && runHere('id', ['-u', TEST_USER]).code !== 0) throw new Error(`useradd ${TEST_USER} failed: ${r.stderr}`);
   }
   // useradd leaves the account locked ("!"), and without PAM sshd refuses locked accounts
   // even for keys; "*" means: no password, not locked.
-  run('usermod', ['-p', '*', TEST_USER]);
+  runHere('usermod', ['-p', '*', TEST_USER]);
 }
 
 async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
@@ -118,7 +118,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), 'mproxy-sshd-'));
   chmodSync(dir, 0o755);
   const keygen = (file: string): void => {
-    const r = run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
+    const r = runHere('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
     if (r.code !== 0) throw new Error(`ssh-keygen: ${r.stderr}`);
   };
   keygen(join(dir, 'host_key'));

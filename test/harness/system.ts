@@ -8,7 +8,8 @@ import type { TestContext } from 'node:test';
 
 export const IN_CI = process.env['CI'] === 'true';
 
-export function run(cmd: string, args: readonly string[], input?: string): { code: number | null; stdout: string; stderr: string } {
+/** A command on this machine, synchronously (the test servers' setup), within 60 s. */
+export function runHere(cmd: string, args: readonly string[], input?: string): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', input: input ?? '', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? r.error?.message ?? '' };
 }
@@ -17,7 +18,7 @@ export function run(cmd: string, args: readonly string[], input?: string): { cod
 export function sshdMissing(): string | undefined {
   if (process.getuid?.() !== 0) return 'the sshd harness needs root (it adds a test user and a mount namespace)';
   if (!existsSync('/usr/sbin/sshd')) return '/usr/sbin/sshd is missing (apt-get install openssh-server)';
-  if (run('unshare', ['-m', 'true']).code !== 0) return 'unshare -m does not work here (mount namespaces are needed)';
+  if (runHere('unshare', ['-m', 'true']).code !== 0) return 'unshare -m does not work here (mount namespaces are needed)';
   return undefined;
 }
 
