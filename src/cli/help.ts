@@ -16,7 +16,7 @@ export function mainHelp(commands: readonly Command[], version: string): string 
     '  -h, --help     show help (also: mproxy COMMAND --help)',
     '  -V, --version  print the version',
     '  --verbose      say more about what happens',
-    '  --debug        show internal details, including stack traces of errors',
+    '  --debug        show internal details: each agent protocol frame in and out (one line), stack traces of errors',
     '',
     'Profiles are TOML files, usually .mproxy/NAME.toml in your repository; see README.md',
     'and machineproxy.toml.example for every key.',

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { MproxyError, isMproxyError, messageOf } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
+import { enableTrace } from '../util/trace.js';
 import { parseCommandArgs } from './args.js';
 import type { Command, CommandIO } from './command.js';
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.js';
@@ -28,6 +29,8 @@ export async function main(argv: readonly string[], baseIo: CommandIO): Promise<
   const debug = head.includes('--debug');
   const verbose = debug || head.includes('--verbose');
   if (verbose) io = { ...io, verbose: (message) => io.stderr(`mproxy: ${message}\n`) };
+  // --debug: every agent frame in and out, one line each.
+  if (debug) enableTrace((line) => io.stderr(`mproxy: ${line}\n`));
   const args = [...head.filter((a) => a !== '--debug' && a !== '--verbose'), ...tail];
   let command: Command | undefined;
   try {

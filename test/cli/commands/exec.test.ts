@@ -24,6 +24,18 @@ test('local target: stdio, exit status, 127 for a missing command, 128+N for a s
   assert.equal(runMproxy(['exec', 'profiles/local.toml', '--', 'sh', '-c', 'kill -TERM $$']).code, 143);
 });
 
+test("--debug traces each agent frame in and out, one line each, without the environment's values", (t) => {
+  const env = testEnv({ HOME: tempTree(t, {}), MPROXY_TRACE_SECRET: 'do-not-print-me' });
+  const r = runMproxyIn(['--debug', 'exec', 'profiles/local.toml', '--', 'sh', '-c', 'echo traced'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'traced\n');
+  assert.match(r.stderr, /^mproxy: Inbound: .*: Hello v=\d+ caps=\[/m);
+  assert.match(r.stderr, /^mproxy: Outbound: .*: Exec id=\d+ argv=\["sh", "-c", "echo traced"\] env=\{\d+ variables\}/m);
+  assert.match(r.stderr, /^mproxy: Inbound: .*: Data id=\d+ s=1 d=<7 bytes>$/m);
+  assert.match(r.stderr, /^mproxy: Inbound: .*: Exit id=\d+ code=0/m);
+  assert.doesNotMatch(r.stderr, /do-not-print-me/);
+});
+
 /** Runs `shell` on a fresh terminal (util-linux script), as a user at a desk would. */
 function onTerminal(shell: string, env: NodeJS.ProcessEnv, input = ''): { code: number | null; out: string } {
   const r = spawnSync('script', ['-qec', shell, '/dev/null'], { env, input, encoding: 'utf8', timeout: 30_000 });

@@ -1,0 +1,43 @@
+/**
+ * One line per frame for `--debug` (like ssh2's debug output): the frame's name, then its fields,
+ * bytes as their length (a short printable path as text), long strings and lists cut, and an
+ * environment as its size only, so a trace never carries a secret's value.
+ */
+import { T, type Frame } from './frames.js';
+import { Pieces } from './payloads.js';
+
+const NAMES = new Map<number, string>(Object.entries(T).map(([name, t]) => [t, name]));
+const PRINTABLE = /^[\x20-\x7e]*$/;
+const MAX_TEXT = 80;
+const MAX_ITEMS = 6;
+
+function bytes(b: Uint8Array): string {
+  const text = b.length <= MAX_TEXT ? Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1') : '';
+  return b.length > 0 && text !== '' && PRINTABLE.test(text) ? JSON.stringify(text) : `<${b.length} bytes>`;
+}
+
+function value(v: unknown, depth: number): string {
+  if (v instanceof Uint8Array) return bytes(v);
+  if (v instanceof Pieces) return `<${v.parts.reduce((n, p) => n + p.length, 0)} bytes in ${v.parts.length} pieces>`;
+  if (typeof v === 'string') return JSON.stringify(v.length > MAX_TEXT ? `${v.slice(0, MAX_TEXT)}…` : v);
+  if (Array.isArray(v)) {
+    if (depth > 1) return `[${v.length} items]`;
+    const shown = v.slice(0, MAX_ITEMS).map((x) => value(x, depth + 1));
+    return `[${shown.join(', ')}${v.length > MAX_ITEMS ? `, … ${v.length} in all` : ''}]`;
+  }
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v);
+    if (depth > 1) return `{${entries.length} keys}`;
+    return `{${entries.map(([k, x]) => `${k}: ${value(x, depth + 1)}`).join(', ')}}`;
+  }
+  return String(v);
+}
+
+export function describeFrame(frame: Frame): string {
+  const fields = Object.entries(frame)
+    .filter(([k]) => k !== 't')
+    .map(([k, v]) =>
+      k === 'env' && v !== null && typeof v === 'object' ? `env={${Object.keys(v).length} variables}` : `${k}=${value(v, 0)}`,
+    );
+  return [NAMES.get(frame.t) ?? `type ${frame.t}`, ...fields].join(' ');
+}
