@@ -1,7 +1,8 @@
 /**
  * One line per frame for `--debug` (like ssh2's debug output): the frame's name, then its fields,
- * bytes as their length (a short printable path as text), long strings and lists cut, and an
- * environment as its size only, so a trace never carries a secret's value.
+ * a stream's bytes as their length (a file operation's short printable path as text), long
+ * strings and lists cut, and an environment as its size only, so a trace never carries what was
+ * typed or a secret's value.
  */
 import { T, type Frame } from './frames.js';
 import { Pieces } from './payloads.js';
@@ -36,8 +37,11 @@ function value(v: unknown, depth: number): string {
 export function describeFrame(frame: Frame): string {
   const fields = Object.entries(frame)
     .filter(([k]) => k !== 't')
-    .map(([k, v]) =>
-      k === 'env' && v !== null && typeof v === 'object' ? `env={${Object.keys(v).length} variables}` : `${k}=${value(v, 0)}`,
-    );
+    .map(([k, v]) => {
+      if (k === 'env' && v !== null && typeof v === 'object') return `env={${Object.keys(v).length} variables}`;
+      // A stream's bytes (typed passwords among them) only ever as their length.
+      if (k === 'd' && v instanceof Uint8Array) return `d=<${v.length} bytes>`;
+      return `${k}=${value(v, 0)}`;
+    });
   return [NAMES.get(frame.t) ?? `type ${frame.t}`, ...fields].join(' ');
 }

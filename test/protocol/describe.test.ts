@@ -16,7 +16,11 @@ test('bytes show as text when short and printable, else as their length', () => 
     describeFrame({ t: T.FileOp, id: 3, op: 'lstat', a: [Buffer.from('/home/u/src')] }),
     'FileOp id=3 op="lstat" a=["/home/u/src"]',
   );
-  assert.equal(describeFrame({ t: T.Data, id: 3, s: 1, d: Buffer.from([0, 1, 2]) }), 'Data id=3 s=1 d=<3 bytes>');
+  assert.equal(
+    describeFrame({ t: T.Data, id: 3, s: 0, d: Buffer.from('hunter2') }),
+    'Data id=3 s=0 d=<7 bytes>',
+    'typed text is not shown',
+  );
   assert.equal(
     describeFrame({ t: T.FileResp, id: 4, r: new Pieces([Buffer.alloc(1 << 20), Buffer.alloc(10)]) }),
     'FileResp id=4 r=<1048586 bytes in 2 pieces>',
