@@ -17,6 +17,13 @@ function defaultsOf(schema: JsonSchema): unknown {
   return own === undefined && Object.keys(table).length === 0 ? undefined : table;
 }
 
+/** What a [[mounts]] entry holds where it says nothing (array items are not in the layer above). */
+export function mountDefaults(): Record<string, unknown> {
+  const items = profileSchema.properties?.['mounts']?.items;
+  const table = items === undefined ? undefined : defaultsOf(items);
+  return (table ?? {}) as Record<string, unknown>;
+}
+
 export function defaultsLayer(): Layer {
   return {
     origin: { kind: 'default' },

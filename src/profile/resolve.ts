@@ -1,12 +1,13 @@
 /**
  * Local paths made concrete once a profile is valid: `~` expanded against the local home, a
- * mount's local path defaulted to its remote path, the recording path anchored at the project
- * root. Remote paths keep their `~`: the remote home is known only once connected. Keys come
+ * mount's local path defaulted to its remote path and its other keys to the schema's defaults,
+ * the recording path anchored at the project root. Remote paths keep their `~`: the remote home is known only once connected. Keys come
  * out in schema order, so `mproxy config` reads like the reference.
  */
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { expandHome, normalizeAbsolute } from '../util/paths.js';
 import type { Origin } from './diagnostics.js';
+import { mountDefaults } from './defaults.js';
 import { isPlainTable } from './interpolate.js';
 import { profileSchema, type Profile } from './schema.js';
 import type { JsonSchema } from './schema-types.js';
@@ -18,13 +19,19 @@ export interface ResolveContext {
 
 export function resolveLocalPaths(profile: Profile, origins: Map<string, Origin>, ctx: ResolveContext): Profile {
   const local = (p: string): string => normalizeAbsolute(expandHome(p, ctx.home));
+  const defaults = mountDefaults();
   const mounts = profile.mounts?.map((m, i) => {
     if (m.local === undefined) {
       const from = origins.get(`/mounts/${i}/remote`);
       if (from !== undefined) origins.set(`/mounts/${i}/local`, from);
     }
-    if (m.read_only === undefined) origins.set(`/mounts/${i}/read_only`, { kind: 'default' });
-    return { ...m, local: local(m.local ?? m.remote), read_only: m.read_only ?? false };
+    const completed: Record<string, unknown> = { ...m, local: local(m.local ?? m.remote) };
+    for (const [key, value] of Object.entries(defaults)) {
+      if (Object.hasOwn(m, key)) continue;
+      completed[key] = value;
+      origins.set(`/mounts/${i}/${key}`, { kind: 'default' });
+    }
+    return completed as typeof m;
   });
   const identity = profile.target.identity_file;
   const workingDir = profile.sandbox.working_dir;

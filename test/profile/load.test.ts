@@ -92,7 +92,7 @@ test('an unset variable without default is an error naming it and its line', (t)
   assert.equal(r.diagnostics[0]?.line, 3);
 });
 
-test('local paths: ~ expands locally, mount local defaults to remote, remote ~ stays symbolic', (t) => {
+test('local paths: ~ expands locally, mount local defaults to remote and the rest to the schema, remote ~ stays symbolic', (t) => {
   const root = tempTree(t, {
     '.mproxy/p.toml':
       '[target]\nuri = "local"\nidentity_file = "~/.ssh/k"\n[[mounts]]\nremote = "~/src"\n[[mounts]]\nremote = "/srv/x"\nlocal = "~/x/"\n',
@@ -101,8 +101,8 @@ test('local paths: ~ expands locally, mount local defaults to remote, remote ~ s
   assert.deepEqual(r.diagnostics, []);
   assert.equal(r.profile?.target.identity_file, '/home/tester/.ssh/k');
   assert.deepEqual(r.profile?.mounts, [
-    { remote: '~/src', local: '/home/tester/src', read_only: false },
-    { remote: '/srv/x', local: '/home/tester/x', read_only: false },
+    { remote: '~/src', local: '/home/tester/src', read_only: false, owner: 'local', allow_other: false, cache_ttl: '1s' },
+    { remote: '/srv/x', local: '/home/tester/x', read_only: false, owner: 'local', allow_other: false, cache_ttl: '1s' },
   ]);
   assert.equal(r.profile?.recording.path, join(root, '.mproxy/recordings/{profile}-{time}.cbor'), 'relative to the project root');
 });
