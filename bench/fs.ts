@@ -71,7 +71,9 @@ function mproxyMounter(host: RemoteHost, remote: string, root: string): Mounter 
     name: 'mproxy',
     async mount() {
       const dir = join(root, `mproxy-${Date.now()}`);
-      const m = await mountAll(host, [{ remote, local: dir, readOnly: false, owner: 'local', ttlMs: 1000 }], { opTimeoutMs: 60_000 });
+      const m = await mountAll(host, [{ remote, local: dir, readOnly: false, owner: 'local', ttlMs: 1000, allowOther: false }], {
+        opTimeoutMs: 60_000,
+      });
       return { dir, unmount: () => m.unmount() };
     },
   };
@@ -84,7 +86,9 @@ function floorMounter(tree: MemoryTree, root: string): Mounter {
     name: 'floor',
     async mount() {
       const dir = join(root, `floor-${Date.now()}`);
-      const m = await mountAll(host, [{ remote: '/', local: dir, readOnly: false, owner: 'local', ttlMs: 1000 }], { opTimeoutMs: 60_000 });
+      const m = await mountAll(host, [{ remote: '/', local: dir, readOnly: false, owner: 'local', ttlMs: 1000, allowOther: false }], {
+        opTimeoutMs: 60_000,
+      });
       return { dir, unmount: () => m.unmount() };
     },
   };

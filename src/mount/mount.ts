@@ -8,44 +8,17 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Profile } from '../profile/schema.js';
+import type { MountSetting } from '../profile/runtime.js';
 import type { RemoteHost } from '../remote/host.js';
 import { MproxyError, messageOf } from '../util/errors.js';
-import { parseDuration } from '../util/units.js';
 import { MountFs } from './filesystem.js';
 import { Kernel } from './kernel.js';
 import { fuseBinding, StartFlag, type FuseSession } from './native.js';
 
-export interface MountSpec {
-  readonly remote: string;
-  readonly local: string;
-  readonly readOnly: boolean;
-  readonly owner: 'local' | 'remote';
-  readonly ttlMs: number;
-  readonly allowOther?: boolean;
-}
+/** One mount to make: a profile's [[mounts]] entry with its remote path against the remote home. */
+export type MountSpec = MountSetting;
 
 const FSNAME = 'mproxy';
-
-function expandHome(path: string, home: string): string {
-  return path === '~' ? home : path.startsWith('~/') ? `${home}/${path.slice(2)}` : path;
-}
-
-/** The profile's mounts with `~` resolved on each side. */
-export function mountSpecs(profile: Profile, remoteHome: string, localHome: string): MountSpec[] {
-  return (profile.mounts ?? []).map((m) => {
-    const remote = expandHome(m.remote, remoteHome);
-    return {
-      remote,
-      local: resolve(expandHome(m.local ?? m.remote, localHome)),
-      readOnly: m.read_only ?? false,
-      owner: m.owner ?? 'local',
-      ttlMs: parseDuration(m.cache_ttl ?? '1s') ?? 1000,
-      allowOther: m.allow_other ?? false,
-    };
-  });
-}
 
 /** Mount points of FUSE filesystems named mproxy, from /proc/self/mountinfo. */
 function mproxyMounts(): Set<string> {
@@ -192,15 +165,14 @@ function mountOptions(spec: MountSpec): string {
     `subtype=${FSNAME}`,
     'default_permissions',
     'auto_unmount',
-    ...(spec.allowOther === true ? ['allow_other'] : []),
+    ...(spec.allowOther ? ['allow_other'] : []),
     ...(spec.readOnly ? ['ro'] : []),
   ].join(',');
 }
 
 function mountFailure(point: string, spec: MountSpec, err: unknown): MproxyError {
   const hints = ['is /dev/fuse there and fusermount3 installed (apt-get install fuse3)?', 'mproxy doctor checks both'];
-  if (spec.allowOther === true && process.getuid?.() !== 0)
-    hints.unshift('allow_other needs "user_allow_other" in /etc/fuse.conf when not root');
+  if (spec.allowOther && process.getuid?.() !== 0) hints.unshift('allow_other needs "user_allow_other" in /etc/fuse.conf when not root');
   return new MproxyError('E_MOUNT', `cannot mount at ${point}: ${messageOf(err)}`, { hint: hints, cause: err });
 }
 

@@ -10,10 +10,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync,
 import { hostname, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { CommandObserver } from '../broker/shim-connection.js';
+import { settingsOf } from '../profile/runtime.js';
 import type { Profile } from '../profile/schema.js';
 import { MproxyError, messageOf } from '../util/errors.js';
 import { compileNamePattern } from '../util/patterns.js';
-import { parseSize } from '../util/units.js';
 import { RECORDING_VERSION } from './records.js';
 import { parseArgRules, redactArgv, StdioScrubber } from './redact.js';
 import { RecordingWriter } from './writer.js';
@@ -97,7 +97,7 @@ export function openRecording(
     keepOutOfGit(dirname(path));
     writer = new RecordingWriter(path, {
       redact: (n) => redacts.some((r) => r(n)),
-      maxBytes: parseSize(rec.max_size) ?? 512 * 1024 ** 2,
+      maxBytes: settingsOf(profile).recordingMaxBytes,
       onError,
     });
   } catch (err) {

@@ -5,7 +5,7 @@
  * at, the remote PATH listed — then closed. Each failure is a diagnostic located at the profile
  * line that configures it; nothing but the agent cache is left on the remote.
  */
-import { mountSpecs } from '../mount/mount.js';
+import { mountsOn, settingsOf } from '../profile/runtime.js';
 import { locate, type Diagnostic, type Finding } from '../profile/diagnostics.js';
 import type { LoadResult } from '../profile/load.js';
 import { RemoteFsError, type RemoteHost } from '../remote/host.js';
@@ -41,7 +41,7 @@ export async function checkConnection(result: LoadResult, options: ConnectOption
   try {
     const info = host.info();
     steps.push(`reached ${profile.target.uri}: tier ${info.tier}, ${info.platform}/${info.arch}, user ${info.user}, home ${info.home}`);
-    for (const [i, spec] of mountSpecs(profile, info.home, options.home).entries()) {
+    for (const [i, spec] of mountsOn(settingsOf(profile), info.home).entries()) {
       try {
         const st = await host.fs.call('stat', Buffer.from(spec.remote));
         if ((st.mode & S_IFMT) !== S_IFDIR)

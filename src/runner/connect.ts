@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
+import { settingsOf } from '../profile/runtime.js';
 import type { Profile } from '../profile/schema.js';
 import type { RemoteHost } from '../remote/host.js';
 import { ReconnectingHost } from '../remote/reconnecting.js';
@@ -15,7 +16,6 @@ import type { SshDestination, SshOptions } from '../transport/ssh/index.js';
 import { MproxyError } from '../util/errors.js';
 import { askSecret } from '../util/prompt.js';
 import { parseTargetUri, type Target } from '../util/target-uri.js';
-import { parseDuration } from '../util/units.js';
 
 export interface ConnectOptions {
   readonly home: string;
@@ -33,13 +33,9 @@ export function targetOf(profile: Profile): Target {
   return parsed.value;
 }
 
-/** target.op_timeout in ms: the deadline of every remote operation. */
-export function opTimeoutOf(profile: Profile): number {
-  return parseDuration(profile.target.op_timeout) ?? 20_000;
-}
-
 export function sshOptions(profile: Profile, options: ConnectOptions): SshOptions {
   const t = profile.target;
+  const settings = settingsOf(profile);
   const agentSocket = options.env['SSH_AUTH_SOCK'];
   return {
     home: options.home,
@@ -48,9 +44,9 @@ export function sshOptions(profile: Profile, options: ConnectOptions): SshOption
     ...(t.identity_file !== undefined ? { identityFile: t.identity_file } : {}),
     ...(t.jump !== undefined ? { jump: t.jump } : {}),
     hostKeyPolicy: t.host_key_policy,
-    connectTimeoutMs: parseDuration(t.connect_timeout) ?? 10_000,
-    keepaliveMs: parseDuration(t.keepalive) ?? 15_000,
-    opTimeoutMs: opTimeoutOf(profile),
+    connectTimeoutMs: settings.connectTimeoutMs,
+    keepaliveMs: settings.keepaliveMs,
+    opTimeoutMs: settings.opTimeoutMs,
     knownHostsFiles: [join(options.home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'],
     sshConfigFiles: [join(options.home, '.ssh', 'config'), '/etc/ssh/ssh_config'],
     askPassphrase: (path) => askSecret(`Enter passphrase for key ${path}: `),
@@ -104,7 +100,7 @@ export async function connectLocal(
 
 export async function connect(profile: Profile, options: ConnectOptions): Promise<RemoteHost> {
   const target = targetOf(profile);
-  const opTimeoutMs = opTimeoutOf(profile);
+  const { opTimeoutMs } = settingsOf(profile);
   const verbose = options.verbose !== undefined ? { verbose: options.verbose } : {};
   switch (target.kind) {
     case 'local':

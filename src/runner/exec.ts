@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { envFilter, type EnvPolicy } from '../broker/env-filter.js';
 import { signalNumber } from '../broker/signals.js';
+import { onRemote } from '../profile/runtime.js';
 import type { Profile } from '../profile/schema.js';
 import { shellStatus, type RemoteHost, type RemoteInfo } from '../remote/host.js';
 
@@ -13,8 +14,7 @@ const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGH
 /** Where the command runs: the workspace (first mount) on the remote, else the remote home. */
 export function remoteWorkdir(profile: Profile, home: string): string {
   const remote = profile.mounts?.[0]?.remote;
-  if (remote === undefined) return home;
-  return remote === '~' ? home : remote.startsWith('~/') ? `${home}/${remote.slice(2)}` : remote;
+  return remote === undefined ? home : onRemote(remote, home);
 }
 
 /** What `ssh host cmd` would start from: the remote user's own identity and PATH. */

@@ -5,7 +5,8 @@
  */
 import type { Profile } from '../profile/schema.js';
 import { MproxyError } from '../util/errors.js';
-import { connect, opTimeoutOf, type ConnectOptions } from './connect.js';
+import { mountsOn, settingsOf } from '../profile/runtime.js';
+import { connect, type ConnectOptions } from './connect.js';
 import { interruption, Teardown } from './startup.js';
 
 export interface MountEvents {
@@ -24,7 +25,8 @@ export async function runMount(
   const stop = interruption();
   const teardown = new Teardown();
   try {
-    const { mountAll, mountSpecs } = await import('../mount/mount.js');
+    const { mountAll } = await import('../mount/mount.js');
+    const settings = settingsOf(profile);
     const connecting = connect(profile, options);
     // Should Ctrl-C win the race, a connection that arrives later is closed.
     teardown.add(() =>
@@ -36,11 +38,11 @@ export async function runMount(
     const host = await Promise.race([connecting, stop.promise]);
     let lost: (point: string) => void = () => undefined;
     const unmountedOutside = new Promise<string>((resolve) => (lost = resolve));
-    const specs = mountSpecs(profile, host.info().home, options.home);
+    const specs = mountsOn(settings, host.info().home);
     if (specs.length === 0) throw new MproxyError('E_USAGE', 'the profile has no [[mounts]]');
     const mounting = mountAll(host, specs, {
       onLost: (point) => lost(point),
-      opTimeoutMs: opTimeoutOf(profile),
+      opTimeoutMs: settings.opTimeoutMs,
       warn: options.warn,
       ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),
     });

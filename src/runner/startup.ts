@@ -6,6 +6,7 @@
  */
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import { signalNumber } from '../broker/signals.js';
+import { shellStatus } from '../remote/host.js';
 import { MproxyError, isMproxyError, messageOf } from '../util/errors.js';
 
 export interface Step<C> {
@@ -51,7 +52,7 @@ function holdSignals(): () => void {
     count += 1;
     // The first is usually the program's own Ctrl-C arriving late: no word about it.
     if (count === 2) process.stderr.write(`mproxy: still cleaning up; ${signal} once more abandons it (mounts or files may be left)\n`);
-    if (count >= 3) process.exit(128 + (signalNumber(signal) ?? 0));
+    if (count >= 3) process.exit(shellStatus({ code: null, signal }, signalNumber));
   };
   for (const s of HELD) process.on(s, held);
   return () => HELD.forEach((s) => process.off(s, held));

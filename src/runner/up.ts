@@ -7,7 +7,8 @@
 import { commandPolicy, toRemote, withCanonical } from '../broker/policy.js';
 import { startBroker } from '../broker/server.js';
 import { openRecording } from '../recording/session.js';
-import { mountAll, mountSpecs, type MountSpec } from '../mount/mount.js';
+import { mountAll, type MountSpec } from '../mount/mount.js';
+import { cwdMount, mountsOn, settingsOf } from '../profile/runtime.js';
 import type { Profile } from '../profile/schema.js';
 import type { RemoteHost } from '../remote/host.js';
 import { bwrapArgs } from '../sandbox/bwrap.js';
@@ -17,7 +18,7 @@ import { createSessionDir, type SessionDir } from '../sandbox/session-dir.js';
 import { writeStubs } from '../sandbox/stubs.js';
 import { MproxyError } from '../util/errors.js';
 import { findExecutable } from '../util/paths.js';
-import { connect, opTimeoutOf } from './connect.js';
+import { connect } from './connect.js';
 import { runProgram } from './program.js';
 import { remoteEnv } from './exec.js';
 import { interruption, runSteps, Teardown, type Step } from './startup.js';
@@ -56,9 +57,9 @@ interface Session {
 const NOT_SENT_FOR_CHANGING = ['PATH', 'PWD', 'OLDPWD', 'SHLVL', '_'];
 
 /** The mounts: the profile's, or the current directory at the same path on both sides. */
-function specsOf(profile: Profile, remoteHome: string, home: string, cwd: string): MountSpec[] {
-  const specs = mountSpecs(profile, remoteHome, home);
-  return specs.length > 0 ? specs : [{ remote: cwd, local: cwd, readOnly: false, owner: 'local', ttlMs: 1000 }];
+function specsOf(profile: Profile, remoteHome: string, cwd: string): MountSpec[] {
+  const specs = mountsOn(settingsOf(profile), remoteHome);
+  return specs.length > 0 ? specs : [cwdMount(cwd)];
 }
 
 function steps(o: UpOptions, interception: Interception, s: Session, teardown: Teardown): Step<Session>[] {
@@ -111,7 +112,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
     {
       title: 'Make the session directory',
       run: async () => {
-        s.specs = specsOf(o.profile, host().info().home, o.home, o.cwd);
+        s.specs = specsOf(o.profile, host().info().home, o.cwd);
         s.dir = createSessionDir(
           s.shim ?? '',
           o.env,
@@ -132,7 +133,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
       run: async (_, title) => {
         const specs = s.specs ?? [];
         const pending = mountAll(host(), specs, {
-          opTimeoutMs: opTimeoutOf(o.profile),
+          opTimeoutMs: settingsOf(o.profile).opTimeoutMs,
           at: specs.map((_, i) => dir().mountPoint(i)),
           warn: o.warn,
           onLost: (point) =>

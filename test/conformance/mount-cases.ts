@@ -56,7 +56,9 @@ export function mountCases(b: Backend): void {
     await sh(b.host(), `mkdir -p ${remote}`);
     base = mkdtempSync(join(tmpdir(), 'mproxy-mnt-'));
     mnt = join(base, 'ws');
-    mounted = await mountAll(b.host(), [{ remote, local: mnt, readOnly: false, owner: 'local', ttlMs: 1000 }], { opTimeoutMs: 20_000 });
+    mounted = await mountAll(b.host(), [{ remote, local: mnt, readOnly: false, owner: 'local', ttlMs: 1000, allowOther: false }], {
+      opTimeoutMs: 20_000,
+    });
   });
   after(async () => {
     await mounted?.unmount();

@@ -43,7 +43,7 @@ export function localMount(
     host = await connectLocal();
     mounted = await mountAll(
       options.serve?.(host) ?? host,
-      [{ remote: join(base, 'remote'), local: join(base, 'mnt'), readOnly: false, owner: 'local', ttlMs }],
+      [{ remote: join(base, 'remote'), local: join(base, 'mnt'), readOnly: false, owner: 'local', ttlMs, allowOther: false }],
       { opTimeoutMs, ...(options.warn !== undefined ? { warn: options.warn } : {}) },
     );
   });

@@ -89,7 +89,9 @@ function stalls(name: string, agent: 'auto' | 'none', stalled: () => RegExp): vo
       assert.equal(made.code, 0, made.stderr.toString());
       base = mkdtempSync(join(tmpdir(), 'mproxy-deadlines-'));
       mnt = join(base, 'mnt');
-      mounted = await mountAll(host, [{ remote, local: mnt, readOnly: false, owner: 'local', ttlMs: 1000 }], { opTimeoutMs: OP_TIMEOUT });
+      mounted = await mountAll(host, [{ remote, local: mnt, readOnly: false, owner: 'local', ttlMs: 1000, allowOther: false }], {
+        opTimeoutMs: OP_TIMEOUT,
+      });
     });
     after(async () => {
       sshd?.signalBelow('SIGCONT', /(?:)/);

@@ -49,7 +49,9 @@ describe('a mount over ssh when the link fails', { skip: missing !== undefined &
     );
     assert.equal(made.code, 0, made.stderr.toString());
     mnt = join(mkdtempSync(join(tmpdir(), 'mproxy-faults-')), 'mnt');
-    mounted = await mountAll(host, [{ remote, local: mnt, readOnly: false, owner: 'local', ttlMs: 100 }], { opTimeoutMs: OP_TIMEOUT });
+    mounted = await mountAll(host, [{ remote, local: mnt, readOnly: false, owner: 'local', ttlMs: 100, allowOther: false }], {
+      opTimeoutMs: OP_TIMEOUT,
+    });
   });
   after(async () => {
     await mounted?.unmount();

@@ -105,7 +105,9 @@ describe('without change notices (SFTP): each open reads what the remote holds n
     assert.equal((await sh(host, `rm -rf ${remote}; mkdir -p ${remote} && printf 'aaaa\\n' > ${remote}/f`)).code, 0);
     base = mkdtempSync(join(tmpdir(), 'mproxy-cto-'));
     mnt = join(base, 'mnt');
-    mounted = await mountAll(host, [{ remote, local: mnt, readOnly: false, owner: 'local', ttlMs: TTL }], { opTimeoutMs: 10_000 });
+    mounted = await mountAll(host, [{ remote, local: mnt, readOnly: false, owner: 'local', ttlMs: TTL, allowOther: false }], {
+      opTimeoutMs: 10_000,
+    });
   });
   after(async () => {
     await mounted?.unmount();
