@@ -4,11 +4,12 @@
  * /dev/fuse, the built helpers); the tests run it here and with an empty PATH.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { delimiter } from 'node:path';
 import { fuseBinding } from '../mount/native.js';
 import { nativeToolPath, tracerAvailable } from '../sandbox/native.js';
 import { messageOf } from '../util/errors.js';
+import { findExecutableSync } from '../util/paths.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -21,16 +22,7 @@ export interface CheckResult {
 }
 
 export function which(command: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const path = join(dir, command);
-    try {
-      if (statSync(path).isFile()) return path;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return undefined;
+  return findExecutableSync(command, (env['PATH'] ?? '').split(delimiter));
 }
 
 function readNumber(path: string): number | undefined {

@@ -4,6 +4,7 @@
  * strings and lists cut, and an environment as its size only, so a trace never carries what was
  * typed or a secret's value.
  */
+import { traceSink } from '../util/trace.js';
 import { T, type Frame } from './frames.js';
 import { Pieces } from './payloads.js';
 
@@ -44,4 +45,9 @@ export function describeFrame(frame: Frame): string {
       return `${k}=${value(v, 0)}`;
     });
   return [NAMES.get(frame.t) ?? `type ${frame.t}`, ...fields].join(' ');
+}
+
+/** The trace line of a frame going `direction` on the connection to `where`; nothing is formatted while tracing is off. */
+export function traceFrame(direction: 'Inbound' | 'Outbound', where: string, frame: Frame): void {
+  traceSink()?.(`${direction}: ${where}: ${describeFrame(frame)}`);
 }

@@ -1,6 +1,6 @@
 /** Local path helpers: `~` expansion and containment, POSIX semantics. */
-import { access, constants } from 'node:fs/promises';
-import { realpathSync } from 'node:fs';
+import { access, constants, stat } from 'node:fs/promises';
+import { accessSync, realpathSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 
 /** `~` and `~/x` against `home`; everything else unchanged. `~user` is not supported. */
@@ -37,21 +37,40 @@ export function canonicalPath(path: string): string {
   }
 }
 
+/** Where `name` would be in each of `dirs`, in order (relative entries skipped, as a shell would not trust them). */
+function candidates(name: string, dirs: readonly string[]): string[] {
+  return dirs.filter((d) => d.startsWith('/')).map((d) => posix.join(d, name));
+}
+
 /**
- * The first executable `name` in `dirs` (relative entries skipped), as an absolute path.
+ * The first executable regular file `name` in `dirs`, as an absolute path.
  * Asynchronous on purpose: a PATH directory may lie in a mount this very process serves.
  */
 export async function findExecutable(name: string, dirs: readonly string[]): Promise<string | undefined> {
-  for (const dir of dirs) {
-    if (!dir.startsWith('/')) continue;
-    const candidate = posix.join(dir, name);
-    if (
-      await access(candidate, constants.X_OK).then(
-        () => true,
-        () => false,
-      )
-    )
-      return candidate;
+  for (const candidate of candidates(name, dirs)) {
+    try {
+      if ((await stat(candidate)).isFile()) {
+        await access(candidate, constants.X_OK);
+        return candidate;
+      }
+    } catch {
+      // Not here, or not executable: the next directory.
+    }
+  }
+  return undefined;
+}
+
+/** The same, synchronously: for checks made while this process serves no mount (`mproxy doctor`). */
+export function findExecutableSync(name: string, dirs: readonly string[]): string | undefined {
+  for (const candidate of candidates(name, dirs)) {
+    try {
+      if (statSync(candidate).isFile()) {
+        accessSync(candidate, constants.X_OK);
+        return candidate;
+      }
+    } catch {
+      // Not here, or not executable: the next directory.
+    }
   }
   return undefined;
 }

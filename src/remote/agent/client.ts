@@ -5,8 +5,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { MproxyError } from '../../util/errors.js';
-import { traceSink } from '../../util/trace.js';
-import { describeFrame } from '../../protocol/describe.js';
+import { traceFrame } from '../../protocol/describe.js';
 import { FrameDecoder, ProtocolError, writeFrame } from '../../protocol/codec.js';
 import { Pieces } from '../../protocol/payloads.js';
 import { unpackDirEntries, type FileOpArgs, type FileOpName, type FileOpResult } from '../../protocol/file-ops.js';
@@ -188,7 +187,7 @@ export class AgentClient implements RemoteHost {
   };
 
   private dispatch(frame: Frame): void {
-    traceSink()?.(`Inbound: ${this.transport.description}: ${describeFrame(frame)}`);
+    traceFrame('Inbound', this.transport.description, frame);
     if (this.onHello !== undefined && frame.t !== T.Hello) throw new ProtocolError(`${frame.t} before Hello`);
     const handler = this.handlers[frame.t] as ((f: Frame) => void) | undefined;
     if (handler === undefined) throw new ProtocolError(`the agent sent a frame of type ${frame.t}, which only clients send`);
@@ -197,7 +196,7 @@ export class AgentClient implements RemoteHost {
 
   private send(frame: Frame): void {
     if (this.lost !== undefined) return;
-    traceSink()?.(`Outbound: ${this.transport.description}: ${describeFrame(frame)}`);
+    traceFrame('Outbound', this.transport.description, frame);
     writeFrame(this.transport.output, frame);
   }
 
