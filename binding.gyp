@@ -22,7 +22,8 @@
       "target_name": "mproxy-trace",
       "type": "executable",
       "sources": [
-        "native/trace/mproxy-trace.c"
+        "native/trace/mproxy-trace.c",
+        "native/trace/tracee.c"
       ],
       "cflags": [
         "-O2",
@@ -58,7 +59,9 @@
         "native/fuse/attrs.c",
         "native/fuse/answers.c",
         "native/fuse/binding.c",
+        "native/fuse/init.c",
         "native/fuse/js.c",
+        "native/fuse/notices.c",
         "native/fuse/ops.c",
         "native/fuse/queue.c",
         "native/fuse/notify.c",

@@ -1,8 +1,8 @@
 /*
  * The binding's answers to the kernel, as JS calls them: replies to requests (each names the
  * request's id; one whose request was already answered, its deadline first, does nothing and
- * returns false), the write and attribute bookkeeping that lets C answer alone, and the
- * invalidations and stores handed to the notifier thread.
+ * returns false), and the write and attribute bookkeeping that lets C answer alone. The
+ * invalidations and stores are notices.c's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -69,16 +69,6 @@ static napi_value reply_attr(napi_env env, napi_callback_info info) {
   mp_attr_put(s, (uint64_t)num(env, argv[4]), &st, timeout);
   fuse_reply_attr(req, &st, timeout);
   return ret_bool(env, 1);
-}
-
-/* One typed array's bytes, or NULL when `v` is not one. */
-static void *typed_bytes(napi_env env, napi_value v, size_t *len) {
-  void *data = NULL;
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t off;
-  if (napi_get_typedarray_info(env, v, &type, len, &data, &ab, &off) != napi_ok) return NULL;
-  return data != NULL ? data : (void *)"";
 }
 
 /* Replies at least this large are written from the JS buffers themselves (no copy). */
@@ -252,63 +242,6 @@ static napi_value settle_writes(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static struct mp_note *note(int kind) {
-  struct mp_note *n = calloc(1, sizeof(*n));
-  if (n == NULL) abort();
-  n->kind = kind;
-  return n;
-}
-
-/* notifyInvalEntry(session, parent, name) */
-static napi_value notify_inval_entry(napi_env env, napi_callback_info info) {
-  ARGS(3)
-  struct mp_note *n = note(1);
-  n->parent = (uint64_t)num(env, argv[1]);
-  n->name = str(env, argv[2]);
-  mp_notify_push(s, n);
-  return NULL;
-}
-
-/* notifyInvalInode(session, ino, off, len): off -1 drops only the attributes. */
-static napi_value notify_inval_inode(napi_env env, napi_callback_info info) {
-  ARGS(4)
-  struct mp_note *n = note(2);
-  n->ino = (uint64_t)num(env, argv[1]);
-  mp_attr_drop(s, n->ino);
-  n->off = (int64_t)num(env, argv[2]);
-  n->len = (int64_t)num(env, argv[3]);
-  mp_notify_push(s, n);
-  return NULL;
-}
-
-/* notifyStore(session, ino, off, bytes): contents for the kernel's page cache (copied). */
-static napi_value notify_store(napi_env env, napi_callback_info info) {
-  ARGS(4)
-  size_t len = 0;
-  void *data = typed_bytes(env, argv[3], &len);
-  if (data == NULL || len == 0) return NULL;
-  struct mp_note *n = note(4);
-  n->ino = (uint64_t)num(env, argv[1]);
-  n->off = (int64_t)num(env, argv[2]);
-  n->len = (int64_t)len;
-  n->data = malloc(len);
-  if (n->data == NULL) abort();
-  memcpy(n->data, data, len);
-  mp_notify_push(s, n);
-  return NULL;
-}
-
-/* notifyDelete(session, parent, child, name) */
-static napi_value notify_delete(napi_env env, napi_callback_info info) {
-  ARGS(4)
-  struct mp_note *n = note(3);
-  n->parent = (uint64_t)num(env, argv[1]);
-  n->ino = (uint64_t)num(env, argv[2]);
-  n->name = str(env, argv[3]);
-  mp_notify_push(s, n);
-  return NULL;
-}
-
 void mp_define_answers(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"replyErr", NULL, reply_err, NULL, NULL, NULL, napi_default, NULL},
@@ -322,10 +255,6 @@ void mp_define_answers(napi_env env, napi_value exports) {
       {"replyDir", NULL, reply_dir, NULL, NULL, NULL, napi_default, NULL},
       {"settleWrites", NULL, settle_writes, NULL, NULL, NULL, napi_default, NULL},
       {"dropAttr", NULL, drop_attr, NULL, NULL, NULL, napi_default, NULL},
-      {"notifyInvalEntry", NULL, notify_inval_entry, NULL, NULL, NULL, napi_default, NULL},
-      {"notifyInvalInode", NULL, notify_inval_inode, NULL, NULL, NULL, napi_default, NULL},
-      {"notifyDelete", NULL, notify_delete, NULL, NULL, NULL, napi_default, NULL},
-      {"notifyStore", NULL, notify_store, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

@@ -1,6 +1,6 @@
 /*
- * Reading N-API arguments for the binding's entry points (binding.c, answers.c): the session
- * every call names first, numbers, strings, and attributes as JS sends them.
+ * Reading N-API arguments for the binding's entry points (binding.c, answers.c, notices.c): the
+ * session every call names first, numbers, strings, typed arrays, and attributes as JS sends them.
  */
 #ifndef MPROXY_FUSE_ARGS_H
 #define MPROXY_FUSE_ARGS_H
@@ -77,6 +77,16 @@ static inline void entry_param(napi_env env, napi_value ino, napi_value attr, na
   e->attr_timeout = num(env, at);
   read_attr(env, attr, &e->attr);
   /* The kernel knows the inode by its node id; st_ino is what stat shows (the remote's). */
+}
+
+/* One typed array's bytes, or NULL when `v` is not one. */
+static inline void *typed_bytes(napi_env env, napi_value v, size_t *len) {
+  void *data = NULL;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, len, &data, &ab, &off) != napi_ok) return NULL;
+  return data != NULL ? data : (void *)"";
 }
 
 #endif

@@ -118,6 +118,7 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   mp_define_answers(env, exports);
+  mp_define_notices(env, exports);
   return exports;
 }
 

@@ -9,7 +9,8 @@
  *   FLUSH          with the kernel's writeback cache: ENOSYS, and it is not sent again (close
  *                  still waits for the kernel's own writes, which JS answers only once they
  *                  are on the remote). Without: 0 when JS holds no unsettled write, else JS.
- *   RELEASE*, FSYNCDIR  0.   xattrs  ENOSYS (the kernel stops asking).   FORGET  no reply.
+ *   RELEASE*, FSYNCDIR  0.   FORGET  no reply.   xattrs  no handler: libfuse answers ENOSYS
+ *                  and the kernel stops asking.
  *   GETATTR        from attrs.c while the attributes given last are current and no write is
  *                  unsettled, else JS.
  * Requests that change an inode or a directory's entries drop their cached attributes first.
@@ -58,26 +59,6 @@ static void to_js(fuse_req_t req, struct mp_req *r) {
       break;
   }
   mp_enqueue(s, r, req);
-}
-
-static void op_init(void *userdata, struct fuse_conn_info *conn) {
-  struct mp_session *s = userdata;
-  /* Always READDIRPLUS (a walk is one request per directory batch, attributes included). */
-  if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
-  conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
-  /* O_TRUNC must reach us as a SETATTR: with no OPEN sent, an atomic one would be lost. */
-  conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
-  conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
-  conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
-  if (conn->capable & FUSE_CAP_PARALLEL_DIROPS) conn->want |= FUSE_CAP_PARALLEL_DIROPS;
-  if (conn->capable & FUSE_CAP_ASYNC_READ) conn->want |= FUSE_CAP_ASYNC_READ;
-  if (conn->capable & FUSE_CAP_CACHE_SYMLINKS) conn->want |= FUSE_CAP_CACHE_SYMLINKS;
-  if (s->writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE)) conn->want |= FUSE_CAP_WRITEBACK_CACHE;
-  else s->writeback = 0;
-  conn->max_write = 1u << 20;
-  conn->max_readahead = 1u << 20;
-  conn->max_background = 64;
-  conn->congestion_threshold = 48;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
@@ -277,36 +258,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
   to_js(req, r);
 }
 
-static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size) {
-  (void)ino;
-  (void)name;
-  (void)size;
-  fuse_reply_err(req, ENOSYS);
-}
-
-static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
-  (void)ino;
-  (void)size;
-  fuse_reply_err(req, ENOSYS);
-}
-
-static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size, int flags) {
-  (void)ino;
-  (void)name;
-  (void)value;
-  (void)size;
-  (void)flags;
-  fuse_reply_err(req, ENOSYS);
-}
-
-static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name) {
-  (void)ino;
-  (void)name;
-  fuse_reply_err(req, ENOSYS);
-}
-
 const struct fuse_lowlevel_ops mp_ops = {
-    .init = op_init,
+    .init = mp_op_init,
     .lookup = op_lookup,
     .forget = op_forget,
     .forget_multi = op_forget_multi,
@@ -333,8 +286,4 @@ const struct fuse_lowlevel_ops mp_ops = {
     .fsyncdir = op_fsyncdir,
     .statfs = op_statfs,
     .create = op_create,
-    .getxattr = op_getxattr,
-    .listxattr = op_listxattr,
-    .setxattr = op_setxattr,
-    .removexattr = op_removexattr,
 };

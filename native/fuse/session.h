@@ -156,14 +156,17 @@ void mp_attr_clear(struct mp_session *s);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops mp_ops;
+/* init.c: the INIT request (what the mount asks of the kernel). */
+void mp_op_init(void *userdata, struct fuse_conn_info *conn);
 
 /* notify.c */
 int mp_notify_start(struct mp_session *s);
 void mp_notify_push(struct mp_session *s, struct mp_note *n);
 void mp_notify_stop(struct mp_session *s);
 
-/* answers.c: the reply and notify entry points */
+/* answers.c: the reply entry points; notices.c: the invalidation and store entry points */
 void mp_define_answers(napi_env env, napi_value exports);
+void mp_define_notices(napi_env env, napi_value exports);
 
 /* js.c: the batch delivered to JS */
 void mp_call_js(napi_env env, napi_value js_cb, void *context, void *data);

@@ -39,7 +39,8 @@ static void on_signal(int sig) {
 }
 
 static int catchable(int s) {
-  return !(s == SIGKILL || s == SIGSTOP || s == SIGCHLD || s == SIGTTIN || s == SIGTTOU || s == SIGSEGV || s == SIGBUS || s == SIGFPE || s == SIGILL || s == SIGTRAP);
+  return !(s == SIGKILL || s == SIGSTOP || s == SIGCHLD || s == SIGTTIN || s == SIGTTOU || s == SIGSEGV || s == SIGBUS ||
+           s == SIGFPE || s == SIGILL || s == SIGTRAP);
 }
 
 static int ignored(int s) {

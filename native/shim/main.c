@@ -55,7 +55,8 @@ static int duplicate_of_lower(int fd, int mode) {
   if (fstat(fd, &st) != 0) return 1;
   for (int lower = 0; lower < fd; lower++) {
     int fl = fcntl(lower, F_GETFL);
-    if (fl >= 0 && (fl & O_ACCMODE) == mode && fstat(lower, &other) == 0 && other.st_dev == st.st_dev && other.st_ino == st.st_ino) return 1;
+    if (fl >= 0 && (fl & O_ACCMODE) == mode && fstat(lower, &other) == 0 && other.st_dev == st.st_dev && other.st_ino == st.st_ino)
+      return 1;
   }
   return 0;
 }
@@ -115,7 +116,8 @@ static void send_request(int argc, char **argv, const char dir[PATH_MAX - 64], c
   char count[16], ignore[128];
   ignored_signals(ignore, sizeof ignore);
   snprintf(count, sizeof count, "%d", argc);
-  put_str(&req, token), put_str(&req, path), put_str(&req, cwd), put_str(&req, shebang), put_str(&req, tty), put_str(&req, fds), put_str(&req, ignore), put_str(&req, count);
+  put_str(&req, token), put_str(&req, path), put_str(&req, cwd), put_str(&req, shebang);
+  put_str(&req, tty), put_str(&req, fds), put_str(&req, ignore), put_str(&req, count);
   for (int i = 0; i < argc; i++) put_str(&req, argv[i]);
   for (char **e = environ; *e != NULL; e++) put_str(&req, *e);
   send_frame(F_REQUEST, req.data, req.len, NULL, 0);
@@ -190,7 +192,8 @@ int main(int argc, char **argv) {
     int stdin_slot = read_stdin ? nfd : -1;
     if (read_stdin) pfd[nfd++] = (struct pollfd){ 0, POLLIN, 0 };
     int first_extra = nfd;
-    for (int i = 0; i < n_extras; i++) if (room && extras[i].open && extras[i].dir == 'r') pfd[nfd++] = (struct pollfd){ extras[i].fd, POLLIN, 0 };
+    for (int i = 0; i < n_extras; i++)
+      if (room && extras[i].open && extras[i].dir == 'r') pfd[nfd++] = (struct pollfd){ extras[i].fd, POLLIN, 0 };
     if (poll(pfd, (nfds_t)nfd, remote && stdin_open && !read_stdin ? 200 : -1) < 0) {
       if (errno == EINTR) continue;
       fail("poll");

@@ -48,6 +48,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tracee.h"
+
 
 #ifdef __x86_64__
 static const char *shim_path;
@@ -77,78 +79,8 @@ static int install_filter(void) {
   return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
 
-/* A NUL-terminated string from the tracee, at most cap-1 bytes; -1 if unreadable. */
-static int read_string(pid_t pid, unsigned long addr, char *out, size_t cap) {
-  size_t got = 0;
-  while (got < cap - 1) {
-    /* Never cross a page boundary in one read: the next page may be unmapped. */
-    size_t page_left = 4096 - ((addr + got) & 4095);
-    size_t want = cap - 1 - got < page_left ? cap - 1 - got : page_left;
-    struct iovec local = { out + got, want };
-    struct iovec remote = { (void *)(addr + got), want };
-    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-    if (n <= 0) return -1;
-    void *nul = memchr(out + got, 0, (size_t)n);
-    if (nul != NULL) return 0;
-    got += (size_t)n;
-  }
-  out[cap - 1] = 0;
-  return -1;
-}
-
-static int proc_link(pid_t pid, const char *what, char *out, size_t cap) {
-  char link[64];
-  snprintf(link, sizeof link, "/proc/%d/%s", pid, what);
-  ssize_t n = readlink(link, out, cap - 1);
-  if (n < 0) return -1;
-  out[n] = 0;
-  return 0;
-}
-
-static const char *base_name(const char *path) {
-  const char *slash = strrchr(path, '/');
-  return slash == NULL ? path : slash + 1;
-}
-
-/* The absolute path an exec of (dirfd, path, flags) names, seen from the tracee. */
-static int resolve(pid_t pid, long dirfd, const char *path, long flags, char *out, size_t cap) {
-  char base[PATH_MAX];
-  if (path[0] == '/') {
-    snprintf(out, cap, "%s", path);
-    return 0;
-  }
-  if (dirfd == AT_FDCWD) {
-    if (proc_link(pid, "cwd", base, sizeof base) != 0) return -1;
-  } else {
-    char what[32];
-    snprintf(what, sizeof what, "fd/%ld", dirfd);
-    if (proc_link(pid, what, base, sizeof base) != 0) return -1;
-    if (path[0] == 0 && (flags & AT_EMPTY_PATH)) {
-      snprintf(out, cap, "%s", base);
-      return 0;
-    }
-  }
-  if ((size_t)snprintf(out, cap, "%s/%s", strcmp(base, "/") == 0 ? "" : base, path) >= cap) return -1;
-  return 0;
-}
-
-/* The process (thread group) of thread `tid`: an exec from any thread leaves the process with
- * the group's pid, which is what the shim reads its hand-off under. */
-static pid_t thread_group(pid_t tid) {
-  char file[64], buf[1024];
-  snprintf(file, sizeof file, "/proc/%d/status", tid);
-  int fd = open(file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return tid;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return tid;
-  buf[n] = 0;
-  const char *line = strstr(buf, "\nTgid:");
-  return line == NULL ? tid : (pid_t)strtol(line + 6, NULL, 10);
-}
-
 static void pending_file(pid_t pid, char *file, size_t cap) {
-  snprintf(file, cap, "%s/%d", pending_dir, thread_group(pid));
+  snprintf(file, cap, "%s/%d", pending_dir, mp_thread_group(pid));
 }
 
 static int write_pending(pid_t pid, const char *path) {
@@ -188,7 +120,7 @@ static void on_exec(pid_t pid) {
     return;
   }
   char exe[PATH_MAX];
-  if (proc_link(pid, "exe", exe, sizeof exe) == 0) {
+  if (mp_proc_link(pid, "exe", exe, sizeof exe) == 0) {
     /* execvp's PATH walk for the program: every attempt until one succeeds stays local (until
        then the root process is still this binary). */
     if (pid == root_pid && !root_started) {
@@ -196,12 +128,12 @@ static void on_exec(pid_t pid) {
       root_started = 1;
     }
     if (strcmp(exe, shim_path) == 0) return;
-    if (pid == root_pid && strcmp(base_name(exe), "env") == 0) return;
+    if (pid == root_pid && strcmp(mp_base_name(exe), "env") == 0) return;
   }
   char path[PATH_MAX], resolved[PATH_MAX];
   /* An unreadable path: the kernel would fail it with EFAULT; so does this, never a guess. */
-  if (read_string(pid, path_addr, path, sizeof path) != 0) { refuse_exec(pid, &regs, EFAULT); return; }
-  if (resolve(pid, dirfd, path, flags, resolved, sizeof resolved) != 0) return;
+  if (mp_read_string(pid, path_addr, path, sizeof path) != 0) { refuse_exec(pid, &regs, EFAULT); return; }
+  if (mp_resolve(pid, dirfd, path, flags, resolved, sizeof resolved) != 0) return;
   if (strcmp(resolved, shim_path) == 0) return;
   char seen[PATH_MAX + 32];
   /* As the tracee would see it: /proc/PID/root keeps its mount namespace and root. */
