@@ -104,7 +104,8 @@ function sshfsMounter(sshd: Sshd, remote: string, root: string): Mounter {
         'sshfs',
         [
           '-o',
-          `port=${sshd.port},IdentityFile=${sshd.clientKey},UserKnownHostsFile=${sshd.knownHosts},StrictHostKeyChecking=yes,BatchMode=yes,idmap=user`,
+          `port=${sshd.port},IdentityFile=${sshd.clientKey},UserKnownHostsFile=${sshd.knownHosts},` +
+            'StrictHostKeyChecking=yes,BatchMode=yes,idmap=user',
           `${sshd.user}@127.0.0.1:${remote}`,
           dir,
         ],
@@ -230,7 +231,8 @@ try {
   const ceilingWrite = await bare(host, `${remote}/bare-written`, 'write');
   console.log(
     `transport ceiling (bare 1 MiB file operations over the agent, 8 in flight, no FUSE): read ${ceilingRead.toFixed(0)} MiB/s ` +
-      `(${(ceilingRead / (fs['read MiB/s'] ?? NaN)).toFixed(2)}x sshfs), write ${ceilingWrite.toFixed(0)} MiB/s (${(ceilingWrite / (fs['write MiB/s'] ?? NaN)).toFixed(2)}x sshfs)`,
+      `(${(ceilingRead / (fs['read MiB/s'] ?? NaN)).toFixed(2)}x sshfs), ` +
+      `write ${ceilingWrite.toFixed(0)} MiB/s (${(ceilingWrite / (fs['write MiB/s'] ?? NaN)).toFixed(2)}x sshfs)`,
   );
   await sh(host, `rm -rf ${remote}`);
   await host.close();

@@ -40,7 +40,7 @@ describe('a mount over ssh when the link fails', { skip: missing !== undefined &
   before(async (t) => {
     if (!requireOrSkip(t as never, missing)) return;
     sshd = await startSshd();
-    host = await connectHarness(sshd, clientHome(sshd), 'auto', { keepaliveMs: 500 });
+    host = await connectHarness(sshd, clientHome(sshd), 'auto', { keepaliveMs: 5000 });
     const remote = `/home/${sshd.user}/faults`;
     const made = await sh(
       host,

@@ -213,7 +213,10 @@ function startAgent(): { child: ReturnType<typeof spawn>; out: () => Buffer; err
   return { child, out: () => Buffer.concat(out), err: () => err, exited };
 }
 
-/** Well-formed but hostile client frames: every file operation with random arguments, input and signals for processes that do not exist. Never an Exec. */
+/**
+ * Well-formed but hostile client frames: every file operation with random arguments, input and
+ * signals for processes that do not exist. Never an Exec.
+ */
 function clientFrame(id: number): Frame {
   const path = (): Buffer => Buffer.from(join(work, word()));
   const arg = (): unknown => pick<() => unknown>([path, path, () => int(1 << 20), junk])();

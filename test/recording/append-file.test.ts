@@ -21,7 +21,8 @@ function parts(count: number): Buffer[][] {
 }
 
 for (const direct of [true, false]) {
-  test(`appended bytes reach the file in order, byte-exact, through a ring they wrap and pass (${direct ? 'O_DIRECT' : 'plain writes'})`, async (t) => {
+  const how = direct ? 'O_DIRECT' : 'plain writes';
+  test(`appended bytes reach the file in order, byte-exact, through a ring they wrap and pass (${how})`, async (t) => {
     const path = join(tempTree(t, {}), 'sub', 'a.bin');
     const errors: Error[] = [];
     const file = new AppendFile(path, { ringBytes: RING, direct, onError: (e) => errors.push(e) });

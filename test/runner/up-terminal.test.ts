@@ -33,7 +33,8 @@ describe('mproxy up on a terminal', {
     const remote = `sh -c 'trap "stty size; exit 6" WINCH; : > ${ready}; while :; do sleep 0.1; done'`;
     const shell =
       `stty rows 30 cols 100; ${mproxy} -- bash -c ` +
-      `"${remote.replace(/"/g, '\\"')}" </dev/tty & until [ -e ${ready} ]; do sleep 0.1; done; sleep 0.3; stty rows 40 cols 120; pkill -WINCH -x mproxy-shim; wait $!`;
+      `"${remote.replace(/"/g, '\\"')}" </dev/tty & until [ -e ${ready} ]; do sleep 0.1; done; ` +
+      'sleep 0.3; stty rows 40 cols 120; pkill -WINCH -x mproxy-shim; wait $!';
     const r = spawnSync('script', ['-qec', shell, '/dev/null'], { cwd: work, env, encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 6, r.stdout);
     assert.match(r.stdout, /40 120/);

@@ -39,7 +39,8 @@ test('known, unknown, changed (with file and line) and revoked', (t) => {
   const root = tempTree(t, {
     known_hosts:
       `# comment\nother ${KEY.type} ${OTHER.toString('base64')}\n[h]:2222 ${KEY.type} ` +
-      `${KEY.blob.toString('base64')}\nchanged ${KEY.type} ${OTHER.toString('base64')}\n@revoked bad ${KEY.type} ${KEY.blob.toString('base64')}\nrsa-only ssh-rsa AAAA\n`,
+      `${KEY.blob.toString('base64')}\nchanged ${KEY.type} ${OTHER.toString('base64')}\n` +
+      `@revoked bad ${KEY.type} ${KEY.blob.toString('base64')}\nrsa-only ssh-rsa AAAA\n`,
   });
   const files = [join(root, 'known_hosts')];
   assert.deepEqual(verifyHostKey(files, 'h', 2222, KEY), { kind: 'known', file: files[0], line: 3 });
