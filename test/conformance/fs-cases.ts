@@ -207,6 +207,7 @@ export function fsCases(b: Backend): void {
     assert.ok(s.blocks > 0 && s.bsize > 0);
     await fs().call('mkdir', p(at('rp')), 0o755);
     const real = Buffer.from(await fs().call('realpath', p(at('rp/../rp')))).toString();
-    assert.match(real, /\/rp$/);
+    const scratch = Buffer.from(await fs().call('realpath', p(b.scratch()))).toString();
+    assert.equal(real, `${scratch}/rp`, 'the one resolved path, nothing around it');
   });
 }

@@ -107,7 +107,11 @@ export const SCRIPTS = {
   readlink: () => '[ -L "$p" ] || { here "$p" && fail EINVAL; fail ENOENT; }; readlink -- "$p"',
   symlink: () => 'here "$q" && fail EEXIST; ln -s -- "$p" "$q"',
   link: () => 'here "$p" || fail ENOENT; here "$q" && fail EEXIST; realdir "$p" && fail EPERM; ln -- "$p" "$q"',
-  realpath: () => 'here "$p" || fail ENOENT; realpath -- "$p" 2>/dev/null || readlink -f -- "$p"',
+  // readlink -f first: busybox's realpath takes `--` for a file, prints the path and fails. The
+  // x keeps a name's trailing newlines through $( ).
+  realpath: () =>
+    'here "$p" || fail ENOENT; r=$(readlink -f -- "$p" 2>/dev/null && echo x) || r=$(realpath "$p" 2>/dev/null && echo x) || ' +
+    'fail ENOENT; printf %s "${r%x}"',
   statfs: () => 'stat -f -c \'%S %b %f %a %c %d\' -- "$p"',
   getwd: () => 'pwd -P',
   readFile: (limit: number) =>
