@@ -1,8 +1,10 @@
 /**
  * Which environment variables reach a remote command: those matching `keep`, or changed by the
  * program (when a baseline is given), minus those matching `remove` (remove beats keep; matched
- * ignoring case), plus `set`. Applied once, where a command leaves for the remote.
+ * ignoring case), plus `set`. Applied once, where a command leaves for the remote: remoteEnv()
+ * is that environment for every face (exec, up's broker, the MCP tools).
  */
+import type { RemoteInfo } from '../remote/host.js';
 import { compileNamePattern } from '../util/patterns.js';
 
 export interface EnvPolicy {
@@ -35,4 +37,23 @@ export function envFilter(policy: EnvPolicy): EnvFilter {
     }
     return { ...out, ...policy.set };
   };
+}
+
+/** What `ssh host cmd` would start from: the remote user's own identity and PATH. */
+function remoteLoginEnv(info: RemoteInfo): Record<string, string> {
+  return { HOME: info.home, USER: info.user, LOGNAME: info.user, SHELL: info.shell, PATH: info.path };
+}
+
+/**
+ * The environment of a remote command, for every face (exec, up's broker): the remote login's
+ * identity and PATH, then what [env] lets through of `env` (with `baseline`: also what the
+ * program changed), then [env] set.
+ */
+export function remoteEnv(
+  info: RemoteInfo,
+  policy: EnvPolicy,
+): (env: NodeJS.ProcessEnv, baseline?: NodeJS.ProcessEnv) => Record<string, string> {
+  const login = remoteLoginEnv(info);
+  const filter = envFilter(policy);
+  return (env, baseline) => ({ ...login, ...filter(env, baseline) });
 }

@@ -3,11 +3,11 @@
  * forwarded, and its exit status returned as a shell would report it.
  */
 import { spawnSync } from 'node:child_process';
-import { envFilter, type EnvPolicy } from '../broker/env-filter.js';
+import { remoteEnv } from '../broker/env-filter.js';
 import { signalNumber } from '../broker/signals.js';
 import { onRemote } from '../profile/runtime.js';
 import type { Profile } from '../profile/schema.js';
-import { shellStatus, type RemoteHost, type RemoteInfo } from '../remote/host.js';
+import { shellStatus, type RemoteHost } from '../remote/host.js';
 
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
@@ -15,25 +15,6 @@ const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGH
 export function remoteWorkdir(profile: Profile, home: string): string {
   const remote = profile.mounts?.[0]?.remote;
   return remote === undefined ? home : onRemote(remote, home);
-}
-
-/** What `ssh host cmd` would start from: the remote user's own identity and PATH. */
-function remoteLoginEnv(info: RemoteInfo): Record<string, string> {
-  return { HOME: info.home, USER: info.user, LOGNAME: info.user, SHELL: info.shell, PATH: info.path };
-}
-
-/**
- * The environment of a remote command, for every face (exec, up's broker): the remote login's
- * identity and PATH, then what [env] lets through of `env` (with `baseline`: also what the
- * program changed), then [env] set.
- */
-export function remoteEnv(
-  info: RemoteInfo,
-  policy: EnvPolicy,
-): (env: NodeJS.ProcessEnv, baseline?: NodeJS.ProcessEnv) => Record<string, string> {
-  const login = remoteLoginEnv(info);
-  const filter = envFilter(policy);
-  return (env, baseline) => ({ ...login, ...filter(env, baseline) });
 }
 
 export interface ExecStdio {

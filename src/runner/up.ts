@@ -5,6 +5,7 @@
  * with the program, and everything is undone then too.
  */
 import { commandPolicy, toRemote, withCanonical } from '../broker/policy.js';
+import { remoteEnv } from '../broker/env-filter.js';
 import { startBroker } from '../broker/server.js';
 import { openRecording } from '../recording/session.js';
 import { mountAll, type MountSpec } from '../mount/mount.js';
@@ -20,7 +21,6 @@ import { MproxyError } from '../util/errors.js';
 import { findExecutable } from '../util/paths.js';
 import { connect } from './connect.js';
 import { runProgram } from './program.js';
-import { remoteEnv } from './exec.js';
 import { interruption, runSteps, Teardown, type Step } from './startup.js';
 
 export type Interception = 'trace' | 'path';
