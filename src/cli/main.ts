@@ -4,7 +4,6 @@
  * failure becomes a message and an exit status. No stack trace reaches the user unless --debug.
  * The first line gives node the agent's NODE_FLAGS (remote/agent/bundle.ts says why).
  */
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { MproxyError, isMproxyError, messageOf } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
@@ -15,11 +14,7 @@ import { EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { commandHelp, mainHelp } from './help.js';
 import { formatError } from './output.js';
 import { COMMANDS } from './registry.js';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return pkg.version ?? '0.0.0';
-}
+import { version } from './version.js';
 
 export async function main(argv: readonly string[], baseIo: CommandIO): Promise<number> {
   let io = baseIo;

@@ -6,6 +6,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { execCommand } from './commands/exec.js';
 import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
+import { mcpCommand } from './commands/mcp.js';
 import { mountCommand } from './commands/mount.js';
 import { schemaCommand } from './commands/schema.js';
 import { upCommand } from './commands/up.js';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   schemaCommand,
   mountCommand,
   logCommand,
+  mcpCommand,
   doctorCommand,
   initCommand,
   completionCommand,

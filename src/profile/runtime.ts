@@ -29,6 +29,9 @@ export interface Settings {
   readonly opTimeoutMs: number;
   readonly recordingMaxBytes: number;
   readonly mounts: readonly MountSetting[];
+  /** [mcp]: each stream of a shell command, and a search's results, cut past this. */
+  readonly mcpMaxOutputBytes: number;
+  readonly mcpShellTimeoutMs: number;
 }
 
 /** A value the schema and the semantic checks have already accepted; failing here is a bug. */
@@ -47,6 +50,8 @@ export function settingsOf(profile: Profile): Settings {
     opTimeoutMs: ms(t.op_timeout, 'target.op_timeout'),
     recordingMaxBytes: checked(parseSize(profile.recording.max_size), 'recording.max_size', profile.recording.max_size),
     mounts: (profile.mounts ?? []).map((m, i) => mountSetting(m, `mounts[${i}]`)),
+    mcpMaxOutputBytes: checked(parseSize(profile.mcp.max_output), 'mcp.max_output', profile.mcp.max_output),
+    mcpShellTimeoutMs: ms(profile.mcp.shell_timeout, 'mcp.shell_timeout'),
   };
 }
 

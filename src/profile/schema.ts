@@ -6,79 +6,13 @@
  * Shared shapes carry a `title` (duration, size, command-pattern…): the error formatter uses it
  * to word pattern failures in the user's terms instead of quoting a regular expression.
  */
-import { DURATION_PATTERN, SIZE_PATTERN } from '../util/units.js';
+import { SIZE_PATTERN } from '../util/units.js';
 import { DEFAULT_ENV_KEEP, DEFAULT_ENV_REMOVE, SECRET_NAMES } from './env-defaults.js';
+import { commandList, duration, mcp, mount, patternList } from './schema-shapes.js';
 import type { FromSchema, JsonSchema } from './schema-types.js';
 
 /** A recorded-argv flag to redact: `--name` or `-x`, optionally scoped as `command:--name`. */
 export const FLAG_PATTERN = '^([^:\\s/]+:)?--?[^-=\\s][^=\\s]*$';
-
-const duration = (description: string, def: string) =>
-  ({ title: 'duration', type: 'string', pattern: DURATION_PATTERN, description, default: def }) as const;
-
-const patternList = (description: string, def: readonly string[]) =>
-  ({
-    type: 'array',
-    description,
-    default: def,
-    items: { title: 'pattern', type: 'string', minLength: 1 },
-  }) as const;
-
-const commandList = (description: string) =>
-  ({
-    type: 'array',
-    description,
-    default: [],
-    items: { title: 'command-pattern', type: 'string', minLength: 1 },
-  }) as const;
-
-const mount = {
-  type: 'object',
-  description: 'A remote directory served at a local path. The first mount is the workspace.',
-  additionalProperties: false,
-  required: ['remote'],
-  properties: {
-    remote: {
-      title: 'path',
-      type: 'string',
-      minLength: 1,
-      description: 'Absolute directory on the remote; "~" is the remote user\'s home, resolved once connected.',
-      examples: ['/home/builder/fw', '~/src/app'],
-    },
-    local: {
-      title: 'path',
-      type: 'string',
-      minLength: 1,
-      description:
-        'Where the program sees it locally. Default: the same path as `remote` ("~" expands to the local home). Must ' +
-        'not be, or contain, the local home directory.',
-    },
-    read_only: {
-      type: 'boolean',
-      default: false,
-      description: 'Refuse writes through this mount (EROFS).',
-    },
-    owner: {
-      enum: ['local', 'remote'],
-      default: 'local',
-      description:
-        'local: files of the remote user appear owned by the local user (so the program may write what the remote user ' +
-        "may). remote: the remote's numeric ids as they are.",
-    },
-    allow_other: {
-      type: 'boolean',
-      default: false,
-      description:
-        'Let other local users, and containers running as them, use this mount (FUSE allow_other). Not root: ' +
-        '/etc/fuse.conf must say user_allow_other.',
-    },
-    cache_ttl: duration(
-      'How long attributes and listings are trusted without a change notice: the coherence bound agentless. With the ' +
-        'agent, remote changes are reported and seen at once.',
-      '1s',
-    ),
-  },
-} as const;
 
 export const profileSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -269,6 +203,7 @@ export const profileSchema = {
         },
       },
     },
+    mcp,
   },
 } as const satisfies JsonSchema;
 

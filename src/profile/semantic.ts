@@ -28,6 +28,7 @@ export function checkSemantics(data: Table, ctx: SemanticContext): Finding[] {
   const sandbox = table(data['sandbox']);
   const env = table(data['env']);
   const recording = table(data['recording']);
+  const mcp = table(data['mcp']);
   return [
     ...checkTarget(target),
     ...checkMounts(data['mounts'], ctx),
@@ -38,6 +39,8 @@ export function checkSemantics(data: Table, ctx: SemanticContext): Finding[] {
     ...checkPositive(target['connect_timeout'], '/target/connect_timeout', parseDuration),
     ...checkPositive(target['keepalive'], '/target/keepalive', parseDuration),
     ...checkPositive(recording['max_size'], '/recording/max_size', parseSize),
+    ...checkPositive(mcp['max_output'], '/mcp/max_output', parseSize),
+    ...checkPositive(mcp['shell_timeout'], '/mcp/shell_timeout', parseDuration),
     ...checkRecordingPath(recording['path']),
     ...checkWorkingDir(sandbox['working_dir'], ctx),
   ];

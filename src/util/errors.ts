@@ -25,6 +25,10 @@ export const ERROR_CODES = [
   'E_SANDBOX',
   'E_INTERRUPTED',
   'E_RECORDING',
+  /** A local listener could not be opened (a port in use, an address not here). */
+  'E_LISTEN',
+  /** An MCP tool call refused (a path outside the mounts, a binary file read as text…): an error result, not a crash. */
+  'E_TOOL',
   'E_INTERNAL',
 ] as const;
 
