@@ -66,14 +66,16 @@ export function text(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
 }
 
-/** Whether bytes look like a binary file: a NUL early on, or not UTF-8 (a character cut at the end is fine). */
-export function isBinary(bytes: Uint8Array): boolean {
-  if (bytes.subarray(0, 8192).includes(0)) return true;
+/**
+ * A file's bytes as text, or undefined when they look like a binary file: a NUL early on, or not
+ * UTF-8 (a character cut at the end, as a capped read leaves it, is fine and dropped).
+ */
+export function textOf(bytes: Uint8Array): string | undefined {
+  if (bytes.subarray(0, 8192).includes(0)) return undefined;
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
-    return false;
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
   } catch {
-    return true;
+    return undefined;
   }
 }
 

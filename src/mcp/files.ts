@@ -4,22 +4,23 @@
  * base64 on request. Writes replace the file atomically (file-io.ts).
  */
 import { MproxyError } from '../util/errors.js';
-import {
-  bool,
-  int,
-  isBinary,
-  type PathResolver,
-  str,
-  text,
-  type Tool,
-  type ToolArgs,
-  type ToolContext,
-  type ToolResult,
-} from './context.js';
+import { bool, int, textOf, type PathResolver, str, type Tool, type ToolArgs, type ToolContext, type ToolResult } from './context.js';
 import { MAX_READ, readWhole, replaceFile } from './file-io.js';
 
 const PATH = { type: 'string', minLength: 1, description: 'Remote path, or local mount path; relative to the workspace.' } as const;
 const ENCODING = { enum: ['text', 'base64'], default: 'text' } as const;
+
+/** Lines `first`.. (`limit` of them, else to the end) of `whole`, found by scanning for newlines, not splitting. */
+export function lineRange(whole: string, first: number, limit?: number): { content: string; total: number; first: number; last: number } {
+  const starts = [0];
+  for (let at = whole.indexOf('\n'); at >= 0 && at + 1 < whole.length; at = whole.indexOf('\n', at + 1)) starts.push(at + 1);
+  const total = whole === '' ? 0 : starts.length;
+  const from = Math.max(1, first);
+  const last = Math.min(total, limit === undefined ? total : from - 1 + limit);
+  if (from > last) return { content: '', total, first: from, last: from - 1 };
+  const end = last < total ? (starts[last] ?? whole.length) : whole.length;
+  return { content: whole.slice(starts[from - 1] ?? 0, end), total, first: from, last };
+}
 
 async function readFile(ctx: ToolContext, args: ToolArgs, paths: PathResolver): Promise<ToolResult> {
   const { path, real } = await paths.resolve(str(args['path']));
@@ -28,23 +29,21 @@ async function readFile(ctx: ToolContext, args: ToolArgs, paths: PathResolver): 
     const structured = { path, encoding: 'base64', content: bytes.toString('base64'), size: bytes.length, truncated: more };
     return { text: structured.content, structured };
   }
-  if (isBinary(bytes))
+  const whole = textOf(bytes);
+  if (whole === undefined)
     throw new MproxyError('E_TOOL', `${path} is a binary file (${bytes.length}${more ? '+' : ''} bytes)`, {
       hint: 'read it with encoding: "base64"',
     });
-  const lines = text(bytes).split(/(?<=\n)/);
-  const first = Math.max(1, int(args['offset']) ?? 1);
-  const count = int(args['limit']) ?? lines.length;
-  const shown = lines.slice(first - 1, first - 1 + count);
+  const { content, total, first, last } = lineRange(whole, int(args['offset']) ?? 1, int(args['limit']));
   const structured = {
     path,
     encoding: 'text',
-    content: shown.join(''),
+    content,
     size: bytes.length,
-    total_lines: lines.length,
+    total_lines: total,
     first_line: first,
-    last_line: first - 1 + shown.length,
-    truncated: more || first - 1 + shown.length < lines.length,
+    last_line: last,
+    truncated: more || last < total,
   };
   const note = more ? `\n[cut: the file is larger than ${MAX_READ / 1024 / 1024} MiB; shown up to there]` : '';
   return { text: structured.content + note, structured };
@@ -71,8 +70,8 @@ async function editFile(ctx: ToolContext, args: ToolArgs, paths: PathResolver): 
   const newText = str(args['new_string']) ?? '';
   const { bytes, more } = await readWhole(ctx.host.fs, real);
   if (more) throw new MproxyError('E_TOOL', `${path} is larger than ${MAX_READ / 1024 / 1024} MiB: edit it with a shell command`);
-  if (isBinary(bytes)) throw new MproxyError('E_TOOL', `${path} is a binary file`);
-  const before = text(bytes);
+  const before = textOf(bytes);
+  if (before === undefined) throw new MproxyError('E_TOOL', `${path} is a binary file`);
   const found = occurrences(before, oldText);
   if (found === 0)
     throw new MproxyError('E_TOOL', `old_string was not found in ${path}`, { hint: 'read the file again: it may have changed' });

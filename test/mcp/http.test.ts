@@ -122,3 +122,17 @@ test('every call is recorded: shell commands as themselves, file tools by name a
   const shown = runMproxy(['log', join(recordings, file), '--show', '1'], { env: testEnv({ HOME: root }) });
   assert.equal(shown.stdout, 'audited\n');
 });
+
+test('[mcp] settings: confine = false reaches outside the mounts; max_output sets the cap', async (t) => {
+  const { root, profile } = workspace(t);
+  const s = await mcpSession(profile, {
+    cwd: root,
+    env: testEnv({ HOME: root }),
+    args: ['--set', 'mcp.confine=false', '--set', 'mcp.max_output=1KiB'],
+  });
+  t.after(() => s.close());
+  assert.equal((await s.call('read_file', { path: '/etc/os-release' })).isError, false, 'outside the mounts, by choice');
+  const big = await s.call('run_shell_command', { command: 'head -c 5000 /dev/zero' });
+  assert.equal(String(big.fields['stdout']).length, 1024);
+  assert.equal(big.fields['stdout_truncated'], true);
+});
