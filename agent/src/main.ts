@@ -11,6 +11,7 @@ import { ExecSession } from './exec.js';
 import { ArgumentError, closeAllHandles, isFileOp, runFileOp } from './fs-ops.js';
 import { listExecutables } from './path-query.js';
 import { Spawner } from './spawner.js';
+import { NetStreams } from './net.js';
 import { findHelper } from './pty.js';
 import { Watches } from './watch.js';
 
@@ -21,6 +22,7 @@ const ptyHelper = findHelper(process.argv[2]);
 /** The same helper starts plain execs faster than Node can (spawner.ts). */
 const spawner = Spawner.start(ptyHelper);
 const watches = new Watches((frame) => channel.send(frame));
+const net = new NetStreams(channel);
 let greeted = false;
 
 function errnoOf(err: unknown): { e: string; m: string } {
@@ -52,12 +54,20 @@ const HANDLERS: { [K in Frame['t']]?: Handler<K> } = {
     }
     sessions.set(f.id, new ExecSession(f, channel, () => sessions.delete(f.id), ptyHelper, spawner));
   },
-  // Data {t:2, id, s, d}: bytes for the process's stdin (s=0) or extra fd s.
-  [T.Data]: (f) => sessions.get(f.id)?.data(f.s, f.d),
-  // Eof {t:3, id, s}: no more input on stream s.
-  [T.Eof]: (f) => sessions.get(f.id)?.eof(f.s),
+  // Data {t:2, id, s, d}: bytes for the process's stdin (s=0) or extra fd s; for connection id, its socket.
+  [T.Data]: (f) => (net.has(f.id) ? net.data(f.id, f.d) : sessions.get(f.id)?.data(f.s, f.d)),
+  // Eof {t:3, id, s}: no more input on stream s (a connection: its write side ends).
+  [T.Eof]: (f) => (net.has(f.id) ? net.eof(f.id) : sessions.get(f.id)?.eof(f.s)),
   // Ack {t:16, id, s, n}: the client consumed n bytes of output stream s.
-  [T.Ack]: (f) => sessions.get(f.id)?.ack(f.s, f.n),
+  [T.Ack]: (f) => (net.has(f.id) ? net.ack(f.id, f.n) : sessions.get(f.id)?.ack(f.s, f.n)),
+  // Error {t:6, id, code, msg}: the client's end of connection id failed: reset it.
+  [T.Error]: (f) => net.reset(f.id),
+  // Connect {t:18, id, to}: open a connection; answered by Opened {id} or Error {id}.
+  [T.Connect]: (f) => net.connect(f.id, f.to),
+  // Listen {t:20, id, at}: listen; answered by Listening {id, port} or Error {id}, then Accepted {id', listener: id}.
+  [T.Listen]: (f) => net.listen(f.id, f.at),
+  // Unlisten {t:23, id}: close listener id (no answer).
+  [T.Unlisten]: (f) => net.unlisten(f.id),
   // Signal {t:4, id, sig}: deliver sig (a name: SIGINT…) to the process group.
   [T.Signal]: (f) => sessions.get(f.id)?.signal(f.sig),
   // Resize {t:13, id, cols, rows}: new window size of the process's pty (SIGWINCH to it).
@@ -99,6 +109,7 @@ function onFrame(frame: Frame): void {
 
 function shutdown(code: number): void {
   watches.closeAll();
+  net.closeAll();
   for (const s of sessions.values()) s.signal('SIGKILL');
   void closeAllHandles().finally(() => process.exit(code));
 }
@@ -106,7 +117,7 @@ function shutdown(code: number): void {
 channel.send({
   t: T.Hello,
   v: PROTOCOL_VERSION,
-  caps: ['exec', 'fs', 'path', 'signals', 'watch', ...(ptyHelper !== undefined ? (['pty'] as const) : [])],
+  caps: ['exec', 'fs', 'path', 'signals', 'watch', 'net', ...(ptyHelper !== undefined ? (['pty'] as const) : [])],
   info: {
     node: process.versions.node,
     platform: process.platform,

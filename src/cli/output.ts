@@ -24,8 +24,11 @@ export function formatDiagnostic(d: Diagnostic): string {
   return lines.join('\n');
 }
 
+/** `mproxy: error: message`, or located like a profile diagnostic when the error names a profile key. */
 export function formatError(err: MproxyError): string {
-  return [`mproxy: error: ${err.message}`, ...err.hints.flatMap(indentHint)].join('\n');
+  const first =
+    err.location !== undefined ? `${err.location.at}: error: ${err.location.path}: ${err.message}` : `mproxy: error: ${err.message}`;
+  return [first, ...err.hints.flatMap(indentHint)].join('\n');
 }
 
 function indentHint(hint: string): string[] {

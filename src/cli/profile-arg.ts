@@ -6,8 +6,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { resolveProfileArg } from '../profile/discover.js';
+import { locate as locateFinding } from '../profile/diagnostics.js';
 import type { LoadResult } from '../profile/load.js';
-import { isMproxyError } from '../util/errors.js';
+import { isMproxyError, MproxyError } from '../util/errors.js';
 import { parseSetFlags } from './args.js';
 import type { CommandIO } from './command.js';
 import { formatDiagnostic } from './output.js';
@@ -38,4 +39,20 @@ export async function loadProfileArg(arg: string | undefined, io: CommandIO, set
   });
   for (const d of loaded.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
   return loaded;
+}
+
+/**
+ * Runs a command's work on a loaded profile; an error that names a profile key (a port in use
+ * for forwards[0].local) is given the file and line of that key, as profile errors are.
+ */
+export async function locatingErrors<T>(loaded: LoadResult, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof MproxyError && err.pointer !== undefined && err.location === undefined) {
+      const d = locateFinding({ pointer: err.pointer, message: err.message }, loaded.origins, loaded.file);
+      err.location = { at: `${d.file}:${d.line}:${d.column}`, path: d.path };
+    }
+    throw err;
+  }
 }

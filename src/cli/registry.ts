@@ -4,6 +4,7 @@ import { completionCommand } from './commands/completion.js';
 import { configCommand } from './commands/config.js';
 import { doctorCommand } from './commands/doctor.js';
 import { execCommand } from './commands/exec.js';
+import { forwardCommand } from './commands/forward.js';
 import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
 import { mcpCommand } from './commands/mcp.js';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   configCommand,
   schemaCommand,
   mountCommand,
+  forwardCommand,
   logCommand,
   mcpCommand,
   doctorCommand,

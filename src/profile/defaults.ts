@@ -17,9 +17,9 @@ function defaultsOf(schema: JsonSchema): unknown {
   return own === undefined && Object.keys(table).length === 0 ? undefined : table;
 }
 
-/** What a [[mounts]] entry holds where it says nothing (array items are not in the layer above). */
-export function mountDefaults(): Record<string, unknown> {
-  const items = profileSchema.properties?.['mounts']?.items;
+/** What an entry of an array of tables ([[mounts]], [[forwards]]) holds where it says nothing: the layer above cannot know the entries. */
+export function itemDefaults(key: 'mounts' | 'forwards'): Record<string, unknown> {
+  const items = profileSchema.properties?.[key]?.items;
   const table = items === undefined ? undefined : defaultsOf(items);
   return (table ?? {}) as Record<string, unknown>;
 }

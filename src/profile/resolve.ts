@@ -7,7 +7,7 @@
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { expandHome, normalizeAbsolute } from '../util/paths.js';
 import type { Origin } from './diagnostics.js';
-import { mountDefaults } from './defaults.js';
+import { itemDefaults } from './defaults.js';
 import { isPlainTable } from './interpolate.js';
 import { profileSchema, type Profile } from './schema.js';
 import type { JsonSchema } from './schema-types.js';
@@ -19,20 +19,14 @@ export interface ResolveContext {
 
 export function resolveLocalPaths(profile: Profile, origins: Map<string, Origin>, ctx: ResolveContext): Profile {
   const local = (p: string): string => normalizeAbsolute(expandHome(p, ctx.home));
-  const defaults = mountDefaults();
-  const mounts = profile.mounts?.map((m, i) => {
+  const mounts = withDefaults(profile.mounts, 'mounts', origins)?.map((m, i) => {
     if (m.local === undefined) {
       const from = origins.get(`/mounts/${i}/remote`);
       if (from !== undefined) origins.set(`/mounts/${i}/local`, from);
     }
-    const completed: Record<string, unknown> = { ...m, local: local(m.local ?? m.remote) };
-    for (const [key, value] of Object.entries(defaults)) {
-      if (Object.hasOwn(m, key)) continue;
-      completed[key] = value;
-      origins.set(`/mounts/${i}/${key}`, { kind: 'default' });
-    }
-    return completed as typeof m;
+    return { ...m, local: local(m.local ?? m.remote) };
   });
+  const forwards = withDefaults(profile.forwards, 'forwards', origins);
   const identity = profile.target.identity_file;
   const workingDir = profile.sandbox.working_dir;
   const resolved: Profile = {
@@ -42,10 +36,29 @@ export function resolveLocalPaths(profile: Profile, origins: Map<string, Origin>
       ...(identity !== undefined ? { identity_file: anchored(expandHome(identity, ctx.home), ctx.profileDir) } : {}),
     },
     ...(mounts !== undefined ? { mounts } : {}),
+    ...(forwards !== undefined ? { forwards } : {}),
     sandbox: { ...profile.sandbox, ...(workingDir !== undefined ? { working_dir: local(workingDir) } : {}) },
     recording: { ...profile.recording, path: anchored(expandHome(profile.recording.path, ctx.home), projectRoot(ctx.profileDir)) },
   };
   return inSchemaOrder(resolved, profileSchema) as Profile;
+}
+
+/** Each entry with the schema's defaults for what it does not say, each default's origin recorded. */
+function withDefaults<T extends object>(
+  entries: readonly T[] | undefined,
+  key: 'mounts' | 'forwards',
+  origins: Map<string, Origin>,
+): T[] | undefined {
+  const defaults = itemDefaults(key);
+  return entries?.map((e, i) => {
+    const completed = { ...e } as Record<string, unknown>;
+    for (const [k, value] of Object.entries(defaults)) {
+      if (Object.hasOwn(e, k)) continue;
+      completed[k] = value;
+      origins.set(`/${key}/${i}/${k}`, { kind: 'default' });
+    }
+    return completed as T;
+  });
 }
 
 /** The directory holding `.mproxy/` when the profile lives there, else the profile's directory. */

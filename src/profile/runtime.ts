@@ -5,10 +5,11 @@
  * a duration or applies a default again. Remote paths keep their `~` until the remote's home is
  * known (`onRemote`).
  */
+import { type Endpoint, parseEndpoint } from '../util/endpoint.js';
 import { MproxyError } from '../util/errors.js';
 import { expandHome } from '../util/paths.js';
 import { parseDuration, parseSize } from '../util/units.js';
-import { mountDefaults } from './defaults.js';
+import { itemDefaults } from './defaults.js';
 import type { Profile } from './schema.js';
 
 export interface MountSetting {
@@ -22,6 +23,16 @@ export interface MountSetting {
   readonly allowOther: boolean;
 }
 
+export interface ForwardSetting {
+  /** Its place in [[forwards]], for messages that point at it (/forwards/N). */
+  readonly index: number;
+  readonly direction: 'to-remote' | 'to-local';
+  /** This machine's end; absent with a service. */
+  readonly local?: Endpoint;
+  readonly remote: Endpoint;
+  readonly service?: 'http-proxy';
+}
+
 export interface Settings {
   readonly connectTimeoutMs: number;
   readonly keepaliveMs: number;
@@ -32,6 +43,7 @@ export interface Settings {
   /** [mcp]: each stream of a shell command, and a search's results, cut past this. */
   readonly mcpMaxOutputBytes: number;
   readonly mcpShellTimeoutMs: number;
+  readonly forwards: readonly ForwardSetting[];
 }
 
 /** A value the schema and the semantic checks have already accepted; failing here is a bug. */
@@ -52,6 +64,20 @@ export function settingsOf(profile: Profile): Settings {
     mounts: (profile.mounts ?? []).map((m, i) => mountSetting(m, `mounts[${i}]`)),
     mcpMaxOutputBytes: checked(parseSize(profile.mcp.max_output), 'mcp.max_output', profile.mcp.max_output),
     mcpShellTimeoutMs: ms(profile.mcp.shell_timeout, 'mcp.shell_timeout'),
+    forwards: (profile.forwards ?? []).map((f, index) => {
+      const end = (v: number | string, key: string): Endpoint => {
+        const parsed = parseEndpoint(v);
+        if (!parsed.ok) throw new MproxyError('E_INTERNAL', `${key} = ${JSON.stringify(v)} reached the runtime unchecked`);
+        return parsed.value;
+      };
+      return {
+        index,
+        direction: f.direction,
+        remote: end(f.remote, `forwards[${index}].remote`),
+        ...(f.local !== undefined ? { local: end(f.local, `forwards[${index}].local`) } : {}),
+        ...(f.service !== undefined ? { service: f.service } : {}),
+      };
+    }),
   };
 }
 
@@ -71,7 +97,7 @@ function mountSetting(m: MountEntry, key: string): MountSetting {
 /** Without [[mounts]]: the current directory at the same path on both sides, with a mount's defaults. */
 export function cwdMount(cwd: string): MountSetting {
   // The defaults are read off the schema, so they have the entry's types.
-  const defaults = mountDefaults() as Omit<MountEntry, 'remote' | 'local'>;
+  const defaults = itemDefaults('mounts') as Omit<MountEntry, 'remote' | 'local'>;
   return mountSetting({ ...defaults, remote: cwd, local: cwd }, 'the current directory');
 }
 

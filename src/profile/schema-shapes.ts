@@ -1,6 +1,6 @@
 /**
  * Pieces of the profile's JSON Schema (schema.ts): the shared shapes (duration, size, lists of
- * patterns), a [[mounts]] entry, and the [mcp] table of `mproxy mcp`.
+ * patterns), a [[mounts]] entry, a [[forwards]] entry, and the [mcp] table of `mproxy mcp`.
  */
 import { DURATION_PATTERN, SIZE_PATTERN } from '../util/units.js';
 
@@ -94,5 +94,45 @@ export const mcp = {
       description: "A shell command's stdout and stderr, each, and a search's results are cut past this; the result says so.",
     },
     shell_timeout: duration('How long run_shell_command lets a command run when the call names no timeout; then it is killed.', '2m'),
+  },
+} as const;
+
+/** A forward's end: a port (on 127.0.0.1 here, the loopback there), "host:port", or a Unix socket path. */
+const endpoint = (description: string) =>
+  ({
+    title: 'endpoint',
+    type: ['integer', 'string'],
+    minimum: 1,
+    maximum: 65_535,
+    minLength: 1,
+    description,
+    examples: [8080, 'localhost:5432', '/run/postgresql/.s.PGSQL.5432'],
+  }) as const;
+
+export const forward = {
+  type: 'object',
+  description: 'A port or Unix socket forwarded between this machine and the remote, for `up` and `mproxy forward`.',
+  additionalProperties: false,
+  required: ['remote'],
+  properties: {
+    local: endpoint(
+      'This machine\'s end. to-remote: where it listens (a port on 127.0.0.1, "host:port", or a socket path). to-local: ' +
+        'the local service remote connections reach. Not with `service`.',
+    ),
+    remote: endpoint(
+      'The remote\'s end. to-remote: the service there (a port on its loopback, "host:port" as the remote resolves it, ' +
+        'or a socket path). to-local: where the remote listens (its loopback, or a socket path).',
+    ),
+    direction: {
+      enum: ['to-remote', 'to-local'],
+      default: 'to-remote',
+      description: 'to-remote: a local listener reaches a remote service. to-local: a remote listener reaches a local service.',
+    },
+    service: {
+      enum: ['http-proxy'],
+      description:
+        'to-local only, instead of `local`: a built-in HTTP and HTTPS (CONNECT) proxy on this machine, so an offline ' +
+        'remote can fetch through it; remote commands get HTTP_PROXY and HTTPS_PROXY pointing at the remote end.',
+    },
   },
 } as const;

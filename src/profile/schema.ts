@@ -8,7 +8,7 @@
  */
 import { SIZE_PATTERN } from '../util/units.js';
 import { DEFAULT_ENV_KEEP, DEFAULT_ENV_REMOVE, SECRET_NAMES } from './env-defaults.js';
-import { commandList, duration, mcp, mount, patternList } from './schema-shapes.js';
+import { commandList, duration, forward, mcp, mount, patternList } from './schema-shapes.js';
 import type { FromSchema, JsonSchema } from './schema-types.js';
 
 /** A recorded-argv flag to redact: `--name` or `-x`, optionally scoped as `command:--name`. */
@@ -93,6 +93,11 @@ export const profileSchema = {
       type: 'array',
       description: 'Remote directories mounted locally; the first is the workspace. None: the current directory.',
       items: mount,
+    },
+    forwards: {
+      type: 'array',
+      description: 'Ports and Unix sockets forwarded while `mproxy up` runs, or alone with `mproxy forward`.',
+      items: forward,
     },
     sandbox: {
       type: 'object',
@@ -200,6 +205,20 @@ export const profileSchema = {
           items: { type: 'string', minLength: 1 },
           default: ['bash'],
           description: 'Program and arguments; it runs locally, its children remote.',
+        },
+        auto_forward: {
+          type: 'boolean',
+          default: true,
+          description:
+            'When a remote command of the session starts listening on a TCP port, forward the same port here (the next ' +
+            'free one if taken) and say so once on stderr.',
+        },
+        forward_agent: {
+          type: 'boolean',
+          default: false,
+          description:
+            "Remote commands get an SSH_AUTH_SOCK that reaches this machine's ssh-agent (a remote git push signs in with " +
+            'local keys). Anyone who is root there can use your keys while the session runs.',
         },
       },
     },

@@ -7,6 +7,7 @@ import { compileCommandPattern, compileNamePattern } from '../util/patterns.js';
 import { expandHome, isWithin, normalizeAbsolute } from '../util/paths.js';
 import { closest } from '../util/suggest.js';
 import { parseDuration, parseSize } from '../util/units.js';
+import { checkForwards } from './check-forwards.js';
 import type { Finding } from './diagnostics.js';
 import { isPlainTable } from './interpolate.js';
 import { parseSshAuthority, parseTargetUri } from '../util/target-uri.js';
@@ -32,6 +33,7 @@ export function checkSemantics(data: Table, ctx: SemanticContext): Finding[] {
   return [
     ...checkTarget(target),
     ...checkMounts(data['mounts'], ctx),
+    ...checkForwards(data['forwards']),
     ...checkCommandPatterns(sandbox),
     ...['keep', 'remove'].flatMap((k) => checkNamePatterns(env[k], `/env/${k}`)),
     ...checkNamePatterns(recording['redact'], '/recording/redact'),

@@ -58,6 +58,13 @@ const shape =
   (v) =>
     record(any)(v) && Object.entries(fields).every(([k, c]) => c((v as Record<string, unknown>)[k]));
 
+/** A TCP port on a host, or a Unix socket path: exactly one of the two. */
+const netAddress: Check = (v) =>
+  record(any)(v) &&
+  (Object.keys(v as object).length === 2
+    ? str((v as Record<string, unknown>)['host']) && u32((v as Record<string, unknown>)['port'])
+    : Object.keys(v as object).length === 1 && str((v as Record<string, unknown>)['path']));
+
 /** Required fields per frame type; `?`-suffixed names are optional. */
 const SHAPES: Readonly<Record<number, Readonly<Record<string, Check>>>> = {
   [T.Hello]: {
@@ -89,6 +96,12 @@ const SHAPES: Readonly<Record<number, Readonly<Record<string, Check>>>> = {
   [T.Watch]: { id: u32, path: bytes },
   [T.Invalidate]: { id: u32, name: nullable(bytes), 'k?': oneOf('change', 'rename') },
   [T.Unwatch]: { id: u32 },
+  [T.Connect]: { id: u32, to: netAddress },
+  [T.Opened]: { id: u32 },
+  [T.Listen]: { id: u32, at: netAddress },
+  [T.Listening]: { id: u32, port: u32 },
+  [T.Accepted]: { id: u32, listener: u32 },
+  [T.Unlisten]: { id: u32 },
 };
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(T).map(([name, t]) => [t, name]));

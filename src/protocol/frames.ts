@@ -10,6 +10,8 @@
  * that stalls has a whole window outstanding, which its consumer reading always acknowledges.
  * One slow reader therefore never stalls the others sharing the connection.
  */
+import { NET_T, type NetFrame } from './net-frames.js';
+
 export const PROTOCOL_VERSION = 1;
 /** Written by the agent before its first frame: everything before it (a login banner, .bashrc chatter) is skipped. */
 export const SYNC_MARKER = Buffer.from('\0\0mproxy-agent-sync\0', 'latin1');
@@ -37,12 +39,13 @@ export const T = {
   Invalidate: 15,
   Ack: 16,
   Unwatch: 17,
+  ...NET_T,
 } as const;
 
 export type FrameTypeName = keyof typeof T;
 
 /** Capabilities an agent may announce in Hello. */
-export type Capability = 'exec' | 'fs' | 'path' | 'pty' | 'signals' | 'watch';
+export type Capability = 'exec' | 'fs' | 'path' | 'pty' | 'signals' | 'watch' | 'net';
 
 export interface HelloFrame {
   readonly t: typeof T.Hello;
@@ -225,6 +228,7 @@ export type Frame =
   | PathQueryFrame
   | PathInfoFrame
   | FileOpFrame
-  | FileRespFrame;
+  | FileRespFrame
+  | NetFrame;
 
 export type FrameOf<K extends Frame['t']> = Extract<Frame, { t: K }>;

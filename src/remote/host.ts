@@ -3,10 +3,11 @@
  * docker, local) and tier (agent, agentless). One conformance suite runs against every
  * implementation (test/conformance/).
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import type { FileOpArgs, FileOpName, FileOpResult } from '../protocol/file-ops.js';
 import type { ChangeKind, PathEntry, PtyRequest } from '../protocol/frames.js';
-import type { ExitStatus } from '../transport/transport.js';
+import type { NetAddress } from '../protocol/net-frames.js';
+import type { ExitStatus, NetListener } from '../transport/transport.js';
 
 export interface ExecRequest {
   readonly argv: readonly string[];
@@ -55,7 +56,7 @@ export interface RemoteInfo {
   readonly limitations: readonly Limitation[];
 }
 
-export type LimitedFeature = 'extra-fds' | 'inodes' | 'sparse-files' | 'non-utf8-paths' | 'pty' | 'watch';
+export type LimitedFeature = 'extra-fds' | 'inodes' | 'sparse-files' | 'non-utf8-paths' | 'pty' | 'watch' | 'forwards';
 
 /**
  * Told the name of an entry that changed in a watched directory (null: anything may have), and
@@ -72,6 +73,9 @@ export interface Limitation {
   readonly why: string;
 }
 
+/** A listener on the remote, made by RemoteHost.listen: the port bound (port 0 asked for any; 0 for a socket). */
+export type RemoteListener = NetListener;
+
 export interface RemoteHost {
   readonly fs: RemoteFs;
   /** True once the connection is gone for good (a new one is needed). */
@@ -85,6 +89,10 @@ export interface RemoteHost {
    * (`watch` among the capabilities). When the connection goes, every listener hears null once.
    */
   watch?(dir: Uint8Array, onChange: WatchListener): Promise<RemoteWatch>;
+  /** A connection to `to` as the remote sees it (its loopback, its sockets), where the tier can. */
+  connect?(to: NetAddress): Promise<Duplex>;
+  /** A listener on the remote at `at`; each connection it accepts goes to `onConnection`. */
+  listen?(at: NetAddress, onConnection: (connection: Duplex) => void): Promise<RemoteListener>;
   info(): RemoteInfo;
   close(): Promise<void>;
 }

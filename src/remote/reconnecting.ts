@@ -3,10 +3,11 @@
  * connection's error (never a hang), and the next operation reconnects, with backoff, before it
  * runs. Gives up after a deadline with the last reason.
  */
-import { PassThrough } from 'node:stream';
+import { type Duplex, PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FileOpArgs, FileOpName, FileOpResult } from '../protocol/file-ops.js';
 import type { PathEntry } from '../protocol/frames.js';
+import type { NetAddress } from '../protocol/net-frames.js';
 import { isMproxyError, MproxyError, messageOf } from '../util/errors.js';
 import {
   RemoteFsError,
@@ -14,6 +15,7 @@ import {
   type ExitStatus,
   type RemoteHost,
   type RemoteInfo,
+  type RemoteListener,
   type RemoteProcess,
   type RemoteWatch,
   type WatchListener,
@@ -49,7 +51,7 @@ export class ReconnectingHost implements RemoteHost {
 
   constructor(
     private current: RemoteHost,
-    private readonly connect: () => Promise<RemoteHost>,
+    private readonly open: () => Promise<RemoteHost>,
     private readonly options: ReconnectOptions,
   ) {}
 
@@ -77,7 +79,7 @@ export class ReconnectingHost implements RemoteHost {
     for (let attempt = 1; ; attempt++) {
       this.options.verbose?.(`reconnecting to ${this.options.description} (attempt ${attempt})`);
       try {
-        this.current = await this.connect();
+        this.current = await this.open();
         this.reconnects++;
         return this.current;
       } catch (err) {
@@ -117,6 +119,27 @@ export class ReconnectingHost implements RemoteHost {
     if (host.watch === undefined)
       throw new RemoteFsError('ENOSYS', `${this.options.description} cannot watch directories (${host.info().tier} tier)`, 'watch');
     return host.watch(dir, onChange);
+  }
+
+  /** A forwarded connection opens on the live link; one open when the link drops fails with it. */
+  async connect(to: NetAddress): Promise<Duplex> {
+    const host = await this.host();
+    if (host.connect === undefined) throw this.cannotForward(host);
+    return host.connect(to);
+  }
+
+  /** A remote listener lives on the link it was made on (the forward that made it makes it again). */
+  async listen(at: NetAddress, onConnection: (c: Duplex) => void): Promise<RemoteListener> {
+    const host = await this.host();
+    if (host.listen === undefined) throw this.cannotForward(host);
+    return host.listen(at, onConnection);
+  }
+
+  private cannotForward(host: RemoteHost): MproxyError {
+    const why = host.info().limitations.find((l) => l.feature === 'forwards')?.why ?? 'this tier cannot open sockets there';
+    return new MproxyError('E_NOT_IMPLEMENTED', `cannot forward on ${this.options.description}: ${why}`, {
+      hint: 'install Node.js >= 18 on the remote (for a container: an image with it) so the agent runs',
+    });
   }
 
   info(): RemoteInfo {

@@ -22,11 +22,16 @@ export interface TierOptions {
   readonly verbose?: (message: string) => void;
 }
 
-function agentOptions(options: TierOptions): AgentStartOptions {
+function agentOptions(options: TierOptions, transport?: Transport): AgentStartOptions {
   const say = options.verbose;
+  const { connectTo, listenOn } = transport ?? {};
   return {
     opTimeoutMs: options.opTimeoutMs,
     startTimeoutMs: options.opTimeoutMs,
+    // The transport's own forwarding (sshd) where it has it: faster than through the agent.
+    ...(connectTo !== undefined && listenOn !== undefined
+      ? { net: { connectTo: connectTo.bind(transport), listenOn: listenOn.bind(transport) } }
+      : {}),
     ...(say !== undefined
       ? {
           onLog: (level: string, msg: string) => say(`agent ${level}: ${msg}`),
@@ -54,7 +59,7 @@ async function chooseTier(transport: Transport, options: TierOptions): Promise<R
     return AgentlessHost.start(transport, options.opTimeoutMs);
   };
   if (options.agent === 'none') return agentless('agent = "none"');
-  const start = agentOptions(options);
+  const start = agentOptions(options, transport);
   const quick = await tryQuickStart(() => startAgent(transport, quickStartScript(), start), where, options.opTimeoutMs, say);
   if (quick !== undefined) return quick;
   const probe = await probeRemote(transport);

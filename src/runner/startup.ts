@@ -87,7 +87,12 @@ export async function runSteps<C>(
         } catch (err) {
           if (isMproxyError(err) && err.code === 'E_INTERRUPTED') throw err;
           const code = isMproxyError(err) ? err.code : 'E_INTERNAL';
-          throw new MproxyError(code, `${step.title} failed: ${messageOf(err)}`, { hint: isMproxyError(err) ? err.hints : [], cause: err });
+          const pointer = isMproxyError(err) ? err.pointer : undefined;
+          throw new MproxyError(code, `${step.title} failed: ${messageOf(err)}`, {
+            hint: isMproxyError(err) ? err.hints : [],
+            cause: err,
+            ...(pointer !== undefined ? { pointer } : {}),
+          });
         }
       },
     })),

@@ -21,6 +21,7 @@ import { MproxyError } from '../util/errors.js';
 import { findExecutable } from '../util/paths.js';
 import { connect } from './connect.js';
 import { runProgram } from './program.js';
+import { startSessionForwards } from './session-forwards.js';
 import { interruption, runSteps, Teardown, type Step } from './startup.js';
 
 export type Interception = 'trace' | 'path';
@@ -51,6 +52,8 @@ interface Session {
   specs?: MountSpec[];
   bwrap?: string[];
   programEnv?: Record<string, string>;
+  /** Variables the forwards give remote commands (HTTP_PROXY, SSH_AUTH_SOCK). */
+  forwardEnv?: Readonly<Record<string, string>>;
 }
 
 /** Variables a shell changes by itself: a change to them is not a reason to send them. */
@@ -151,6 +154,25 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
       },
     },
     {
+      title: 'Forward ports',
+      run: async (_, title) => {
+        const pending = startSessionForwards(host(), o.profile, o.env, {
+          // A line of its own even on a raw terminal.
+          announce: (line) => process.stderr.write(`mproxy: ${line}\r\n`),
+          ...(o.verbose !== undefined ? { verbose: o.verbose } : {}),
+        });
+        teardown.add(() =>
+          pending.then(
+            (f) => f.close(),
+            () => undefined,
+          ),
+        );
+        const forwards = await pending;
+        s.forwardEnv = forwards.env;
+        title(forwards.summary);
+      },
+    },
+    {
       title: 'Build the sandbox',
       run: async () => {
         const specs = s.specs ?? [];
@@ -177,7 +199,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
           remoteEnv: (cmdEnv) => {
             const baseline: Record<string, string | undefined> = { ...env };
             for (const k of NOT_SENT_FOR_CHANGING) baseline[k] = cmdEnv[k];
-            return envOf(cmdEnv, baseline);
+            return { ...envOf(cmdEnv, baseline), ...s.forwardEnv };
           },
           ...(recording !== undefined ? { observer: recording } : {}),
           ...(o.verbose !== undefined ? { verbose: o.verbose } : {}),

@@ -4,9 +4,10 @@
  * agentless) are built over this interface alone; src/remote imports nothing else of
  * src/transport.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
 import type { PtyRequest } from '../protocol/frames.js';
+import type { NetAddress } from '../protocol/net-frames.js';
 
 /** An SFTP session (ssh2's), for the transports that have one. */
 export type Sftp = SFTPWrapper;
@@ -46,6 +47,12 @@ export interface ExecOptions {
   readonly urgent?: boolean;
 }
 
+/** A listener on the other machine: the port it bound (0 for a Unix socket), and its end. */
+export interface NetListener {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
 export interface Transport {
   /** Words for messages: "builder@build01:22", "container dev", "this machine". */
   readonly description: string;
@@ -65,6 +72,10 @@ export interface Transport {
   runScript(script: string, input?: Uint8Array, options?: { readonly urgent?: boolean }): Promise<ScriptResult>;
   /** An SFTP session, where the transport has one. */
   sftp?(): Promise<Sftp>;
+  /** A connection to `to` as the other machine sees it, where the transport forwards itself (SSH). */
+  connectTo?(to: NetAddress): Promise<Duplex>;
+  /** A listener on the other machine, where the transport forwards itself (SSH). */
+  listenOn?(at: NetAddress, onConnection: (connection: Duplex) => void): Promise<NetListener>;
   /** Ends the transport and everything opened through it. */
   close(): Promise<void>;
 }

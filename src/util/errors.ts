@@ -37,16 +37,22 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface MproxyErrorOptions {
   readonly hint?: string | readonly string[];
   readonly cause?: unknown;
+  /** The profile key the failure is about, as a JSON pointer (/forwards/0/local): the CLI says its file and line. */
+  readonly pointer?: string;
 }
 
 export class MproxyError extends Error {
   override readonly name = 'MproxyError';
   readonly code: ErrorCode;
   readonly hints: readonly string[];
+  readonly pointer: string | undefined;
+  /** `FILE:LINE:COL` and the key path of `pointer`, once the command that loaded the profile has looked it up. */
+  location: { readonly at: string; readonly path: string } | undefined;
 
   constructor(code: ErrorCode, message: string, options: MproxyErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.pointer = options.pointer;
     const hint = options.hint;
     this.hints = hint === undefined ? [] : typeof hint === 'string' ? [hint] : [...hint];
   }

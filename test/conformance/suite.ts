@@ -5,6 +5,7 @@ import type { LimitedFeature, RemoteHost } from '../../src/remote/host.js';
 import { execCases } from './exec-cases.js';
 import { fsCases } from './fs-cases.js';
 import { mountCases } from './mount-cases.js';
+import { netCases } from './net-cases.js';
 import { sh } from './run.js';
 
 export function conformance(name: string, connect: () => Promise<RemoteHost>): void {
@@ -42,6 +43,7 @@ export function conformance(name: string, connect: () => Promise<RemoteHost>): v
     describe('processes', () => execCases(backend));
     describe('files', () => fsCases(backend));
     describe('mounted', () => mountCases(backend));
+    describe('forwarded', () => netCases(backend));
   });
 }
 

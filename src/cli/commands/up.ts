@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { Interception } from '../../runner/up.js';
 import { MproxyError } from '../../util/errors.js';
 import type { Command } from '../command.js';
-import { loadProfileArg } from '../profile-arg.js';
+import { loadProfileArg, locatingErrors } from '../profile-arg.js';
 
 export const upCommand: Command = {
   name: 'up',
@@ -44,17 +44,19 @@ export const upCommand: Command = {
     const program = args.rest.length > 0 ? args.rest : profile.run.program;
     // The session's parts are loaded only now: --help and other commands start fast.
     const { runUp } = await import('../../runner/up.js');
-    return runUp({
-      profile,
-      profileName: basename(loaded.file, '.toml'),
-      profileFile: loaded.file,
-      program,
-      home: io.home,
-      cwd: io.cwd,
-      env: io.env,
-      warn: (message) => io.stderr(`mproxy: warning: ${message}\n`),
-      ...(io.verbose !== undefined ? { verbose: io.verbose } : {}),
-      ...(intercept !== undefined ? { interception: intercept as Interception } : {}),
-    });
+    return locatingErrors(loaded, () =>
+      runUp({
+        profile,
+        profileName: basename(loaded.file, '.toml'),
+        profileFile: loaded.file,
+        program,
+        home: io.home,
+        cwd: io.cwd,
+        env: io.env,
+        warn: (message) => io.stderr(`mproxy: warning: ${message}\n`),
+        ...(io.verbose !== undefined ? { verbose: io.verbose } : {}),
+        ...(intercept !== undefined ? { interception: intercept as Interception } : {}),
+      }),
+    );
   },
 };

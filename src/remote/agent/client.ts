@@ -3,63 +3,64 @@
  * PATH queries by id. Every request has a deadline; a lost connection fails everything in
  * flight at once with a clear error instead of leaving callers waiting.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { MproxyError } from '../../util/errors.js';
 import { traceFrame } from '../../protocol/describe.js';
 import { FrameDecoder, ProtocolError, writeFrame } from '../../protocol/codec.js';
 import { Pieces } from '../../protocol/payloads.js';
-import { unpackDirEntries, type FileOpArgs, type FileOpName, type FileOpResult } from '../../protocol/file-ops.js';
-import { PROTOCOL_VERSION, T, type AgentInfo, type Frame, type FrameOf, type HelloFrame, type PathEntry } from '../../protocol/frames.js';
-import { RemoteFsError, type ExecRequest, type RemoteHost, type RemoteInfo, type RemoteWatch, type WatchListener } from '../host.js';
+import {
+  type AgentInfo,
+  type Capability,
+  type Frame,
+  type FrameOf,
+  type HelloFrame,
+  PROTOCOL_VERSION,
+  type PathEntry,
+  T,
+} from '../../protocol/frames.js';
+import type { NetAddress } from '../../protocol/net-frames.js';
+import {
+  RemoteFsError,
+  type ExecRequest,
+  type RemoteHost,
+  type RemoteInfo,
+  type RemoteListener,
+  type RemoteWatch,
+  type WatchListener,
+} from '../host.js';
+import { agentFs } from './fs.js';
+import { agentRemoteInfo } from './info.js';
+import { AgentNet } from './net.js';
+import type { AgentClientOptions, AgentTransport } from './options.js';
 import { AgentProcess } from './process.js';
 import { PendingRequests } from './requests.js';
-
-export interface AgentTransport {
-  /** The agent's stdout. */
-  readonly input: Readable;
-  /** The agent's stdin. */
-  readonly output: Writable;
-  /** Ends the transport (kills the agent / closes the channel). */
-  close(): Promise<void>;
-  /** Words for messages: "ssh builder@build01", "local agent". */
-  readonly description: string;
-}
-
-export interface AgentClientOptions {
-  /** How long the agent may take to say Hello. */
-  readonly startTimeoutMs?: number;
-  /** Deadline of each file operation and query. */
-  readonly opTimeoutMs?: number;
-  readonly onLog?: (level: string, message: string) => void;
-}
 
 export class AgentClient implements RemoteHost {
   private nextId = 1;
   private readonly pending: PendingRequests;
+  private readonly net: AgentNet;
   private readonly processes = new Map<number, AgentProcess>();
   private readonly watchers = new Map<number, WatchListener>();
   private lost: Error | undefined;
   private agentInfo: AgentInfo | undefined;
-  private caps: readonly string[] = [];
+  private caps: readonly Capability[] = [];
 
-  readonly fs = {
-    call: <K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> => {
-      const answer = this.request(`file operation ${op}`, { t: T.FileOp, op, a: args }, this.nextId++, op === 'read');
-      if (op !== 'readdir') return answer as Promise<FileOpResult<K>>;
-      return answer.then((packed) => {
-        const entries = unpackDirEntries(packed);
-        if (entries === undefined)
-          throw new MproxyError('E_PROTOCOL', `the agent on ${this.transport.description} answered readdir with something else`);
-        return entries as FileOpResult<K>;
-      });
-    },
-  };
+  readonly fs = agentFs(
+    (op, a, pieces) => this.request(`file operation ${op}`, { t: T.FileOp, op, a }, this.nextId++, pieces),
+    () => this.transport.description,
+  );
 
   private constructor(
     private readonly transport: AgentTransport,
     private readonly options: AgentClientOptions,
   ) {
     this.pending = new PendingRequests(options.opTimeoutMs ?? 30_000, transport.description);
+    this.net = new AgentNet(
+      (f) => this.send(f),
+      () => this.nextId++,
+      transport.description,
+      options.opTimeoutMs ?? 30_000,
+    );
   }
 
   /** Start talking to an agent on `transport`: wait for its Hello, answer with ours. */
@@ -95,7 +96,7 @@ export class AgentClient implements RemoteHost {
         resolve();
       };
       this.onStartFailure = fail;
-      this.listen();
+      this.readFrames();
     });
   }
 
@@ -108,7 +109,7 @@ export class AgentClient implements RemoteHost {
     return said === '' ? ['check that node >= 18 runs on the remote'] : [`the remote printed instead:\n${said.slice(0, 2000)}`];
   }
 
-  private listen(): void {
+  private readFrames(): void {
     this.decoder = new FrameDecoder((frame) => this.dispatch(frame), { expectSync: true, pieces: true });
     this.transport.input.on('data', (chunk: Buffer) => {
       try {
@@ -146,12 +147,16 @@ export class AgentClient implements RemoteHost {
       this.onStartFailure = undefined;
       onHello(f);
     },
-    // Data {t:2, id, s, d}: output of process id on stream s.
-    [T.Data]: (f) => this.processes.get(f.id)?.onData(f.s, f.d),
-    // Eof {t:3, id, s}: stream s of process id has ended.
-    [T.Eof]: (f) => this.processes.get(f.id)?.onEof(f.s),
-    // Ack {t:16, id, s, n}: the process consumed n bytes of our input on stream s.
-    [T.Ack]: (f) => this.processes.get(f.id)?.onAck(f.s, f.n),
+    // Data {t:2, id, s, d}: output of process id on stream s, or bytes from connection id (s=1).
+    [T.Data]: (f) => (this.net.owns(f.id) ? this.net.data(f.id, f.d) : this.processes.get(f.id)?.onData(f.s, f.d)),
+    // Eof {t:3, id, s}: stream s of process id has ended, or the remote end of connection id.
+    [T.Eof]: (f) => (this.net.owns(f.id) ? this.net.eof(f.id) : this.processes.get(f.id)?.onEof(f.s)),
+    // Ack {t:16, id, s, n}: the process (or the remote socket of connection id) consumed n bytes of our input.
+    [T.Ack]: (f) => (this.net.owns(f.id) ? this.net.ack(f.id, f.n) : this.processes.get(f.id)?.onAck(f.s, f.n)),
+    // Opened {t:19, id}, Listening {t:21, id, port}, Accepted {t:22, id, listener}: net-frames.ts.
+    [T.Opened]: (f) => this.net.opened(f.id),
+    [T.Listening]: (f) => this.net.listening(f.id, f.port),
+    [T.Accepted]: (f) => this.net.accepted(f.id, f.listener),
     // Exit {t:5, id, code, sig}: process id is finished and its output drained.
     [T.Exit]: (f) => {
       this.processes.get(f.id)?.onExit({ code: f.code, signal: f.sig });
@@ -170,7 +175,8 @@ export class AgentClient implements RemoteHost {
       if (proc !== undefined) {
         proc.onError(f.code, f.msg);
         this.processes.delete(f.id);
-      } else this.settle(f.id, undefined, new RemoteFsError(f.code, f.msg, this.pending.get(f.id)?.what ?? 'request'));
+      } else if (!this.net.error(f.id, f.code, f.msg))
+        this.settle(f.id, undefined, new RemoteFsError(f.code, f.msg, this.pending.get(f.id)?.what ?? 'request'));
     },
     // Log {t:7, level, msg}: the agent's own diagnostics.
     [T.Log]: (f) => this.options.onLog?.(f.level, f.msg),
@@ -228,29 +234,19 @@ export class AgentClient implements RemoteHost {
     this.pending.failAll(error);
     for (const proc of this.processes.values()) proc.onLost(error);
     this.processes.clear();
+    this.net.lost(error);
     for (const listener of this.watchers.values()) listener(null);
     this.watchers.clear();
     void this.transport.close();
   }
 
   exec(request: ExecRequest): AgentProcess {
-    const id = this.nextId++;
-    const proc = new AgentProcess((f) => this.send(f), id, request);
-    if (this.lost !== undefined) {
-      proc.onLost(this.lost);
-      return proc;
+    const proc = new AgentProcess((f) => this.send(f), this.nextId++, request);
+    if (this.lost !== undefined) proc.onLost(this.lost);
+    else {
+      this.processes.set(proc.id, proc);
+      this.send(proc.execFrame());
     }
-    this.processes.set(id, proc);
-    this.send({
-      t: T.Exec,
-      id,
-      argv: request.argv,
-      env: request.env,
-      cwd: request.cwd,
-      fds: request.fds ?? [],
-      ...(request.fdModes !== undefined ? { fdModes: request.fdModes } : {}),
-      ...(request.pty !== undefined ? { pty: request.pty } : {}),
-    });
     return proc;
   }
 
@@ -276,21 +272,17 @@ export class AgentClient implements RemoteHost {
   }
 
   info(): RemoteInfo {
-    const i = this.agentInfo;
-    return {
-      tier: 'agent',
-      platform: i?.platform ?? 'unknown',
-      arch: i?.arch ?? 'unknown',
-      home: i?.home ?? '/',
-      user: i?.user ?? '',
-      path: i?.path ?? '/usr/local/bin:/usr/bin:/bin',
-      shell: i?.shell ?? '/bin/sh',
-      capabilities: this.caps,
-      ...(typeof i?.uid === 'number' && typeof i.gid === 'number' ? { uid: i.uid, gid: i.gid } : {}),
-      limitations: this.caps.includes('pty')
-        ? []
-        : [{ feature: 'pty', why: `no pty helper runs there (the one built here is for ${process.platform} ${process.arch})` }],
-    };
+    return agentRemoteInfo(this.agentInfo, this.caps);
+  }
+
+  connect(to: NetAddress): Promise<Duplex> {
+    if (this.lost !== undefined) return Promise.reject(this.lost);
+    return this.options.net !== undefined ? this.options.net.connectTo(to) : this.net.connect(to);
+  }
+
+  listen(at: NetAddress, onConnection: (c: Duplex) => void): Promise<RemoteListener> {
+    if (this.lost !== undefined) return Promise.reject(this.lost);
+    return this.options.net !== undefined ? this.options.net.listenOn(at, onConnection) : this.net.listen(at, onConnection);
   }
 
   async close(): Promise<void> {

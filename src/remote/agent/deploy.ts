@@ -7,7 +7,8 @@ import { endChannel, type Transport } from '../../transport/transport.js';
 import { MproxyError } from '../../util/errors.js';
 import { agentBundle, helperRunsOn, ptyHelper, type Payload } from './bundle.js';
 import { NOT_READY, parseProbe, probeScript, startScript, uploadScript, type Probe } from './boot-scripts.js';
-import { AgentClient, type AgentClientOptions } from './client.js';
+import { AgentClient } from './client.js';
+import type { AgentClientOptions } from './options.js';
 
 export interface AgentStartOptions extends AgentClientOptions {
   /** What the agent writes on stderr (its crash reports), line by line as it comes. */

@@ -1,6 +1,6 @@
 /** A process on the remote, as the agent client sees it: streams by number and one exit status. */
 import { MproxyError } from '../../util/errors.js';
-import { T } from '../../protocol/frames.js';
+import { type Frame, T } from '../../protocol/frames.js';
 import type { ExecRequest, ExitStatus, RemoteProcess } from '../host.js';
 import { RemoteInput, RemoteOutput, type Send } from './streams.js';
 
@@ -32,6 +32,21 @@ export class AgentProcess implements RemoteProcess {
     this.exited = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // Nobody may be waiting yet; a rejection is still delivered to whoever awaits it later.
     this.exited.catch(() => undefined);
+  }
+
+  /** The Exec frame that starts this process. */
+  execFrame(): Frame {
+    const r = this.request;
+    return {
+      t: T.Exec,
+      id: this.id,
+      argv: r.argv,
+      env: r.env,
+      cwd: r.cwd,
+      fds: r.fds ?? [],
+      ...(r.fdModes !== undefined ? { fdModes: r.fdModes } : {}),
+      ...(r.pty !== undefined ? { pty: r.pty } : {}),
+    };
   }
 
   private output(s: number): RemoteOutput | undefined {

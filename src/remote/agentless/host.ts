@@ -6,7 +6,9 @@
  * slower than the agent, but it needs nothing on the remote but a POSIX sh with busybox-level tools.
  */
 import type { PathEntry } from '../../protocol/frames.js';
-import type { Transport } from '../../transport/transport.js';
+import type { Duplex } from 'node:stream';
+import type { NetAddress } from '../../protocol/net-frames.js';
+import type { NetListener, Transport } from '../../transport/transport.js';
 import { MproxyError } from '../../util/errors.js';
 import type { ExecRequest, RemoteFs, RemoteHost, RemoteInfo } from '../host.js';
 import { queryPath } from './path-list.js';
@@ -59,11 +61,21 @@ export function remoteInfo(stdout: string, limitations: RemoteInfo['limitations'
 }
 
 export class AgentlessHost implements RemoteHost {
+  /** Forwarding only where the transport does it itself (SSH): without the agent nobody opens sockets there. */
+  declare readonly connect?: (to: NetAddress) => Promise<Duplex>;
+  declare readonly listen?: (at: NetAddress, onConnection: (c: Duplex) => void) => Promise<NetListener>;
+
   private constructor(
     private readonly transport: Transport,
     private readonly remote: RemoteInfo,
     readonly fs: RemoteFs,
-  ) {}
+  ) {
+    const { connectTo, listenOn } = transport;
+    if (connectTo !== undefined && listenOn !== undefined) {
+      this.connect = connectTo.bind(transport);
+      this.listen = listenOn.bind(transport);
+    }
+  }
 
   /** `opTimeoutMs`: the deadline of each file operation (the transport's scripts keep their own). */
   static async start(transport: Transport, opTimeoutMs: number): Promise<AgentlessHost> {
@@ -81,6 +93,9 @@ export class AgentlessHost implements RemoteHost {
           ] as const)
         : []),
       { feature: 'watch', why: 'no change notices (inotify) without the agent: mounts rely on short cache lifetimes' },
+      ...(transport.connectTo === undefined
+        ? ([{ feature: 'forwards', why: `${transport.execCarries}: ports and sockets need the agent (node >= 18) there` }] as const)
+        : []),
     ];
     return new AgentlessHost(transport, remoteInfo(probe.stdout.toString(), limitations), fs);
   }

@@ -8,9 +8,12 @@
  */
 import { scriptDeadline, withTimeout } from '../../util/deadline.js';
 import { MproxyError } from '../../util/errors.js';
-import type { ExecChannel, ExecOptions, ScriptResult, Sftp, Transport } from '../transport.js';
+import type { Duplex } from 'node:stream';
+import type { NetAddress } from '../../protocol/net-frames.js';
+import type { ExecChannel, ExecOptions, NetListener, ScriptResult, Sftp, Transport } from '../transport.js';
 import { closeConnection, type SshConnection } from './connection.js';
 import { collectWithin, execChannel, loginCommand, octalCommand, openExec } from './exec-channel.js';
+import { sshConnect, sshListen } from './forwarding.js';
 import type { ClientChannel } from './ssh2.js';
 
 const SESSIONS_PER_CONNECTION = 10;
@@ -74,6 +77,19 @@ export class SshTransport implements Transport {
       return at < 0 ? all : all.subarray(at + START.length + 1);
     };
     return { code: r.code, stdout: afterMarker(r.stdout), stderr: afterMarker(r.stderr) };
+  }
+
+  /** Forwarding rides on the first connection, as SFTP does (direct-tcpip channels are not sessions). */
+  connectTo(to: NetAddress): Promise<Duplex> {
+    const first = this.slots[0];
+    if (first === undefined || this.isLost) return Promise.reject(new MproxyError('E_CONNECTION_LOST', 'the connection was closed'));
+    return sshConnect(first.conn.client, this.description, to, this.opTimeoutMs);
+  }
+
+  listenOn(at: NetAddress, onConnection: (c: Duplex) => void): Promise<NetListener> {
+    const first = this.slots[0];
+    if (first === undefined || this.isLost) return Promise.reject(new MproxyError('E_CONNECTION_LOST', 'the connection was closed'));
+    return sshListen(first.conn.client, this.description, at, onConnection, this.opTimeoutMs);
   }
 
   sftp(): Promise<Sftp> {

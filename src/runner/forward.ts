@@ -1,0 +1,54 @@
+/**
+ * `mproxy forward`: connect, start every [[forwards]] entry, and hold them until Ctrl-C,
+ * SIGTERM or SIGHUP; then close them and the connection. Ctrl-C while connecting undoes what was
+ * done. The command prints what happened (events).
+ */
+import { startForwards } from '../forward/forwards.js';
+import { settingsOf } from '../profile/runtime.js';
+import type { Profile } from '../profile/schema.js';
+import { MproxyError } from '../util/errors.js';
+import { connect, type ConnectOptions } from './connect.js';
+import { interruption, Teardown } from './startup.js';
+
+export interface ForwardRunEvents {
+  /** One forward is up. */
+  started(what: string): void;
+  /** All are up. */
+  ready(): void;
+}
+
+export async function runForward(profile: Profile, options: ConnectOptions, events: ForwardRunEvents): Promise<number> {
+  const specs = settingsOf(profile).forwards;
+  if (specs.length === 0)
+    throw new MproxyError('E_USAGE', 'the profile has no [[forwards]]', { hint: '[[forwards]]\nlocal = 18080\nremote = 8080' });
+  const stop = interruption();
+  const teardown = new Teardown();
+  try {
+    const connecting = connect(profile, options);
+    teardown.add(() =>
+      connecting.then(
+        (h) => h.close(),
+        () => undefined,
+      ),
+    );
+    const host = await Promise.race([connecting, stop.promise]);
+    const starting = startForwards(host, specs, {
+      started: events.started,
+      ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),
+    });
+    teardown.add(() =>
+      starting.then(
+        (f) => f.close(),
+        () => undefined,
+      ),
+    );
+    await Promise.race([starting, stop.promise]);
+    events.ready();
+    await stop.promise.catch(() => undefined);
+    options.verbose?.('stopping: closing the forwards');
+    return 0;
+  } finally {
+    await teardown.run();
+    stop.done();
+  }
+}
