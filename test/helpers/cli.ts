@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const MPROXY_BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** node's arguments as the installed `mproxy` starts it (the bin's first line gives node these flags). */
+export const MPROXY_ARGV: readonly string[] = ['--initial-old-space-size=64', MPROXY_BIN];
 export const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
 
 export interface RunResult {

@@ -2,7 +2,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { MPROXY_BIN } from '../helpers/cli.js';
+import { MPROXY_ARGV } from '../helpers/cli.js';
 
 export interface McpSession {
   readonly client: Client;
@@ -34,7 +34,7 @@ export async function mcpSession(
 ): Promise<McpSession> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [MPROXY_BIN, 'mcp', profile, ...(options.args ?? [])],
+    args: [...MPROXY_ARGV, 'mcp', profile, ...(options.args ?? [])],
     cwd: options.cwd,
     // The SDK's transport takes only defined values.
     env: Object.fromEntries(Object.entries(options.env).filter((e): e is [string, string] => e[1] !== undefined)),
