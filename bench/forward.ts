@@ -70,8 +70,9 @@ try {
   const home = clientHome(sshd);
   const host = await connectHarness(sshd, home);
   const [sourcePort, echoPort] = [31_001 + Math.floor(Math.random() * 1000), 33_001 + Math.floor(Math.random() * 1000)];
+  // Sends BYTES (whole MiBs) to each connection, at the pace it is read.
   const source = `require('net').createServer((c) => { let left = ${BYTES}; const b = Buffer.alloc(1 << 20);
-    const w = () => { while (left > 0) { left -= b.length; if (!c.write(left >= 0 ? b : b.subarray(0, b.length + left))) return c.once('drain', w); } c.end(); }; w();
+    const w = () => { while (left > 0) { left -= b.length; if (!c.write(b)) return c.once('drain', w); } c.end(); }; w();
   }).listen(${sourcePort}, '127.0.0.1', () => console.log('ready'));`;
   const src = host.exec({ argv: ['node', '-e', source], env: { PATH: '/usr/local/bin:/usr/bin:/bin' }, cwd: '/' });
   let srcOut = '';

@@ -10,10 +10,14 @@ const TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when 
    3: 0F02000A:1388 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 4 1 0000000000000000 100 0 0 10 0
    4: 0100007F:0BB8 0100007F:D2A4 01 00000000:00000000 00:00000000 00000000  1000        0 5 1 0000000000000000 20 4 30 10 -1
 `;
-const TCP6 = `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 00000000000000000000000001000000:2328 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 6 1
-   1: 00000000000000000000000000000000:0BB8 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 7 1
-`;
+const ZERO = '0'.repeat(32);
+const LOOP6 = `${'0'.repeat(24)}01000000`;
+const TCP6 = [
+  '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid',
+  `   0: ${LOOP6}:2328 ${ZERO}:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 6 1`,
+  `   1: ${ZERO}:0BB8 ${ZERO}:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 7 1`,
+  '',
+].join('\n');
 
 test("the user's listeners on the loopback or every address, each port once", () => {
   assert.deepEqual(parseListening(TCP + TCP6, 1000), [

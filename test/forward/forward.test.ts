@@ -135,7 +135,8 @@ for (const make of TARGETS) {
       const f = await startForwarding(
         withForwards(
           'unix',
-          `[[forwards]]\nlocal = "${localSock}"\nremote = "${remoteSock}"\n\n[[forwards]]\nremote = "${scratch}/back.sock"\nlocal = "${join(home, 'svc.sock')}"\ndirection = "to-local"\n`,
+          `[[forwards]]\nlocal = "${localSock}"\nremote = "${remoteSock}"\n\n` +
+            `[[forwards]]\nremote = "${scratch}/back.sock"\nlocal = "${join(home, 'svc.sock')}"\ndirection = "to-local"\n`,
         ),
         home,
       );

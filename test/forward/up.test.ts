@@ -68,7 +68,8 @@ for (const [make, can] of TARGETS) {
         profile('auto'),
         home,
         // The inner sh is a child of the program: it, and what it writes, runs remote.
-        `sh -c 'mkdir -p ${dir} && echo "served there ${token}" > ${dir}/f.txt && exec busybox httpd -f -p 127.0.0.1:${port} -h ${dir}' & ` +
+        `sh -c 'mkdir -p ${dir} && echo "served there ${token}" > ${dir}/f.txt && ` +
+          `exec busybox httpd -f -p 127.0.0.1:${port} -h ${dir}' & ` +
           `sleep 8; kill $! 2>/dev/null; rm -rf ${dir}`,
       );
       const said = await waitUntil(
