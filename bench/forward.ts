@@ -8,25 +8,18 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { connect as netConnect, createServer } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connectHarness, clientHome, opensshArgs } from '../test/harness/ssh-client.js';
 import { startSshd } from '../test/harness/sshd.js';
 import { MPROXY_ARGV, testEnv } from '../test/helpers/cli.js';
+import { freePort } from '../test/helpers/ports.js';
 import { waitUntil } from '../test/helpers/wait.js';
 import { echoServer } from '../test/forward/remote-servers.js';
 
 const BYTES = Number(process.env['BENCH_BYTES'] ?? 1024 ** 3);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 100);
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,15 +38,22 @@ function download(port: number): Promise<number> {
   });
 }
 
-/** Connect, send a byte, wait for its echo: milliseconds. */
+/**
+ * Connect, send a byte, wait for its echo: milliseconds. Then the connection is closed as a
+ * client closes it (its end, the server's end, closed) before the next one starts, so no
+ * measurement includes the teardown of the one before.
+ */
 function ping(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const t = performance.now();
+    let took = 0;
     const c = netConnect(port, '127.0.0.1', () => c.write('x'));
     c.once('data', () => {
-      resolve(performance.now() - t);
-      c.destroy();
+      took = performance.now() - t;
+      c.end();
     });
+    c.resume();
+    c.once('close', () => resolve(took));
     c.on('error', reject);
   });
 }
@@ -69,7 +69,7 @@ const children: ChildProcess[] = [];
 try {
   const home = clientHome(sshd);
   const host = await connectHarness(sshd, home);
-  const [sourcePort, echoPort] = [31_001 + Math.floor(Math.random() * 1000), 33_001 + Math.floor(Math.random() * 1000)];
+  const [sourcePort, echoPort] = [await freePort(), await freePort()];
   // Sends BYTES (whole MiBs) to each connection, at the pace it is read.
   const source = `require('net').createServer((c) => { let left = ${BYTES}; const b = Buffer.alloc(1 << 20);
     const w = () => { while (left > 0) { left -= b.length; if (!c.write(b)) return c.once('drain', w); } c.end(); }; w();

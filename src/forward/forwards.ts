@@ -69,7 +69,10 @@ class RemoteEnd {
       );
       return this.listener;
     } catch (err) {
-      throw new MproxyError('E_LISTEN', `cannot listen at ${endpointText(this.spec.remote)} on the remote: ${messageOf(err)}`, {
+      // The agent says EADDRINUSE; sshd only that it was unable to bind.
+      const inUse = (err as { errno?: unknown }).errno === 'EADDRINUSE' || /EADDRINUSE|unable to bind/i.test(messageOf(err));
+      const why = inUse ? 'it is in use there' : messageOf(err);
+      throw new MproxyError('E_LISTEN', `cannot listen at ${endpointText(this.spec.remote)} on the remote: ${why}`, {
         hint: isMproxyError(err) && err.code === 'E_NOT_IMPLEMENTED' ? err.hints : 'pick another remote port, or stop what uses it there',
         pointer: `/forwards/${this.spec.index}/remote`,
         cause: err,

@@ -18,22 +18,13 @@ import type { RemoteHost } from '../../src/remote/host.js';
 import { connect } from '../../src/runner/connect.js';
 import { IN_CI } from '../harness/system.js';
 import { MPROXY_BIN, runMproxy, testEnv } from '../helpers/cli.js';
+import { freePort } from '../helpers/ports.js';
 import { waitUntil, within } from '../helpers/wait.js';
 import { dockerTarget, localTarget, sshTarget, type UpTarget } from '../runner/up-backends.js';
 import { echoServer, fileServer, remoteOutput, unixRequest } from './remote-servers.js';
 
 const TARGETS: (() => UpTarget)[] = [localTarget, () => sshTarget('node'), () => sshTarget('none'), () => dockerTarget('node')];
 
-/** A port free here now. */
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-const remotePort = (): number => 20_000 + Math.floor(Math.random() * 20_000);
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /** Sends `data` through a local connection to `to` (a port or a socket path) and collects what comes back. */
@@ -101,12 +92,12 @@ for (const make of TARGETS) {
     test('to-remote reaches a file only the remote has; to-local reaches a service only here', async () => {
       const token = randomBytes(8).toString('hex');
       await remoteOutput(host, `mkdir -p ${scratch}/www && echo "remote ${token}" > ${scratch}/www/only-remote.txt`);
-      const rp = remotePort();
+      const rp = await freePort();
       const web = await fileServer(host, rp, `${scratch}/www`);
       const here = createHttp((_, res) => res.end(`from this machine ${token}\n`)).listen(0, '127.0.0.1');
       await new Promise((r) => here.once('listening', r));
       const hp = (here.address() as { port: number }).port;
-      const [lp, back] = [await freePort(), remotePort()];
+      const [lp, back] = [await freePort(), await freePort()];
       const f = await startForwarding(
         withForwards(
           'http',
@@ -152,7 +143,7 @@ for (const make of TARGETS) {
     });
 
     test('200 connections at once, 1 MiB each way, byte-exact', async () => {
-      const rp = remotePort();
+      const rp = await freePort();
       const echo = await echoServer(host, { port: rp });
       const lp = await freePort();
       const f = await startForwarding(withForwards('many', `[[forwards]]\nlocal = ${lp}\nremote = ${rp}\n`), home);

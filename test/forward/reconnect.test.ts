@@ -14,6 +14,7 @@ import { clientHome, connectHarness } from '../harness/ssh-client.js';
 import { startSshd, type Sshd } from '../harness/sshd.js';
 import { IN_CI, sshdMissing } from '../harness/system.js';
 import { MPROXY_BIN, testEnv } from '../helpers/cli.js';
+import { freePort } from '../helpers/ports.js';
 import { waitUntil, within } from '../helpers/wait.js';
 import { remoteOutput } from './remote-servers.js';
 
@@ -49,7 +50,7 @@ describe('forwards across a dropped link', { skip: missing !== undefined && !IN_
 
   test('every SSH connection cut: mproxy forward reconnects, both directions work again, it keeps running', async () => {
     const home = clientHome(sshd).home;
-    const rp = 40_000 + Math.floor(Math.random() * 10_000);
+    const rp = await freePort();
     // The remote echo server leaves sshd's process tree (setsid, orphaned): cutting the sessions leaves it up.
     const echo = `require('net').createServer({allowHalfOpen:true},(c)=>c.pipe(c)).listen(${rp},'127.0.0.1')`;
     const file = `/tmp/mproxy-echo-${rp}.js`;
@@ -66,7 +67,7 @@ describe('forwards across a dropped link', { skip: missing !== undefined && !IN_
     const local = createServer({ allowHalfOpen: true }, (c) => c.pipe(c)).listen(0, '127.0.0.1');
     await new Promise((r) => local.once('listening', r));
     const lport = (local.address() as { port: number }).port;
-    const [lp, back] = [20_000 + Math.floor(Math.random() * 10_000), 30_000 + Math.floor(Math.random() * 10_000)];
+    const [lp, back] = [await freePort(), await freePort()];
     const profile = join(home, 'fwd.toml');
     writeFileSync(
       profile,

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { IN_CI } from '../harness/system.js';
 import { MPROXY_BIN, testEnv } from '../helpers/cli.js';
+import { freePort } from '../helpers/ports.js';
 import { waitUntil, within } from '../helpers/wait.js';
 import { dockerTarget, localTarget, sshTarget, type UpTarget } from '../runner/up-backends.js';
 
@@ -62,7 +63,7 @@ for (const [make, can] of TARGETS) {
 
     test('a listener a remote command opens is forwarded here and said once', async () => {
       const token = randomBytes(6).toString('hex');
-      const port = 20_000 + Math.floor(Math.random() * 20_000);
+      const port = await freePort();
       const dir = `/tmp/mproxy-auto-${token}`;
       const run = up(
         profile('auto'),
@@ -95,7 +96,7 @@ for (const [make, can] of TARGETS) {
       }).listen(0, '0.0.0.0');
       await new Promise((r) => here.once('listening', r));
       const hp = (here.address() as { port: number }).port;
-      const rp = 20_000 + Math.floor(Math.random() * 20_000);
+      const rp = await freePort();
       const run = up(
         profile('proxy', `[[forwards]]\nremote = ${rp}\ndirection = "to-local"\nservice = "http-proxy"\n`),
         home,
