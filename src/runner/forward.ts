@@ -7,8 +7,8 @@ import { startForwards } from '../forward/forwards.js';
 import { settingsOf } from '../profile/runtime.js';
 import type { Profile } from '../profile/schema.js';
 import { MproxyError } from '../util/errors.js';
-import { connect, type ConnectOptions } from './connect.js';
-import { interruption, Teardown } from './startup.js';
+import type { ConnectOptions } from './connect.js';
+import { inForeground } from './foreground.js';
 
 export interface ForwardRunEvents {
   /** One forward is up. */
@@ -21,34 +21,15 @@ export async function runForward(profile: Profile, options: ConnectOptions, even
   const specs = settingsOf(profile).forwards;
   if (specs.length === 0)
     throw new MproxyError('E_USAGE', 'the profile has no [[forwards]]', { hint: '[[forwards]]\nlocal = 18080\nremote = 8080' });
-  const stop = interruption();
-  const teardown = new Teardown();
-  try {
-    const connecting = connect(profile, options);
-    teardown.add(() =>
-      connecting.then(
-        (h) => h.close(),
-        () => undefined,
-      ),
+  return inForeground(profile, options, async ({ host, stop, teardown }) => {
+    const starting = teardown.addPending(
+      startForwards(host, specs, { started: events.started, ...(options.verbose !== undefined ? { verbose: options.verbose } : {}) }),
+      (f) => f.close(),
     );
-    const host = await Promise.race([connecting, stop.promise]);
-    const starting = startForwards(host, specs, {
-      started: events.started,
-      ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),
-    });
-    teardown.add(() =>
-      starting.then(
-        (f) => f.close(),
-        () => undefined,
-      ),
-    );
-    await Promise.race([starting, stop.promise]);
+    await Promise.race([starting, stop]);
     events.ready();
-    await stop.promise.catch(() => undefined);
+    await stop.catch(() => undefined);
     options.verbose?.('stopping: closing the forwards');
     return 0;
-  } finally {
-    await teardown.run();
-    stop.done();
-  }
+  });
 }

@@ -11,8 +11,8 @@ import { mountsOn, settingsOf } from '../profile/runtime.js';
 import type { Profile } from '../profile/schema.js';
 import { openRecording } from '../recording/session.js';
 import type { RemoteHost } from '../remote/host.js';
-import { connect, type ConnectOptions } from './connect.js';
-import { interruption, Teardown } from './startup.js';
+import type { ConnectOptions } from './connect.js';
+import { inForeground } from './foreground.js';
 
 export interface McpServe {
   /** Serve on this address instead of stdio, requiring `token`. */
@@ -45,26 +45,16 @@ function contextOf(o: McpRun, host: RemoteHost): Omit<ToolContext, 'audit'> {
 
 /** Serves until the client goes (stdio) or a signal comes; 0 then. */
 export async function runMcp(o: McpRun, serve: McpServe): Promise<number> {
-  const stop = interruption();
-  const teardown = new Teardown();
-  try {
-    const [{ mcpServer }, connecting] = [await import('../mcp/server.js'), connect(o.profile, o.connect)];
-    teardown.add(() =>
-      connecting.then(
-        (h) => h.close(),
-        () => undefined,
-      ),
-    );
-    const host = await Promise.race([connecting, stop.promise]);
+  const { mcpServer } = await import('../mcp/server.js');
+  return inForeground(o.profile, o.connect, async ({ host, stop, teardown }) => {
     const recording = openRecording(o.profile, o.profileName, o.profileFile, o.connect.warn);
     if (recording !== undefined) teardown.add(() => recording.close());
     const ctx: ToolContext = { ...contextOf(o, host), ...(recording !== undefined ? { audit: recording } : {}) };
     const make = (): Server => mcpServer(ctx, { name: 'mproxy', version: o.version });
-    const ended = stop.promise.catch(() => undefined);
+    const ended = stop.catch(() => undefined);
     if (serve.http !== undefined) {
       const { serveHttp } = await import('../mcp/http.js');
-      const face = await serveHttp(serve.http.host, serve.http.port, serve.http.token, make);
-      teardown.add(() => face.close());
+      const face = await teardown.addPending(serveHttp(serve.http.host, serve.http.port, serve.http.token, make), (f) => f.close());
       serve.listening?.(face.url);
       await ended;
       return 0;
@@ -80,8 +70,5 @@ export async function runMcp(o: McpRun, serve: McpServe): Promise<number> {
     await server.connect(transport);
     await Promise.race([closed, ended]);
     return 0;
-  } finally {
-    await teardown.run();
-    stop.done();
-  }
+  });
 }

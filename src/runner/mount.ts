@@ -6,8 +6,8 @@
 import type { Profile } from '../profile/schema.js';
 import { MproxyError } from '../util/errors.js';
 import { mountsOn, settingsOf } from '../profile/runtime.js';
-import { connect, type ConnectOptions } from './connect.js';
-import { interruption, Teardown } from './startup.js';
+import type { ConnectOptions } from './connect.js';
+import { inForeground } from './foreground.js';
 
 export interface MountEvents {
   /** Every mount is served: each remote directory and where it is. */
@@ -22,20 +22,9 @@ export async function runMount(
   options: ConnectOptions & { readonly warn: (message: string) => void },
   events: MountEvents,
 ): Promise<MountEnd> {
-  const stop = interruption();
-  const teardown = new Teardown();
-  try {
-    const { mountAll } = await import('../mount/mount.js');
-    const settings = settingsOf(profile);
-    const connecting = connect(profile, options);
-    // Should Ctrl-C win the race, a connection that arrives later is closed.
-    teardown.add(() =>
-      connecting.then(
-        (h) => h.close(),
-        () => undefined,
-      ),
-    );
-    const host = await Promise.race([connecting, stop.promise]);
+  const { mountAll } = await import('../mount/mount.js');
+  const settings = settingsOf(profile);
+  return inForeground(profile, options, async ({ host, stop, teardown }) => {
     let lost: (point: string) => void = () => undefined;
     const unmountedOutside = new Promise<string>((resolve) => (lost = resolve));
     const specs = mountsOn(settings, host.info().home);
@@ -46,22 +35,13 @@ export async function runMount(
       warn: options.warn,
       ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),
     });
-    teardown.add(() =>
-      mounting.then(
-        (m) => m.unmount(),
-        () => undefined,
-      ),
-    );
-    const mounted = await Promise.race([mounting, stop.promise]);
+    const mounted = await Promise.race([teardown.addPending(mounting, (m) => m.unmount()), stop]);
     events.mounted(mounted.points.map((local, i) => ({ remote: specs[i]?.remote ?? '', local })));
-    const outside = await Promise.race([unmountedOutside, stop.promise.catch(() => undefined)]);
+    const outside = await Promise.race([unmountedOutside, stop.catch(() => undefined)]);
     if (outside === undefined) {
       options.verbose?.('stopping: unmounting');
       return { kind: 'stopped' };
     }
     return { kind: 'unmounted-outside', point: outside };
-  } finally {
-    await teardown.run();
-    stop.done();
-  }
+  });
 }

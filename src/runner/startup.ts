@@ -23,6 +23,20 @@ export class Teardown {
   }
 
   /**
+   * Undoes what `pending` brings, whenever it arrives: should Ctrl-C win the race with it, what
+   * arrives later is closed too, never left open. Returns `pending`.
+   */
+  addPending<T>(pending: Promise<T>, undo: (value: T) => unknown): Promise<T> {
+    this.undo.push(() =>
+      pending.then(
+        (value) => undo(value),
+        () => undefined,
+      ),
+    );
+    return pending;
+  }
+
+  /**
    * Runs every undo action while holding SIGINT, SIGTERM and SIGHUP: a Ctrl-C that lands as the
    * program exits must not kill mproxy halfway (a mount, a session directory left behind). The
    * third signal abandons the cleanup, for a teardown stuck past its deadlines.

@@ -143,12 +143,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
             o.warn(`the mount served at ${point} was unmounted from outside mproxy: the program no longer sees the remote there`),
           ...(o.verbose !== undefined ? { verbose: o.verbose } : {}),
         });
-        teardown.add(() =>
-          pending.then(
-            (m) => m.unmount(),
-            () => undefined,
-          ),
-        );
+        teardown.addPending(pending, (m) => m.unmount());
         await pending;
         title(`Mounted ${specs.map((m) => `${m.remote} at ${m.local}`).join(', ')}`);
       },
@@ -161,12 +156,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
           announce: (line) => process.stderr.write(`mproxy: ${line}\r\n`),
           ...(o.verbose !== undefined ? { verbose: o.verbose } : {}),
         });
-        teardown.add(() =>
-          pending.then(
-            (f) => f.close(),
-            () => undefined,
-          ),
-        );
+        teardown.addPending(pending, (f) => f.close());
         const forwards = await pending;
         s.forwardEnv = forwards.env;
         title(forwards.summary);
