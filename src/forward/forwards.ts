@@ -35,11 +35,32 @@ function proxyEnv(port: number): Record<string, string> {
   return { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url, NO_PROXY: none, no_proxy: none };
 }
 
-/** Joins a connection accepted on one side to a new one on the other; a failed open drops the accepted one. */
+/** What a client may send before its other end is open: beyond it, the client waits. */
+const EARLY_LIMIT = 1 << 20;
+
+/**
+ * Joins a connection accepted on one side to a new one on the other; a failed open drops the
+ * accepted one. What the client sends while the other end opens is read at once and written
+ * the moment it is open (the first bytes then leave in the same turn as the open's answer).
+ */
 function bridge(accepted: Duplex, open: () => Promise<Duplex>, say: ForwardEvents['verbose'], what: string): void {
   accepted.on('error', () => undefined);
+  const early: Buffer[] = [];
+  let held = 0;
+  const take = (d: Buffer): void => {
+    early.push(d);
+    held += d.length;
+    if (held >= EARLY_LIMIT) accepted.pause();
+  };
+  accepted.on('data', take);
   open().then(
-    (other) => void join(accepted, other),
+    (other) => {
+      // No data event can come between these lines: pipe's own listener takes over from here.
+      accepted.off('data', take);
+      for (const d of early) other.write(d);
+      void join(accepted, other);
+      accepted.resume();
+    },
     (err: unknown) => {
       say?.(`${what}: ${messageOf(err)}`);
       accepted.destroy();
