@@ -15,13 +15,25 @@ export interface EnvPolicy {
 
 export type EnvFilter = (env: NodeJS.ProcessEnv, baseline?: NodeJS.ProcessEnv) => Record<string, string>;
 
+/** Names remembered per pattern list (a session's environment has a few dozen). */
+const SEEN_MAX = 4096;
+
 function matcher(patterns: readonly string[], ignoreCase = false): (name: string) => boolean {
   const tests = patterns.map((p) => {
     const c = compileNamePattern(p, { ignoreCase });
     // Profiles are validated before use; a pattern that does not compile matches nothing.
     return c.ok ? c.value : () => false;
   });
-  return (name) => tests.some((t) => t(name));
+  // Every command of a session brings the same names: each is matched once.
+  const seen = new Map<string, boolean>();
+  return (name) => {
+    let verdict = seen.get(name);
+    if (verdict === undefined) {
+      verdict = tests.some((t) => t(name));
+      if (seen.size < SEEN_MAX) seen.set(name, verdict);
+    }
+    return verdict;
+  };
 }
 
 export function envFilter(policy: EnvPolicy): EnvFilter {
