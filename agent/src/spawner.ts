@@ -59,7 +59,9 @@ export class FastChild extends EventEmitter {
       // Its output would be lost: it must not run on unseen.
       for (const fd of [stdin, ...outputs]) if (fd !== undefined) closeSync(fd);
       this.kill('SIGKILL');
-      this.failed('EIO', 'cannot open the pipes of a program the spawn helper started');
+      // The helper killed between its "S" and our opens (its fds gone with it) is said as such.
+      const helperGone = !existsSync(`/proc/${helperPid}/fd/${fds[1] ?? -1}`);
+      this.failed('EIO', helperGone ? "the agent's spawn helper exited" : 'cannot open the pipes of a program the spawn helper started');
       return false;
     }
     this.stdio[0] = stdin === undefined ? null : new Socket({ fd: stdin, readable: false, writable: true });
