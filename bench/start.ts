@@ -5,6 +5,7 @@
  *   - `mproxy --version` and `mproxy validate` of one profile (targets: 0.2 s, 0.3 s)
  *   - a cold `mproxy exec P -- true` over SSH against `ssh host true` (target <= 1.3x), on the
  *     harness sshd; and on Docker against `docker exec C true` (target <= 3x), on the harness dockerd
+ * mproxy runs as its installed bin starts it (node --initial-old-space-size=64, its first line).
  * Not a test: no assertions.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,13 +13,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { startDockerd } from '../test/harness/dockerd.js';
 import { clientHome, opensshArgs } from '../test/harness/ssh-client.js';
 import { startSshd } from '../test/harness/sshd.js';
+import { MPROXY_ARGV } from '../test/helpers/cli.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 9);
-const MPROXY = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -54,8 +54,8 @@ try {
   };
   writeFileSync(join(work, 'box.toml'), '[target]\nuri = "ssh://builder@build01"\n[[mounts]]\nremote = "/srv/fw"\n');
   console.log(`fresh processes, median of ${RUNS} (node alone: ${(timed([process.execPath, '-e', '0'], env, work) / 1000).toFixed(3)} s)`);
-  line('mproxy --version', timed([process.execPath, MPROXY, '--version'], env, work), 'target <= 0.2 s');
-  line('mproxy validate box.toml', timed([process.execPath, MPROXY, 'validate', 'box.toml'], env, work), 'target <= 0.3 s');
+  line('mproxy --version', timed([process.execPath, ...MPROXY_ARGV, '--version'], env, work), 'target <= 0.2 s');
+  line('mproxy validate box.toml', timed([process.execPath, ...MPROXY_ARGV, 'validate', 'box.toml'], env, work), 'target <= 0.3 s');
 
   const sshd = await startSshd();
   try {
@@ -63,8 +63,8 @@ try {
     writeFileSync(join(work, 'ssh.toml'), `[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\n`);
     const sshEnv = { ...env, HOME: home.home };
     // The agent is cached on the remote after the first run, as for a user's second command.
-    spawnSync(process.execPath, [MPROXY, 'exec', 'ssh.toml', '--', 'true'], { env: sshEnv, cwd: work });
-    const ours = timed([process.execPath, MPROXY, 'exec', 'ssh.toml', '--', 'true'], sshEnv, work);
+    spawnSync(process.execPath, [...MPROXY_ARGV, 'exec', 'ssh.toml', '--', 'true'], { env: sshEnv, cwd: work });
+    const ours = timed([process.execPath, ...MPROXY_ARGV, 'exec', 'ssh.toml', '--', 'true'], sshEnv, work);
     const ssh = timed(['ssh', ...opensshArgs(sshd, home), 'true'], sshEnv, work);
     ratio('cold mproxy exec ssh.toml -- true', ours, ssh, 'ssh host true', 1.3);
   } finally {
@@ -75,8 +75,8 @@ try {
   try {
     dockerd.runContainer('node', 'bench');
     writeFileSync(join(work, 'docker.toml'), `[target]\nuri = "docker://bench"\ndocker_host = "${dockerd.host}"\n`);
-    spawnSync(process.execPath, [MPROXY, 'exec', 'docker.toml', '--', 'true'], { env, cwd: work });
-    const ours = timed([process.execPath, MPROXY, 'exec', 'docker.toml', '--', 'true'], env, work);
+    spawnSync(process.execPath, [...MPROXY_ARGV, 'exec', 'docker.toml', '--', 'true'], { env, cwd: work });
+    const ours = timed([process.execPath, ...MPROXY_ARGV, 'exec', 'docker.toml', '--', 'true'], env, work);
     const docker = timed(['docker', '-H', dockerd.host, 'exec', 'bench', 'true'], env, work);
     ratio('cold mproxy exec docker.toml -- true', ours, docker, 'docker exec C true', 3);
   } finally {

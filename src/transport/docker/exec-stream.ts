@@ -6,6 +6,7 @@
 import { PassThrough, type Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
+import type { DockerClient } from './client.js';
 import type { PtyRequest } from '../../protocol/frames.js';
 import { scriptDeadline, withTimeout } from '../../util/deadline.js';
 import { MproxyError } from '../../util/errors.js';
@@ -32,7 +33,7 @@ async function finalCode(exec: Dockerode.Exec): Promise<number | null> {
 }
 
 export async function dockerExec(
-  docker: Dockerode,
+  docker: DockerClient,
   container: Dockerode.Container,
   cmd: readonly string[],
   description: string,
@@ -86,7 +87,7 @@ export async function dockerExec(
 
 /** A short script in the container, within `timeoutMs` (plus time for its input); a late one is abandoned with E_TIMEOUT. */
 export async function runDockerScript(
-  docker: Dockerode,
+  docker: DockerClient,
   container: Dockerode.Container,
   script: string,
   description: string,

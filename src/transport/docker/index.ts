@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import type { Target } from '../../util/target-uri.js';
 import { MproxyError, messageOf } from '../../util/errors.js';
+import { DockerClient } from './client.js';
 import { composeProjectName } from './compose-project.js';
 import { DockerTransport } from './transport.js';
 
@@ -24,11 +25,12 @@ export interface DockerContext {
   readonly opTimeoutMs: number;
 }
 
-export function dockerClient(dockerHost: string | undefined, env: NodeJS.ProcessEnv): { docker: Dockerode; address: string } {
+export function dockerClient(dockerHost: string | undefined, env: NodeJS.ProcessEnv): { docker: DockerClient; address: string } {
   const address = dockerHost ?? env['DOCKER_HOST'] ?? 'unix:///var/run/docker.sock';
   const tcp = /^tcp:\/\/([^:/]+)(?::(\d+))?/.exec(address);
-  if (tcp !== null) return { docker: new Dockerode({ host: tcp[1] ?? 'localhost', ...tcpSecurity(Number(tcp[2] ?? 2375), env) }), address };
-  return { docker: new Dockerode({ socketPath: address.replace(/^unix:\/\//, '') }), address };
+  if (tcp !== null)
+    return { docker: new DockerClient({ host: tcp[1] ?? 'localhost', ...tcpSecurity(Number(tcp[2] ?? 2375), env) }), address };
+  return { docker: new DockerClient({ socketPath: address.replace(/^unix:\/\//, '') }), address };
 }
 
 /**
@@ -60,7 +62,7 @@ function tcpSecurity(
 }
 
 async function findContainer(
-  docker: Dockerode,
+  docker: DockerClient,
   address: string,
   target: DockerTarget,
   ctx: DockerContext,

@@ -5,6 +5,7 @@
  */
 import { constants } from 'node:os';
 import type Dockerode from 'dockerode';
+import type { DockerClient } from './client.js';
 import { MproxyError } from '../../util/errors.js';
 import type { ExecChannel, ExecOptions, ExitStatus, ScriptResult, Transport } from '../transport.js';
 import { dockerExec, runDockerScript } from './exec-stream.js';
@@ -25,7 +26,7 @@ export class DockerTransport implements Transport {
   private gone = false;
 
   constructor(
-    private readonly docker: Dockerode,
+    private readonly docker: DockerClient,
     private readonly container: Dockerode.Container,
     readonly description: string,
     /** The deadline of each script. */
