@@ -156,9 +156,13 @@ export class FrameDecoder {
     this.pieces = options.pieces === true;
   }
 
-  /** What came before the sync marker (up to 64 KiB), for error messages. */
+  /**
+   * What came before the sync marker (up to 64 KiB), for error messages — with the tail still
+   * held back in case it begins the marker: a remote that printed one short line and ended
+   * (the boot script's "not ready") said less than a marker's length.
+   */
   get preamble(): string {
-    return Buffer.concat(this.skipped).toString('utf8');
+    return Buffer.concat(this.synced ? this.skipped : [...this.skipped, this.buffer]).toString('utf8');
   }
 
   push(chunk: Buffer): void {

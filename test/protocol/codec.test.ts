@@ -129,6 +129,12 @@ test('chatter before the sync marker is skipped and kept for messages', () => {
   assert.match(dec.preamble, /Welcome to build01/);
 });
 
+test('a line shorter than the sync marker, and then the end, is still what the remote said', () => {
+  const dec = new FrameDecoder(() => undefined, { expectSync: true });
+  dec.push(Buffer.from('MPROXY-BOOT:not-ready\n'));
+  assert.equal(dec.preamble.trim(), 'MPROXY-BOOT:not-ready');
+});
+
 test('malformed input is a named protocol error', () => {
   const cases: [Buffer, RegExp][] = [
     [Buffer.from([0xff, 0xff, 0xff, 0xff]), /exceeds/],

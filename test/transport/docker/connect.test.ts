@@ -123,6 +123,8 @@ describe('docker target', { skip: missing !== undefined && process.env['CI'] !==
     const said: string[] = [];
     const host = await connect(target, dockerd.host, 'auto', (m) => said.push(m));
     assert.equal(host.info().tier, 'agentless');
+    // The quick start's own answer is what is said, not a closed connection.
+    assert.match(said.join('\n'), /probing container shop-db-1 \(no cached agent\)/);
     assert.match(said.join('\n'), /tier agentless on container shop-db-1 \(container shop-db-1 has no node\)/);
     await host.close();
   });

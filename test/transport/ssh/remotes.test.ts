@@ -31,6 +31,7 @@ describe('ssh target: remotes that cannot run the agent', {
       const said: string[] = [];
       const host = await connectHarness(sshd, clientHome(sshd), 'auto', { verbose: (m) => said.push(m) });
       assert.equal(host.info().tier, 'agentless');
+      assert.match(said.join('\n'), /probing \S+ \(no cached agent\)/);
       assert.match(said.join('\n'), /tier agentless on (\S+) \(\1 has no node\)/);
       await host.close();
     } finally {
