@@ -5,6 +5,7 @@
 import { constants } from 'node:os';
 import { RemoteFsError } from '../remote/host.js';
 import { withTimeout } from '../util/deadline.js';
+import { Op } from './native.js';
 
 const ERRNO = constants.errno as Readonly<Record<string, number>>;
 
@@ -23,7 +24,19 @@ export const E = {
   EROFS: -(ERRNO['EROFS'] ?? 30),
   ENOSYS: -(ERRNO['ENOSYS'] ?? 38),
   EACCES: -(ERRNO['EACCES'] ?? 13),
+  ESTALE: -(ERRNO['ESTALE'] ?? 116),
 } as const;
+
+/**
+ * The errno a failed request is answered with. On a node whose file is gone on the remote
+ * (removed there, the change notice still on its way), GETATTR and SETATTR say ESTALE, not
+ * ENOENT: the kernel then walks the path again asking us (LOOKUP_REVAL) and finds it gone — so
+ * `rm F` run there and then `> F` here creates F instead of failing, and stat says ENOENT.
+ */
+export function requestErrno(op: number, err: unknown): number {
+  const errno = negErrno(err);
+  return errno === E.ENOENT && (op === Op.Getattr || op === Op.Setattr) ? E.ESTALE : errno;
+}
 
 /** EIO because the remote did not answer in time (not because it said EIO). */
 export class MissedDeadline extends RemoteFsError {}

@@ -12,7 +12,7 @@ import type { FileOpArgs, FileOpName, FileOpResult, WireStat } from '../protocol
 import type { RemoteHost } from '../remote/host.js';
 import { changeHandlers } from './changes.js';
 import { ContentCache, SMALL_FILE } from './content-cache.js';
-import { E, negErrno } from './errno.js';
+import { E, requestErrno } from './errno.js';
 import { Invalidation } from './invalidation.js';
 import { Listings } from './listings.js';
 import type { Kernel } from './kernel.js';
@@ -200,7 +200,7 @@ export class MountFs {
           continue;
         }
         this.kernel.accept(req.id);
-        handler(req).catch((err: unknown) => this.kernel.err(req.id, negErrno(err)));
+        handler(req).catch((err: unknown) => this.kernel.err(req.id, requestErrno(req.op, err)));
       }
     }
   };
