@@ -24,6 +24,8 @@ export const WATCHED_TTL_S = 3600;
 const OURS_MS = 2000;
 /** A notice often comes before the answer to the change that caused it: the check waits for that. */
 const CHECK_DELAY_MS = 100;
+/** A check waits until we have not changed the name for this long (a write still going on). */
+const WRITES_QUIET_MS = 300;
 
 function sameFile(a: WireStat, b: WireStat): boolean {
   return (
@@ -116,15 +118,28 @@ export class Invalidation {
       return;
     }
     this.checks.set(key, kind);
+    this.scheduleCheck(key, ino, name, CHECK_DELAY_MS);
+  }
+
+  /** One check of `name` after `ms`, with the strongest kind of change noticed until then. */
+  private scheduleCheck(key: string, ino: number, name: string, ms: number): void {
     setTimeout(() => {
       const strongest = this.checks.get(key);
       this.checks.delete(key);
       void this.check(ino, name, strongest);
-    }, CHECK_DELAY_MS);
+    }, ms);
   }
 
   /** A notice about a name we changed: dropped only where the remote differs from what we know. */
   private async check(ino: number, name: string, kind: ChangeKind | undefined): Promise<void> {
+    const key = `${ino}/${name}`;
+    const last = this.ours.get(key);
+    if (last !== undefined && Date.now() - last < WRITES_QUIET_MS && !this.checks.has(key)) {
+      // Our own writes are still arriving: the remote is behind them, not changed by someone
+      // else. A file given a new node now would show a size caught mid-write to every new open.
+      this.checks.set(key, kind);
+      return this.scheduleCheck(key, ino, name, WRITES_QUIET_MS);
+    }
     const dir = this.nodes.get(ino);
     if (dir === undefined) return;
     let st: WireStat | null;
