@@ -36,7 +36,8 @@ for (const make of UP_TARGETS) {
 
     test('a file written through the mount reads back the same as stdin carried from here, here, and there', () => {
       const round = (f: string): string =>
-        `head -c 20000000 /dev/urandom > ${f}; sha256sum < ${f} | cut -d' ' -f1; ${LOCAL_SHA(f)}; sha256sum ${f} | cut -d' ' -f1; rm ${f}; `;
+        `head -c 20000000 /dev/urandom > ${f}; sha256sum < ${f} | cut -d' ' -f1; ${LOCAL_SHA(f)}; ` +
+        `sha256sum ${f} | cut -d' ' -f1; rm ${f}; `;
       const script = Array.from({ length: ROUNDS }, (_, i) => round(`F${i}`)).join('');
       const r = spawnSync(process.execPath, [MPROXY_BIN, 'up', profile, '--', 'bash', '-c', script], {
         cwd: home,
