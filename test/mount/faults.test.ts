@@ -93,6 +93,14 @@ describe('a mount over ssh when the link fails', { skip: missing !== undefined &
     const r = await reading;
     assert.equal(r.code, 0);
     assert.ok(Number(r.out.trim()) > 60 * 1024 * 1024, r.out);
+    // The harness's own commands need the link back too: a call made in the instant before the
+    // cut is noticed fails with it (as in-flight calls do), and the next case starts with one.
+    await waitUntil('the harness link back', () =>
+      sh(host, 'true').then(
+        (x) => x.code === 0,
+        () => false,
+      ),
+    );
   });
 
   test('the link cut mid-read: that read ends within the deadline (read on, or EIO), the next reconnects', async () => {
