@@ -60,13 +60,19 @@ export async function listenHere(at: Endpoint, onConnection: (s: Socket) => void
     if ('path' in at) server.listen(at.path, resolve);
     else server.listen(at.port, at.host, resolve);
   });
+  // Connections already joined go on until their ends close them; the listener stops now.
+  return listenerOf(server);
+}
+
+/** A listening server as a LocalListener; `dropAll` also ends the connections it holds. */
+export function listenerOf(server: Server, dropAll?: () => void): LocalListener {
   const bound = server.address();
   return {
     port: typeof bound === 'object' && bound !== null ? bound.port : 0,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        // Connections already joined go on until their ends close them; the listener stops now.
+        dropAll?.();
       }),
   };
 }

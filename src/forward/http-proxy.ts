@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, request, type Server, type ServerRe
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { MproxyError, messageOf } from '../util/errors.js';
+import { listenerOf } from './here.js';
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 
@@ -67,13 +68,5 @@ export async function startHttpProxy(): Promise<HttpProxy> {
     server.once('error', (err) => reject(new MproxyError('E_LISTEN', `the built-in proxy cannot listen: ${messageOf(err)}`)));
     server.listen(0, '127.0.0.1', resolve);
   });
-  const bound = server.address();
-  return {
-    port: typeof bound === 'object' && bound !== null ? bound.port : 0,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenerOf(server, () => server.closeAllConnections());
 }
