@@ -36,7 +36,8 @@ export class DirReads {
     // Where listings are cheap (the agent), one listing answers this and every later lookup in
     // the directory. A known file whose attributes went stale (we wrote it) is asked alone.
     const listable = this.cheapListings && (parent.listing?.size ?? 0) <= LIST_FOR_LOOKUP;
-    if (st === undefined && child === undefined && (listable || (parent.listing !== undefined && parent.listingUntil > now))) {
+    const listed = child === undefined && (listable || (parent.listing !== undefined && parent.listingUntil > now));
+    if (st === undefined && listed && !this.fs.invalidation.oursLately(parent, name)) {
       st = (await this.listings.list(parent)).get(name) ?? null;
     }
     if (st === undefined) {
@@ -81,6 +82,11 @@ export class DirReads {
         fresher.set(
           name,
           this.fs.fetchAttr(known).catch(() => undefined),
+        );
+      else if (known === undefined && this.fs.invalidation.oursLately(dir, name))
+        fresher.set(
+          name,
+          this.fs.call('lstat', this.fs.remote(dir, name)).catch(() => undefined),
         );
     }
     const out: DirEntry[] = [];

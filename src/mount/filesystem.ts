@@ -236,11 +236,14 @@ export class MountFs {
       [Op.Write]: async (req) => {
         const node = this.node(req.ino);
         const data = req.data ?? Buffer.alloc(0);
+        const answered = node.parent !== undefined ? this.invalidation.writeStarted(node.parent, node.name) : undefined;
         try {
           await this.io(node).write(req.off ?? 0, data);
         } catch (err) {
           this.kernel.settleWrites(node.ino, 1);
           throw err;
+        } finally {
+          answered?.();
         }
         this.wrote(node);
         this.kernel.written(req.id, data.length);

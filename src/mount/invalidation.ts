@@ -53,6 +53,8 @@ export class Invalidation {
   private readonly live = new Map<number, RemoteWatch | Promise<void>>();
   /** "dir ino/name" → when we last changed it. */
   private readonly ours = new Map<string, number>();
+  /** WRITEs on their way to the remote, by the same key: until answered, the remote is behind us. */
+  private readonly writing = new Map<string, number>();
   /** Checks scheduled, by the same key, with the strongest kind of change noticed meanwhile. */
   private readonly checks = new Map<string, ChangeKind | undefined>();
 
@@ -106,12 +108,35 @@ export class Invalidation {
     this.ours.set(`${dir.ino}/${name}`, now);
   }
 
+  /** A WRITE of `name` in `dir` is on its way; the function returned says it was answered. */
+  writeStarted(dir: FsNode, name: string): () => void {
+    const key = `${dir.ino}/${name}`;
+    this.mine(dir, name);
+    this.writing.set(key, (this.writing.get(key) ?? 0) + 1);
+    return () => {
+      const left = (this.writing.get(key) ?? 1) - 1;
+      if (left > 0) this.writing.set(key, left);
+      else this.writing.delete(key);
+      this.ours.set(key, Date.now());
+    };
+  }
+
+  /**
+   * We changed `name` in `dir` lately or are writing it now: what a listing says of it may be
+   * behind us (a check caught the remote mid-write), so it is asked alone.
+   */
+  oursLately(dir: FsNode, name: string): boolean {
+    const key = `${dir.ino}/${name}`;
+    return this.writing.has(key) || (this.ours.get(key) ?? 0) > Date.now() - OURS_MS;
+  }
+
   /** The remote says `name` in directory `ino` changed (null: anything in it may have, and the watch ended). */
   changed(ino: number, name: string | null, kind?: ChangeKind): void {
     if (name === null) this.live.delete(ino);
     const key = `${ino}/${name}`;
     const at = name === null ? undefined : this.ours.get(key);
-    if (name === null || at === undefined || at <= Date.now() - OURS_MS) return this.drop(ino, name, kind);
+    const ours = this.writing.has(key) || (at !== undefined && at > Date.now() - OURS_MS);
+    if (name === null || !ours) return this.drop(ino, name, kind);
     // One check answers every notice of the same name that comes meanwhile (a tar sends six).
     if (this.checks.has(key)) {
       if (kind !== 'change') this.checks.set(key, kind);
@@ -134,9 +159,11 @@ export class Invalidation {
   private async check(ino: number, name: string, kind: ChangeKind | undefined): Promise<void> {
     const key = `${ino}/${name}`;
     const last = this.ours.get(key);
-    if (last !== undefined && Date.now() - last < WRITES_QUIET_MS && !this.checks.has(key)) {
-      // Our own writes are still arriving: the remote is behind them, not changed by someone
-      // else. A file given a new node now would show a size caught mid-write to every new open.
+    const writing = this.writing.has(key) || (last !== undefined && Date.now() - last < WRITES_QUIET_MS);
+    if (writing && !this.checks.has(key)) {
+      // Our own writes are still on their way or arriving: the remote is behind them, not changed
+      // by someone else. A file given a new node now would show a size caught mid-write to every
+      // new open (a WRITE slow to be answered once left the remote short by its last MiB).
       this.checks.set(key, kind);
       return this.scheduleCheck(key, ino, name, WRITES_QUIET_MS);
     }

@@ -5,7 +5,8 @@
  * the remote directly (not through the mount) and must be seen within a second.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -136,5 +137,38 @@ describe('without change notices (SFTP): each open reads what the remote holds n
     await new Promise((resolve) => setTimeout(resolve, TTL * 3));
     assert.equal((await local('stat -c "%s %Y" f', mnt)).out, rewrite.stdout.toString(), 'the attributes did not change');
     assert.equal((await local('cat f', mnt)).out, 'bbbb\n');
+  });
+});
+
+describe('a file whose last writes are slow to land: the next open sees all of it', () => {
+  const SIZE = 20_000_000;
+  // The writes that end the file take 900 ms to be answered: longer than the quiet time after
+  // which our own notices are checked. A check then sees the remote short of what was written.
+  const slow = localMount('inval-slow', HOUR, 20_000, (remote) => mkdirSync(join(remote, 'dir')), {
+    serve: (host) => ({
+      ...host,
+      fs: {
+        call: async (op, ...args) => {
+          if (op === 'write' && (args[1] as number) + (args[2] as Uint8Array).length >= SIZE - (1 << 20)) {
+            await new Promise((resolve) => setTimeout(resolve, 900));
+          }
+          return host.fs.call(op, ...args);
+        },
+      },
+      info: () => host.info(),
+      exec: (r) => host.exec(r),
+      pathQuery: (d) => host.pathQuery(d),
+      ...(host.watch !== undefined ? { watch: host.watch.bind(host) } : {}),
+      close: () => host.close(),
+    }),
+  });
+
+  test('written, closed, opened again at once: the whole size and the same bytes as the remote', async () => {
+    const r = await local(`head -c ${SIZE} /dev/urandom > dir/slow && wc -c < dir/slow && sha256sum < dir/slow`, slow.mnt());
+    assert.equal(r.code, 0, r.err);
+    const there = createHash('sha256')
+      .update(readFileSync(join(slow.remote(), 'dir', 'slow')))
+      .digest('hex');
+    assert.equal(r.out, `${SIZE}\n${there}  -\n`);
   });
 });

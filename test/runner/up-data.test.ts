@@ -1,7 +1,10 @@
 /**
- * Files made and removed on both sides in one `mproxy up` session, on every target: what a
- * script does (`rm out; ... > out`) works whichever side did which, even before the remote's
- * change notice has arrived.
+ * Files through `mproxy up`, on every target. A file written into the mount by a remote command
+ * reads back the same three ways — as a remote command's stdin carried from here (`sha256sum <
+ * F`), by a program here through the mount, and by the remote itself — round after round (a
+ * new open once read the size caught mid-write: the file's own write notices gave it a new
+ * node). And what a script does (`rm out; ... > out`) works whichever side did which, even
+ * before the remote's change notice has arrived.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,6 +15,9 @@ import { after, before, describe, test } from 'node:test';
 import { IN_CI } from '../harness/system.js';
 import { MPROXY_BIN, testEnv } from '../helpers/cli.js';
 import { leftovers, UP_TARGETS } from './up-backends.js';
+const ROUNDS = 4;
+const LOCAL_SHA = (f: string): string =>
+  `node -e "process.stdout.write(require('crypto').createHash('sha256').update(require('fs').readFileSync('${f}')).digest('hex') + '\\n')"`;
 
 for (const make of UP_TARGETS) {
   const target = make();
@@ -26,6 +32,29 @@ for (const make of UP_TARGETS) {
     after(async () => {
       await target.stop();
       rmdirSync(sessionTmp);
+    });
+
+    test('a file written through the mount reads back the same as stdin carried from here, here, and there', () => {
+      const round = (f: string): string =>
+        `head -c 20000000 /dev/urandom > ${f}; sha256sum < ${f} | cut -d' ' -f1; ${LOCAL_SHA(f)}; ` +
+        `sha256sum ${f} | cut -d' ' -f1; rm ${f}; `;
+      const script = Array.from({ length: ROUNDS }, (_, i) => round(`F${i}`)).join('');
+      const r = spawnSync(process.execPath, [MPROXY_BIN, 'up', profile, '--', 'bash', '-c', script], {
+        cwd: home,
+        env: testEnv({ HOME: home, TMPDIR: sessionTmp }),
+        encoding: 'utf8',
+        timeout: 240_000,
+        input: '',
+      });
+      assert.deepEqual(leftovers(sessionTmp), [], 'nothing is left mounted or running');
+      assert.equal(r.status, 0, r.stderr);
+      const sums = r.stdout.trim().split('\n');
+      assert.equal(sums.length, 3 * ROUNDS, r.stdout);
+      for (let i = 0; i < ROUNDS; i++) {
+        const [carried, here, there] = sums.slice(3 * i, 3 * i + 3);
+        assert.match(here ?? '', /^[0-9a-f]{64}$/);
+        assert.deepEqual({ carried, there }, { carried: here, there: here }, `round ${i + 1}: stdin carried, read here, read there`);
+      }
     });
 
     test('a file removed there and made again here at once is the new file, not an error', () => {
