@@ -156,11 +156,23 @@ export const UP_TARGETS: readonly (() => UpTarget)[] = [
   () => dockerTarget('busybox'),
 ];
 
+/** Processes naming `sessionTmp` (but this scan). */
+function processesNaming(sessionTmp: string): string[] {
+  const ps = spawnSync('ps', ['-e', '-o', 'args='], { encoding: 'utf8' }).stdout;
+  return ps.split('\n').filter((p) => p.includes(sessionTmp) && !p.startsWith('ps '));
+}
+
+/** libfuse's auto_unmount helper outlives its mount by the moment it takes to see our exit. */
+const HELPER_GRACE_MS = 2000;
+
 /** What a run left behind: session directories, FUSE mounts, processes naming them. */
 export function leftovers(sessionTmp: string): string[] {
   const found = readdirSync(sessionTmp).map((e) => `session directory ${e}`);
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (line.includes(sessionTmp)) found.push(`mount ${line}`);
-  const ps = spawnSync('ps', ['-e', '-o', 'args='], { encoding: 'utf8' }).stdout;
-  for (const p of ps.split('\n')) if (p.includes(sessionTmp) && !p.startsWith('ps ')) found.push(`process ${p}`);
-  return found;
+  let procs = processesNaming(sessionTmp);
+  for (const until = Date.now() + HELPER_GRACE_MS; procs.length > 0 && procs.every((p) => p.startsWith('fusermount3 ')) && Date.now() < until; ) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    procs = processesNaming(sessionTmp);
+  }
+  return [...found, ...procs.map((p) => `process ${p}`)];
 }
