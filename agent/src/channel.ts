@@ -5,17 +5,21 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { FrameDecoder, writeFrame } from '../../src/protocol/codec.js';
+import { FrameDecoder } from '../../src/protocol/codec.js';
+import { FrameWriter } from '../../src/protocol/frame-writer.js';
 import { SYNC_MARKER, type Frame } from '../../src/protocol/frames.js';
 
 export class AgentChannel extends EventEmitter {
   private congested = false;
+  /** Frames of one event-loop turn leave in one write (one SSH packet). */
+  private readonly writer: FrameWriter;
 
   constructor(
     private readonly input: Readable,
     private readonly output: Writable,
   ) {
     super();
+    this.writer = new FrameWriter(output);
     // One drain listener per running exec: fifty at once is normal.
     this.setMaxListeners(0);
     // Before any frame: lets the client skip whatever a login shell printed ahead of us.
@@ -47,6 +51,6 @@ export class AgentChannel extends EventEmitter {
   }
 
   send(frame: Frame): void {
-    if (!writeFrame(this.output, frame)) this.congested = true;
+    if (!this.writer.write(frame)) this.congested = true;
   }
 }

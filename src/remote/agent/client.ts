@@ -6,7 +6,8 @@
 import type { Duplex } from 'node:stream';
 import { MproxyError } from '../../util/errors.js';
 import { traceFrame } from '../../protocol/describe.js';
-import { FrameDecoder, ProtocolError, writeFrame } from '../../protocol/codec.js';
+import { FrameDecoder, ProtocolError } from '../../protocol/codec.js';
+import { FrameWriter } from '../../protocol/frame-writer.js';
 import { Pieces } from '../../protocol/payloads.js';
 import {
   type AgentInfo,
@@ -39,6 +40,8 @@ export class AgentClient implements RemoteHost {
   private nextId = 1;
   private readonly pending: PendingRequests;
   private readonly net: AgentNet;
+  /** Frames of one event-loop turn leave in one write (one SSH packet). */
+  private readonly writer: FrameWriter;
   private readonly processes = new Map<number, AgentProcess>();
   private readonly watchers = new Map<number, WatchListener>();
   private lost: Error | undefined;
@@ -54,6 +57,7 @@ export class AgentClient implements RemoteHost {
     private readonly transport: AgentTransport,
     private readonly options: AgentClientOptions,
   ) {
+    this.writer = new FrameWriter(transport.output);
     this.pending = new PendingRequests(options.opTimeoutMs ?? 30_000, transport.description);
     this.net = new AgentNet(
       (f) => this.send(f),
@@ -203,7 +207,7 @@ export class AgentClient implements RemoteHost {
   private send(frame: Frame): void {
     if (this.lost !== undefined) return;
     traceFrame('Outbound', this.transport.description, frame);
-    writeFrame(this.transport.output, frame);
+    this.writer.write(frame);
   }
 
   private request(
@@ -286,6 +290,7 @@ export class AgentClient implements RemoteHost {
   }
 
   async close(): Promise<void> {
+    this.writer.flush();
     this.die(new MproxyError('E_CONNECTION_LOST', `the connection to ${this.transport.description} was closed`));
     await this.transport.close();
   }
