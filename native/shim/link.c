@@ -191,7 +191,11 @@ void go_local(void) {
   }
 }
 
+/* Outputs whose reader went away (fds 0-255): their later data is dropped, unsaid. */
+static unsigned char reader_gone[256 / 8];
+
 void write_all(int fd, const char *p, size_t n) {
+  if (fd >= 0 && fd < 256 && (reader_gone[fd / 8] & (1u << (fd % 8)))) return;
   while (n > 0) {
     ssize_t w = write(fd, p, n);
     if (w > 0) {
@@ -209,7 +213,9 @@ void write_all(int fd, const char *p, size_t n) {
         flush_out(0);
       }
     } else {
-      /* The reader went away: the remote writer learns it as it would here. */
+      /* The reader went away: the remote writer learns it as it would here, once (what it sent
+       * meanwhile is still arriving, and each piece would say it again). */
+      if (fd >= 0 && fd < 256) reader_gone[fd / 8] |= (unsigned char)(1u << (fd % 8));
       send_signal(SIGPIPE);
       return;
     }

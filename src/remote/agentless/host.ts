@@ -64,6 +64,8 @@ export class AgentlessHost implements RemoteHost {
   /** Forwarding only where the transport does it itself (SSH): without the agent nobody opens sockets there. */
   declare readonly connect?: (to: NetAddress) => Promise<Duplex>;
   declare readonly listen?: (at: NetAddress, onConnection: (c: Duplex) => void) => Promise<NetListener>;
+  /** Signals on their way, as "pid signal". */
+  private readonly signalling = new Set<string>();
 
   private constructor(
     private readonly transport: Transport,
@@ -116,11 +118,21 @@ export class AgentlessHost implements RemoteHost {
     return new AgentlessProcess(opening, request, (pid, signal) => this.signalGroup(pid, signal));
   }
 
-  /** `kill` to the process group, on a session kept for it where the transport has one. */
+  /**
+   * `kill` to the process group, on a session kept for it where the transport has one. The same
+   * signal to the same group while one is on its way is that one (the kernel merges them too):
+   * a burst — Ctrl-C held down, a writer told of each piece a gone reader missed — costs one
+   * session, not one each (sshd refuses sessions past MaxSessions).
+   */
   private signalGroup(pid: number, signal: string): void {
     const script = killScript(pid, signal);
-    if (script !== undefined && !this.transport.isLost)
-      void this.transport.runScript(script, undefined, { urgent: true }).catch(() => undefined);
+    const key = `${pid} ${signal}`;
+    if (script === undefined || this.transport.isLost || this.signalling.has(key)) return;
+    this.signalling.add(key);
+    void this.transport
+      .runScript(script, undefined, { urgent: true })
+      .catch(() => undefined)
+      .finally(() => this.signalling.delete(key));
   }
 
   pathQuery(dirs: readonly string[] = []): Promise<PathEntry[]> {

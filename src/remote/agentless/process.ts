@@ -146,8 +146,9 @@ export class AgentlessProcess implements RemoteProcess {
 
   signal(name: string): void {
     if (this.done) return;
-    if (this.pid === undefined) this.pendingSignals.push(name);
-    else this.signalGroup(this.pid, name);
+    if (this.pid === undefined) {
+      if (!this.pendingSignals.includes(name)) this.pendingSignals.push(name);
+    } else this.signalGroup(this.pid, name);
   }
 
   resize(cols: number, rows: number): void {
