@@ -70,7 +70,9 @@ export async function dockerExec(
       ended = true;
       if (pty === undefined) stdout.end();
       stderr.end();
-      resolve(finalCode(exec));
+      // The process is gone: input still queued for it (a reader that stopped early, `yes |
+      // head`) will never be read, and the connection holding it would keep mproxy from exiting.
+      resolve(finalCode(exec).finally(() => stream.destroy()));
     };
     stream.once('end', done);
     stream.once('close', done);
