@@ -4,7 +4,7 @@
  * busybox only (the agentless case) and busybox plus this machine's node (the agent case).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -124,14 +124,18 @@ export async function startDockerd(): Promise<Dockerd> {
     `--exec-root=${join(dir, 'exec')}`,
     `--pidfile=${join(dir, 'docker.pid')}`,
   ];
-  let log = '';
+  // Its log goes to a file: a pipe to this process fills while a test blocks in spawnSync, and
+  // dockerd then stops answering (the harness, not mproxy, would be hanging).
+  const logFile = join(dir, 'dockerd.log');
+  const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-4000) : '');
   const docker = (...a: string[]) => runHere('docker', ['-H', host, ...a]);
   const launch = async (): Promise<ChildProcess> => {
-    const daemon = spawn('dockerd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    daemon.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+    const out = openSync(logFile, 'a');
+    const daemon = spawn('dockerd', args, { stdio: ['ignore', 'ignore', out] });
+    closeSync(out);
     for (let i = 0; ; i++) {
       if (docker('version', '--format', '{{.Server.Version}}').code === 0) return daemon;
-      if (daemon.exitCode !== null || i > 150) throw new Error(`dockerd did not start: ${log}`);
+      if (daemon.exitCode !== null || i > 150) throw new Error(`dockerd did not start: ${log()}`);
       await sleep(200);
     }
   };

@@ -5,7 +5,7 @@
  * A test user whose login shell is /bin/sh; a client key and a known_hosts file to use.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,12 +189,17 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     options.fullCache === true
       ? `mkdir -p /home/${TEST_USER}/.cache && mount -t tmpfs -o size=16k,mode=777 none /home/${TEST_USER}/.cache`
       : ':',
-    `exec /usr/sbin/sshd -D -e -f ${join(dir, 'sshd_config')}`,
+    // Its log goes to a file: a pipe to this process fills while a test blocks in spawnSync, and
+    // sshd then stops mid-session (the harness, not mproxy, would be hanging).
+    `exec /usr/sbin/sshd -D -E ${join(dir, 'sshd.log')} -f ${join(dir, 'sshd_config')}`,
   ].join('\n');
   const child = spawn('unshare', ['-m', '--propagation', 'private', '/bin/bash', '-c', setup], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  await waitForPort(port, child, () => stderr);
+  await waitForPort(port, child, () => {
+    const log = join(dir, 'sshd.log');
+    return `${stderr}${existsSync(log) ? readFileSync(log, 'utf8') : ''}`;
+  });
   const signalBelow = (signal: NodeJS.Signals, pattern: RegExp): number => {
     const victims = descendants(child.pid ?? -1).filter((p) => pattern.test(p.args));
     for (const v of victims) {
