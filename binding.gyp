@@ -41,6 +41,7 @@
       "sources": [
         "native/shim/main.c",
         "native/shim/link.c",
+        "native/shim/pipes.c",
         "native/shim/buf.c"
       ],
       "cflags": [

@@ -10,6 +10,7 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { ACK_BATCH, MAX_CHUNK, T, WINDOW, type ExecFrame } from '../../src/protocol/frames.js';
 import type { AgentChannel } from './channel.js';
 import { childPipes, type ChildPipes } from './fifo.js';
+import { takeEnd } from './joins.js';
 import { foregroundGroup, parseStatus, ptySpawn, sendSize } from './pty.js';
 import type { FastChild, Spawner } from './spawner.js';
 
@@ -49,20 +50,38 @@ export class ExecSession {
         ? childPipes(frame.fdModes)
         : undefined;
     const pipes = this.pipes?.ends;
+    // Ends of pipes to another process of this agent (joins.ts): plain fds, no stream here.
+    const joined = new Map<number, number>();
+    const taken = new Map<string, number>(); // `2>&1 |`: stdout and stderr share one end
+    try {
+      for (const j of frame.joins ?? []) {
+        const fd = taken.get(`${j.pipe}${j.end}`) ?? takeEnd(j.pipe, j.end);
+        taken.set(`${j.pipe}${j.end}`, fd);
+        joined.set(j.fd, fd);
+      }
+    } catch (err) {
+      for (const fd of taken.values()) closeSync(fd);
+      throw err;
+    }
     const stdio: ('pipe' | 'ignore' | number)[] = Array.from({ length: maxFd + 1 }, (_, fd) => {
       const piped = pipes?.[frame.fds.indexOf(fd)];
       if (piped !== undefined) return piped.childFd;
+      const end = joined.get(fd);
+      if (end !== undefined) return end;
       return fd <= 2 || frame.fds.includes(fd) || fd === pty?.controlFd ? 'pipe' : 'ignore';
     });
     // The fast path (spawner.ts) for plain execs; its pipes are ours once it says it started.
-    const fast = spawner?.usable === true && pty === undefined && frame.fds.length === 0;
+    const fast = spawner?.usable === true && pty === undefined && frame.fds.length === 0 && joined.size === 0;
     try {
       if (fast) this.child = spawner.spawn(frame.argv, frame.env, frame.cwd);
       else if (pty !== undefined) this.child = spawn(pty.file, pty.args, { cwd: frame.cwd, env: pty.env, stdio, detached: true });
       else this.child = spawn(file, args, { cwd: frame.cwd, env: { ...frame.env }, stdio, detached: true });
     } finally {
       for (const p of pipes ?? []) closeSync(p.childFd);
+      for (const fd of taken.values()) closeSync(fd);
     }
+    // A joined output carries nothing here: its stream ends at once.
+    for (const fd of joined.keys()) if (fd > 0) channel.send({ t: T.Eof, id: frame.id, s: fd });
     for (const [i, p] of (pipes ?? []).entries()) {
       const fd = frame.fds[i] ?? -1;
       p.stream.on('error', () => undefined);

@@ -41,7 +41,7 @@ const HANDLERS: { [K in Frame['t']]?: Handler<K> } = {
     }
     greeted = true;
   },
-  // Exec {t:1, id, argv, env, cwd, fds, fdModes?, pty?}: start a process; Exit or Error {id} ends it.
+  // Exec {t:1, id, argv, env, cwd, fds, fdModes?, pty?, joins?}: start a process; Exit or Error {id} ends it.
   [T.Exec]: (f) => {
     if (sessions.has(f.id)) throw new ProtocolError(`exec id ${f.id} is already in use`);
     if (f.pty !== undefined && ptyHelper === undefined) {
@@ -52,7 +52,12 @@ const HANDLERS: { [K in Frame['t']]?: Handler<K> } = {
         msg: "this agent has no pty helper (none was built for this machine's kind)",
       });
     }
-    sessions.set(f.id, new ExecSession(f, channel, () => sessions.delete(f.id), ptyHelper, spawner));
+    try {
+      sessions.set(f.id, new ExecSession(f, channel, () => sessions.delete(f.id), ptyHelper, spawner));
+    } catch (err) {
+      // A pipe that could not be made (no mkfifo), say: this exec fails, the agent goes on.
+      channel.send({ t: T.Error, id: f.id, code: 'E_SPAWN', msg: err instanceof Error ? err.message : String(err) });
+    }
   },
   // Data {t:2, id, s, d}: bytes for the process's stdin (s=0) or extra fd s; for connection id, its socket.
   [T.Data]: (f) => (net.has(f.id) ? net.data(f.id, f.d) : sessions.get(f.id)?.data(f.s, f.d)),
@@ -117,7 +122,7 @@ function shutdown(code: number): void {
 channel.send({
   t: T.Hello,
   v: PROTOCOL_VERSION,
-  caps: ['exec', 'fs', 'path', 'signals', 'watch', 'net', ...(ptyHelper !== undefined ? (['pty'] as const) : [])],
+  caps: ['exec', 'fs', 'path', 'signals', 'watch', 'net', 'pipes', ...(ptyHelper !== undefined ? (['pty'] as const) : [])],
   info: {
     node: process.versions.node,
     platform: process.platform,

@@ -10,7 +10,8 @@
  * Wire format, both ways: u32 little-endian length of what follows, u8 type, payload.
  *   shim -> broker   1 REQUEST  NUL-terminated strings: token, path, cwd, shebang line, tty
  *                               ("ROWS COLS" or ""), extra fds ("3r 4w"), signals ignored
- *                               ("1 2 "), argc, argv..., env...
+ *                               ("1 2 "), pipe ends ("0r123x 1w456-", pipes.c), argc,
+ *                               argv..., env...
  *                    2 DATA     u8 fd, bytes (stdin or an extra input fd)
  *                    3 EOF      u8 fd
  *                    4 SIGNAL   u8 signal number
@@ -113,11 +114,12 @@ static void send_request(int argc, char **argv, const char dir[PATH_MAX - 64], c
   if (have_tty && ioctl(1, TIOCGWINSZ, &ws) == 0) snprintf(tty, sizeof tty, "%u %u", ws.ws_row, ws.ws_col);
   else if (have_tty) snprintf(tty, sizeof tty, "24 80");
   struct buf req = { 0 };
-  char count[16], ignore[128];
+  char count[16], ignore[128], pipes[160];
   ignored_signals(ignore, sizeof ignore);
+  pipe_ends(pipes, sizeof pipes);
   snprintf(count, sizeof count, "%d", argc);
   put_str(&req, token), put_str(&req, path), put_str(&req, cwd), put_str(&req, shebang);
-  put_str(&req, tty), put_str(&req, fds), put_str(&req, ignore), put_str(&req, count);
+  put_str(&req, tty), put_str(&req, fds), put_str(&req, ignore), put_str(&req, pipes), put_str(&req, count);
   for (int i = 0; i < argc; i++) put_str(&req, argv[i]);
   for (char **e = environ; *e != NULL; e++) put_str(&req, *e);
   send_frame(F_REQUEST, req.data, req.len, NULL, 0);

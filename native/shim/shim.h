@@ -21,6 +21,8 @@ extern struct termios saved_tty;
 void fail(const char *what);
 void catch_signals(void);
 void ignored_signals(char *list, size_t size);
+/* pipes.c: the pipe ends among fds 0-2 the broker may join on the remote ("0r123x 1w456-"). */
+void pipe_ends(char *spec, size_t cap);
 void enter_raw(void);
 void leave_raw(void);
 void send_frame(uint8_t type, const void *a, size_t alen, const void *b, size_t blen);

@@ -5,9 +5,12 @@
  * format (native/shim/main.c is the other end).
  */
 import type { Socket } from 'node:net';
+import { basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { RemoteHost, RemoteProcess } from '../remote/host.js';
 import { isMproxyError, messageOf } from '../util/errors.js';
+import type { PipeJoin } from '../protocol/frames.js';
+import type { PipePairs } from './pairing.js';
 import type { Decision } from './policy.js';
 import { exitFrame, FrameReader, frameHeader, FromShim, parseRequest, textFrame, tokenMatches, ToShim, type ShimRequest } from './wire.js';
 import { signalName, signalNumber, startIgnoring } from './signals.js';
@@ -21,6 +24,8 @@ export interface BrokerContext {
   readonly remoteEnv: (env: Readonly<Record<string, string>>) => Record<string, string>;
   readonly observer?: CommandObserver;
   readonly verbose?: (message: string) => void;
+  /** Pipelines of remote commands joined on the remote (hosts that can: info lists 'pipes'). */
+  readonly pairs?: PipePairs;
 }
 
 /** Told about every remote command (a recording): its start, each stdio chunk (fd 0 in), its end. */
@@ -122,10 +127,14 @@ export class ShimConnection {
       this.finish(255, 0, messageOf(err));
       return;
     }
+    const who = basename(req.argv[0] ?? '');
     if (decision.where === 'local') {
+      this.ctx.pairs?.declineAll(req.pipes, `${who} runs here`);
       this.socket.end(textFrame(ToShim.Local, decision.path));
       return;
     }
+    const joins = await this.joinPipes(req, who);
+    if (this.socket.destroyed) return; // the shim went while its partner was awaited
     // REMOTE: the shim starts reading the command's input only now (a local command's stays put).
     this.socket.write(frameHeader(ToShim.Remote, 0));
     const env = this.ctx.remoteEnv(req.env);
@@ -135,6 +144,7 @@ export class ShimConnection {
       env,
       cwd: decision.cwd,
       ...(fds.length > 0 ? { fds, fdModes: req.fds.map((f) => f.dir).join('') } : {}),
+      ...(joins.length > 0 ? { joins } : {}),
       ...(req.tty !== undefined ? { pty: { rows: req.tty.rows, cols: req.tty.cols, term: req.env['TERM'] ?? 'xterm-256color' } } : {}),
     });
     this.proc = proc;
@@ -168,6 +178,24 @@ export class ShimConnection {
       this.ctx.observer?.ended(this.commandId, code, null);
       this.finish(code, 0, code === 127 ? `${messageOf(err)} on the remote` : messageOf(err));
     }
+  }
+
+  /** The fds of `req` joined on the remote to their pipeline partner's (pairing.ts); each outcome said when verbose. */
+  private async joinPipes(req: ShimRequest, who: string): Promise<PipeJoin[]> {
+    const pairs = this.ctx.pairs;
+    if (pairs === undefined || req.pipes.length === 0) return [];
+    const outcomes = await pairs.offer(req.pipes, who);
+    const joins: PipeJoin[] = [];
+    for (const p of req.pipes) {
+      const o = outcomes.get(p.ino);
+      if (o?.joined === true) joins.push({ fd: p.fd, pipe: o.pipe, end: p.end });
+    }
+    for (const p of req.pipes.filter((e, i, all) => e.joinable && all.findIndex((x) => x.ino === e.ino) === i)) {
+      const o = outcomes.get(p.ino);
+      if (o?.joined === true && p.end === 'w') this.ctx.verbose?.(`pipe joined on the remote: ${who} | ${o.partner}`);
+      else if (o?.joined === false) this.ctx.verbose?.(`pipe ${p.end === 'w' ? 'out of' : 'into'} ${who} carried here: ${o.why}`);
+    }
+    return joins;
   }
 
   /** One output of the command to the shim as DATA frames, then EOF; paced by the socket. */

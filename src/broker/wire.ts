@@ -85,8 +85,28 @@ export interface ShimRequest {
   readonly fds: readonly { readonly fd: number; readonly dir: 'r' | 'w' }[];
   /** Signals (numbers) the command was started with ignored: `nohup`, `trap '' INT`. */
   readonly ignored: readonly number[];
+  /** Its stdin, stdout and stderr that are pipes (native/shim/pipes.c): joinable on the remote? */
+  readonly pipes: readonly PipeEnd[];
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+}
+
+/** One of fds 0-2 that is a local pipe: its end, the pipe's inode, and whether it may be joined. */
+export interface PipeEnd {
+  readonly fd: number;
+  readonly end: 'r' | 'w';
+  readonly ino: string;
+  /** The shim holds its end alone and another process holds the other one. */
+  readonly joinable: boolean;
+}
+
+function parsePipes(spec: string): PipeEnd[] {
+  const ends: PipeEnd[] = [];
+  for (const item of spec.split(' ')) {
+    const m = /^([0-2])([rw])(\d+)([x-])$/.exec(item);
+    if (m !== null) ends.push({ fd: Number(m[1]), end: m[2] === 'r' ? 'r' : 'w', ino: m[3] ?? '', joinable: m[4] === 'x' });
+  }
+  return ends;
 }
 
 /** Is `token` (as the shim sends it: hex) the session's token? Constant-time; never throws. */
@@ -98,9 +118,9 @@ export function tokenMatches(token: string, expected: Buffer): boolean {
 export function parseRequest(payload: Buffer): ShimRequest | undefined {
   const parts = payload.toString('utf8').split('\0');
   if (parts.at(-1) === '') parts.pop();
-  const [token, path, cwd, shebang, tty, fds, ignored, count] = parts;
+  const [token, path, cwd, shebang, tty, fds, ignored, pipes, count] = parts;
   const argc = Number(count);
-  const head = 8;
+  const head = 9;
   if (
     token === undefined ||
     path === undefined ||
@@ -109,6 +129,7 @@ export function parseRequest(payload: Buffer): ShimRequest | undefined {
     tty === undefined ||
     fds === undefined ||
     ignored === undefined ||
+    pipes === undefined ||
     !Number.isInteger(argc) ||
     argc < 1 ||
     parts.length < head + argc
@@ -132,6 +153,7 @@ export function parseRequest(payload: Buffer): ShimRequest | undefined {
       .split(' ')
       .filter((n) => /^\d+$/.test(n))
       .map(Number),
+    pipes: parsePipes(pipes),
     argv: parts.slice(head, head + argc),
     env,
   };

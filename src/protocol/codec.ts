@@ -80,6 +80,7 @@ const SHAPES: Readonly<Record<number, Readonly<Record<string, Check>>>> = {
     fds: list(u32),
     'fdModes?': str,
     'pty?': shape({ cols: u32, rows: u32, term: str }),
+    'joins?': list(shape({ fd: (v) => u32(v) && (v as number) <= 2, pipe: str, end: oneOf('r', 'w') })),
   },
   [T.Data]: { id: u32, s: u32, d: bytes },
   [T.Eof]: { id: u32, s: u32 },

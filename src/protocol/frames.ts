@@ -45,7 +45,7 @@ export const T = {
 export type FrameTypeName = keyof typeof T;
 
 /** Capabilities an agent may announce in Hello. */
-export type Capability = 'exec' | 'fs' | 'path' | 'pty' | 'signals' | 'watch' | 'net';
+export type Capability = 'exec' | 'fs' | 'path' | 'pty' | 'signals' | 'watch' | 'net' | 'pipes';
 
 export interface HelloFrame {
   readonly t: typeof T.Hello;
@@ -90,6 +90,19 @@ export interface ExecFrame {
    */
   readonly fdModes?: string;
   readonly pty?: PtyRequest;
+  /**
+   * Fds joined to another process of this connection by a pipe on the remote: the two Exec
+   * frames of a pipeline name the same `pipe`, one with end 'w' (it writes), one with 'r'. Such
+   * an fd carries no stream (an output's Eof comes at once); the agent makes the pipe for the
+   * first of the two and closes its copies once both have started (or after a bound).
+   */
+  readonly joins?: readonly PipeJoin[];
+}
+
+export interface PipeJoin {
+  readonly fd: number;
+  readonly pipe: string;
+  readonly end: 'r' | 'w';
 }
 
 export interface DataFrame {

@@ -5,7 +5,7 @@
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { FileOpArgs, FileOpName, FileOpResult } from '../protocol/file-ops.js';
-import type { ChangeKind, PathEntry, PtyRequest } from '../protocol/frames.js';
+import type { ChangeKind, PathEntry, PipeJoin, PtyRequest } from '../protocol/frames.js';
 import type { NetAddress } from '../protocol/net-frames.js';
 import type { ExitStatus, NetListener } from '../transport/transport.js';
 
@@ -19,6 +19,8 @@ export interface ExecRequest {
   /** Per extra fd: 'r' the process reads it, 'w' it writes it (a real pipe where the tier can). */
   readonly fdModes?: string;
   readonly pty?: PtyRequest;
+  /** Fds joined to another exec of this host by a pipe there (hosts whose info lists 'pipes'). */
+  readonly joins?: readonly PipeJoin[];
 }
 
 export type { ExitStatus } from '../transport/transport.js';

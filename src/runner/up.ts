@@ -6,6 +6,7 @@
  */
 import { commandPolicy, toRemote, withCanonical } from '../broker/policy.js';
 import { remoteEnv } from '../broker/env-filter.js';
+import { PipePairs } from '../broker/pairing.js';
 import { startBroker } from '../broker/server.js';
 import { openRecording } from '../recording/session.js';
 import { mountAll, type MountSpec } from '../mount/mount.js';
@@ -193,6 +194,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
           },
           ...(recording !== undefined ? { observer: recording } : {}),
           ...(o.verbose !== undefined ? { verbose: o.verbose } : {}),
+          ...(info.capabilities.includes('pipes') ? { pairs: new PipePairs() } : {}),
         });
         teardown.add(() => broker.close());
         const inMount = toRemote(o.cwd, maps) !== undefined;

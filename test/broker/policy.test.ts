@@ -32,6 +32,7 @@ const request = (over: Partial<ShimRequest>): ShimRequest => ({
   shebang: '',
   fds: [],
   ignored: [],
+  pipes: [],
   argv: ['git', 'status'],
   env: { PATH: '/usr/bin:/bin' },
   ...over,

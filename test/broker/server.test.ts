@@ -25,7 +25,7 @@ const HOSTILE = `
     return Buffer.concat([head, payload]);
   };
   const token = fs.readFileSync(process.env.SESSIONS + '/' + dir + '/token', 'utf8').trim();
-  const request = (tok) => frame(1, Buffer.from([tok, '/bin/true', '/', '', '', '', '', '1', 'true', ''].join('\\0')));
+  const request = (tok) => frame(1, Buffer.from([tok, '/bin/true', '/', '', '', '', '', '', '1', 'true', ''].join('\\0')));
   const huge = Buffer.alloc(8); huge.writeUInt32LE(0xffffffff); huge[4] = 1;
   const random = Buffer.from(Array.from({ length: 65536 }, (_, i) => (i * 7919 + 13) & 0xff));
   const attempts = {

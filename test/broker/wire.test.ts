@@ -30,6 +30,7 @@ test('a request: fields, tty, extra fds, ignored signals, argv and env', () => {
     '40 120',
     '3r 63w',
     '1 2 ',
+    '0r4021x 1w4022- 2w4022-',
     '2',
     'git',
     'log',
@@ -49,10 +50,15 @@ test('a request: fields, tty, extra fds, ignored signals, argv and env', () => {
       { fd: 63, dir: 'w' },
     ],
     ignored: [1, 2],
+    pipes: [
+      { fd: 0, end: 'r', ino: '4021', joinable: true },
+      { fd: 1, end: 'w', ino: '4022', joinable: false },
+      { fd: 2, end: 'w', ino: '4022', joinable: false },
+    ],
     argv: ['git', 'log'],
     env: { TERM: 'xterm', EMPTY: '', WITH: 'EQ=UALS' },
   });
-  assert.equal(parseRequest(Buffer.from('token\0/p\0/c\0\0\0\0\x003\0only-one\0')), undefined, 'argc larger than the argv given');
+  assert.equal(parseRequest(Buffer.from('token\0/p\0/c\0\0\0\0\0\x003\0only-one\0')), undefined, 'argc larger than the argv given');
   assert.equal(parseRequest(Buffer.from('')), undefined);
 });
 

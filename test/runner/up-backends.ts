@@ -4,7 +4,7 @@
  * child), ssh with the agent and agentless, docker with the agent and agentless.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTAINER_OS, dockerdMissing, startDockerd, type Dockerd } from '../harness/dockerd.js';
@@ -31,6 +31,8 @@ export interface UpTarget {
   readonly remoteOs: string;
   start(): Promise<{ readonly profile: string; readonly home: string; readonly local: string }>;
   stop(): Promise<void>;
+  /** What the server logged so far, where it is one of ours (the harness sshd). */
+  serverLog?(): string;
 }
 
 function profileText(uri: string, remote: string, local: string, extra = ''): string {
@@ -112,6 +114,7 @@ export function sshTarget(agent: 'node' | 'none'): UpTarget {
       await sshd?.stop();
       if (view !== '') rmdirSync(join(view, '..'));
     },
+    serverLog: () => (sshd !== undefined && existsSync(join(sshd.dir, 'sshd.log')) ? readFileSync(join(sshd.dir, 'sshd.log'), 'utf8') : ''),
   };
 }
 
@@ -170,7 +173,10 @@ export function leftovers(sessionTmp: string): string[] {
   const found = readdirSync(sessionTmp).map((e) => `session directory ${e}`);
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (line.includes(sessionTmp)) found.push(`mount ${line}`);
   let procs = processesNaming(sessionTmp);
-  for (const until = Date.now() + HELPER_GRACE_MS; procs.length > 0 && procs.every((p) => p.startsWith('fusermount3 ')) && Date.now() < until; ) {
+  for (
+    const until = Date.now() + HELPER_GRACE_MS;
+    procs.length > 0 && procs.every((p) => p.startsWith('fusermount3 ')) && Date.now() < until;
+  ) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
     procs = processesNaming(sessionTmp);
   }

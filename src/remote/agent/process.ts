@@ -46,6 +46,7 @@ export class AgentProcess implements RemoteProcess {
       fds: r.fds ?? [],
       ...(r.fdModes !== undefined ? { fdModes: r.fdModes } : {}),
       ...(r.pty !== undefined ? { pty: r.pty } : {}),
+      ...(r.joins !== undefined && r.joins.length > 0 ? { joins: r.joins } : {}),
     };
   }
 
