@@ -8,7 +8,10 @@
  *   - both again with recording.mode = "full", against the same without
  * Per-exec times and throughputs are medians of BENCH_REPEAT runs (3), with and without
  * recording taken alternately so drift hits both sides.
- * BENCH_PARTS=start,exec,cat,record picks parts (all by default). Prints ratios. Not a test.
+ *   - issue 18's data figures: 1 GiB through `cat F | wc -c` (the pipe joined on the remote) and
+ *     `wc -c < F` / `head -c 1G /dev/zero > F` with F in the mount, each against the same run
+ *     natively over ssh
+ * BENCH_PARTS=start,exec,cat,record,pipe picks parts (all by default). Prints ratios. Not a test.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +26,7 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 10);
 const EXECS = Number(process.env['BENCH_EXECS'] ?? 300);
 const BYTES = Number(process.env['BENCH_BYTES'] ?? 1024 ** 3);
 const REPEAT = Number(process.env['BENCH_REPEAT'] ?? 3);
-const PARTS = new Set((process.env['BENCH_PARTS'] ?? 'start,exec,cat,record').split(','));
+const PARTS = new Set((process.env['BENCH_PARTS'] ?? 'start,exec,cat,record,pipe').split(','));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -185,6 +188,25 @@ try {
       `  for comparison, ssh host head | tee FILE: ${mib(median(teed))} ` +
         `(${((1 - median(teed) / median(viaSsh)) * 100).toFixed(0)}% below plain ssh's ${mib(median(viaSsh))})`,
     );
+  }
+  if (PARTS.has('pipe')) {
+    // F lives in the workspace; the local shell works in the mount, so the commands run there.
+    ssh(sshBase, `head -c ${BYTES} /dev/zero > bench-ws/F`);
+    const timedHere = (line: string): number => inside(`cd ws; s=$EPOCHREALTIME; ${line}; e=$EPOCHREALTIME; echo "$s $e"`) * 1000;
+    const cases: [string, string][] = [
+      ['cat F | wc -c', 'cat F | wc -c > /dev/null'],
+      ['wc -c < F', 'wc -c < F > /dev/null'],
+      [`head -c ${BYTES} /dev/zero > G`, `head -c ${BYTES} /dev/zero > G; rm G`],
+    ];
+    for (const [name, line] of cases) {
+      const here = median(Array.from({ length: REPEAT }, () => timedHere(line)));
+      const there = median(Array.from({ length: REPEAT }, () => ssh(sshBase, `cd bench-ws && ${line}`)));
+      console.log(
+        `${name} (1 GiB = ${BYTES} bytes), median of ${REPEAT}: under up ${here.toFixed(0)} ms   ssh host '${name}' ` +
+          `${there.toFixed(0)} ms   ratio ${(here / there).toFixed(2)}x (target <= 1.5x)`,
+      );
+    }
+    ssh(sshBase, 'rm -f bench-ws/F bench-ws/G');
   }
   spawnSync('ssh', [...control, '-O', 'exit', ...sshBase.slice(0, -1), `${sshd.user}@127.0.0.1`], { stdio: 'ignore' });
 } finally {
