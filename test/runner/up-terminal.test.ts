@@ -1,7 +1,8 @@
 /**
  * `mproxy up` on a terminal (util-linux script), local target: a window resize reaches a remote
  * command, and Ctrl-Z stops the remote command and the local job so the shell's job control
- * works (jobs lists it stopped; fg continues it to its end).
+ * works (jobs lists it stopped; fg continues it to its end) — also for a pipeline joined on the
+ * remote, which Ctrl-C ends with each stage's status as without the shortcut.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -71,6 +72,42 @@ describe('mproxy up on a terminal', {
     assert.match(out.slice(typedJobs, typedFg), /Stopped\s+sh -c[\s\S]*\nlisted/, `jobs lists it stopped: ${out}`);
     assert.ok(!out.slice(0, typedFg).includes('slept-42'), `nothing ran on while stopped: ${out}`);
     assert.match(out.slice(typedFg), /slept-42/, `fg ran it to its end: ${out}`);
+    assert.deepEqual(leftovers(sessions), []);
+  });
+
+  /** Typed into an interactive bash under `up --verbose` on a terminal: what the terminal showed. */
+  const typedInto = (keys: string): string => {
+    const r = spawnSync('sh', ['-c', `(${keys}) | script -qec "${mproxy} --verbose -- bash --norc --noprofile -i" /dev/null`], {
+      cwd: work,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return r.stdout.replace(/\r/g, '');
+  };
+
+  test('a pipeline joined on the remote: Ctrl-Z stops both stages, fg runs them to their end', () => {
+    const out = typedInto(
+      `sleep 3; printf 'sh -c "sleep 3; echo piped-\\$((6*7))" | cat\\n'; sleep 1.5; printf '\\032'; sleep 1; ` +
+        `printf 'jobs; echo listed\\n'; sleep 1; printf 'fg\\n'; sleep 5; printf 'exit\\n'`,
+    );
+    const typedFg = out.indexOf('# fg');
+    assert.match(out, /mproxy: pipe joined on the remote: sh \| cat/, out);
+    assert.match(out.slice(0, typedFg), /Stopped\s+sh -c[\s\S]*\| cat[\s\S]*\nlisted/, `jobs lists the pipeline stopped: ${out}`);
+    assert.ok(typedFg > 0 && !out.slice(0, typedFg).includes('piped-42'), `nothing ran on while stopped: ${out}`);
+    assert.match(out.slice(typedFg), /piped-42/, `fg ran it to its end: ${out}`);
+    assert.deepEqual(leftovers(sessions), []);
+  });
+
+  test('a pipeline joined on the remote: Ctrl-C ends both stages at once, each with its status', () => {
+    const out = typedInto(
+      // The interrupted line is abandoned by the shell, as without mproxy: the status is asked next.
+      `sleep 3; printf 'sleep 31.5 | cat\\n'; sleep 1.5; printf '\\003'; sleep 1; printf 'echo "status \${PIPESTATUS[*]}"\\n'; ` +
+        `sleep 1; printf 'exit\\n'`,
+    );
+    assert.match(out, /mproxy: pipe joined on the remote: sleep \| cat/, out);
+    assert.match(out, /status 130 130/, out);
+    assert.equal(spawnSync('pgrep', ['-f', 'sleep 31.5']).status, 1, 'no stage is left running');
     assert.deepEqual(leftovers(sessions), []);
   });
 
