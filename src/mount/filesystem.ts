@@ -2,10 +2,9 @@
  * One mount's filesystem over the RemoteHost's file operations, as the kernel's FUSE requests
  * arrive (native.ts): entries and attributes answered from what is known while it is known to
  * be true (invalidation.ts), listings with attributes (READDIRPLUS), file contents by node
- * (node-io.ts; small files whole, in one round trip, and read ahead of a directory walk). The
- * requests that change the namespace are in changes.ts, listings in listings.ts. Every request
- * has a deadline (kernel.ts), every remote call too (remote-calls.ts); a handler's failure is
- * the remote's errno, or EIO.
+ * (node-io.ts; small files whole, in one round trip, and read ahead of a walk); changes.ts has
+ * what changes the namespace. Every request and remote call has a deadline (kernel.ts,
+ * remote-calls.ts); a handler's failure is the remote's errno, or EIO.
  */
 import { constants } from 'node:fs';
 import type { FileOpArgs, FileOpName, FileOpResult, WireStat } from '../protocol/file-ops.js';
@@ -237,14 +236,13 @@ export class MountFs {
         const node = this.node(req.ino);
         const data = req.data ?? Buffer.alloc(0);
         const answered = node.parent !== undefined ? this.invalidation.writeStarted(node.parent, node.name) : undefined;
-        try {
-          await this.io(node).write(req.off ?? 0, data);
-        } catch (err) {
-          this.kernel.settleWrites(node.ino, 1);
-          throw err;
-        } finally {
-          answered?.();
-        }
+        await this.io(node)
+          .write(req.off ?? 0, data)
+          .catch((err: unknown) => {
+            this.kernel.settleWrites(node.ino, 1);
+            throw err;
+          })
+          .finally(answered);
         this.wrote(node);
         this.kernel.written(req.id, data.length);
       },
