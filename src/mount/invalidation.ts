@@ -126,7 +126,10 @@ export class Invalidation {
    * behind us (a check caught the remote mid-write), so it is asked alone.
    */
   oursLately(dir: FsNode, name: string): boolean {
-    const key = `${dir.ino}/${name}`;
+    return this.oursByKey(`${dir.ino}/${name}`);
+  }
+
+  private oursByKey(key: string): boolean {
     return this.writing.has(key) || (this.ours.get(key) ?? 0) > Date.now() - OURS_MS;
   }
 
@@ -134,9 +137,7 @@ export class Invalidation {
   changed(ino: number, name: string | null, kind?: ChangeKind): void {
     if (name === null) this.live.delete(ino);
     const key = `${ino}/${name}`;
-    const at = name === null ? undefined : this.ours.get(key);
-    const ours = this.writing.has(key) || (at !== undefined && at > Date.now() - OURS_MS);
-    if (name === null || !ours) return this.drop(ino, name, kind);
+    if (name === null || !this.oursByKey(key)) return this.drop(ino, name, kind);
     // One check answers every notice of the same name that comes meanwhile (a tar sends six).
     if (this.checks.has(key)) {
       if (kind !== 'change') this.checks.set(key, kind);
