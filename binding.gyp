@@ -36,6 +36,24 @@
       ]
     },
     {
+      "target_name": "mproxy-client",
+      "type": "executable",
+      "sources": [
+        "native/client/main.c",
+        "native/client/relay.c",
+        "native/client/socket.c"
+      ],
+      "cflags": [
+        "-O2",
+        "-Wall",
+        "-Wextra"
+      ],
+      "ldflags": [
+        "-static",
+        "-s"
+      ]
+    },
+    {
       "target_name": "mproxy-shim",
       "type": "executable",
       "sources": [

@@ -10,9 +10,9 @@ import { closest } from '../util/suggest.js';
 import { enableTrace } from '../util/trace.js';
 import { parseCommandArgs } from './args.js';
 import type { Command, CommandIO } from './command.js';
-import { EXIT_USAGE, exitCodeFor } from './exit-codes.js';
+import { EXIT_USAGE } from './exit-codes.js';
 import { commandHelp, mainHelp } from './help.js';
-import { formatError } from './output.js';
+import { describeFailure } from './output.js';
 import { COMMANDS } from './registry.js';
 import { version } from './version.js';
 
@@ -69,20 +69,12 @@ function findCommand(name: string): Command {
 }
 
 function report(err: unknown, command: Command | undefined, debug: boolean, io: CommandIO): number {
-  const failure = command?.failureExit ?? 1;
-  if (isMproxyError(err)) {
-    io.stderr(`${formatError(err)}\n`);
-    if (debug) io.stderr(`${err.stack ?? ''}\n${err.cause !== undefined ? `cause: ${String(err.cause)}\n` : ''}`);
-    // Interrupted mid-connect: what started is undone; the abandoned attempt must not keep the
-    // process alive until its own timeout.
-    if (err.code === 'E_INTERRUPTED') setTimeout(() => process.exit(), 200).unref();
-    return exitCodeFor(err.code, failure);
-  }
-  io.stderr(`mproxy: internal error: ${messageOf(err)}\n`);
-  io.stderr(
-    debug && err instanceof Error ? `${err.stack ?? ''}\n` : '  hint: this is a bug in mproxy; re-run with --debug and report the output\n',
-  );
-  return failure;
+  const { status, text } = describeFailure(err, command?.failureExit ?? 1, debug);
+  io.stderr(text);
+  // Interrupted mid-connect: what started is undone; the abandoned attempt must not keep the
+  // process alive until its own timeout.
+  if (isMproxyError(err) && err.code === 'E_INTERRUPTED') setTimeout(() => process.exit(), 200).unref();
+  return status;
 }
 
 // A reader that stops early (`mproxy config | head`) is not an error.

@@ -1,6 +1,7 @@
 /** How the CLI words things on stderr: located diagnostics and plain errors, each with hints. */
 import type { Diagnostic } from '../profile/diagnostics.js';
-import type { MproxyError } from '../util/errors.js';
+import { isMproxyError, messageOf, type MproxyError } from '../util/errors.js';
+import { exitCodeFor } from './exit-codes.js';
 
 const LONGEST = 80;
 
@@ -38,4 +39,18 @@ function indentHint(hint: string): string[] {
 
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * A failure as the user reads it (with the stack when `debug`), and the exit status it gives
+ * for a command whose own failures exit `failureExit`.
+ */
+export function describeFailure(err: unknown, failureExit: number, debug = false): { status: number; text: string } {
+  if (isMproxyError(err)) {
+    const stack = debug ? `\n${err.stack ?? ''}${err.cause !== undefined ? `\ncause: ${String(err.cause)}` : ''}` : '';
+    return { status: exitCodeFor(err.code, failureExit), text: `${formatError(err)}${stack}\n` };
+  }
+  const trace =
+    debug && err instanceof Error ? `${err.stack ?? ''}\n` : '  hint: this is a bug in mproxy; re-run with --debug and report the output\n';
+  return { status: failureExit, text: `mproxy: internal error: ${messageOf(err)}\n${trace}` };
 }

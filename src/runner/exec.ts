@@ -89,7 +89,8 @@ export async function runRemoteCommand(
   }
 }
 
-function drained(stream: NodeJS.ReadableStream): Promise<void> {
+/** Resolves when `stream` has given all it had (or was closed). */
+export function drained(stream: NodeJS.ReadableStream): Promise<void> {
   return new Promise((resolve) => {
     if ((stream as { readableEnded?: boolean }).readableEnded === true) return resolve();
     stream.once('end', resolve);

@@ -7,8 +7,7 @@ import { startForwards } from '../forward/forwards.js';
 import { settingsOf } from '../profile/runtime.js';
 import type { Profile } from '../profile/schema.js';
 import { MproxyError } from '../util/errors.js';
-import type { ConnectOptions } from './connect.js';
-import { inForeground } from './foreground.js';
+import { inForeground, type ForegroundOptions } from './foreground.js';
 
 export interface ForwardRunEvents {
   /** One forward is up. */
@@ -17,7 +16,7 @@ export interface ForwardRunEvents {
   ready(): void;
 }
 
-export async function runForward(profile: Profile, options: ConnectOptions, events: ForwardRunEvents): Promise<number> {
+export async function runForward(profile: Profile, options: ForegroundOptions, events: ForwardRunEvents): Promise<number> {
   const specs = settingsOf(profile).forwards;
   if (specs.length === 0)
     throw new MproxyError('E_USAGE', 'the profile has no [[forwards]]', { hint: '[[forwards]]\nlocal = 18080\nremote = 8080' });

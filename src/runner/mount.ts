@@ -6,8 +6,7 @@
 import type { Profile } from '../profile/schema.js';
 import { MproxyError } from '../util/errors.js';
 import { mountsOn, settingsOf } from '../profile/runtime.js';
-import type { ConnectOptions } from './connect.js';
-import { inForeground } from './foreground.js';
+import { inForeground, type ForegroundOptions } from './foreground.js';
 
 export interface MountEvents {
   /** Every mount is served: each remote directory and where it is. */
@@ -19,7 +18,7 @@ export type MountEnd = { readonly kind: 'stopped' } | { readonly kind: 'unmounte
 
 export async function runMount(
   profile: Profile,
-  options: ConnectOptions & { readonly warn: (message: string) => void },
+  options: ForegroundOptions & { readonly warn: (message: string) => void },
   events: MountEvents,
 ): Promise<MountEnd> {
   const { mountAll } = await import('../mount/mount.js');

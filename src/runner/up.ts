@@ -22,6 +22,7 @@ import { MproxyError } from '../util/errors.js';
 import { findExecutable } from '../util/paths.js';
 import { connect } from './connect.js';
 import { runProgram } from './program.js';
+import { serveLiveSession, type LiveOptions } from './live-session.js';
 import { startSessionForwards } from './session-forwards.js';
 import { interruption, runSteps, Teardown, type Step } from './startup.js';
 
@@ -40,6 +41,8 @@ export interface UpOptions {
   readonly interception?: Interception;
   /** The profile file (recordings name it and start from its project root). */
   readonly profileFile: string;
+  /** Serve the connection as the profile's live session too. */
+  readonly live?: LiveOptions | undefined;
 }
 
 interface Session {
@@ -109,6 +112,10 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
             ),
         );
         s.host = await pending;
+        if (o.live !== undefined) {
+          const live = await serveLiveSession(s.host, o.profile, o.live, o.verbose);
+          teardown.add(() => live?.close());
+        }
         const info = s.host.info();
         title(`Connected to ${o.profile.target.uri} (${info.tier}, ${info.platform}/${info.arch})`);
       },

@@ -1,6 +1,7 @@
 /** `mproxy forward PROFILE`: every [[forwards]] entry, in the foreground until Ctrl-C. */
 import { MproxyError } from '../../util/errors.js';
 import type { Command } from '../command.js';
+import { liveOptions } from '../live.js';
 import { loadProfileArg, locatingErrors } from '../profile-arg.js';
 
 export const forwardCommand: Command = {
@@ -30,7 +31,14 @@ export const forwardCommand: Command = {
     return locatingErrors(loaded, () =>
       runForward(
         profile,
-        { home: io.home, cwd: io.cwd, env: io.env, warn, ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) },
+        {
+          home: io.home,
+          cwd: io.cwd,
+          env: io.env,
+          warn,
+          live: liveOptions(loaded.file, args.values['set'], io),
+          ...(io.verbose !== undefined ? { verbose: io.verbose } : {}),
+        },
         {
           started: (what) => io.stderr(`mproxy: forwarding ${what}\n`),
           ready: () => io.stderr('mproxy: press Ctrl-C to stop\n'),

@@ -1,6 +1,7 @@
 /** `mproxy mount PROFILE`: every [[mounts]] entry at its local path, in the foreground until Ctrl-C. */
 import { MproxyError } from '../../util/errors.js';
 import type { Command } from '../command.js';
+import { liveOptions } from '../live.js';
 import { loadProfileArg } from '../profile-arg.js';
 
 export const mountCommand: Command = {
@@ -31,7 +32,14 @@ export const mountCommand: Command = {
     const warn = (message: string): void => io.stderr(`mproxy: warning: ${message}\n`);
     const end = await runMount(
       profile,
-      { home: io.home, cwd: io.cwd, env: io.env, warn, ...(io.verbose !== undefined ? { verbose: io.verbose } : {}) },
+      {
+        home: io.home,
+        cwd: io.cwd,
+        env: io.env,
+        warn,
+        live: liveOptions(loaded.file, args.values['set'], io),
+        ...(io.verbose !== undefined ? { verbose: io.verbose } : {}),
+      },
       {
         mounted(points) {
           for (const p of points) io.stderr(`mproxy: ${p.remote} mounted at ${p.local}\n`);

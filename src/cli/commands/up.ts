@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type { Interception } from '../../runner/up.js';
 import { MproxyError } from '../../util/errors.js';
 import type { Command } from '../command.js';
+import { liveOptions } from '../live.js';
 import { loadProfileArg, locatingErrors } from '../profile-arg.js';
 
 export const upCommand: Command = {
@@ -49,6 +50,7 @@ export const upCommand: Command = {
         profile,
         profileName: basename(loaded.file, '.toml'),
         profileFile: loaded.file,
+        live: liveOptions(loaded.file, args.values['set'], io),
         program,
         home: io.home,
         cwd: io.cwd,
