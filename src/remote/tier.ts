@@ -17,6 +17,8 @@ export type AgentMode = 'auto' | 'node' | 'none';
 
 export interface TierOptions {
   readonly agent: AgentMode;
+  /** Why agent "none" was asked for, when not by the profile (verbose says it). */
+  readonly agentlessWhy?: string;
   /** target.op_timeout: the deadline of every file operation, query and script. */
   readonly opTimeoutMs: number;
   readonly verbose?: (message: string) => void;
@@ -58,7 +60,7 @@ async function chooseTier(transport: Transport, options: TierOptions): Promise<R
     say?.(`tier agentless on ${where} (${why})`);
     return AgentlessHost.start(transport, options.opTimeoutMs);
   };
-  if (options.agent === 'none') return agentless('agent = "none"');
+  if (options.agent === 'none') return agentless(options.agentlessWhy ?? 'agent = "none"');
   const start = agentOptions(options, transport);
   const quick = await tryQuickStart(() => startAgent(transport, quickStartScript(), start), where, options.opTimeoutMs, say);
   if (quick !== undefined) return quick;

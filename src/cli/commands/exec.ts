@@ -15,6 +15,9 @@ export const execCommand: Command = {
     'terminal. -T turns that off; -t asks for it (it still needs stdin to be a terminal).',
     "Exit status: the command's; 128+N if a signal N killed it; 127 not found; 126 not",
     'executable; 125 mproxy itself failed (profile, connection).',
+    'While `mproxy up`, `mount` or `forward` of the same profile file runs, the command runs over',
+    'its connection (a live session, in milliseconds) with the profile as that session loaded it;',
+    'MPROXY_NO_SESSION=1 connects afresh. --set always connects afresh.',
   ],
   options: {
     tty: { type: 'boolean', short: 't', description: 'give the command a pty (the default when stdin is a terminal)' },
@@ -38,6 +41,7 @@ export const execCommand: Command = {
       home: io.home,
       cwd: io.cwd,
       env: io.env,
+      oneCommand: true,
       warn: (message) => io.stderr(`mproxy: warning: ${message}\n`),
       ...(io.verbose !== undefined ? { verbose: io.verbose } : {}),
     });

@@ -11,6 +11,7 @@ import type { NetAddress } from '../../protocol/net-frames.js';
 import type { NetListener, Transport } from '../../transport/transport.js';
 import { MproxyError } from '../../util/errors.js';
 import type { ExecRequest, RemoteFs, RemoteHost, RemoteInfo } from '../host.js';
+import type { FileOpArgs, FileOpName, FileOpResult } from '../../protocol/file-ops.js';
 import { queryPath } from './path-list.js';
 import { AgentlessProcess, refusedProcess } from './process.js';
 import { execScript, killScript } from './script.js';
@@ -60,6 +61,21 @@ export function remoteInfo(stdout: string, limitations: RemoteInfo['limitations'
   };
 }
 
+/** A file backend opened at its first call (again after an open that failed). */
+class LazyFs implements RemoteFs {
+  private opened: Promise<RemoteFs> | undefined;
+
+  constructor(private readonly open: () => Promise<RemoteFs>) {}
+
+  call<K extends FileOpName>(op: K, ...args: FileOpArgs<K>): Promise<FileOpResult<K>> {
+    const opened = (this.opened ??= this.open());
+    opened.catch(() => {
+      if (this.opened === opened) this.opened = undefined;
+    });
+    return opened.then((fs) => fs.call(op, ...args));
+  }
+}
+
 export class AgentlessHost implements RemoteHost {
   /** Forwarding only where the transport does it itself (SSH): without the agent nobody opens sockets there. */
   declare readonly connect?: (to: NetAddress) => Promise<Duplex>;
@@ -83,12 +99,16 @@ export class AgentlessHost implements RemoteHost {
   static async start(transport: Transport, opTimeoutMs: number): Promise<AgentlessHost> {
     const probe = await transport.runScript(INFO_SCRIPT);
     const run = (script: string, stdin?: Uint8Array) => transport.runScript(script, stdin);
-    // What SFTP cannot carry (paths that are not UTF-8) goes through sh on exec channels.
+    // What SFTP cannot carry (paths that are not UTF-8) goes through sh on exec channels. SFTP
+    // opens at the first file operation: one command (`exec`) never starts sftp-server.
+    const sftp = transport.sftp?.bind(transport);
     const fs =
-      transport.sftp !== undefined ? new SftpFs(await transport.sftp(), opTimeoutMs, new ShellFs(run, SHELL_HANDLES)) : new ShellFs(run);
+      sftp !== undefined
+        ? new LazyFs(async () => new SftpFs(await sftp(), opTimeoutMs, new ShellFs(run, SHELL_HANDLES)))
+        : new ShellFs(run);
     const limitations: RemoteInfo['limitations'] = [
       { feature: 'extra-fds', why: `${transport.execCarries}; fds 3+ need the agent` },
-      ...(fs instanceof SftpFs
+      ...(sftp !== undefined
         ? ([
             { feature: 'inodes', why: 'SFTP reports no inode numbers or link counts' },
             { feature: 'sparse-files', why: 'SFTP reports no allocated block counts' },
