@@ -157,6 +157,28 @@ describe('mproxy exec over ssh', { skip: missing !== undefined && process.env['C
     assert.ok(r.out.includes(REMOTE_OS), r.out);
   });
 
+  test('one command needs no agent: agentless unless the profile asks for the agent', () => {
+    const r = spawnSync(process.execPath, [MPROXY_BIN, '--verbose', 'exec', profile, '--', 'sh', '-c', 'echo ran; exit 6'], {
+      cwd: home.home,
+      env: testEnv({ HOME: home.home }),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 6, r.stderr);
+    assert.equal(r.stdout, 'ran\n');
+    assert.match(r.stderr, /tier agentless on \S+ \(one command to run: no agent needed\)/);
+    const withAgent = join(home.home, 'agent.toml');
+    writeFileSync(withAgent, `[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\nagent = "node"\n`);
+    const a = spawnSync(process.execPath, [MPROXY_BIN, '--verbose', 'exec', withAgent, '--', 'true'], {
+      cwd: home.home,
+      env: testEnv({ HOME: home.home }),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(a.status, 0, a.stderr);
+    assert.doesNotMatch(a.stderr, /tier agentless/);
+  });
+
   test('stdin in, exit status out', () => {
     const r = exec(['sh', '-c', 'wc -c; exit 5'], 'x'.repeat(100_000));
     assert.equal(r.status, 5);
