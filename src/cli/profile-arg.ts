@@ -4,17 +4,17 @@
  * project has no .mproxy/local.toml, from the profile embedded in mproxy. Its diagnostics
  * (warnings, or why it is invalid) are written to stderr.
  */
-import { fileURLToPath } from 'node:url';
 import { resolveProfileArg } from '../profile/discover.js';
 import { locate as locateFinding } from '../profile/diagnostics.js';
 import type { LoadResult } from '../profile/load.js';
 import { isMproxyError, MproxyError } from '../util/errors.js';
+import { packagePath } from '../util/package-path.js';
 import { parseSetFlags } from './args.js';
 import type { CommandIO } from './command.js';
 import { formatDiagnostic } from './output.js';
 
 /** The embedded profile `local`. */
-export const EMBEDDED_LOCAL = fileURLToPath(new URL('../../../profiles/local.toml', import.meta.url));
+export const EMBEDDED_LOCAL = packagePath('profiles/local.toml');
 
 function locate(arg: string | undefined, cwd: string): string {
   try {

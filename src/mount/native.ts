@@ -5,8 +5,8 @@
  * replied EIO first) is dropped and returns false. Invalidations go through a notifier thread.
  */
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { MproxyError } from '../util/errors.js';
+import { packagePath } from '../util/package-path.js';
 
 /** Request kinds: the numbers of native/fuse/session.h's enum mp_op. */
 export const Op = {
@@ -122,7 +122,7 @@ export interface FuseBinding {
 let loaded: FuseBinding | undefined;
 
 export function fuseBindingPath(): string {
-  return fileURLToPath(new URL('../../../build/Release/mproxy_fuse.node', import.meta.url));
+  return packagePath('build/Release/mproxy_fuse.node');
 }
 
 /** The binding, loaded on first use; a clear error when it was not built or libfuse3 is missing. */

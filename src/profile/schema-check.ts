@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import type AjvModule from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { packagePath } from '../util/package-path.js';
 import { closest } from '../util/suggest.js';
 import type { Finding, Origin } from './diagnostics.js';
 import { profileSchema } from './schema.js';
@@ -16,7 +17,7 @@ import { AJV_OPTIONS } from './validator-code.js';
 function loadValidator(): ValidateFunction {
   const require = createRequire(import.meta.url);
   try {
-    return require('./profile-validator.cjs') as ValidateFunction;
+    return require(packagePath('dist/src/profile/profile-validator.cjs')) as ValidateFunction;
   } catch {
     const Ajv = (require('ajv') as typeof AjvModule).default;
     return new Ajv(AJV_OPTIONS).compile(profileSchema);

@@ -1,12 +1,12 @@
 /** The native helpers `mproxy up` runs locally, as built by `npm run build:native` (node-gyp). */
 import { accessSync, constants } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { MproxyError } from '../util/errors.js';
+import { packagePath } from '../util/package-path.js';
 
 export type NativeTool = 'mproxy-shim' | 'mproxy-trace';
 
 export function nativeToolPath(name: NativeTool): string {
-  return fileURLToPath(new URL(`../../../build/Release/${name}`, import.meta.url));
+  return packagePath(`build/Release/${name}`);
 }
 
 /** The helper's path; a clear error when the build did not make it. */

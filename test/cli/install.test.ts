@@ -36,6 +36,11 @@ test('the packed package installs with npm install -g and runs every part up nee
   const validated = run(['validate', 'box.toml']);
   assert.equal(validated.status, 0, validated.stdout + validated.stderr);
 
+  // exec goes through the native client, which hands over to the bundled CLI when no session is live.
+  const exec = run(['exec', 'local', '--', 'sh', '-c', 'echo $((6 * 7)); exit 3']);
+  assert.equal(exec.status, 3, exec.stderr);
+  assert.equal(exec.stdout, '42\n');
+
   const up = run(['up', 'local', '--', 'sh', '-c', 'cat data.txt; echo "exit from a remote command"']);
   assert.equal(up.status, 0, up.stderr);
   assert.equal(up.stdout, 'seen through the mount\nexit from a remote command\n');

@@ -2,14 +2,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { fileURLToPath } from 'node:url';
 import { findProfileDir } from '../../profile/discover.js';
 import { parseTargetUri } from '../../util/target-uri.js';
 import { MproxyError } from '../../util/errors.js';
+import { packagePath } from '../../util/package-path.js';
 import type { Command, CommandIO } from '../command.js';
 
-const EXAMPLE = fileURLToPath(new URL('../../../../machineproxy.toml.example', import.meta.url));
-const SCHEMA = fileURLToPath(new URL('../../../../schemas/profile.schema.json', import.meta.url));
+const EXAMPLE = packagePath('machineproxy.toml.example');
+const SCHEMA = packagePath('schemas/profile.schema.json');
 const IGNORED = ['*.local.toml', 'recordings/'];
 
 /** Where `.mproxy/` is or goes: an existing one above, else the git root, else the working directory. */

@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { MproxyError } from '../../util/errors.js';
+import { packagePath } from '../../util/package-path.js';
 
 export interface Payload {
   readonly path: string;
@@ -35,7 +35,7 @@ let agent: Payload | undefined;
 
 export function agentBundle(): Payload {
   if (agent !== undefined) return agent;
-  const path = fileURLToPath(new URL('../../../agent/mproxy-agent.cjs', import.meta.url));
+  const path = packagePath('dist/agent/mproxy-agent.cjs');
   try {
     agent = payload(path, 'agent', '.cjs');
   } catch (err) {
@@ -61,7 +61,7 @@ let helper: Payload | null | undefined;
 export function ptyHelper(): Payload | undefined {
   if (helper === undefined) {
     try {
-      helper = payload(fileURLToPath(new URL('../../../../build/Release/mproxy-pty', import.meta.url)), 'pty', '');
+      helper = payload(packagePath('build/Release/mproxy-pty'), 'pty', '');
     } catch {
       helper = null;
     }

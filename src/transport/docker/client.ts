@@ -6,15 +6,10 @@
  * two daemon-level calls mproxy makes (ping, list containers) are the modem requests
  * dockerode's own methods send.
  */
-import { createRequire } from 'node:module';
-import type DockerModem from 'docker-modem';
+import DockerModem from 'docker-modem';
 import type Dockerode from 'dockerode';
-
-const require = createRequire(import.meta.url);
-// dockerode has no exports map: its lib files are part of what it ships. Its modem is found
-// from dockerode itself (its dependency, at the version it was made with), not from us.
-const Container = require('dockerode/lib/container.js') as new (modem: DockerModem, id: string) => Dockerode.Container;
-const Modem = createRequire(require.resolve('dockerode'))('docker-modem') as typeof DockerModem;
+// dockerode has no exports map: its lib files are part of what it ships (types: dockerode-lib.d.ts).
+import Container from 'dockerode/lib/container.js';
 
 export type DockerOptions = DockerModem.ConstructorOptions;
 
@@ -22,7 +17,7 @@ export class DockerClient {
   readonly modem: DockerModem;
 
   constructor(options: DockerOptions) {
-    this.modem = new Modem(options);
+    this.modem = new DockerModem(options);
     // What dockerode's Docker constructor does: its classes make their promises with it.
     this.modem.Promise = Promise;
   }
@@ -47,6 +42,8 @@ export class DockerClient {
   }
 
   private dial<T>(options: DockerModem.DialOptions): Promise<T> {
-    return new Promise<T>((resolve, reject) => this.modem.dial(options, (err, data) => (err ? reject(err) : resolve(data as T))));
+    return new Promise<T>((resolve, reject) =>
+      this.modem.dial(options, (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as T))),
+    );
   }
 }
