@@ -33,6 +33,11 @@ export interface RemoteProcess {
   readonly fds: ReadonlyMap<number, { readonly input: Writable; readonly output: Readable }>;
   /** Resolves when the process has exited and its output is drained; rejects if it could not start. */
   readonly exited: Promise<ExitStatus>;
+  /**
+   * Where the tier can tell: resolves once the command has reached the remote (it may run from
+   * then on), rejects when it never did — nothing ran, so it may be sent again.
+   */
+  readonly sent?: Promise<void>;
   signal(name: string): void;
   resize(cols: number, rows: number): void;
 }

@@ -102,11 +102,27 @@ export class ReconnectingHost implements RemoteHost {
   }
 
   exec(request: ExecRequest): RemoteProcess {
-    if (!this.current.isLost && !this.closed) return this.current.exec(request);
-    return new DeferredProcess(
-      this.host().then((h) => h.exec(request)),
-      request,
+    if (this.current.isLost || this.closed)
+      return new DeferredProcess(
+        this.host().then((h) => h.exec(request)),
+        request,
+      );
+    const host = this.current;
+    const first = host.exec(request);
+    if (first.sent === undefined) return first;
+    // Sent as the link dropped (before this side saw it), a command never reached the remote:
+    // it goes again on the new connection instead of failing.
+    const resent = first.sent.then(
+      () => first,
+      async (err: unknown) => {
+        await new Promise((r) => setImmediate(r)); // the transport learns of the drop in the same turn
+        if (!host.isLost || this.closed) throw err;
+        first.exited.catch(() => undefined);
+        this.options.verbose?.(`the connection to ${this.options.description} dropped as a command was sent: sending it again`);
+        return (await this.host()).exec(request);
+      },
     );
+    return new DeferredProcess(resent, request);
   }
 
   async pathQuery(dirs?: readonly string[]): Promise<PathEntry[]> {

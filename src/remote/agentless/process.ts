@@ -61,6 +61,8 @@ export class AgentlessProcess implements RemoteProcess {
   readonly stderr: Transform;
   readonly fds = new Map<number, never>();
   readonly exited: Promise<ExitStatus>;
+  /** The exec channel opened: a session that was never opened ran nothing. */
+  readonly sent: Promise<void>;
   private pid: number | undefined;
   private spawnError: SpawnFailure | undefined;
   private pendingSignals: string[] = [];
@@ -82,6 +84,8 @@ export class AgentlessProcess implements RemoteProcess {
       return t;
     });
     ready.catch(() => undefined);
+    this.sent = ready.then(() => undefined);
+    this.sent.catch(() => undefined);
     this.stdin = new Writable({
       write: (chunk: Buffer, _enc, done) => {
         ready.then(
