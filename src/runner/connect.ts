@@ -77,13 +77,23 @@ export function sshOptions(profile: Profile, options: ConnectOptions): SshOption
 
 /** An SSH RemoteHost of the tier `agent` allows, reconnecting (with backoff) after the link drops. */
 export async function connectSsh(dest: SshDestination, agent: AgentChoice, options: SshOptions): Promise<RemoteHost> {
-  const { openSshTransport, describeDestination } = await import('../transport/ssh/index.js');
+  // The TCP connection is on its way while ssh2 loads (early-dial.ts says why).
+  const { dialEarly, dropEarly } = await import('../transport/ssh/early-dial.js');
+  let early = dialEarly(dest, options);
+  const { openSshTransport, describeDestination } = await import('../transport/ssh/index.js').catch((err: unknown) => {
+    dropEarly(early);
+    throw err;
+  });
   const tier = {
     ...tierOf(agent),
     opTimeoutMs: options.opTimeoutMs,
     ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),
   };
-  const once = async (): Promise<RemoteHost> => openHost(await openSshTransport(dest, options), tier);
+  const once = async (): Promise<RemoteHost> => {
+    const first = early;
+    early = undefined;
+    return openHost(await openSshTransport(dest, options, first), tier);
+  };
   return new ReconnectingHost(await once(), once, {
     description: describeDestination(dest),
     ...(options.verbose !== undefined ? { verbose: options.verbose } : {}),

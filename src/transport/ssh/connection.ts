@@ -10,6 +10,7 @@ import { PausableDeadline } from '../../util/deadline.js';
 import { MproxyError } from '../../util/errors.js';
 import { parseSshAuthority } from '../../util/target-uri.js';
 import { planAuth } from './auth.js';
+import type { EarlyDial } from './early-dial.js';
 import { fingerprint, hostPattern, keyTypeOf, recordHostKey, verifyHostKey } from './known-hosts.js';
 import { forward, openTcp } from './socket.js';
 import { resolveSshConfig } from './ssh-config.js';
@@ -54,8 +55,17 @@ export function closeConnection(conn: SshConnection): void {
   for (const c of [...conn.via].reverse()) c.end();
 }
 
-/** `through`: the connection to tunnel through (a jump host); `depth` guards against ProxyJump loops in ~/.ssh/config. */
-export async function openSsh(dest: SshDestination, options: SshOptions, through?: SshConnection, depth = 0): Promise<SshConnection> {
+/**
+ * `through`: the connection to tunnel through (a jump host); `depth` guards against ProxyJump
+ * loops in ~/.ssh/config; `early`: the TCP connection dialEarly opened for this destination.
+ */
+export async function openSsh(
+  dest: SshDestination,
+  options: SshOptions,
+  through?: SshConnection,
+  depth = 0,
+  early?: EarlyDial,
+): Promise<SshConnection> {
   if (depth > 8)
     throw new MproxyError('E_SSH_CONNECT', `more than 8 jump hosts on the way to ${dest.host}`, {
       hint: 'check ProxyJump in ~/.ssh/config for a loop',
@@ -80,7 +90,7 @@ export async function openSsh(dest: SshDestination, options: SshOptions, through
   }
   const sock =
     via === undefined
-      ? await openTcp(host, port, options.connectTimeoutMs)
+      ? await (early?.host === host && early.port === port ? early.sock : openTcp(host, port, options.connectTimeoutMs))
       : await forward(via.client, via.description, host, port, description, options.connectTimeoutMs);
   const client = await handshake(sock, { host, port, user, description, cfg, options });
   return { client, description, via: via === undefined ? [] : [...via.via, via.client] };

@@ -3,12 +3,14 @@
  * into a SshTransport that opens more connections to the same destination as it needs them.
  */
 import { openSsh, type SshDestination, type SshOptions } from './connection.js';
+import type { EarlyDial } from './early-dial.js';
 import { SshTransport } from './transport.js';
 
 export type { SshDestination, SshOptions } from './connection.js';
 
-export async function openSshTransport(dest: SshDestination, options: SshOptions): Promise<SshTransport> {
-  const first = await openSsh(dest, options);
+/** `early`: the first connection, opened by dialEarly while this module loaded. */
+export async function openSshTransport(dest: SshDestination, options: SshOptions, early?: EarlyDial): Promise<SshTransport> {
+  const first = await openSsh(dest, options, undefined, 0, early);
   return new SshTransport(first, () => openSsh(dest, options), options.opTimeoutMs);
 }
 
