@@ -21,6 +21,12 @@ export interface ExecRequest {
   readonly pty?: PtyRequest;
   /** Fds joined to another exec of this host by a pipe there (hosts whose info lists 'pipes'). */
   readonly joins?: readonly PipeJoin[];
+  /**
+   * Only for a host whose info says `loginAtStart`: `env` comes on top of the remote login's
+   * HOME, USER, LOGNAME, SHELL and PATH, read where the process starts, and a `cwd` of `~` or
+   * `~/…` is under that HOME.
+   */
+  readonly login?: true;
 }
 
 export type { ExitStatus } from '../transport/transport.js';
@@ -61,6 +67,12 @@ export interface RemoteInfo {
   readonly gid?: number;
   /** What this tier cannot do, each with the reason: shown by `mproxy doctor`, and tests expect it. */
   readonly limitations: readonly Limitation[];
+  /**
+   * The login facts were not asked for (one command, agentless: a round trip saved): home,
+   * user, path and shell are empty, platform and arch "unknown", and each exec is sent with
+   * `login` so the remote fills them in as it starts the process.
+   */
+  readonly loginAtStart?: true;
 }
 
 export type LimitedFeature = 'extra-fds' | 'inodes' | 'sparse-files' | 'non-utf8-paths' | 'pty' | 'watch' | 'forwards';

@@ -19,6 +19,8 @@ export interface TierOptions {
   readonly agent: AgentMode;
   /** Why agent "none" was asked for, when not by the profile (verbose says it). */
   readonly agentlessWhy?: string;
+  /** Only one command will run: an agentless host skips its probe (RemoteInfo.loginAtStart). */
+  readonly oneCommand?: boolean;
   /** target.op_timeout: the deadline of every file operation, query and script. */
   readonly opTimeoutMs: number;
   readonly verbose?: (message: string) => void;
@@ -58,7 +60,7 @@ async function chooseTier(transport: Transport, options: TierOptions): Promise<R
   const where = transport.description;
   const agentless = (why: string): Promise<RemoteHost> => {
     say?.(`tier agentless on ${where} (${why})`);
-    return AgentlessHost.start(transport, options.opTimeoutMs);
+    return AgentlessHost.start(transport, options.opTimeoutMs, { probe: options.oneCommand !== true });
   };
   if (options.agent === 'none') return agentless(options.agentlessWhy ?? 'agent = "none"');
   const start = agentOptions(options, transport);

@@ -25,8 +25,8 @@ export interface ConnectOptions {
   /** Said whatever the verbosity (a host key recorded under accept-new). */
   readonly warn?: (message: string) => void;
   /**
-   * Only one command will run (`exec`): over SSH under agent = "auto" the agentless tier serves
-   * it, with no agent to start (1.13x of `ssh host true` here, against 1.46x with the agent).
+   * Only one command will run (`exec`): under agent = "auto" the agentless tier serves it, with
+   * no agent to start and no probe (SSH and Docker: one session or `docker exec` in all).
    */
   readonly oneCommand?: boolean;
 }
@@ -34,16 +34,17 @@ export interface ConnectOptions {
 const ONE_COMMAND = 'one command to run: no agent needed';
 
 /** The tier asked for, and why agentless when the profile did not say so. */
-export type AgentChoice = AgentMode | { readonly agent: AgentMode; readonly agentlessWhy?: string };
+export type AgentChoice = AgentMode | { readonly agent: AgentMode; readonly agentlessWhy?: string; readonly oneCommand?: boolean };
 
-const tierOf = (choice: AgentChoice): { agent: AgentMode; agentlessWhy?: string } =>
+const tierOf = (choice: AgentChoice): { agent: AgentMode; agentlessWhy?: string; oneCommand?: boolean } =>
   typeof choice === 'string' ? { agent: choice } : choice;
 
 /** The tier to ask for: the profile's, but agentless for one command where the profile leaves it open. */
 function agentFor(profile: Profile, options: ConnectOptions): AgentChoice {
-  return options.oneCommand === true && profile.target.agent === 'auto'
-    ? { agent: 'none', agentlessWhy: ONE_COMMAND }
-    : { agent: profile.target.agent };
+  if (options.oneCommand !== true) return profile.target.agent;
+  return profile.target.agent === 'auto'
+    ? { agent: 'none', agentlessWhy: ONE_COMMAND, oneCommand: true }
+    : { agent: profile.target.agent, oneCommand: true };
 }
 
 export function targetOf(profile: Profile): Target {
@@ -144,8 +145,7 @@ export async function connect(profile: Profile, options: ConnectOptions): Promis
     case 'docker':
     case 'compose': {
       const dockerHost = profile.target.docker_host;
-      // Not agentless here: each `docker exec` costs the daemon ~50 ms, and its probe is one more.
-      return connectDocker(target, profile.target.agent, {
+      return connectDocker(target, agentFor(profile, options), {
         env: options.env,
         cwd: options.cwd,
         opTimeoutMs,

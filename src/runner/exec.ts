@@ -3,7 +3,7 @@
  * forwarded, and its exit status returned as a shell would report it.
  */
 import { spawnSync } from 'node:child_process';
-import { remoteEnv } from '../broker/env-filter.js';
+import { envFilter, remoteEnv } from '../broker/env-filter.js';
 import { signalNumber } from '../broker/signals.js';
 import { onRemote } from '../profile/runtime.js';
 import type { Profile } from '../profile/schema.js';
@@ -50,12 +50,15 @@ export async function runRemoteCommand(
   tty?: LocalTerminal,
 ): Promise<number> {
   const info = host.info();
-  const env = remoteEnv(info, profile.env)(localEnv);
+  // A host that did not ask for the login's facts has the remote fill them in (host.ts).
+  const login = info.loginAtStart === true;
+  const env = login ? envFilter(profile.env)(localEnv) : remoteEnv(info, profile.env)(localEnv);
   const size = (): { cols: number; rows: number } => ({ cols: tty?.output.columns ?? 80, rows: tty?.output.rows ?? 24 });
   const proc = host.exec({
     argv,
     env,
-    cwd: remoteWorkdir(profile, info.home),
+    cwd: remoteWorkdir(profile, login ? '~' : info.home),
+    ...(login ? { login } : {}),
     ...(tty !== undefined ? { pty: { ...size(), term: tty.term } } : {}),
   });
   const onResize = (): void => proc.resize(size().cols, size().rows);

@@ -95,9 +95,13 @@ export class AgentlessHost implements RemoteHost {
     }
   }
 
-  /** `opTimeoutMs`: the deadline of each file operation (the transport's scripts keep their own). */
-  static async start(transport: Transport, opTimeoutMs: number): Promise<AgentlessHost> {
-    const probe = await transport.runScript(INFO_SCRIPT);
+  /**
+   * `opTimeoutMs`: the deadline of each file operation (the transport's scripts keep their own).
+   * `probe: false` (one command to run): the login facts are not asked for, and each exec reads
+   * them where it starts (RemoteInfo.loginAtStart) — on Docker a whole `docker exec` saved.
+   */
+  static async start(transport: Transport, opTimeoutMs: number, options: { readonly probe?: boolean } = {}): Promise<AgentlessHost> {
+    const probe = options.probe === false ? undefined : await transport.runScript(INFO_SCRIPT);
     const run = (script: string, stdin?: Uint8Array) => transport.runScript(script, stdin);
     // What SFTP cannot carry (paths that are not UTF-8) goes through sh on exec channels. SFTP
     // opens at the first file operation: one command (`exec`) never starts sftp-server.
@@ -119,7 +123,11 @@ export class AgentlessHost implements RemoteHost {
         ? ([{ feature: 'forwards', why: `${transport.execCarries}: ports and sockets need the agent (node >= 18) there` }] as const)
         : []),
     ];
-    return new AgentlessHost(transport, remoteInfo(probe.stdout.toString(), limitations), fs);
+    const info: RemoteInfo =
+      probe !== undefined
+        ? remoteInfo(probe.stdout.toString(), limitations)
+        : { ...remoteInfo('', limitations), home: '', user: '', path: '', shell: '', loginAtStart: true };
+    return new AgentlessHost(transport, info, fs);
   }
 
   get isLost(): boolean {

@@ -20,6 +20,15 @@ export function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The login's identity and PATH as the probe (host.ts) would have read them, for `ExecRequest.login`. */
+const LOGIN_ENV = 'HOME="$HOME" USER="$u" LOGNAME="$u" SHELL="${SHELL:-/bin/sh}" PATH="$PATH"';
+
+/** `~` and `~/…` under the remote's $HOME, as sh words; any other path as it is. */
+function underHome(cwd: string): string {
+  if (cwd === '~') return '"$HOME"';
+  return cwd.startsWith('~/') ? `"$HOME"/${shQuote(cwd.slice(2))}` : shQuote(cwd);
+}
+
 /**
  * The script. On a pty stdout and stderr are one terminal, so the markers all go to stdout.
  * sshd and Docker both start an exec as the leader of its own session and process group.
@@ -28,15 +37,18 @@ export function execScript(req: ExecRequest, opts: { readonly pty: boolean }): s
   const [cmd = ''] = req.argv;
   const err = opts.pty ? '' : ' >&2';
   const fail = (m: SpawnFailure, code: number): string => `{ printf '\\000mproxy:${m}\\n'${err}; exit ${code}; }`;
-  const pathOf = `PATH=${shQuote(req.env['PATH'] ?? '/usr/bin:/bin')}`;
-  const run = `env -i ${Object.entries(req.env)
+  const path = req.env['PATH'];
+  const pathOf = `PATH=${path !== undefined ? shQuote(path) : req.login === true ? '"$PATH"' : shQuote('/usr/bin:/bin')}`;
+  // env sets its assignments in order: the given environment overrides the login's own.
+  const run = `env -i ${req.login === true ? `${LOGIN_ENV} ` : ''}${Object.entries(req.env)
     .map(([k, v]) => shQuote(`${k}=${v}`))
     .join(' ')} ${req.argv.map(shQuote).join(' ')}`;
   return [
+    req.login === true ? ': "${HOME:=/}"; u=$(id -un 2>/dev/null); : "${u:=root}"' : '',
     // Set the size before anything runs: some transports (docker) can only resize after start.
     opts.pty && req.pty !== undefined ? `stty rows ${Math.trunc(req.pty.rows)} cols ${Math.trunc(req.pty.cols)} 2>/dev/null` : '',
     `printf '\\000mproxy:start:%s\\n' $$${opts.pty ? '' : "; printf '\\000mproxy:start\\n' >&2"}`,
-    `cd ${shQuote(req.cwd)} 2>/dev/null || ${fail('nocwd', 126)}`,
+    `cd ${req.login === true ? underHome(req.cwd) : shQuote(req.cwd)} 2>/dev/null || ${fail('nocwd', 126)}`,
     cmd.includes('/')
       ? `if [ ! -e ${shQuote(cmd)} ]; then ${fail('enoent', 127)}; elif [ ! -x ${shQuote(cmd)} ] || [ -d ${shQuote(cmd)} ]; then ` +
         `${fail('eacces', 126)}; fi`

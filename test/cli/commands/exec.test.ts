@@ -157,26 +157,26 @@ describe('mproxy exec over ssh', { skip: missing !== undefined && process.env['C
     assert.ok(r.out.includes(REMOTE_OS), r.out);
   });
 
-  test('one command needs no agent: agentless unless the profile asks for the agent', () => {
-    const r = spawnSync(process.execPath, [MPROXY_BIN, '--verbose', 'exec', profile, '--', 'sh', '-c', 'echo ran; exit 6'], {
-      cwd: home.home,
-      env: testEnv({ HOME: home.home }),
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+  test('one command needs no agent: agentless unless the profile asks for the agent, with the same environment and directory', () => {
+    // The agentless exec reads the login's HOME, USER, SHELL and PATH where it starts (no probe first).
+    const script = 'echo "$HOME|$USER|$LOGNAME|$SHELL|$PWD|$PATH"; echo ran; exit 6';
+    const run = (file: string) =>
+      spawnSync(process.execPath, [MPROXY_BIN, '--verbose', 'exec', file, '--', 'sh', '-c', script], {
+        cwd: home.home,
+        env: testEnv({ HOME: home.home }),
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const r = run(profile);
     assert.equal(r.status, 6, r.stderr);
-    assert.equal(r.stdout, 'ran\n');
+    assert.match(r.stdout, new RegExp(`^/home/${sshd.user}\\|${sshd.user}\\|${sshd.user}\\|/bin/sh\\|/home/${sshd.user}\\|/[^|]+\nran\n$`));
     assert.match(r.stderr, /tier agentless on \S+ \(one command to run: no agent needed\)/);
     const withAgent = join(home.home, 'agent.toml');
     writeFileSync(withAgent, `[target]\nuri = "ssh://${sshd.user}@127.0.0.1:${sshd.port}"\nagent = "node"\n`);
-    const a = spawnSync(process.execPath, [MPROXY_BIN, '--verbose', 'exec', withAgent, '--', 'true'], {
-      cwd: home.home,
-      env: testEnv({ HOME: home.home }),
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    assert.equal(a.status, 0, a.stderr);
+    const a = run(withAgent);
+    assert.equal(a.status, 6, a.stderr);
     assert.doesNotMatch(a.stderr, /tier agentless/);
+    assert.equal(a.stdout, r.stdout);
   });
 
   test('stdin in, exit status out', () => {

@@ -1,6 +1,9 @@
 /** The agentless scripts run by a real /bin/sh here: any bytes survive, quoting cannot be broken. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { execScript, killScript, octalEscaped, shQuote } from '../../../src/remote/agentless/script.js';
 import { bytesVar, int } from '../../../src/remote/agentless/sh-fs-scripts.js';
@@ -31,6 +34,22 @@ test('execScript: exact env, cwd, argv with spaces and quotes; markers before th
   const envLines = sh('env -i ONLY=x /bin/sh -c "env | wc -l"').stdout;
   assert.equal(r.stdout, `\u0000mproxy:start:${pid}\n/tmp|a b|it's|${envLines}`);
   assert.equal(r.stderr, '\u0000mproxy:start\n');
+});
+
+test("execScript with login: the remote's own HOME, USER, SHELL and PATH under the given env, cwd under HOME", (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'mproxy-login-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  mkdirSync(join(home, "it's here"));
+  const argv = ['/bin/sh', '-c', 'printf "%s|" "$PWD" "$HOME" "$USER" "$LOGNAME" "$SHELL" "$PATH" "$KEPT"'];
+  const script = execScript({ argv, env: { KEPT: 'k', USER: 'given' }, cwd: "~/it's here", login: true }, { pty: false });
+  const r = spawnSync('/bin/sh', ['-c', script], { encoding: 'latin1', env: { HOME: home, PATH: '/usr/bin:/bin', SHELL: '/bin/dash' } });
+  const me = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
+  assert.equal(r.stdout.replace(/^\u0000mproxy:start:\d+\n/, ''), `${home}/it's here|${home}|given|${me}|/bin/dash|/usr/bin:/bin|k|`);
+  const atHome = spawnSync('/bin/sh', ['-c', execScript({ argv: ['pwd'], env: {}, cwd: '~', login: true }, { pty: false })], {
+    encoding: 'latin1',
+    env: { HOME: home, PATH: '/usr/bin:/bin' },
+  });
+  assert.equal(atHome.stdout.replace(/^\u0000mproxy:start:\d+\n/, ''), `${home}\n`);
 });
 
 test('execScript: a missing command or cwd is a marker and 127/126, not a shell message', () => {

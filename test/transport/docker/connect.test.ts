@@ -185,4 +185,26 @@ describe('docker target', { skip: missing !== undefined && process.env['CI'] !==
     assert.equal(r.status, 4, r.stderr);
     assert.ok(r.stdout.includes(CONTAINER_OS), r.stdout);
   });
+
+  test('mproxy exec of one command needs no agent: the same environment, directory and status as with it', (t) => {
+    const root = tempTree(t, {});
+    const profile = (name: string, agent: string) => {
+      writeFileSync(join(root, name), `[target]\nuri = "docker://dev"\ndocker_host = "${dockerd.host}"\nagent = "${agent}"\n`);
+      return name;
+    };
+    const run = (file: string, input: string) =>
+      spawnSync(
+        process.execPath,
+        [MPROXY_BIN, '--verbose', 'exec', file, '--', 'sh', '-c', 'echo "$HOME|$USER|$LOGNAME|$SHELL|$PWD|$PATH|$(cat)"; exit 5'],
+        { cwd: root, env: testEnv({ HOME: root }), input, encoding: 'utf8', timeout: 60_000 },
+      );
+    const agentless = run(profile('auto.toml', 'auto'), 'piped');
+    const agent = run(profile('node.toml', 'node'), 'piped');
+    assert.equal(agentless.status, 5, agentless.stderr);
+    assert.equal(agent.status, 5, agent.stderr);
+    assert.match(agentless.stderr, /tier agentless on .* \(one command to run: no agent needed\)/);
+    assert.doesNotMatch(agent.stderr, /tier agentless/);
+    assert.match(agentless.stdout, /^\/root\|root\|root\|\/bin\/sh\|\/root\|\/[^|]*\|piped\n$/);
+    assert.equal(agentless.stdout, agent.stdout);
+  });
 });
