@@ -55,7 +55,7 @@ const onFirstUse = {
   setup(b) {
     b.onResolve({ filter: /^(\.\/ssh|tar-fs|\.\/http-agents\.js|dns|assert)$/ }, (args) => {
       const later = LATER.find((l) => l.importer === args.importer && l.spec === args.path);
-      if (later === undefined || args.namespace === 'later') return undefined;
+      if (later === undefined) return undefined;
       // A built-in module resolves to its own name; the importer makes each stand-in its own module.
       const real = require.resolve(args.path, { paths: [dirname(args.importer)] });
       return { path: `${real} from ${args.importer}`, namespace: 'later', pluginData: { later, real } };

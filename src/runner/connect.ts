@@ -79,12 +79,9 @@ export function sshOptions(profile: Profile, options: ConnectOptions): SshOption
 /** An SSH RemoteHost of the tier `agent` allows, reconnecting (with backoff) after the link drops. */
 export async function connectSsh(dest: SshDestination, agent: AgentChoice, options: SshOptions): Promise<RemoteHost> {
   // The TCP connection is on its way while ssh2 loads (early-dial.ts says why).
-  const { dialEarly, dropEarly } = await import('../transport/ssh/early-dial.js');
+  const { dialEarly } = await import('../transport/ssh/early-dial.js');
   let early = dialEarly(dest, options);
-  const { openSshTransport, describeDestination } = await import('../transport/ssh/index.js').catch((err: unknown) => {
-    dropEarly(early);
-    throw err;
-  });
+  const { openSshTransport, describeDestination } = await import('../transport/ssh/index.js');
   const tier = {
     ...tierOf(agent),
     opTimeoutMs: options.opTimeoutMs,

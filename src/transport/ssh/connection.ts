@@ -13,7 +13,7 @@ import { planAuth } from './auth.js';
 import type { EarlyDial } from './early-dial.js';
 import { fingerprint, hostPattern, keyTypeOf, recordHostKey, verifyHostKey } from './known-hosts.js';
 import { forward, openTcp } from './socket.js';
-import { resolveSshConfig } from './ssh-config.js';
+import { resolveHop, type SshHostConfig } from './ssh-config.js';
 
 export interface SshDestination {
   readonly user?: string;
@@ -57,7 +57,7 @@ export function closeConnection(conn: SshConnection): void {
 
 /**
  * `through`: the connection to tunnel through (a jump host); `depth` guards against ProxyJump
- * loops in ~/.ssh/config; `early`: the TCP connection dialEarly opened for this destination.
+ * loops in ~/.ssh/config; `early`: what dialEarly resolved and opened for this destination (no jump host).
  */
 export async function openSsh(
   dest: SshDestination,
@@ -70,10 +70,7 @@ export async function openSsh(
     throw new MproxyError('E_SSH_CONNECT', `more than 8 jump hosts on the way to ${dest.host}`, {
       hint: 'check ProxyJump in ~/.ssh/config for a loop',
     });
-  const cfg = resolveSshConfig(dest.host, options.sshConfigFiles, { home: options.home, localUser: options.localUser });
-  const host = cfg.hostName ?? dest.host;
-  const port = dest.port ?? cfg.port ?? 22;
-  const user = dest.user ?? cfg.user ?? options.localUser;
+  const { cfg, host, port, user } = early?.hop ?? resolveHop(dest, options);
   const description = `${user}@${host}${port === 22 ? '' : `:${port}`}`;
   const jump = through === undefined ? (options.jump ?? cfg.proxyJump) : undefined;
 
@@ -90,7 +87,7 @@ export async function openSsh(
   }
   const sock =
     via === undefined
-      ? await (early?.host === host && early.port === port ? early.sock : openTcp(host, port, options.connectTimeoutMs))
+      ? await (early?.sock ?? openTcp(host, port, options.connectTimeoutMs))
       : await forward(via.client, via.description, host, port, description, options.connectTimeoutMs);
   const client = await handshake(sock, { host, port, user, description, cfg, options });
   return { client, description, via: via === undefined ? [] : [...via.via, via.client] };
@@ -101,7 +98,7 @@ interface HandshakeContext {
   readonly port: number;
   readonly user: string;
   readonly description: string;
-  readonly cfg: ReturnType<typeof resolveSshConfig>;
+  readonly cfg: SshHostConfig;
   readonly options: SshOptions;
 }
 

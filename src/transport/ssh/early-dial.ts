@@ -6,31 +6,21 @@
 import type { Socket } from 'node:net';
 import type { SshDestination, SshOptions } from './connection.js';
 import { openTcp } from './socket.js';
-import { resolveSshConfig } from './ssh-config.js';
+import { type ResolvedHop, resolveHop } from './ssh-config.js';
 
 export interface EarlyDial {
-  readonly host: string;
-  readonly port: number;
+  /** The destination as ~/.ssh/config resolved it (openSsh does not read the config again). */
+  readonly hop: ResolvedHop;
   /** The connection, or the sentence openTcp gives when it fails (awaited by whoever uses it). */
   readonly sock: Promise<Socket>;
 }
 
 /** The connection `openSsh(dest, options)` would open first, already on its way; undefined through a jump host. */
 export function dialEarly(dest: SshDestination, options: SshOptions): EarlyDial | undefined {
-  const cfg = resolveSshConfig(dest.host, options.sshConfigFiles, { home: options.home, localUser: options.localUser });
-  if ((options.jump ?? cfg.proxyJump) !== undefined) return undefined;
-  const host = cfg.hostName ?? dest.host;
-  const port = dest.port ?? cfg.port ?? 22;
-  const sock = openTcp(host, port, options.connectTimeoutMs);
+  const hop = resolveHop(dest, options);
+  if ((options.jump ?? hop.cfg.proxyJump) !== undefined) return undefined;
+  const sock = openTcp(hop.host, hop.port, options.connectTimeoutMs);
   // Its failure is reported where it is used; until then it must not count as unhandled.
   sock.catch(() => undefined);
-  return { host, port, sock };
-}
-
-/** Closes an early connection nobody took. */
-export function dropEarly(early: EarlyDial | undefined): void {
-  early?.sock.then(
-    (s) => s.destroy(),
-    () => undefined,
-  );
+  return { hop, sock };
 }

@@ -99,6 +99,22 @@ export function hostMatches(patterns: readonly string[], host: string): boolean 
   return matched;
 }
 
+/** A destination with the config applied: what was found for it, and where it leads. */
+export interface ResolvedHop {
+  readonly cfg: SshHostConfig;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+}
+
+export function resolveHop(
+  dest: { readonly host: string; readonly port?: number; readonly user?: string },
+  options: SshConfigContext & { readonly sshConfigFiles: readonly string[] },
+): ResolvedHop {
+  const cfg = resolveSshConfig(dest.host, options.sshConfigFiles, { home: options.home, localUser: options.localUser });
+  return { cfg, host: cfg.hostName ?? dest.host, port: dest.port ?? cfg.port ?? 22, user: dest.user ?? cfg.user ?? options.localUser };
+}
+
 export function resolveSshConfig(host: string, files: readonly string[], ctx: SshConfigContext): SshHostConfig {
   const found = new Map<string, string[]>();
   const identityFiles: string[] = [];
