@@ -14,8 +14,9 @@ const require = createRequire(import.meta.url);
 // Modules a dependency requires at load time for features mproxy never uses there: bundled, but
 // loaded when first called. docker-modem's ssh.js pulls in all of ssh2 for `ssh://` Docker
 // hosts; dockerode's util.js pulls in tar-fs for image builds; ssh2's http-agents.js loads
-// node's http, https and tls (a dozen built-in modules) for HTTP over SSH; assert and dns
-// (~6 ms) serve argument checks and host names, rarely on the way to the first connection.
+// node's http, https and tls (a dozen built-in modules) for HTTP over SSH; assert, dns and
+// child_process (~11 ms) serve argument checks, host names and Windows agents, rarely on the
+// way to the first connection.
 const modem = dirname(require.resolve('docker-modem/package.json'));
 const dockerode = dirname(require.resolve('dockerode/package.json'));
 const ssh2 = dirname(require.resolve('ssh2/package.json'));
@@ -27,6 +28,13 @@ const callable = (path) =>
 const construct = (path, name) => `${name}: function (...a) { return new (require(${path}).${name})(...a); }`;
 const LATER = [
   // ssh2's client.js resolves host names with dns.lookup; its SFTP helpers check arguments with assert.
+  // Its agent.js spawns programs only for Windows agents (pageant, cygwin).
+  {
+    importer: `${ssh2}/lib/agent.js`,
+    spec: 'child_process',
+    code: (path) =>
+      `module.exports = { execFile: (...a) => require(${path}).execFile(...a), spawn: (...a) => require(${path}).spawn(...a) };`,
+  },
   {
     importer: `${ssh2}/lib/client.js`,
     spec: 'dns',
@@ -53,7 +61,7 @@ const LATER = [
 const onFirstUse = {
   name: 'on-first-use',
   setup(b) {
-    b.onResolve({ filter: /^(\.\/ssh|tar-fs|\.\/http-agents\.js|dns|assert)$/ }, (args) => {
+    b.onResolve({ filter: /^(\.\/ssh|tar-fs|\.\/http-agents\.js|dns|assert|child_process)$/ }, (args) => {
       const later = LATER.find((l) => l.importer === args.importer && l.spec === args.path);
       if (later === undefined) return undefined;
       // A built-in module resolves to its own name; the importer makes each stand-in its own module.

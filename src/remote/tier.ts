@@ -6,9 +6,7 @@
  */
 import type { Transport } from '../transport/transport.js';
 import { MproxyError } from '../util/errors.js';
-import { agentBundle, NODE_FLAGS, ptyHelper } from './agent/bundle.js';
-import { quickStartScript } from './agent/boot-scripts.js';
-import { deployAgent, probeRemote, startAgent, tryQuickStart, type AgentStartOptions } from './agent/deploy.js';
+import type { AgentStartOptions } from './agent/deploy.js';
 import { AgentlessHost } from './agentless/host.js';
 import { shQuote } from './agentless/script.js';
 import type { RemoteHost } from './host.js';
@@ -63,6 +61,11 @@ async function chooseTier(transport: Transport, options: TierOptions): Promise<R
     return AgentlessHost.start(transport, options.opTimeoutMs, { probe: options.oneCommand !== true });
   };
   if (options.agent === 'none') return agentless(options.agentlessWhy ?? 'agent = "none"');
+  // The agent's side (its client, the frame codec, cbor-x) loads only when the agent may be used.
+  const [{ quickStartScript }, { deployAgent, probeRemote, startAgent, tryQuickStart }] = await Promise.all([
+    import('./agent/boot-scripts.js'),
+    import('./agent/deploy.js'),
+  ]);
   const start = agentOptions(options, transport);
   const quick = await tryQuickStart(() => startAgent(transport, quickStartScript(), start), where, options.opTimeoutMs, say);
   if (quick !== undefined) return quick;
@@ -92,6 +95,10 @@ async function chooseTier(transport: Transport, options: TierOptions): Promise<R
  * nothing to probe or upload.
  */
 export async function openLocalAgent(transport: Transport, options: Omit<TierOptions, 'agent'>): Promise<RemoteHost> {
+  const [{ agentBundle, NODE_FLAGS, ptyHelper }, { startAgent }] = await Promise.all([
+    import('./agent/bundle.js'),
+    import('./agent/deploy.js'),
+  ]);
   const helper = ptyHelper();
   const argv = [process.execPath, ...NODE_FLAGS, agentBundle().path, ...(helper !== undefined ? [helper.path] : [])];
   try {

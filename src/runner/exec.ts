@@ -2,7 +2,6 @@
  * `mproxy exec`: one command on the target with this process's stdio wired to it, signals
  * forwarded, and its exit status returned as a shell would report it.
  */
-import { spawnSync } from 'node:child_process';
 import { envFilter, remoteEnv } from '../broker/env-filter.js';
 import { signalNumber } from '../broker/signals.js';
 import { onRemote } from '../profile/runtime.js';
@@ -63,6 +62,7 @@ export async function runRemoteCommand(
   });
   const onResize = (): void => proc.resize(size().cols, size().rows);
   if (tty !== undefined) {
+    const { spawnSync } = await import('node:child_process'); // here only: not on every exec's path
     // Keys go to the remote as typed: Ctrl-C there is the remote terminal's interrupt.
     tty.input.setRawMode(true);
     // libuv's raw mode keeps output processing (\n → \r\n): the remote pty already did that.

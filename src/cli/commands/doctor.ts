@@ -2,7 +2,7 @@
  * `mproxy doctor [PROFILE]`: this machine's parts, each with what a missing one breaks and the
  * fix; with PROFILE, also the target reached, the tier picked, and what that tier cannot do.
  */
-import { localChecks, type CheckResult } from '../../doctor/checks.js';
+import type { CheckResult } from '../../doctor/checks.js';
 import { messageOf } from '../../util/errors.js';
 import type { Command, CommandIO } from '../command.js';
 import { loadProfileArg } from '../profile-arg.js';
@@ -50,6 +50,7 @@ export const doctorCommand: Command = {
   options: {},
   failureExit: 1,
   async run(args, io) {
+    const { localChecks } = await import('../../doctor/checks.js');
     const results = localChecks(io.env);
     if (args.positionals.length > 0) results.push(...(await targetChecks(args.positionals[0], io)));
     for (const r of results) {

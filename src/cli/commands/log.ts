@@ -4,8 +4,8 @@ import { hostname } from 'node:os';
 import { basename, relative, resolve } from 'node:path';
 import { commandJson, foldRecords, type RecordedCommand } from '../../recording/commands.js';
 import type { RecordingRecord } from '../../recording/records.js';
-import { readRecording } from '../../recording/reader.js';
-import { listRecordings } from '../../recording/session.js';
+// The recording's reader and writer (cbor-x) load when log runs, not with every command.
+import type { readRecording as ReadRecording } from '../../recording/reader.js';
 import { MproxyError, messageOf } from '../../util/errors.js';
 import { processGone } from '../../util/process.js';
 import type { Command, CommandIO } from '../command.js';
@@ -59,6 +59,7 @@ async function recordingArg(arg: string, io: CommandIO): Promise<string> {
   if (loaded.profile === undefined)
     throw new MproxyError('E_PROFILE_INVALID', `${loaded.file} is not valid`, { hint: `mproxy validate ${loaded.file}` });
   const template = loaded.profile.recording.path;
+  const { listRecordings } = await import('../../recording/session.js');
   const newest = listRecordings(template, basename(loaded.file, '.toml'))[0];
   if (newest === undefined) {
     throw new MproxyError(
@@ -107,10 +108,11 @@ export const logCommand: Command = {
         hint: 'mproxy log .mproxy/recordings/build-box-20261124T101500Z.cbor, or mproxy log build-box for its newest',
       });
     const path = await recordingArg(args.positionals[0] ?? '', io);
+    const { readRecording } = await import('../../recording/reader.js');
     const grep = args.values['grep'] as string | undefined;
     const keep = (c: RecordedCommand): boolean => grep === undefined || c.argv.join(' ').includes(grep);
     const show = args.values['show'] as string | undefined;
-    if (show !== undefined) return showOutput(path, show, io);
+    if (show !== undefined) return showOutput(path, show, io, readRecording);
     const json = args.values['json'] === true;
     const width = process.stdout.columns ?? 160;
     const print = (c: RecordedCommand): void => io.stdout(json ? `${JSON.stringify(commandJson(c))}\n` : `${row(c, width)}\n`);
@@ -168,7 +170,7 @@ export const logCommand: Command = {
   },
 };
 
-function showOutput(path: string, which: string, io: CommandIO): number {
+function showOutput(path: string, which: string, io: CommandIO, readRecording: typeof ReadRecording): number {
   const seq = Number(which);
   const read = readRecording(readFrom(path, 0));
   const command = foldRecords(read.records).commands.find((c) => c.seq === seq);
