@@ -60,6 +60,7 @@
         "native/shim/main.c",
         "native/shim/link.c",
         "native/shim/pipes.c",
+        "native/shim/files.c",
         "native/shim/buf.c"
       ],
       "cflags": [

@@ -10,6 +10,7 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { ACK_BATCH, MAX_CHUNK, T, WINDOW, type ExecFrame } from '../../src/protocol/frames.js';
 import type { AgentChannel } from './channel.js';
 import { childPipes, type ChildPipes } from './fifo.js';
+import { ChildFiles } from './files.js';
 import { takeEnd } from './joins.js';
 import { foregroundGroup, parseStatus, ptySpawn, sendSize } from './pty.js';
 import type { FastChild, Spawner } from './spawner.js';
@@ -32,6 +33,8 @@ export class ExecSession {
   /** Real pipes for directed extra fds (fifo.ts), and how to keep late opens of them going. */
   private readonly pipes: ChildPipes | undefined;
   private readonly pokes = new Map<number, () => void>();
+  /** Files opened here for the child (a redirection to or from the mount), held until it exits. */
+  private readonly files: ChildFiles | undefined;
   /** With a pty: the session leader on the terminal, once the helper has started it. */
   private ptyLeader: number | undefined;
 
@@ -44,7 +47,9 @@ export class ExecSession {
   ) {
     const [file = '', ...args] = frame.argv;
     const pty = frame.pty !== undefined && ptyHelper !== undefined ? ptySpawn(ptyHelper, { ...frame, pty: frame.pty }) : undefined;
-    const maxFd = Math.max(2, ...frame.fds, pty?.controlFd ?? 0);
+    const files = frame.files !== undefined && frame.files.length > 0 ? new ChildFiles(frame.files) : undefined;
+    this.files = files;
+    const maxFd = Math.max(2, ...frame.fds, ...(files?.byFd.keys() ?? []), pty?.controlFd ?? 0);
     this.pipes =
       frame.fdModes !== undefined && frame.fdModes.length === frame.fds.length && frame.fds.length > 0
         ? childPipes(frame.fdModes)
@@ -61,27 +66,31 @@ export class ExecSession {
       }
     } catch (err) {
       for (const fd of taken.values()) closeSync(fd);
+      files?.close();
       throw err;
     }
     const stdio: ('pipe' | 'ignore' | number)[] = Array.from({ length: maxFd + 1 }, (_, fd) => {
       const piped = pipes?.[frame.fds.indexOf(fd)];
       if (piped !== undefined) return piped.childFd;
-      const end = joined.get(fd);
+      const end = joined.get(fd) ?? files?.byFd.get(fd);
       if (end !== undefined) return end;
       return fd <= 2 || frame.fds.includes(fd) || fd === pty?.controlFd ? 'pipe' : 'ignore';
     });
     // The fast path (spawner.ts) for plain execs; its pipes are ours once it says it started.
-    const fast = spawner?.usable === true && pty === undefined && frame.fds.length === 0 && joined.size === 0;
+    const fast = spawner?.usable === true && pty === undefined && frame.fds.length === 0 && joined.size === 0 && files === undefined;
     try {
       if (fast) this.child = spawner.spawn(frame.argv, frame.env, frame.cwd);
       else if (pty !== undefined) this.child = spawn(pty.file, pty.args, { cwd: frame.cwd, env: pty.env, stdio, detached: true });
       else this.child = spawn(file, args, { cwd: frame.cwd, env: { ...frame.env }, stdio, detached: true });
+    } catch (err) {
+      files?.close();
+      throw err;
     } finally {
       for (const p of pipes ?? []) closeSync(p.childFd);
       for (const fd of taken.values()) closeSync(fd);
     }
-    // A joined output carries nothing here: its stream ends at once.
-    for (const fd of joined.keys()) if (fd > 0) channel.send({ t: T.Eof, id: frame.id, s: fd });
+    // A joined output, or one into a file opened here, carries nothing: its stream ends at once.
+    for (const fd of [...joined.keys(), ...(files?.byFd.keys() ?? [])]) if (fd > 0) channel.send({ t: T.Eof, id: frame.id, s: fd });
     for (const [i, p] of (pipes ?? []).entries()) {
       const fd = frame.fds[i] ?? -1;
       p.stream.on('error', () => undefined);
@@ -224,13 +233,15 @@ export class ExecSession {
   private exit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.finished) return;
     this.finished = true;
-    this.channel.send({ t: T.Exit, id: this.frame.id, code, sig: signal });
+    const pos = this.files?.positions();
+    this.channel.send({ t: T.Exit, id: this.frame.id, code, sig: signal, ...(pos !== undefined ? { pos } : {}) });
     this.cleanup();
   }
 
   private cleanup(): void {
     this.channel.off('drain', this.resumeAll);
     this.pipes?.close();
+    this.files?.close();
     this.onDone();
   }
 }

@@ -8,6 +8,7 @@ import { ProtocolError } from '../../src/protocol/codec.js';
 import { PROTOCOL_VERSION, T, type Frame, type FrameOf } from '../../src/protocol/frames.js';
 import { AgentChannel } from './channel.js';
 import { ExecSession } from './exec.js';
+import { filesSupported } from './files.js';
 import { ArgumentError, closeAllHandles, isFileOp, runFileOp } from './fs-ops.js';
 import { listExecutables } from './path-query.js';
 import { Spawner } from './spawner.js';
@@ -122,7 +123,17 @@ function shutdown(code: number): void {
 channel.send({
   t: T.Hello,
   v: PROTOCOL_VERSION,
-  caps: ['exec', 'fs', 'path', 'signals', 'watch', 'net', 'pipes', ...(ptyHelper !== undefined ? (['pty'] as const) : [])],
+  caps: [
+    'exec',
+    'fs',
+    'path',
+    'signals',
+    'watch',
+    'net',
+    'pipes',
+    ...(filesSupported() ? (['files'] as const) : []),
+    ...(ptyHelper !== undefined ? (['pty'] as const) : []),
+  ],
   info: {
     node: process.versions.node,
     platform: process.platform,

@@ -66,12 +66,26 @@ static napi_value notify_delete(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* notesCount(session, done): how many notes were queued (done false) or written (true) so far. */
+static napi_value notes_count(napi_env env, napi_callback_info info) {
+  ARGS(2)
+  bool done = false;
+  napi_get_value_bool(env, argv[1], &done);
+  pthread_mutex_lock(&s->lock);
+  uint64_t count = done ? s->notes_done : s->notes_queued;
+  pthread_mutex_unlock(&s->lock);
+  napi_value out;
+  napi_create_double(env, (double)count, &out);
+  return out;
+}
+
 void mp_define_notices(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"notifyInvalEntry", NULL, notify_inval_entry, NULL, NULL, NULL, napi_default, NULL},
       {"notifyInvalInode", NULL, notify_inval_inode, NULL, NULL, NULL, napi_default, NULL},
       {"notifyDelete", NULL, notify_delete, NULL, NULL, NULL, napi_default, NULL},
       {"notifyStore", NULL, notify_store, NULL, NULL, NULL, napi_default, NULL},
+      {"notesCount", NULL, notes_count, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

@@ -52,6 +52,7 @@ static void *notify_main(void *arg) {
     free(n->data);
     free(n);
     pthread_mutex_lock(&s->lock);
+    s->notes_done++;
   }
   pthread_mutex_unlock(&s->lock);
   return NULL;
@@ -72,6 +73,7 @@ void mp_notify_push(struct mp_session *s, struct mp_note *n) {
     free(n);
     return;
   }
+  s->notes_queued++;
   if (s->notes_tail == NULL) s->notes_head = n;
   else s->notes_tail->next = n;
   s->notes_tail = n;

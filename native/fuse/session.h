@@ -95,6 +95,8 @@ struct mp_session {
   pthread_cond_t notify_cond;
   struct mp_note *notes_head, *notes_tail;
   int notify_stop;
+  /* Notes queued and written so far (under lock): JS waits for a mark to be reached. */
+  uint64_t notes_queued, notes_done;
 
   /* attrs.c: attributes last given to the kernel, by inode */
   struct mp_attr_entry **attr_buckets;

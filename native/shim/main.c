@@ -10,8 +10,8 @@
  * Wire format, both ways: u32 little-endian length of what follows, u8 type, payload.
  *   shim -> broker   1 REQUEST  NUL-terminated strings: token, path, cwd, shebang line, tty
  *                               ("ROWS COLS" or ""), extra fds ("3r 4w"), signals ignored
- *                               ("1 2 "), pipe ends ("0r123x 1w456-", pipes.c), argc,
- *                               argv..., env...
+ *                               ("1 2 "), pipe ends ("0r123x 1w456-", pipes.c), files of a
+ *                               mount (a line each, files.c), argc, argv..., env...
  *                    2 DATA     u8 fd, bytes (stdin or an extra input fd)
  *                    3 EOF      u8 fd
  *                    4 SIGNAL   u8 signal number
@@ -21,10 +21,13 @@
  *                   18 EOF      u8 fd
  *                   19 EXIT     i32 code (-1: killed by a signal), u8 signal number
  *                   20 ERROR    text, printed as "mproxy: TEXT"; an EXIT follows
- *                   21 REMOTE   (empty) the command runs on the remote: its input may be read
- *                               now. Until LOCAL or REMOTE nothing is read from stdin or extra
- *                               fds (a local command must find all of its input still there)
- *                               and the terminal is not touched.
+ *                   21 REMOTE   u8 fd... the command runs on the remote: its input may be read
+ *                               now, except from the fds listed (files the remote opened
+ *                               itself). Until LOCAL or REMOTE nothing is read from stdin or
+ *                               extra fds (a local command must find all of its input still
+ *                               there) and the terminal is not touched.
+ *                   22 SEEK     u8 fd, i64 offset: where the remote left a file it opened (sent
+ *                               before EXIT; an O_APPEND fd is left as it is)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -49,6 +52,9 @@ extern char **environ;
 struct extra { int fd; char dir; int open; };
 static struct extra extras[MAX_FDS];
 static int n_extras;
+/* Fds the remote opened itself (REMOTE): nothing of them is read or carried here. */
+static unsigned char taken[256 / 8];
+#define TAKEN(fd) (taken[(fd) / 8] & (1u << ((fd) % 8)))
 
 /* The same file, open the same way, as a lower fd: carrying both would split its data. */
 static int duplicate_of_lower(int fd, int mode) {
@@ -115,11 +121,14 @@ static void send_request(int argc, char **argv, const char dir[PATH_MAX - 64], c
   else if (have_tty) snprintf(tty, sizeof tty, "24 80");
   struct buf req = { 0 };
   char count[16], ignore[128], pipes[160];
+  static char files[16384];
   ignored_signals(ignore, sizeof ignore);
   pipe_ends(pipes, sizeof pipes);
+  mount_files(files, sizeof files);
   snprintf(count, sizeof count, "%d", argc);
   put_str(&req, token), put_str(&req, path), put_str(&req, cwd), put_str(&req, shebang);
-  put_str(&req, tty), put_str(&req, fds), put_str(&req, ignore), put_str(&req, pipes), put_str(&req, count);
+  put_str(&req, tty), put_str(&req, fds), put_str(&req, ignore), put_str(&req, pipes), put_str(&req, files);
+  put_str(&req, count);
   for (int i = 0; i < argc; i++) put_str(&req, argv[i]);
   for (char **e = environ; *e != NULL; e++) put_str(&req, *e);
   send_frame(F_REQUEST, req.data, req.len, NULL, 0);
@@ -136,7 +145,18 @@ static void on_frame(uint8_t type, const char *p, size_t n, char **argv) {
     fprintf(stderr, "mproxy: cannot run %s: %s\n", path, strerror(errno));
     exit(errno == ENOENT ? 127 : 126);
   } else if (type == F_REMOTE) {
+    for (size_t i = 0; i < n; i++) {
+      int fd = (unsigned char)p[i];
+      taken[fd / 8] |= (unsigned char)(1u << (fd % 8));
+      for (int e = 0; e < n_extras; e++) if (extras[e].fd == fd) extras[e].open = 0;
+    }
     go_remote();
+  } else if (type == F_SEEK && n >= 9) {
+    int fd = (unsigned char)p[0];
+    int64_t off;
+    memcpy(&off, p + 1, 8);
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && !(fl & O_APPEND)) (void)lseek(fd, (off_t)off, SEEK_SET);
   } else if (type == F_OUT && n >= 1) {
     write_all((unsigned char)p[0], p + 1, n - 1);
   } else if (type == F_OUT_EOF && n >= 1) {
@@ -190,13 +210,13 @@ int main(int argc, char **argv) {
     pfd[nfd++] = (struct pollfd){ sock, (short)(POLLIN | (out.len ? POLLOUT : 0)), 0 };
     pfd[nfd++] = (struct pollfd){ sig_read_fd, POLLIN, 0 };
     /* A background job must not read the terminal (it would be stopped by SIGTTIN). */
-    int read_stdin = stdin_open && room && (!isatty(0) || tcgetpgrp(0) == getpgrp());
+    int read_stdin = stdin_open && !TAKEN(0) && room && (!isatty(0) || tcgetpgrp(0) == getpgrp());
     int stdin_slot = read_stdin ? nfd : -1;
     if (read_stdin) pfd[nfd++] = (struct pollfd){ 0, POLLIN, 0 };
     int first_extra = nfd;
     for (int i = 0; i < n_extras; i++)
       if (room && extras[i].open && extras[i].dir == 'r') pfd[nfd++] = (struct pollfd){ extras[i].fd, POLLIN, 0 };
-    if (poll(pfd, (nfds_t)nfd, remote && stdin_open && !read_stdin ? 200 : -1) < 0) {
+    if (poll(pfd, (nfds_t)nfd, remote && stdin_open && !TAKEN(0) && !read_stdin ? 200 : -1) < 0) {
       if (errno == EINTR) continue;
       fail("poll");
     }

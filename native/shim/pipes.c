@@ -45,7 +45,7 @@ static int fd_writes(const char *pid, const char *fd) {
 }
 
 /* The session of process PID (field 6 of /proc/PID/stat, after the command's parentheses). */
-static pid_t session_of(const char *pid) {
+pid_t session_of(const char *pid) {
   char path[320], line[512];
   snprintf(path, sizeof path, "/proc/%s/stat", pid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);

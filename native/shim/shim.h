@@ -3,12 +3,13 @@
 #define MPROXY_SHIM_H
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <termios.h>
 #include "buf.h"
 
 enum {
   F_REQUEST = 1, F_DATA = 2, F_EOF = 3, F_SIGNAL = 4, F_RESIZE = 5,
-  F_LOCAL = 16, F_OUT = 17, F_OUT_EOF = 18, F_EXIT = 19, F_ERROR = 20, F_REMOTE = 21,
+  F_LOCAL = 16, F_OUT = 17, F_OUT_EOF = 18, F_EXIT = 19, F_ERROR = 20, F_REMOTE = 21, F_SEEK = 22,
 };
 
 extern int sock, sig_read_fd;
@@ -23,6 +24,10 @@ void catch_signals(void);
 void ignored_signals(char *list, size_t size);
 /* pipes.c: the pipe ends among fds 0-2 the broker may join on the remote ("0r123x 1w456-"). */
 void pipe_ends(char *spec, size_t cap);
+/* The session of process PID ("123"), or -1. */
+pid_t session_of(const char *pid);
+/* files.c: the fds that are files of a FUSE mount, one line each ("1 w 0 -1 x /work/log"). */
+void mount_files(char *spec, size_t cap);
 void enter_raw(void);
 void leave_raw(void);
 void send_frame(uint8_t type, const void *a, size_t alen, const void *b, size_t blen);

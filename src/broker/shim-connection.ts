@@ -10,9 +10,21 @@ import type { Readable, Writable } from 'node:stream';
 import type { RemoteHost, RemoteProcess } from '../remote/host.js';
 import { isMproxyError, messageOf } from '../util/errors.js';
 import type { PipeJoin } from '../protocol/frames.js';
+import { type FilePlan, type MountFiles, planFiles, settleFiles } from './file-opens.js';
 import type { PipePairs } from './pairing.js';
 import type { Decision } from './policy.js';
-import { exitFrame, FrameReader, frameHeader, FromShim, parseRequest, textFrame, tokenMatches, ToShim, type ShimRequest } from './wire.js';
+import {
+  exitFrame,
+  FrameReader,
+  frameHeader,
+  FromShim,
+  parseRequest,
+  seekFrame,
+  textFrame,
+  tokenMatches,
+  ToShim,
+  type ShimRequest,
+} from './wire.js';
 import { signalName, signalNumber, startIgnoring } from './signals.js';
 
 /** What the broker lets a connection do; shared by every connection of the session. */
@@ -26,6 +38,8 @@ export interface BrokerContext {
   readonly verbose?: (message: string) => void;
   /** Pipelines of remote commands joined on the remote (hosts that can: info lists 'pipes'). */
   readonly pairs?: PipePairs;
+  /** Redirections to and from the mounts opened on the remote (hosts that can: info lists 'files'). */
+  readonly files?: MountFiles;
 }
 
 /** Told about every remote command (a recording): its start, each stdio chunk (fd 0 in), its end. */
@@ -44,6 +58,8 @@ export class ShimConnection {
   private proc: RemoteProcess | undefined;
   private requested = false;
   private commandId = -1;
+  /** Files of the mount the remote opened for the command: settled before its exit is told. */
+  private plan: FilePlan | undefined;
   /** Frames that came while the request was being decided: handled once the process exists. */
   private early: { type: number; payload: Buffer }[] | undefined = [];
 
@@ -135,16 +151,22 @@ export class ShimConnection {
     }
     const joins = await this.joinPipes(req, who);
     if (this.socket.destroyed) return; // the shim went while its partner was awaited
-    // REMOTE: the shim starts reading the command's input only now (a local command's stays put).
-    this.socket.write(frameHeader(ToShim.Remote, 0));
+    const plan = this.ctx.files !== undefined ? planFiles(req.files, this.ctx.files, who, this.ctx.verbose) : undefined;
+    this.plan = plan;
+    const taken = plan?.taken ?? [];
+    // REMOTE: the shim starts reading the command's input only now (a local command's stays
+    // put), except from the files the remote opens itself.
+    this.socket.write(Buffer.concat([frameHeader(ToShim.Remote, taken.length), Buffer.from(taken)]));
     const env = this.ctx.remoteEnv(req.env);
-    const fds = req.fds.map((f) => f.fd);
+    const carried = req.fds.filter((f) => !taken.includes(f.fd));
+    const fds = carried.map((f) => f.fd);
     const proc = this.ctx.host.exec({
       argv: startIgnoring(decision.argv, req.ignored),
       env,
       cwd: decision.cwd,
-      ...(fds.length > 0 ? { fds, fdModes: req.fds.map((f) => f.dir).join('') } : {}),
+      ...(fds.length > 0 ? { fds, fdModes: carried.map((f) => f.dir).join('') } : {}),
       ...(joins.length > 0 ? { joins } : {}),
+      ...(plan !== undefined && plan.opens.length > 0 ? { files: plan.opens } : {}),
       ...(req.tty !== undefined ? { pty: { rows: req.tty.rows, cols: req.tty.cols, term: req.env['TERM'] ?? 'xterm-256color' } } : {}),
     });
     this.proc = proc;
@@ -156,17 +178,18 @@ export class ShimConnection {
       [1, proc.stdout],
       [2, proc.stderr],
     ];
-    for (const f of req.fds) {
-      const carried = proc.fds.get(f.fd);
-      if (carried === undefined) continue;
-      if (f.dir === 'w') outputs.push([f.fd, carried.output]);
-      else carried.output.resume();
+    for (const f of carried) {
+      const streams = proc.fds.get(f.fd);
+      if (streams === undefined) continue;
+      if (f.dir === 'w') outputs.push([f.fd, streams.output]);
+      else streams.output.resume();
     }
     const drained = outputs.map(([fd, stream]) => this.forward(fd, stream, outputs));
     try {
       const status = await proc.exited;
       await Promise.all(drained);
       this.ctx.observer?.ended(this.commandId, status.code, status.signal);
+      await this.settleFiles(status.positions);
       this.finish(status.code, status.signal === null ? 0 : (signalNumber(status.signal) ?? 0));
     } catch (err) {
       const code =
@@ -176,6 +199,7 @@ export class ShimConnection {
             ? 126
             : 255;
       this.ctx.observer?.ended(this.commandId, code, null);
+      await this.settleFiles(undefined);
       this.finish(code, 0, code === 127 ? `${messageOf(err)} on the remote` : messageOf(err));
     }
   }
@@ -222,6 +246,15 @@ export class ShimConnection {
       stream.once('end', done);
       stream.once('error', done);
     });
+  }
+
+  /** What the remote wrote into files of the mount is seen here from now on; each fd's position follows the remote's. */
+  private async settleFiles(positions: readonly number[] | undefined): Promise<void> {
+    const plan = this.plan;
+    this.plan = undefined;
+    if (plan === undefined || plan.opens.length === 0 || this.ctx.files === undefined) return;
+    const seeks = await settleFiles(plan, positions, this.ctx.files);
+    if (!this.socket.destroyed) for (const s of seeks) this.socket.write(seekFrame(s.fd, s.pos));
   }
 
   private finish(code: number | null, signal: number, error?: string): void {

@@ -11,7 +11,7 @@ export const FromShim = { Request: 1, Data: 2, Eof: 3, Signal: 4, Resize: 5 } as
  * Frame types, broker → shim. LOCAL (the path to exec here) or REMOTE (empty) answers the
  * request; the shim reads no input before either, so a local command finds all of it.
  */
-export const ToShim = { Local: 16, Data: 17, Eof: 18, Exit: 19, Error: 20, Remote: 21 } as const;
+export const ToShim = { Local: 16, Data: 17, Eof: 18, Exit: 19, Error: 20, Remote: 21, Seek: 22 } as const;
 
 export interface ShimFrame {
   readonly type: number;
@@ -87,6 +87,8 @@ export interface ShimRequest {
   readonly ignored: readonly number[];
   /** Its stdin, stdout and stderr that are pipes (native/shim/pipes.c): joinable on the remote? */
   readonly pipes: readonly PipeEnd[];
+  /** Its fds that are files of a FUSE mount (native/shim/files.c): the remote may open them itself. */
+  readonly files: readonly FileFd[];
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
 }
@@ -98,6 +100,47 @@ export interface PipeEnd {
   readonly ino: string;
   /** The shim holds its end alone and another process holds the other one. */
   readonly joinable: boolean;
+}
+
+/** One of the command's fds that is a regular file of a FUSE mount, as the shim found it. */
+export interface FileFd {
+  readonly fd: number;
+  readonly mode: 'r' | 'w' | 'rw';
+  readonly append: boolean;
+  /** Its position when the command started. */
+  readonly offset: number;
+  /** A lower fd of the command sharing its open file description (`> f 2>&1`), or -1. */
+  readonly same: number;
+  /** No other process of the session holds the file open here. */
+  readonly alone: boolean;
+  /** The file as the command sees it (inside the sandbox: the mount's local path). */
+  readonly path: string;
+}
+
+function parseFiles(spec: string): FileFd[] {
+  const files: FileFd[] = [];
+  for (const line of spec.split('\n')) {
+    const m = /^(\d+) (rw|r|w)(a?) (\d+) (-1|\d+) ([x-]) (\/.*)$/.exec(line);
+    if (m === null || Number(m[1]) > 255) continue;
+    files.push({
+      fd: Number(m[1]),
+      mode: m[2] === 'rw' ? 'rw' : m[2] === 'r' ? 'r' : 'w',
+      append: m[3] === 'a',
+      offset: Number(m[4]),
+      same: Number(m[5]),
+      alone: m[6] === 'x',
+      path: m[7] ?? '',
+    });
+  }
+  return files;
+}
+
+/** SEEK: u8 fd, i64 offset — where the remote left a file it opened for the command. */
+export function seekFrame(fd: number, offset: number): Buffer {
+  const body = Buffer.alloc(9);
+  body[0] = fd;
+  body.writeBigInt64LE(BigInt(offset), 1);
+  return Buffer.concat([frameHeader(ToShim.Seek, 9), body]);
 }
 
 function parsePipes(spec: string): PipeEnd[] {
@@ -118,9 +161,9 @@ export function tokenMatches(token: string, expected: Buffer): boolean {
 export function parseRequest(payload: Buffer): ShimRequest | undefined {
   const parts = payload.toString('utf8').split('\0');
   if (parts.at(-1) === '') parts.pop();
-  const [token, path, cwd, shebang, tty, fds, ignored, pipes, count] = parts;
+  const [token, path, cwd, shebang, tty, fds, ignored, pipes, files, count] = parts;
   const argc = Number(count);
-  const head = 9;
+  const head = 10;
   if (
     token === undefined ||
     path === undefined ||
@@ -130,6 +173,7 @@ export function parseRequest(payload: Buffer): ShimRequest | undefined {
     fds === undefined ||
     ignored === undefined ||
     pipes === undefined ||
+    files === undefined ||
     !Number.isInteger(argc) ||
     argc < 1 ||
     parts.length < head + argc
@@ -154,6 +198,7 @@ export function parseRequest(payload: Buffer): ShimRequest | undefined {
       .filter((n) => /^\d+$/.test(n))
       .map(Number),
     pipes: parsePipes(pipes),
+    files: parseFiles(files),
     argv: parts.slice(head, head + argc),
     env,
   };

@@ -179,6 +179,22 @@ export class MountFs {
     this.files.get(node.ino)?.forgetContents();
   }
 
+  /**
+   * The file at remote path `remote` was written there (a redirection the agent opened): what
+   * this mount holds of it is dropped, and the kernel has been told once this resolves.
+   */
+  async changedThere(remote: string): Promise<void> {
+    const root = this.root.toString();
+    const rel = root === '/' ? remote : remote.startsWith(`${root}/`) ? remote.slice(root.length) : undefined;
+    const names = rel?.split('/').filter((n) => n !== '') ?? [];
+    const name = names.pop();
+    let dir: FsNode | undefined = this.nodes.root;
+    for (const n of names) dir = dir?.children?.get(n);
+    if (dir === undefined || name === undefined) return;
+    this.invalidation.changedThere(dir, name);
+    await this.kernel.delivered();
+  }
+
   /** The remote's attributes of `node`, asked afresh. */
   async fetchAttr(node: FsNode): Promise<WireStat> {
     const st = await this.call('lstat', this.remote(node));

@@ -243,6 +243,14 @@ export class Invalidation {
     }
   }
 
+  /**
+   * A command on the remote wrote `name` in `dir` through a file the agent opened for it: what
+   * is held of it goes now, without waiting for (or checking) the notice that follows.
+   */
+  changedThere(dir: FsNode, name: string): void {
+    this.drop(dir.ino, name, 'change');
+  }
+
   /** A node the kernel forgot: its watch goes too. */
   forgotten(node: FsNode): void {
     const w = this.live.get(node.ino);

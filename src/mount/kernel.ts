@@ -152,6 +152,16 @@ export class Kernel {
     this.binding.notifyStore(this.session, ino, 0, data);
   }
 
+  /**
+   * Resolves once every notice queued until now is written to the kernel (the notifier thread
+   * writes them a moment later), or after `ms` (a notice that waits on a write back).
+   */
+  async delivered(ms = 200): Promise<void> {
+    const mark = this.binding.notesCount(this.session, false);
+    for (const end = Date.now() + ms; this.binding.notesCount(this.session, true) < mark && Date.now() < end; )
+      await new Promise((r) => setTimeout(r, 1));
+  }
+
   /** Drops what the kernel holds of `ino`: attributes, and with `pages` its cached contents too. */
   invalInode(ino: number, pages: boolean): void {
     this.binding.notifyInvalInode(this.session, ino, pages ? 0 : -1, 0);

@@ -96,6 +96,8 @@ function prepare(point: string): boolean {
 export interface Mounted {
   readonly points: readonly string[];
   readonly filesystems: readonly MountFs[];
+  /** The file at remote path `remote` was written there: every mount holding it drops what it knows. */
+  changedThere(remote: string): Promise<void>;
   unmount(): Promise<void>;
 }
 
@@ -252,5 +254,10 @@ export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], op
     await unmount();
     throw err;
   }
-  return { points: done.map((m) => m.point), filesystems: done.map((m) => m.fs), unmount };
+  return {
+    points: done.map((m) => m.point),
+    filesystems: done.map((m) => m.fs),
+    changedThere: async (remote) => void (await Promise.all(done.map((m) => m.fs.changedThere(remote)))),
+    unmount,
+  };
 }

@@ -117,6 +117,8 @@ export interface FuseBinding {
   notifyDelete(s: FuseSession, parent: number, child: number, name: string): void;
   /** Puts `data` at `off` into the kernel's page cache of `ino` (copied; written by the notifier). */
   notifyStore(s: FuseSession, ino: number, off: number, data: Uint8Array): void;
+  /** How many notices were queued (`done` false) or written to the kernel (true) so far. */
+  notesCount(s: FuseSession, done: boolean): number;
 }
 
 let loaded: FuseBinding | undefined;

@@ -45,7 +45,7 @@ export const T = {
 export type FrameTypeName = keyof typeof T;
 
 /** Capabilities an agent may announce in Hello. */
-export type Capability = 'exec' | 'fs' | 'path' | 'pty' | 'signals' | 'watch' | 'net' | 'pipes';
+export type Capability = 'exec' | 'fs' | 'path' | 'pty' | 'signals' | 'watch' | 'net' | 'pipes' | 'files';
 
 export interface HelloFrame {
   readonly t: typeof T.Hello;
@@ -97,6 +97,19 @@ export interface ExecFrame {
    * first of the two and closes its copies once both have started (or after a bound).
    */
   readonly joins?: readonly PipeJoin[];
+  /**
+   * Files the agent opens for the child itself (a redirection to or from a mount: the bytes stay
+   * on the remote): one open each, at position 0 (or appending), placed at every fd of `fds`.
+   * The Exit frame says where each was left (`pos`).
+   */
+  readonly files?: readonly FileOpen[];
+}
+
+export interface FileOpen {
+  readonly fds: readonly number[];
+  readonly path: string;
+  readonly mode: 'r' | 'w' | 'rw';
+  readonly append?: true;
 }
 
 export interface PipeJoin {
@@ -144,6 +157,8 @@ export interface ExitFrame {
   /** Exit code, or null when killed by a signal. */
   readonly code: number | null;
   readonly sig: string | null;
+  /** Per entry of the Exec's `files`: its position when the process exited (-1: unknown). */
+  readonly pos?: readonly number[];
 }
 
 /** A failure tied to request `id` (0: the connection itself). `code` is an errno name or E_… */

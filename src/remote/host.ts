@@ -5,7 +5,7 @@
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { FileOpArgs, FileOpName, FileOpResult } from '../protocol/file-ops.js';
-import type { ChangeKind, PathEntry, PipeJoin, PtyRequest } from '../protocol/frames.js';
+import type { ChangeKind, FileOpen, PathEntry, PipeJoin, PtyRequest } from '../protocol/frames.js';
 import type { NetAddress } from '../protocol/net-frames.js';
 import type { ExitStatus, NetListener } from '../transport/transport.js';
 
@@ -21,6 +21,8 @@ export interface ExecRequest {
   readonly pty?: PtyRequest;
   /** Fds joined to another exec of this host by a pipe there (hosts whose info lists 'pipes'). */
   readonly joins?: readonly PipeJoin[];
+  /** Files the remote opens for the process itself, at those fds (hosts whose info lists 'files'). */
+  readonly files?: readonly FileOpen[];
   /**
    * Only for a host whose info says `loginAtStart`: `env` comes on top of the remote login's
    * HOME, USER, LOGNAME, SHELL and PATH, read where the process starts, and a `cwd` of `~` or

@@ -4,12 +4,13 @@
  * [sandbox] lists say so. Startup steps undo themselves on failure or Ctrl-C; the session ends
  * with the program, and everything is undone then too.
  */
-import { commandPolicy, toRemote, withCanonical } from '../broker/policy.js';
+import type { MountFiles } from '../broker/file-opens.js';
+import { commandPolicy, type PathMap, toRemote, withCanonical } from '../broker/policy.js';
 import { remoteEnv } from '../broker/env-filter.js';
 import { PipePairs } from '../broker/pairing.js';
 import { startBroker } from '../broker/server.js';
 import { openRecording } from '../recording/session.js';
-import { mountAll, type MountSpec } from '../mount/mount.js';
+import { mountAll, type Mounted, type MountSpec } from '../mount/mount.js';
 import { cwdMount, mountsOn, settingsOf } from '../profile/runtime.js';
 import type { Profile } from '../profile/schema.js';
 import type { RemoteHost } from '../remote/host.js';
@@ -54,6 +55,7 @@ interface Session {
   host?: RemoteHost;
   dir?: SessionDir;
   specs?: MountSpec[];
+  mounted?: Mounted;
   bwrap?: string[];
   programEnv?: Record<string, string>;
   /** Variables the forwards give remote commands (HTTP_PROXY, SSH_AUTH_SOCK). */
@@ -152,7 +154,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
           ...(o.verbose !== undefined ? { verbose: o.verbose } : {}),
         });
         teardown.addPending(pending, (m) => m.unmount());
-        await pending;
+        s.mounted = await pending;
         title(`Mounted ${specs.map((m) => `${m.remote} at ${m.local}`).join(', ')}`);
       },
     },
@@ -202,6 +204,7 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
           ...(recording !== undefined ? { observer: recording } : {}),
           ...(o.verbose !== undefined ? { verbose: o.verbose } : {}),
           ...(info.capabilities.includes('pipes') ? { pairs: new PipePairs() } : {}),
+          ...(info.capabilities.includes('files') && s.mounted !== undefined ? { files: mountFiles(maps, s.mounted) } : {}),
         });
         teardown.add(() => broker.close());
         const inMount = toRemote(o.cwd, maps) !== undefined;
@@ -215,6 +218,17 @@ function steps(o: UpOptions, interception: Interception, s: Session, teardown: T
       },
     },
   ];
+}
+
+/** Redirections to and from the mounts, as the broker opens them on the remote (broker/file-opens.ts). */
+function mountFiles(maps: readonly PathMap[], mounted: Mounted): MountFiles {
+  return {
+    remotePath: (local) => toRemote(local, maps),
+    changed: async (local) => {
+      const remote = toRemote(local, maps);
+      if (remote !== undefined) await mounted.changedThere(remote);
+    },
+  };
 }
 
 export async function runUp(o: UpOptions): Promise<number> {

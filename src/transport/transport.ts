@@ -16,6 +16,8 @@ export interface ExitStatus {
   /** Exit code, or null when killed by a signal. */
   readonly code: number | null;
   readonly signal: string | null;
+  /** Per file the remote opened for the process (ExecRequest.files): where it was left, -1 unknown. */
+  readonly positions?: readonly number[];
 }
 
 /** One running exec: its stdio, its end, its terminal. */

@@ -33,6 +33,7 @@ const request = (over: Partial<ShimRequest>): ShimRequest => ({
   fds: [],
   ignored: [],
   pipes: [],
+  files: [],
   argv: ['git', 'status'],
   env: { PATH: '/usr/bin:/bin' },
   ...over,

@@ -31,6 +31,7 @@ test('a request: fields, tty, extra fds, ignored signals, argv and env', () => {
     '3r 63w',
     '1 2 ',
     '0r4021x 1w4022- 2w4022-',
+    '3 r 0 -1 x /work/in put\n4 wa 17 -1 - /work/log\n5 rw 0 -1 x /work/f\n6 w 0 1 x /work/a\nnot a line\n',
     '2',
     'git',
     'log',
@@ -55,10 +56,16 @@ test('a request: fields, tty, extra fds, ignored signals, argv and env', () => {
       { fd: 1, end: 'w', ino: '4022', joinable: false },
       { fd: 2, end: 'w', ino: '4022', joinable: false },
     ],
+    files: [
+      { fd: 3, mode: 'r', append: false, offset: 0, same: -1, alone: true, path: '/work/in put' },
+      { fd: 4, mode: 'w', append: true, offset: 17, same: -1, alone: false, path: '/work/log' },
+      { fd: 5, mode: 'rw', append: false, offset: 0, same: -1, alone: true, path: '/work/f' },
+      { fd: 6, mode: 'w', append: false, offset: 0, same: 1, alone: true, path: '/work/a' },
+    ],
     argv: ['git', 'log'],
     env: { TERM: 'xterm', EMPTY: '', WITH: 'EQ=UALS' },
   });
-  assert.equal(parseRequest(Buffer.from('token\0/p\0/c\0\0\0\0\0\x003\0only-one\0')), undefined, 'argc larger than the argv given');
+  assert.equal(parseRequest(Buffer.from('token\0/p\0/c\0\0\0\0\0\0\x003\0only-one\0')), undefined, 'argc larger than the argv given');
   assert.equal(parseRequest(Buffer.from('')), undefined);
 });
 

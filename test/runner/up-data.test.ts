@@ -3,7 +3,7 @@
  * reads back the same three ways — as a remote command's stdin carried from here (`sha256sum <
  * F`), by a program here through the mount, and by the remote itself — round after round (a
  * new open once read the size caught mid-write: the file's own write notices gave it a new
- * node). And what a script does (`rm out; ... > out`) works whichever side did which, even
+ * node). (A plain `sha256sum < F` is opened on the remote by the agent tiers: up-redirections.) And what a script does (`rm out; ... > out`) works whichever side did which, even
  * before the remote's change notice has arrived.
  */
 import assert from 'node:assert/strict';
@@ -36,7 +36,8 @@ for (const make of UP_TARGETS) {
 
     test('a file written through the mount reads back the same as stdin carried from here, here, and there', () => {
       const round = (f: string): string =>
-        `head -c 20000000 /dev/urandom > ${f}; sha256sum < ${f} | cut -d' ' -f1; ${LOCAL_SHA(f)}; ` +
+        // The brace group holds the file here: sha256sum's stdin is carried from here, not opened there.
+        `head -c 20000000 /dev/urandom > ${f}; { sha256sum | cut -d' ' -f1; } < ${f}; ${LOCAL_SHA(f)}; ` +
         `sha256sum ${f} | cut -d' ' -f1; rm ${f}; `;
       const script = Array.from({ length: ROUNDS }, (_, i) => round(`F${i}`)).join('');
       const r = spawnSync(process.execPath, [MPROXY_BIN, 'up', profile, '--', 'bash', '-c', script], {

@@ -163,7 +163,7 @@ export class AgentClient implements RemoteHost {
     [T.Accepted]: (f) => this.net.accepted(f.id, f.listener),
     // Exit {t:5, id, code, sig}: process id is finished and its output drained.
     [T.Exit]: (f) => {
-      this.processes.get(f.id)?.onExit({ code: f.code, signal: f.sig });
+      this.processes.get(f.id)?.onExit({ code: f.code, signal: f.sig, ...(f.pos !== undefined ? { positions: f.pos } : {}) });
       this.processes.delete(f.id);
     },
     // Error {t:6, id, code, msg}: request id failed; id 0: the agent is giving up.

@@ -47,6 +47,7 @@ export class AgentProcess implements RemoteProcess {
       ...(r.fdModes !== undefined ? { fdModes: r.fdModes } : {}),
       ...(r.pty !== undefined ? { pty: r.pty } : {}),
       ...(r.joins !== undefined && r.joins.length > 0 ? { joins: r.joins } : {}),
+      ...(r.files !== undefined && r.files.length > 0 ? { files: r.files } : {}),
     };
   }
 
