@@ -6,7 +6,8 @@
       "sources": [
         "native/pty/mproxy-pty.c",
         "native/pty/helper.c",
-        "native/pty/spawner.c"
+        "native/pty/spawner.c",
+        "native/pty/watcher.c"
       ],
       "cflags": [
         "-O2",

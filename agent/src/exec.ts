@@ -44,6 +44,8 @@ export class ExecSession {
     private readonly onDone: () => void,
     ptyHelper: string | undefined,
     spawner: Spawner | undefined,
+    /** Calls back once what the process changed in watched directories is told (watch.ts settle). */
+    private readonly settle: (then: () => void) => void = (then) => then(),
   ) {
     const [file = '', ...args] = frame.argv;
     const pty = frame.pty !== undefined && ptyHelper !== undefined ? ptySpawn(ptyHelper, { ...frame, pty: frame.pty }) : undefined;
@@ -234,8 +236,10 @@ export class ExecSession {
     if (this.finished) return;
     this.finished = true;
     const pos = this.files?.positions();
-    this.channel.send({ t: T.Exit, id: this.frame.id, code, sig: signal, ...(pos !== undefined ? { pos } : {}) });
-    this.cleanup();
+    this.settle(() => {
+      this.channel.send({ t: T.Exit, id: this.frame.id, code, sig: signal, ...(pos !== undefined ? { pos } : {}) });
+      this.cleanup();
+    });
   }
 
   private cleanup(): void {

@@ -22,7 +22,7 @@ const sessions = new Map<number, ExecSession>();
 const ptyHelper = findHelper(process.argv[2]);
 /** The same helper starts plain execs faster than Node can (spawner.ts). */
 const spawner = Spawner.start(ptyHelper);
-const watches = new Watches((frame) => channel.send(frame));
+const watches = new Watches((frame) => channel.send(frame), ptyHelper);
 const net = new NetStreams(channel);
 let greeted = false;
 
@@ -54,7 +54,17 @@ const HANDLERS: { [K in Frame['t']]?: Handler<K> } = {
       });
     }
     try {
-      sessions.set(f.id, new ExecSession(f, channel, () => sessions.delete(f.id), ptyHelper, spawner));
+      sessions.set(
+        f.id,
+        new ExecSession(
+          f,
+          channel,
+          () => sessions.delete(f.id),
+          ptyHelper,
+          spawner,
+          (then) => watches.settle(then),
+        ),
+      );
     } catch (err) {
       // A pipe that could not be made (no mkfifo), say: this exec fails, the agent goes on.
       channel.send({ t: T.Error, id: f.id, code: 'E_SPAWN', msg: err instanceof Error ? err.message : String(err) });
@@ -87,12 +97,7 @@ const HANDLERS: { [K in Frame['t']]?: Handler<K> } = {
   },
   // Watch {t:14, id, path}: answered by FileResp {t:12, id, r: null} or {e, m}; then Invalidate {t:15, id, name}.
   [T.Watch]: (f) => {
-    try {
-      watches.add(f.id, f.path);
-      channel.send({ t: T.FileResp, id: f.id, r: null });
-    } catch (err) {
-      channel.send({ t: T.FileResp, id: f.id, ...errnoOf(err) });
-    }
+    watches.add(f.id, f.path, (err) => channel.send({ t: T.FileResp, id: f.id, ...(err === undefined ? { r: null } : errnoOf(err)) }));
   },
   // Unwatch {t:17, id}: stop watch id (no answer).
   [T.Unwatch]: (f) => watches.remove(f.id),

@@ -13,5 +13,7 @@ extern int chld_pipe[2];
 void on_chld(int sig);
 /* `mproxy-pty --spawner`. */
 int spawner_main(void);
+/* `mproxy-pty --watcher` (watcher.c). */
+int watcher_main(void);
 
 #endif

@@ -17,6 +17,10 @@
  *   mproxy-pty --spawner
  *
  * The agent's fast spawn: a small process starts programs for it (spawner.c).
+ *
+ *   mproxy-pty --watcher
+ *
+ * The agent's directory watches, read in batches (watcher.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -69,6 +73,7 @@ static void die_like(int status) {
 
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--spawner") == 0) return spawner_main();
+  if (argc == 2 && strcmp(argv[1], "--watcher") == 0) return watcher_main();
   if (argc < 5) {
     fputs("usage: mproxy-pty CONTROL-FD ROWS COLS PROGRAM [ARG...]\n", stderr);
     return 2;
