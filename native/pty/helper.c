@@ -1,5 +1,7 @@
 /* Small pieces both modes of the agent's helper use. */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -39,4 +41,23 @@ int write_all(int fd, const char *buf, size_t len) {
     len -= (size_t)n;
   }
   return 0;
+}
+
+int inbox_read(struct inbox *in) {
+  if (in->cap - in->len < 8192) {
+    size_t cap = in->cap ? in->cap * 2 : 1 << 16;
+    char *bigger = realloc(in->data, cap);
+    if (bigger == NULL) return 0;
+    in->data = bigger, in->cap = cap;
+  }
+  ssize_t r = read(0, in->data + in->len, in->cap - in->len);
+  if (r < 0 && errno == EINTR) return -1;
+  if (r <= 0) return 0;
+  in->len += (size_t)r;
+  return 1;
+}
+
+void inbox_drop(struct inbox *in, size_t used) {
+  memmove(in->data, in->data + used, in->len - used);
+  in->len -= used;
 }

@@ -11,6 +11,12 @@ int write_all(int fd, const char *buf, size_t len);
  * loop on chld_pipe[0] learns a child changed state. */
 extern int chld_pipe[2];
 void on_chld(int sig);
+/* Requests read from stdin and not yet taken (the spawner's and the watcher's). */
+struct inbox { char *data; size_t len, cap; };
+/* One read of stdin into `in`, grown as needed: 1 read, 0 stdin ended or failed, -1 interrupted. */
+int inbox_read(struct inbox *in);
+/* The first `used` bytes were taken. */
+void inbox_drop(struct inbox *in, size_t used);
 /* `mproxy-pty --spawner`. */
 int spawner_main(void);
 /* `mproxy-pty --watcher` (watcher.c). */

@@ -204,9 +204,7 @@ int spawner_main(void) {
   struct sigaction sa = {.sa_handler = on_chld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
   sigaction(SIGCHLD, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  if (buf == NULL) return 1;
+  struct inbox in = { 0 };
   for (;;) {
     struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = chld_pipe[0], .events = POLLIN}};
     if (poll(fds, 2, -1) < 0) {
@@ -215,18 +213,10 @@ int spawner_main(void) {
     }
     if (fds[1].revents & POLLIN) reap();
     if (fds[0].revents & (POLLIN | POLLHUP)) {
-      if (cap - len < 4096) {
-        char *bigger = realloc(buf, cap * 2);
-        if (bigger == NULL) return 1;
-        buf = bigger, cap *= 2;
-      }
-      ssize_t r = read(0, buf + len, cap - len);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return 0;
-      len += (size_t)r;
-      size_t used = requests(buf, len);
-      memmove(buf, buf + used, len - used);
-      len -= used;
+      int r = inbox_read(&in);
+      if (r < 0) continue;
+      if (r == 0) return 0;
+      inbox_drop(&in, requests(in.data, in.len));
     }
   }
 }

@@ -86,13 +86,14 @@ static void add(uint32_t id, const char *path) {
 
 static void events(void);
 
-static void requests(char *buf, size_t *len) {
+/* Takes the whole requests at the start of buf; how many bytes they were. */
+static size_t requests(const char *buf, size_t len) {
   size_t at = 0;
-  while (*len - at >= 4) {
+  while (len - at >= 4) {
     uint32_t n;
     memcpy(&n, buf + at, 4);
-    if (*len - at - 4 < n) break;
-    char *r = buf + at + 4;
+    if (len - at - 4 < n) break;
+    const char *r = buf + at + 4;
     uint32_t id = 0;
     if (n >= 5) memcpy(&id, r + 1, 4);
     if (n >= 5 && r[0] == 'A') {
@@ -109,8 +110,7 @@ static void requests(char *buf, size_t *len) {
     }
     at += 4 + n;
   }
-  memmove(buf, buf + at, *len - at);
-  *len -= at;
+  return at;
 }
 
 /* Everything queued: each event told once per batch, to every watch of its directory. */
@@ -162,9 +162,7 @@ int watcher_main(void) {
   signal(SIGPIPE, SIG_IGN);
   in_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   if (in_fd < 0) return 1;
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  if (buf == NULL) return 1;
+  struct inbox in = { 0 };
   long long quiet_until = 0; /* after a batch: only requests are taken, while the kernel folds repeats */
   for (;;) {
     struct pollfd fds[2] = { { .fd = 0, .events = POLLIN }, { .fd = in_fd, .events = POLLIN } };
@@ -176,16 +174,10 @@ int watcher_main(void) {
       quiet_until = now_ms() + QUIET_MS;
     }
     if (ready > 0 && (fds[0].revents & (POLLIN | POLLHUP))) {
-      if (cap - len < 8192) {
-        char *bigger = realloc(buf, cap * 2);
-        if (bigger == NULL) return 1;
-        buf = bigger, cap *= 2;
-      }
-      ssize_t r = read(0, buf + len, cap - len);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return 0;
-      len += (size_t)r;
-      requests(buf, &len);
+      int r = inbox_read(&in);
+      if (r < 0) continue;
+      if (r == 0) return 0;
+      inbox_drop(&in, requests(in.data, in.len));
       flush_out();
     }
   }
