@@ -62,6 +62,7 @@
         "native/shim/link.c",
         "native/shim/pipes.c",
         "native/shim/files.c",
+        "native/shim/procs.c",
         "native/shim/buf.c"
       ],
       "cflags": [

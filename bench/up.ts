@@ -9,8 +9,8 @@
  * Per-exec times and throughputs are medians of BENCH_REPEAT runs (3), with and without
  * recording taken alternately so drift hits both sides.
  *   - issue 18's data figures: 1 GiB through `cat F | wc -c` (the pipe joined on the remote) and
- *     `wc -c < F` / `head -c 1G /dev/zero > F` with F in the mount, each against the same run
- *     natively over ssh
+ *     `wc -c < F` / `cksum < F` / `head -c 1G /dev/zero > F` with F in the mount, each against
+ *     the same run natively over ssh
  * BENCH_PARTS=start,exec,cat,record,pipe picks parts (all by default). Prints ratios. Not a test.
  */
 import { spawnSync } from 'node:child_process';
@@ -196,6 +196,8 @@ try {
     const cases: [string, string][] = [
       ['cat F | wc -c', 'cat F | wc -c > /dev/null'],
       ['wc -c < F', 'wc -c < F > /dev/null'],
+      // wc -c asks only the size: cksum reads every byte.
+      ['cksum < F', 'cksum < F > /dev/null'],
       [`head -c ${BYTES} /dev/zero > G`, `head -c ${BYTES} /dev/zero > G; rm G`],
     ];
     for (const [name, line] of cases) {

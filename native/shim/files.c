@@ -14,8 +14,6 @@
  * for them), so the remote reads what was written here.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <stdio.h>
@@ -40,39 +38,24 @@ static int same_description(const struct file_fd *a, const struct file_fd *b) {
   return a->st.st_dev == b->st.st_dev && a->st.st_ino == b->st.st_ino && a->flags == b->flags && a->offset == b->offset;
 }
 
+struct candidates { struct file_fd *files; int n; };
+
+static void visit_file(void *arg, const char *pid, const char *fd, const char *target, int parent) {
+  (void)pid, (void)fd, (void)parent;
+  struct candidates *c = arg;
+  for (int i = 0; i < c->n; i++) if (strcmp(c->files[i].path, target) == 0) c->files[i].held = 1;
+}
+
+static void unreadable_file(void *arg, int parent) {
+  (void)parent;
+  struct candidates *c = arg;
+  for (int i = 0; i < c->n; i++) c->files[i].held = 1;
+}
+
 /* Marks each file another process of this session holds open too (its path among their fds). */
 static void find_other_holders(struct file_fd *files, int n) {
-  DIR *proc = opendir("/proc");
-  if (proc == NULL) {
-    for (int i = 0; i < n; i++) files[i].held = 1;
-    return;
-  }
-  char self[16];
-  snprintf(self, sizeof self, "%d", getpid());
-  pid_t sid = getsid(0);
-  struct dirent *p;
-  while ((p = readdir(proc)) != NULL) {
-    if (!isdigit((unsigned char)p->d_name[0]) || strcmp(p->d_name, self) == 0 || session_of(p->d_name) != sid) continue;
-    char dir[288];
-    snprintf(dir, sizeof dir, "/proc/%s/fd", p->d_name);
-    DIR *fds = opendir(dir);
-    if (fds == NULL) {
-      for (int i = 0; i < n; i++) files[i].held = 1;
-      continue;
-    }
-    struct dirent *f;
-    while ((f = readdir(fds)) != NULL) {
-      if (f->d_name[0] == '.') continue;
-      char link[576], target[4096];
-      snprintf(link, sizeof link, "%s/%s", dir, f->d_name);
-      ssize_t len = readlink(link, target, sizeof target - 1);
-      if (len <= 0) continue;
-      target[len] = 0;
-      for (int i = 0; i < n; i++) if (strcmp(files[i].path, target) == 0) files[i].held = 1;
-    }
-    closedir(fds);
-  }
-  closedir(proc);
+  struct candidates c = { files, n };
+  session_fds(&(struct fd_visitor){ visit_file, unreadable_file, &c });
 }
 
 /* fd as a candidate: a regular file of a FUSE filesystem, still linked, with a path to name it by. */

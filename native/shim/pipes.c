@@ -11,8 +11,6 @@
  * process that cannot be read counts as holding both ends (never joined on a guess).
  */
 #define _GNU_SOURCE
-#include <ctype.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,68 +42,35 @@ static int fd_writes(const char *pid, const char *fd) {
   return writes;
 }
 
-/* The session of process PID (field 6 of /proc/PID/stat, after the command's parentheses). */
-pid_t session_of(const char *pid) {
-  char path[320], line[512];
-  snprintf(path, sizeof path, "/proc/%s/stat", pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t len = read(fd, line, sizeof line - 1);
-  close(fd);
-  if (len <= 0) return -1;
-  line[len] = 0;
-  char *end = strrchr(line, ')');
-  int ppid, pgrp, session;
-  char state;
-  if (end == NULL || sscanf(end + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4) return -1;
-  return (pid_t)session;
+struct holders { struct pipe_end *ends; int n; };
+
+static void visit_pipe(void *arg, const char *pid, const char *fd, const char *target, int parent) {
+  struct holders *h = arg;
+  unsigned long ino;
+  if (sscanf(target, "pipe:[%lu]", &ino) != 1) return;
+  int writes = -2;
+  for (int i = 0; i < h->n; i++) {
+    struct pipe_end *e = &h->ends[i];
+    if (e->ino != ino) continue;
+    if (writes == -2) writes = fd_writes(pid, fd);
+    int same = writes < 0 || (writes == 1) == (e->dir == 'w');
+    if (same) e->others_same++;
+    if (same && parent) e->parent_same++;
+    if ((writes < 0 || !same) && !parent) e->others_opposite++;
+  }
+}
+
+/* A process that cannot be read counts as holding both ends. */
+static void unreadable_pipe(void *arg, int parent) {
+  (void)parent;
+  struct holders *h = arg;
+  for (int i = 0; i < h->n; i++) h->ends[i].others_same = 1;
 }
 
 /* Counts, over every other process of this session, the holders of each end of the pipes in `ends`. */
 static void count_holders(struct pipe_end *ends, int n) {
-  DIR *proc = opendir("/proc");
-  if (proc == NULL) {
-    for (int i = 0; i < n; i++) ends[i].others_same = 1;
-    return;
-  }
-  char self[16], ppid[16];
-  snprintf(self, sizeof self, "%d", getpid());
-  snprintf(ppid, sizeof ppid, "%d", getppid());
-  struct dirent *p;
-  while ((p = readdir(proc)) != NULL) {
-    if (!isdigit((unsigned char)p->d_name[0]) || strcmp(p->d_name, self) == 0 || session_of(p->d_name) != getsid(0)) continue;
-    int parent = strcmp(p->d_name, ppid) == 0;
-    char dir[288];
-    snprintf(dir, sizeof dir, "/proc/%s/fd", p->d_name);
-    DIR *fds = opendir(dir);
-    if (fds == NULL) {
-      /* Of this session but unreadable: it may hold anything. */
-      for (int i = 0; i < n; i++) ends[i].others_same = 1;
-      continue;
-    }
-    struct dirent *f;
-    while ((f = readdir(fds)) != NULL) {
-      if (f->d_name[0] == '.') continue;
-      char link[576], target[64];
-      snprintf(link, sizeof link, "%s/%s", dir, f->d_name);
-      ssize_t len = readlink(link, target, sizeof target - 1);
-      if (len <= 0) continue;
-      target[len] = 0;
-      unsigned long ino;
-      if (sscanf(target, "pipe:[%lu]", &ino) != 1) continue;
-      int writes = -2;
-      for (int i = 0; i < n; i++) {
-        if (ends[i].ino != ino) continue;
-        if (writes == -2) writes = fd_writes(p->d_name, f->d_name);
-        int same = writes < 0 || (writes == 1) == (ends[i].dir == 'w');
-        if (same) ends[i].others_same++;
-        if (same && parent) ends[i].parent_same++;
-        if ((writes < 0 || !same) && !parent) ends[i].others_opposite++;
-      }
-    }
-    closedir(fds);
-  }
-  closedir(proc);
+  struct holders h = { ends, n };
+  session_fds(&(struct fd_visitor){ visit_pipe, unreadable_pipe, &h });
 }
 
 void pipe_ends(char *spec, size_t cap) {

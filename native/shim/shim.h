@@ -24,8 +24,16 @@ void catch_signals(void);
 void ignored_signals(char *list, size_t size);
 /* pipes.c: the pipe ends among fds 0-2 the broker may join on the remote ("0r123x 1w456-"). */
 void pipe_ends(char *spec, size_t cap);
-/* The session of process PID ("123"), or -1. */
+/* procs.c: the session of process PID ("123"), or -1. */
 pid_t session_of(const char *pid);
+/* What session_fds tells: each fd of every other process of this session (its link's target),
+ * and each such process whose fds cannot be read (or 0 for all, when /proc cannot be). */
+struct fd_visitor {
+  void (*visit)(void *arg, const char *pid, const char *fd, const char *target, int parent);
+  void (*unreadable)(void *arg, int parent);
+  void *arg;
+};
+void session_fds(const struct fd_visitor *v);
 /* files.c: the fds that are files of a FUSE mount, one line each ("1 w 0 -1 x /work/log"). */
 void mount_files(char *spec, size_t cap);
 void enter_raw(void);

@@ -6,7 +6,8 @@
  * only when nothing here could see the difference:
  *   - no other process of the session holds the file open (its writes or position would interleave);
  *   - its position is 0, or it appends (the remote open starts at 0, or at the end);
- *   - it is inside a mount, and every fd sharing its open file description goes along.
+ *   - it is inside a mount, and every fd sharing its open file description goes along;
+ *   - it is not stdin, stdout or stderr of a command on a terminal (the remote pty is those).
  * Once the command has ended, what it wrote is dropped from the mount's caches before the shell
  * goes on (a `cat log` right after sees it), and each fd's position is set to where the remote
  * left it. Every other fd is carried through this machine, as before.
@@ -34,15 +35,25 @@ export interface FilePlan {
 
 const NONE: FilePlan = { opens: [], locals: [], taken: [] };
 
-function refusal(f: FileFd, files: MountFiles): string | undefined {
+function refusal(f: FileFd, files: MountFiles, terminal: boolean): string | undefined {
+  if (terminal && f.fd <= 2) return 'the command runs on a terminal there';
   if (!f.alone) return 'another process holds it open here';
   if (f.offset !== 0 && !f.append) return `its position is ${f.offset}, not the start`;
   if (files.remotePath(f.path) === undefined) return 'it is outside the mounts';
   return undefined;
 }
 
-/** Which of `fds` the remote opens itself; each choice said through `say` (--verbose). */
-export function planFiles(fds: readonly FileFd[], files: MountFiles, who: string, say?: (message: string) => void): FilePlan {
+/**
+ * Which of `fds` the remote opens itself (`terminal`: the command gets a remote pty); each choice
+ * said through `say` (--verbose).
+ */
+export function planFiles(
+  fds: readonly FileFd[],
+  files: MountFiles,
+  who: string,
+  terminal: boolean,
+  say?: (message: string) => void,
+): FilePlan {
   if (fds.length === 0) return NONE;
   const opens: { fds: number[]; path: string; mode: FileOpen['mode']; append?: true }[] = [];
   const locals: string[] = [];
@@ -55,7 +66,7 @@ export function planFiles(fds: readonly FileFd[], files: MountFiles, who: string
       entryOf.set(f.fd, shared);
       continue;
     }
-    const why = f.same >= 0 && refused.has(f.same) ? `it shares fd ${f.same}'s open file, which stays here` : refusal(f, files);
+    const why = f.same >= 0 && refused.has(f.same) ? `it shares fd ${f.same}'s open file, which stays here` : refusal(f, files, terminal);
     if (why !== undefined) {
       refused.add(f.fd);
       say?.(`fd ${f.fd} of ${who} (${f.path}) carried here: ${why}`);

@@ -151,7 +151,8 @@ export class ShimConnection {
     }
     const joins = await this.joinPipes(req, who);
     if (this.socket.destroyed) return; // the shim went while its partner was awaited
-    const plan = this.ctx.files !== undefined ? planFiles(req.files, this.ctx.files, who, this.ctx.verbose) : undefined;
+    const plan =
+      this.ctx.files !== undefined ? planFiles(req.files, this.ctx.files, who, req.tty !== undefined, this.ctx.verbose) : undefined;
     this.plan = plan;
     const taken = plan?.taken ?? [];
     // REMOTE: the shim starts reading the command's input only now (a local command's stays

@@ -166,8 +166,7 @@ export class MountFs {
    * the program's read of it is answered there, without a READ reaching us.
    */
   private storeAhead(path: string, st: WireStat, data: Buffer): void {
-    let node: FsNode | undefined = this.nodes.root;
-    for (const name of path.split('/').slice(1)) node = node?.children?.get(name);
+    const node = this.nodes.atPath(path);
     const known = node?.attr;
     if (node === undefined || node.detached || data.length === 0 || known === undefined) return;
     if (known.ino !== st.ino || known.size !== st.size || known.mtimeMs !== st.mtimeMs || this.files.get(node.ino)?.clean === false) return;
@@ -177,22 +176,6 @@ export class MountFs {
   contentsChanged(node: FsNode): void {
     this.content.drop(this.nodes.path(node));
     this.files.get(node.ino)?.forgetContents();
-  }
-
-  /**
-   * The file at remote path `remote` was written there (a redirection the agent opened): what
-   * this mount holds of it is dropped, and the kernel has been told once this resolves.
-   */
-  async changedThere(remote: string): Promise<void> {
-    const root = this.root.toString();
-    const rel = root === '/' ? remote : remote.startsWith(`${root}/`) ? remote.slice(root.length) : undefined;
-    const names = rel?.split('/').filter((n) => n !== '') ?? [];
-    const name = names.pop();
-    let dir: FsNode | undefined = this.nodes.root;
-    for (const n of names) dir = dir?.children?.get(n);
-    if (dir === undefined || name === undefined) return;
-    this.invalidation.changedThere(dir, name);
-    await this.kernel.delivered();
   }
 
   /** The remote's attributes of `node`, asked afresh. */

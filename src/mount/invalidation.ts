@@ -244,11 +244,16 @@ export class Invalidation {
   }
 
   /**
-   * A command on the remote wrote `name` in `dir` through a file the agent opened for it: what
-   * is held of it goes now, without waiting for (or checking) the notice that follows.
+   * A command on the remote wrote the file at `path` (in the mount) through a file the agent
+   * opened for it: what is held of it goes now, without waiting for (or checking) the notice
+   * that follows; resolves once the kernel has been told.
    */
-  changedThere(dir: FsNode, name: string): void {
-    this.drop(dir.ino, name, 'change');
+  async changedThere(path: string): Promise<void> {
+    const cut = path.lastIndexOf('/');
+    const dir = this.nodes.atPath(path.slice(0, cut));
+    if (dir === undefined || cut < 0) return;
+    this.drop(dir.ino, path.slice(cut + 1), 'change');
+    await this.kernel.delivered();
   }
 
   /** A node the kernel forgot: its watch goes too. */

@@ -257,7 +257,13 @@ export async function mountAll(host: RemoteHost, specs: readonly MountSpec[], op
   return {
     points: done.map((m) => m.point),
     filesystems: done.map((m) => m.fs),
-    changedThere: async (remote) => void (await Promise.all(done.map((m) => m.fs.changedThere(remote)))),
+    changedThere: async (remote) => {
+      const changes = done.map((m, i) => {
+        const root = (specs[i]?.remote ?? '').replace(/\/+$/, '');
+        return remote.startsWith(`${root}/`) ? m.fs.invalidation.changedThere(remote.slice(root.length)) : undefined;
+      });
+      await Promise.all(changes);
+    },
     unmount,
   };
 }

@@ -59,6 +59,13 @@ export class NodeTable {
     return this.byIno.get(ino);
   }
 
+  /** The node at `path` ("/a/b", as path() names it), if it is known. */
+  atPath(path: string): FsNode | undefined {
+    let node: FsNode | undefined = this.root;
+    for (const name of path.split('/')) if (name !== '') node = node?.children?.get(name);
+    return node;
+  }
+
   child(parent: FsNode, name: string): FsNode | undefined {
     return parent.children?.get(name);
   }

@@ -26,6 +26,7 @@ test('a file of the mount at position 0, held by nobody else, is opened there; s
     [fd({ fd: 0, path: '/work/in' }), fd({ fd: 1, mode: 'w', path: '/work/out' }), fd({ fd: 2, mode: 'w', path: '/work/out', same: 1 })],
     mounts,
     'make',
+    false,
     (m) => said.push(m),
   );
   assert.deepEqual(plan.opens, [
@@ -48,6 +49,7 @@ test('carried here, each with its reason: held elsewhere, moved on, outside the 
     ],
     mounts,
     'cc',
+    false,
     (m) => said.push(m),
   );
   assert.deepEqual(plan.opens, [{ fds: [4], path: '/srv/ws/log', mode: 'w', append: true }], 'an appending fd goes whatever its position');
@@ -70,6 +72,7 @@ test('after the command: what it could write is dropped from the mount, position
     ],
     mounts,
     'x',
+    false,
   );
   assert.deepEqual(await settleFiles(plan, [4096, 12, 99], mounts), [
     { fd: 0, pos: 4096 },
@@ -77,4 +80,20 @@ test('after the command: what it could write is dropped from the mount, position
   ]);
   assert.deepEqual(changed, ['/work/out', '/work/log'], 'a file only read stays cached');
   assert.deepEqual(await settleFiles(plan, undefined, mounts), [], 'no positions known (the command failed to start): none set');
+});
+
+test("on a terminal, stdin, stdout and stderr are the remote pty's: a file there, and fds sharing it, stay here", () => {
+  const said: string[] = [];
+  const plan = planFiles(
+    [fd({ fd: 2, mode: 'w', path: '/work/err' }), fd({ fd: 3, mode: 'w', path: '/work/err', same: 2 }), fd({ fd: 4, path: '/work/in' })],
+    mounts,
+    'vim',
+    true,
+    (m) => said.push(m),
+  );
+  assert.deepEqual(plan.opens, [{ fds: [4], path: '/srv/ws/in', mode: 'r' }]);
+  assert.deepEqual(said.slice(0, 2), [
+    'fd 2 of vim (/work/err) carried here: the command runs on a terminal there',
+    "fd 3 of vim (/work/err) carried here: it shares fd 2's open file, which stays here",
+  ]);
 });

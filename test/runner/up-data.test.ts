@@ -1,10 +1,11 @@
 /**
  * Files through `mproxy up`, on every target. A file written into the mount by a remote command
- * reads back the same three ways — as a remote command's stdin carried from here (`sha256sum <
- * F`), by a program here through the mount, and by the remote itself — round after round (a
- * new open once read the size caught mid-write: the file's own write notices gave it a new
- * node). (A plain `sha256sum < F` is opened on the remote by the agent tiers: up-redirections.) And what a script does (`rm out; ... > out`) works whichever side did which, even
- * before the remote's change notice has arrived.
+ * reads back the same three ways — as a remote command's stdin carried from here (`{ sha256sum;
+ * } < F`: a plain `< F` is opened on the remote by the agent tiers, up-redirections), by a
+ * program here through the mount, and by the remote itself — round after round (a new open
+ * once read the size caught mid-write: the file's own write notices gave it a new node). And
+ * what a script does (`rm out; ... > out`) works whichever side did which, even before the
+ * remote's change notice has arrived.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
