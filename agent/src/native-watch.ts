@@ -18,6 +18,9 @@ export interface WatchSink {
 
 type Done = (err?: NodeJS.ErrnoException) => void;
 
+/** How long an exit waits for the helper to read its queue (a stopped helper must not hold every exit). */
+const SYNC_MS = 1000;
+
 export class NativeWatcher {
   private readonly starting = new Map<number, Done>();
   private readonly live = new Set<number>();
@@ -58,13 +61,25 @@ export class NativeWatcher {
   sync(done: () => void): void {
     if (this.live.size === 0 || this.gone) return done();
     const n = this.nextSync++;
-    this.syncs.set(n, done);
+    const timer = setTimeout(() => this.synced(n), SYNC_MS);
+    timer.unref();
+    this.syncs.set(n, () => {
+      clearTimeout(timer);
+      done();
+    });
     this.send('S', n);
   }
 
   remove(id: number): void {
     this.starting.delete(id);
     if (this.live.delete(id)) this.send('D', id);
+  }
+
+  /** Sync `n` answered, or given up on. */
+  private synced(n: number): void {
+    const done = this.syncs.get(n);
+    this.syncs.delete(n);
+    done?.();
   }
 
   private send(kind: 'A' | 'D' | 'S', id: number, tail: Uint8Array = new Uint8Array(0)): void {
@@ -89,9 +104,7 @@ export class NativeWatcher {
 
   private reply(kind: string, id: number, from: number, to: number): void {
     if (kind === 's') {
-      const done = this.syncs.get(id);
-      this.syncs.delete(id);
-      done?.();
+      this.synced(id);
     } else if (kind === 'k' || kind === 'e') {
       const done = this.starting.get(id);
       this.starting.delete(id);

@@ -2,7 +2,8 @@
  * The agent's directory watches through its native helper (`mproxy-pty --watcher`): a file
  * written thousands of times is told a handful of times, not once per write; and whatever a
  * command changed is told before its exit is (a reader right after it must not find the cache
- * of before): names it made, removed, and its last write.
+ * of before): names it made, removed, and its last write; a helper that stops answering delays
+ * an exit by a second at most.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -56,5 +57,24 @@ describe("the agent's watches", () => {
       if (round === 0) assert.ok(now.includes('rename old.txt'), now.join(', '));
     }
     w.close();
+  });
+
+  test('a watcher helper that stops answering holds no exit for long: the command still ends', async (t) => {
+    const dir = tempTree(t, { 'a.txt': 'x' });
+    const w = await told(dir);
+    // The spawner started this sh; its parent is the agent, whose other helper child is the watcher.
+    const found = await sh(host, 'a=$(ps -o ppid= -p $PPID); ps -o pid=,args= --ppid $a | grep -- "--watcher$"');
+    const pid = Number(found.stdout.toString().trim().split(/\s+/)[0]);
+    assert.ok(pid > 0, found.stdout.toString());
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const ran = sh(host, `touch ${dir}/b.txt; echo done`);
+      const r = await Promise.race([ran, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000).unref())]);
+      assert.notEqual(r, 'hung', 'the exit came without the helper');
+      assert.equal(r === 'hung' ? '' : r.stdout.toString(), 'done\n');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      w.close();
+    }
   });
 });
